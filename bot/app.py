@@ -1,0 +1,84 @@
+"""The composition root: every long-lived object is built here, once, and passed down."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import Clock, SystemClock
+from bot.incidents.notifier import IncidentNotifier
+from bot.incidents.service import IncidentService
+from bot.metrics import BotMetrics
+from bot.settings import Environment, SreConfig
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+def create_slack_client(env: Environment) -> AsyncWebClient:
+    """The Web API client; honours 429 ``Retry-After`` and retries 5xx a few times."""
+    client = AsyncWebClient(token=env.SLACK_BOT_TOKEN, base_url=env.SLACK_API_URL)
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
+    client.retry_handlers.append(AsyncServerErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+@dataclass
+class Container:
+    env: Environment
+    config: SreConfig
+    db: Database
+    clock: Clock
+    metrics: BotMetrics
+    incidents: IncidentService
+    slack: AsyncWebClient | None = None
+    extras: dict[str, object] = field(default_factory=dict)
+
+    async def readiness_problems(self) -> list[str]:
+        problems = []
+        try:
+            await self.db.ping()
+        except Exception as exc:
+            problems.append(f"database unreachable: {type(exc).__name__}")
+        return problems
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+def build_container(
+    env: Environment,
+    config: SreConfig,
+    *,
+    clock: Clock | None = None,
+    registry: CollectorRegistry | None = None,
+    db: Database | None = None,
+) -> Container:
+    """Build the application's objects. Slack is wired in only when a token is configured."""
+    clock = clock or SystemClock()
+    metrics = BotMetrics(registry or CollectorRegistry())
+    db = db or Database(env.DATABASE_URL)
+    slack: AsyncWebClient | None = None
+    notifier: IncidentNotifier | None = None
+    if env.slack_configured:
+        from handlers.notifier import SlackIncidentNotifier
+
+        slack = create_slack_client(env)
+        notifier = SlackIncidentNotifier(client=slack, config=config)
+    incidents = IncidentService(db=db, clock=clock, notifier=notifier, observers=[metrics])
+    return Container(
+        env=env,
+        config=config,
+        db=db,
+        clock=clock,
+        metrics=metrics,
+        incidents=incidents,
+        slack=slack,
+    )

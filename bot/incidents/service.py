@@ -1,0 +1,516 @@
+"""Incident operations: every change is one conditional update plus its timeline entry.
+
+Each operation commits before anyone is told (the card, the person), so a retry or a
+restart finds the change; Slack is only ever a view of what the database says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from bot.clock import Clock
+from bot.errors import AlreadyAcknowledged, InvalidInput, TransitionForbidden, UnknownIncident
+from bot.incidents.model import (
+    ACTIVE,
+    EDITABLE,
+    STATUS_EVENTS,
+    Incident,
+    IncidentEvent,
+    IncidentStatus,
+    Severity,
+    TimelineEntry,
+    next_status,
+    validate_components,
+    validate_incident_id,
+    validate_text,
+    validate_title,
+)
+from bot.incidents.notifier import IncidentNotifier, SilentNotifier
+from bot.incidents.postmortem import postmortem_draft
+from bot.incidents.report import IncidentReport, build_report
+from storage import incidents as repo
+from storage.db import Database
+from storage.tables import IncidentRow, TimelineRow
+
+log = logging.getLogger(__name__)
+
+_URL = re.compile(r"^https?://[^\s<>|]+$")
+_MAX_ATTEMPTS = 200
+
+
+class IncidentObserver(Protocol):
+    """Told after a change commits (metrics, schedulers); must not raise."""
+
+    def incident_acknowledged(self, incident: Incident) -> None: ...
+
+
+@dataclass
+class _Change:
+    values: dict[str, Any]
+    entries: list[tuple[str, str]] = field(default_factory=list)
+
+
+class _StaleRead(Exception):
+    """Another writer changed the incident between our read and our update."""
+
+
+def _to_domain(row: IncidentRow, timeline: Sequence[TimelineRow] = ()) -> Incident:
+    return Incident(
+        id=row.id,
+        title=row.title,
+        description=row.description,
+        severity=Severity(row.severity),
+        status=IncidentStatus(row.status),
+        components=list(row.components or []),
+        created_at=row.created_at,
+        created_by=row.created_by,
+        acknowledged_by=row.acknowledged_by,
+        acknowledged_at=row.acknowledged_at,
+        mitigated_at=row.mitigated_at,
+        resolved_at=row.resolved_at,
+        closed_at=row.closed_at,
+        root_cause=row.root_cause,
+        resolution=row.resolution,
+        postmortem_url=row.postmortem_url,
+        channel_id=row.channel_id,
+        message_ts=row.message_ts,
+        version=row.version,
+        timeline=[
+            TimelineEntry(at=t.at, actor=t.actor, action=t.action, note=t.note) for t in timeline
+        ],
+    )
+
+
+class IncidentService:
+    """The incident manager of SPEC §4 (async); ``manager.py`` wraps it for scripts."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        notifier: IncidentNotifier | None = None,
+        observers: Sequence[IncidentObserver] = (),
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._notifier: IncidentNotifier = notifier or SilentNotifier()
+        self._observers = list(observers)
+        self._card_locks: dict[str, asyncio.Lock] = {}
+
+    # ---- reads -------------------------------------------------------------------------
+
+    async def get(self, *, incident_id: str) -> Incident:
+        incident_id = validate_incident_id(incident_id)
+        async with self._db.transaction() as session:
+            row = await repo.get(session, incident_id)
+            if row is None:
+                raise UnknownIncident(incident_id)
+            return _to_domain(row, await repo.timeline(session, incident_id))
+
+    async def list_incidents(
+        self,
+        *,
+        active_only: bool = True,
+        channel_id: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = 50,
+    ) -> list[Incident]:
+        statuses = [s.value for s in ACTIVE] if active_only else None
+        async with self._db.transaction() as session:
+            rows = await repo.list_rows(
+                session, statuses=statuses, channel_id=channel_id, since=since, limit=limit
+            )
+            return [_to_domain(row) for row in rows]
+
+    async def list_with_timelines(self, *, since: datetime | None = None) -> list[Incident]:
+        async with self._db.transaction() as session:
+            rows = await repo.list_rows(session, since=since)
+            return [_to_domain(row, await repo.timeline(session, row.id)) for row in rows]
+
+    async def count_by_status(self) -> dict[str, int]:
+        async with self._db.transaction() as session:
+            return await repo.count_by_status(session)
+
+    async def report(self, *, days: int | None = 30) -> IncidentReport:
+        now = self._clock.now()
+        since = now - timedelta(days=days) if days else None
+        async with self._db.transaction() as session:
+            rows = await repo.list_rows(session, since=since)
+        return build_report([_to_domain(r) for r in rows], since=since, until=now)
+
+    async def postmortem_draft(self, *, incident_id: str) -> str:
+        return postmortem_draft(await self.get(incident_id=incident_id))
+
+    # ---- create ------------------------------------------------------------------------
+
+    async def create(
+        self,
+        *,
+        title: str,
+        severity: Severity,
+        actor: str,
+        description: str = "",
+        components: Sequence[str] = (),
+        request_key: str | None = None,
+    ) -> Incident:
+        """Open an incident. A repeated ``request_key`` returns the first one instead."""
+        title = validate_title(title)
+        description = validate_text(description, what="description", required=False)
+        parts = validate_components(list(components))
+        incident_id = await self._insert(
+            title=title,
+            severity=severity,
+            actor=actor,
+            description=description,
+            components=parts,
+            request_key=request_key,
+        )
+        incident = await self.get(incident_id=incident_id)
+        await self._publish(incident)
+        return await self.get(incident_id=incident_id)
+
+    async def _insert(
+        self,
+        *,
+        title: str,
+        severity: Severity,
+        actor: str,
+        description: str,
+        components: list[str],
+        request_key: str | None,
+    ) -> str:
+        # IDs are INC-YYYYMMDD-HHMMSS (UTC); the n-th incident of one second gets "-n".
+        # Two writers may pick the same suffix; the primary key refuses the second,
+        # which then looks again. SQLite never gets there: BEGIN IMMEDIATE queues writers.
+        for _ in range(_MAX_ATTEMPTS):
+            now = self._clock.now()
+            base_id = now.strftime("INC-%Y%m%d-%H%M%S")
+            try:
+                async with self._db.transaction() as session:
+                    if request_key is not None:
+                        existing = await repo.get_by_request_key(session, request_key)
+                        if existing is not None:
+                            return existing.id
+                    incident_id = _next_free_id(
+                        base_id, await repo.ids_with_prefix(session, base_id)
+                    )
+                    session.add(
+                        IncidentRow(
+                            id=incident_id,
+                            title=title,
+                            description=description,
+                            severity=severity.value,
+                            status=IncidentStatus.OPEN.value,
+                            components=components,
+                            created_at=now,
+                            created_by=actor,
+                            request_key=request_key,
+                            updated_at=now,
+                        )
+                    )
+                    await session.flush()
+                    repo.add_timeline(
+                        session,
+                        incident_id=incident_id,
+                        at=now,
+                        actor=actor,
+                        action="created",
+                        note=f"{severity.label}: {title}",
+                    )
+                    repo.add_audit(
+                        session,
+                        at=now,
+                        actor=actor,
+                        action="incident.create",
+                        subject=incident_id,
+                        detail={"severity": severity.value, "request_key": request_key},
+                    )
+                return incident_id
+            except IntegrityError:
+                continue
+        raise RuntimeError("could not allocate an incident ID after many attempts")
+
+    # ---- changes -----------------------------------------------------------------------
+
+    async def acknowledge(self, *, incident_id: str, actor: str) -> Incident:
+        def decide(incident: Incident, now: datetime) -> _Change:
+            if incident.status is IncidentStatus.OPEN:
+                return _Change(
+                    values={
+                        "status": IncidentStatus.ACKNOWLEDGED.value,
+                        "acknowledged_by": actor,
+                        "acknowledged_at": now,
+                    },
+                    entries=[("acknowledged", "")],
+                )
+            if incident.acknowledged_by is not None and incident.acknowledged_at is not None:
+                raise AlreadyAcknowledged(
+                    incident_id=incident.id,
+                    by=incident.acknowledged_by,
+                    at=incident.acknowledged_at,
+                )
+            raise TransitionForbidden(
+                f"{incident.id} is {incident.status.value}: nothing to acknowledge."
+            )
+
+        incident = await self._apply(
+            incident_id=incident_id, actor=actor, decide=decide, action="acknowledge"
+        )
+        for observer in self._observers:
+            observer.incident_acknowledged(incident)
+        return incident
+
+    async def update_status(
+        self, incident_id: str, status: IncidentStatus, note: str = "", actor: str = "unknown"
+    ) -> Incident:
+        """Move the incident along its lifecycle (guide §4.3's positional order works too)."""
+        note = validate_text(note, what="note", required=False)
+        if status is IncidentStatus.OPEN:
+            raise TransitionForbidden("An incident cannot be set back to open.")
+        if status is IncidentStatus.ACKNOWLEDGED:
+            return await self.acknowledge(incident_id=incident_id, actor=actor)
+        if status is IncidentStatus.CLOSED:
+            return await self.close_incident(incident_id, actor)
+
+        def decide(incident: Incident, now: datetime) -> _Change:
+            event = STATUS_EVENTS[status]
+            if (
+                incident.status is IncidentStatus.RESOLVED
+                and status is IncidentStatus.INVESTIGATING
+            ):
+                event = IncidentEvent.REOPEN
+            target = next_status(incident.status, event, incident_id=incident.id)
+            change = _Change(values={"status": target.value})
+            if incident.status is IncidentStatus.OPEN:
+                # Whoever moves an open incident owns it: that is its acknowledgement.
+                change.values |= {"acknowledged_by": actor, "acknowledged_at": now}
+                change.entries.append(("acknowledged", ""))
+            if target is IncidentStatus.MITIGATED:
+                change.values["mitigated_at"] = now
+            if target is IncidentStatus.RESOLVED:
+                resolution = note or incident.resolution
+                if not resolution:
+                    raise InvalidInput(
+                        f"Say what resolved {incident.id}: "
+                        f"`/incident resolve {incident.id} <what fixed it>`."
+                    )
+                change.values |= {"resolved_at": now, "resolution": resolution}
+            if event is IncidentEvent.REOPEN:
+                change.values["resolved_at"] = None
+            change.entries.append((f"status → {target.value}", note))
+            return change
+
+        return await self._apply(
+            incident_id=incident_id, actor=actor, decide=decide, action="status"
+        )
+
+    async def resolve(self, *, incident_id: str, resolution: str, actor: str) -> Incident:
+        resolution = validate_text(resolution, what="resolution")
+        return await self.update_status(incident_id, IncidentStatus.RESOLVED, resolution, actor)
+
+    async def close_incident(self, incident_id: str, actor: str) -> Incident:
+        def decide(incident: Incident, now: datetime) -> _Change:
+            target = next_status(incident.status, IncidentEvent.CLOSE, incident_id=incident.id)
+            if incident.severity.needs_postmortem and not incident.postmortem_url:
+                raise TransitionForbidden(
+                    f"{incident.id} is {incident.severity.label}: record its postmortem before "
+                    f"closing it (`/incident postmortem {incident.id} <url>`; "
+                    "without a URL I post a draft to start from)."
+                )
+            return _Change(
+                values={"status": target.value, "closed_at": now}, entries=[("closed", "")]
+            )
+
+        return await self._apply(
+            incident_id=incident_id, actor=actor, decide=decide, action="close"
+        )
+
+    async def set_severity(self, *, incident_id: str, severity: Severity, actor: str) -> Incident:
+        def decide(incident: Incident, now: datetime) -> _Change:
+            self.require_editable(incident)
+            if incident.severity is severity:
+                raise InvalidInput(f"{incident.id} is already {severity.label}.")
+            note = f"{incident.severity.label} → {severity.label}"
+            return _Change(
+                values={"severity": severity.value}, entries=[("severity changed", note)]
+            )
+
+        return await self._apply(
+            incident_id=incident_id, actor=actor, decide=decide, action="severity"
+        )
+
+    async def add_note(self, *, incident_id: str, text: str, actor: str) -> Incident:
+        text = validate_text(text, what="note")
+
+        def decide(incident: Incident, now: datetime) -> _Change:
+            self.require_editable(incident)
+            return _Change(values={}, entries=[("note", text)])
+
+        return await self._apply(incident_id=incident_id, actor=actor, decide=decide, action="note")
+
+    async def set_root_cause(self, incident_id: str, root_cause: str, actor: str) -> Incident:
+        root_cause = validate_text(root_cause, what="root cause")
+
+        def decide(incident: Incident, now: datetime) -> _Change:
+            self.require_editable(incident)
+            return _Change(values={"root_cause": root_cause}, entries=[("root cause", root_cause)])
+
+        return await self._apply(
+            incident_id=incident_id, actor=actor, decide=decide, action="root_cause"
+        )
+
+    async def set_resolution(self, incident_id: str, resolution: str, actor: str) -> Incident:
+        resolution = validate_text(resolution, what="resolution")
+
+        def decide(incident: Incident, now: datetime) -> _Change:
+            self.require_editable(incident)
+            return _Change(values={"resolution": resolution}, entries=[("resolution", resolution)])
+
+        return await self._apply(
+            incident_id=incident_id, actor=actor, decide=decide, action="resolution"
+        )
+
+    async def complete_postmortem(
+        self, incident_id: str, url: str, actor: str = "unknown"
+    ) -> Incident:
+        url = url.strip().strip("<>")
+        if not _URL.match(url) or len(url) > 2000:
+            raise InvalidInput(f"{url!r} is not a link to a postmortem: give an http(s) URL.")
+
+        def decide(incident: Incident, now: datetime) -> _Change:
+            if incident.status in ACTIVE:
+                raise TransitionForbidden(
+                    f"{incident.id} is still {incident.status.value}: resolve it before "
+                    "recording its postmortem."
+                )
+            return _Change(values={"postmortem_url": url}, entries=[("postmortem", url)])
+
+        return await self._apply(
+            incident_id=incident_id, actor=actor, decide=decide, action="postmortem"
+        )
+
+    async def post_postmortem_draft(self, *, incident_id: str, actor: str) -> str:
+        """Post a draft built from the timeline in the incident's thread; returns the draft."""
+        incident = await self.get(incident_id=incident_id)
+        draft = postmortem_draft(incident)
+        await self._notifier.postmortem_draft(incident, draft)
+        async with self._db.transaction() as session:
+            repo.add_audit(
+                session,
+                at=self._clock.now(),
+                actor=actor,
+                action="postmortem.draft",
+                subject=incident.id,
+            )
+        return draft
+
+    # ---- machinery ---------------------------------------------------------------------
+
+    @staticmethod
+    def require_resolvable(incident: Incident) -> None:
+        if incident.status not in ACTIVE:
+            raise TransitionForbidden(
+                f"{incident.id} is already {incident.status.value}: nothing to resolve."
+            )
+
+    @staticmethod
+    def require_editable(incident: Incident) -> None:
+        if incident.status not in EDITABLE:
+            raise TransitionForbidden(
+                f"{incident.id} is {incident.status.value}: it can no longer change."
+            )
+
+    async def _apply(
+        self,
+        *,
+        incident_id: str,
+        actor: str,
+        decide: Callable[[Incident, datetime], _Change],
+        action: str,
+    ) -> Incident:
+        incident_id = validate_incident_id(incident_id)
+        for _ in range(_MAX_ATTEMPTS):
+            try:
+                async with self._db.transaction() as session:
+                    row = await repo.get(session, incident_id)
+                    if row is None:
+                        raise UnknownIncident(incident_id)
+                    now = self._clock.now()
+                    change = decide(_to_domain(row), now)
+                    values = change.values | {"updated_at": now}
+                    if not await repo.update_if_version(session, incident_id, row.version, values):
+                        raise _StaleRead
+                    for what, note in change.entries:
+                        repo.add_timeline(
+                            session,
+                            incident_id=incident_id,
+                            at=now,
+                            actor=actor,
+                            action=what,
+                            note=note,
+                        )
+                    repo.add_audit(
+                        session,
+                        at=now,
+                        actor=actor,
+                        action=f"incident.{action}",
+                        subject=incident_id,
+                        detail={k: _jsonable(v) for k, v in change.values.items()},
+                    )
+            except _StaleRead:
+                continue
+            incident = await self.get(incident_id=incident_id)
+            await self._publish(incident)
+            return incident
+        raise RuntimeError(f"{incident_id} kept changing under us; try again")
+
+    async def _publish(self, incident: Incident) -> None:
+        """Bring Slack in line with the stored incident; never fails the change itself."""
+        lock = self._card_locks.setdefault(incident.id, asyncio.Lock())
+        async with lock:
+            # Re-read inside the lock so two racing updates both render the newest state.
+            latest = await self.get(incident_id=incident.id)
+            try:
+                if latest.message_ts is None:
+                    ref = await self._notifier.incident_opened(latest)
+                    if ref is not None:
+                        await self._remember_card(latest.id, ref.channel_id, ref.ts)
+                else:
+                    await self._notifier.incident_changed(latest)
+            except Exception:
+                log.exception(
+                    "could not update the card of %s; the change itself is stored", incident.id
+                )
+
+    async def _remember_card(self, incident_id: str, channel_id: str, ts: str) -> None:
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(IncidentRow)
+                .where(IncidentRow.id == incident_id)  # type: ignore[arg-type]
+                .values(channel_id=channel_id, message_ts=ts)
+            )
+
+
+def _next_free_id(base_id: str, taken: Sequence[str]) -> str:
+    if base_id not in taken:
+        return base_id
+    suffixes = [1]
+    for existing in taken:
+        tail = existing[len(base_id) + 1 :]
+        if existing.startswith(base_id + "-") and tail.isdigit():
+            suffixes.append(int(tail))
+    return f"{base_id}-{max(suffixes) + 1}"
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value

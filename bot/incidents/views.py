@@ -1,0 +1,111 @@
+"""Plain-text and JSON forms of incidents, for the CLI (SPEC §8; guide §4.2 wording)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.durations import humanize
+from bot.incidents.model import Incident
+from bot.incidents.report import DurationStats, IncidentReport
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def incident_json(incident: Incident) -> dict[str, Any]:
+    """The stable ``--json`` shape of an incident; scripts depend on these keys."""
+    return {
+        "id": incident.id,
+        "title": incident.title,
+        "description": incident.description,
+        "severity": incident.severity.label,
+        "status": incident.status.value,
+        "components": incident.components,
+        "created_at": _iso(incident.created_at),
+        "created_by": incident.created_by,
+        "acknowledged_by": incident.acknowledged_by,
+        "acknowledged_at": _iso(incident.acknowledged_at),
+        "mitigated_at": _iso(incident.mitigated_at),
+        "resolved_at": _iso(incident.resolved_at),
+        "closed_at": _iso(incident.closed_at),
+        "root_cause": incident.root_cause,
+        "resolution": incident.resolution,
+        "postmortem_url": incident.postmortem_url,
+        "timeline": [
+            {"at": _iso(e.at), "actor": e.actor, "action": e.action, "note": e.note}
+            for e in incident.timeline
+        ],
+    }
+
+
+def created_lines(incident: Incident) -> str:
+    """Guide §4.2: the lines printed when an incident is created."""
+    affected = ", ".join(incident.components) or "-"
+    return (
+        f"🚨 Incident Created: {incident.id} [{incident.severity.label}]\n"
+        f"   Title: {incident.title}\n"
+        f"   Affected: {affected}"
+    )
+
+
+def acknowledged_lines(incident: Incident) -> str:
+    assert incident.acknowledged_at is not None
+    delay = humanize(incident.acknowledged_at - incident.created_at)
+    return (
+        f"👀 Incident Acknowledged: {incident.id} [{incident.severity.label}]\n"
+        f"   Responder: {incident.acknowledged_by}\n"
+        f"   Time to acknowledge: {delay}"
+    )
+
+
+def detail_text(incident: Incident) -> str:
+    lines = [
+        f"{incident.id} [{incident.severity.label}] {incident.title}",
+        f"   Status:       {incident.status.value}",
+        f"   Components:   {', '.join(incident.components) or '-'}",
+        f"   Opened:       {incident.created_at:%Y-%m-%d %H:%M:%S} UTC by {incident.created_by}",
+        f"   Acknowledged: {incident.acknowledged_by or '-'}",
+        f"   Root cause:   {incident.root_cause or '-'}",
+        f"   Resolution:   {incident.resolution or '-'}",
+        f"   Postmortem:   {incident.postmortem_url or '-'}",
+        "   Timeline:",
+    ]
+    for entry in incident.timeline:
+        note = f" — {entry.note}" if entry.note else ""
+        lines.append(f"     {entry.at:%Y-%m-%d %H:%M:%S} {entry.action} by {entry.actor}{note}")
+    return "\n".join(lines)
+
+
+def list_text(incidents: list[Incident]) -> str:
+    if not incidents:
+        return "No incidents."
+    return "\n".join(
+        f"{i.id}  {i.severity.label}  {i.status.value:<13} {i.acknowledged_by or '-':<12} {i.title}"
+        for i in incidents
+    )
+
+
+def _stats(stats: DurationStats) -> str:
+    if stats.median is None or stats.mean is None:
+        return "no data"
+    return f"median {humanize(stats.median)}, mean {humanize(stats.mean)} (n={stats.count})"
+
+
+def report_text(report: IncidentReport) -> str:
+    rule = "=" * 60
+    period = "all time" if report.since is None else f"since {report.since:%Y-%m-%d %H:%M} UTC"
+    lines = [rule, f"Incident Report ({period})", rule, f"Total incidents:   {report.total}", ""]
+    lines.append("By severity:")
+    lines += [f"   {sev.label}:  {count}" for sev, count in report.by_severity.items()]
+    lines.append("By status:")
+    lines += [f"   {status.value:<14}{count}" for status, count in report.by_status.items()]
+    lines += [
+        "",
+        f"MTTA (opened → acknowledged): {_stats(report.mtta)}",
+        f"MTTR (opened → resolved):     {_stats(report.mttr)}",
+        "",
+        "Postmortems due: " + (", ".join(i.id for i in report.open_postmortems) or "none"),
+        rule,
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,224 @@
+"""Configuration: the environment (secrets, URLs) and ``sre.yaml`` (the team's policy).
+
+Both are validated at start; a problem stops start-up with one message naming the key.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.durations import parse_duration
+from bot.errors import ConfigurationError
+from bot.incidents.model import Severity
+
+DEFAULT_DATABASE_URL = "sqlite:///artisan_sre.db"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+
+
+def _duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    return parse_duration(str(value))
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+def _check_pattern(value: str, pattern: re.Pattern[str], what: str) -> str:
+    if not pattern.match(value):
+        raise ValueError(f"{value!r} is not a Slack {what} ID")
+    return value
+
+
+class Environment(BaseSettings):
+    """Process environment (SPEC §2)."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=True, extra="ignore")
+
+    SLACK_BOT_TOKEN: str | None = None
+    SLACK_SIGNING_SECRET: str | None = None
+    SLACK_APP_TOKEN: str | None = None
+    SLACK_API_URL: str = DEFAULT_SLACK_API_URL
+    DATABASE_URL: str = DEFAULT_DATABASE_URL
+    REDIS_URL: str | None = None
+    PROMETHEUS_URL: str | None = None
+    SERVING_URL: str | None = None
+    ALERTMANAGER_TOKEN: str | None = None
+    PORT: int = 3000
+    SRE_CONFIG: str = "sre.yaml"
+
+    @property
+    def slack_configured(self) -> bool:
+        return bool(self.SLACK_BOT_TOKEN)
+
+    def missing_for_serve(self) -> list[str]:
+        """Names of the variables ``serve`` cannot run without."""
+        missing = []
+        if not self.SLACK_BOT_TOKEN:
+            missing.append("SLACK_BOT_TOKEN")
+        if not self.SLACK_SIGNING_SECRET and not self.SLACK_APP_TOKEN:
+            missing.append("SLACK_SIGNING_SECRET")
+        return missing
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Channels(_Strict):
+    incidents: str = "C0INCIDENTS"
+    oncall: str = "C0ONCALL"
+    slo_digest: str = "C0SLO"
+
+    @field_validator("incidents", "oncall", "slo_digest")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        return _check_pattern(value, _CHANNEL_ID, "channel")
+
+
+class SeverityPolicy(_Strict):
+    respond_within: Duration
+
+
+def _default_severities() -> dict[Severity, SeverityPolicy]:
+    minutes = {Severity.SEV1: 15, Severity.SEV2: 30, Severity.SEV3: 60, Severity.SEV4: 240}
+    return {sev: SeverityPolicy(respond_within=timedelta(minutes=m)) for sev, m in minutes.items()}
+
+
+class IncidentsConfig(_Strict):
+    ack_reminder_every: Duration = timedelta(minutes=15)
+    severities: dict[Severity, SeverityPolicy] = Field(default_factory=_default_severities)
+    escalation_repeats: int = Field(default=5, ge=1, le=20)
+
+    @field_validator("severities", mode="before")
+    @classmethod
+    def _fill_defaults(cls, value: Any) -> Any:
+        """A team may override one severity; the others keep the guide's response times."""
+        if not isinstance(value, dict):
+            return value
+        merged: dict[Any, Any] = {
+            sev.value: policy for sev, policy in _default_severities().items()
+        }
+        merged.update({str(key).lower(): policy for key, policy in value.items()})
+        return merged
+
+
+class OncallConfig(_Strict):
+    handoff: str = "FRI 17:00"
+    weekday: list[str] = Field(default_factory=list)
+    weekend: list[str] = Field(default_factory=list)
+    user_group: str | None = None
+
+    @field_validator("handoff")
+    @classmethod
+    def _handoff(cls, value: str) -> str:
+        if not re.match(r"^(MON|TUE|WED|THU|FRI|SAT|SUN) ([01]\d|2[0-3]):[0-5]\d$", value.strip()):
+            raise ValueError(f'{value!r} is not a handoff time: write e.g. "FRI 17:00"')
+        return value.strip()
+
+    @field_validator("weekday", "weekend")
+    @classmethod
+    def _users(cls, value: list[str]) -> list[str]:
+        for user in value:
+            _check_pattern(user, _USER_ID, "user")
+        return value
+
+    @field_validator("user_group")
+    @classmethod
+    def _group(cls, value: str | None) -> str | None:
+        return None if value is None else _check_pattern(value, _USERGROUP_ID, "user group")
+
+
+class RunbooksConfig(_Strict):
+    approvers: list[str] = Field(default_factory=list)
+
+    @field_validator("approvers")
+    @classmethod
+    def _users(cls, value: list[str]) -> list[str]:
+        for user in value:
+            _check_pattern(user, _USER_ID, "user")
+        return value
+
+
+class SreConfig(_Strict):
+    """``sre.yaml``: the team's policy."""
+
+    timezone: str = "Asia/Seoul"
+    channels: Channels = Field(default_factory=Channels)
+    incidents: IncidentsConfig = Field(default_factory=IncidentsConfig)
+    oncall: OncallConfig = Field(default_factory=OncallConfig)
+    runbooks: RunbooksConfig = Field(default_factory=RunbooksConfig)
+    slos: list[dict[str, Any]] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as Asia/Seoul)"
+            ) from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def respond_within(self, severity: Severity) -> timedelta:
+        return self.incidents.severities[severity].respond_within
+
+
+def describe_validation_error(error: ValidationError, *, source: str) -> str:
+    """One line per problem, each naming the key: ``sre.yaml: channels.incidents: ...``."""
+    lines = []
+    for problem in error.errors():
+        key = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        if problem["type"] == "extra_forbidden":
+            message = "unknown key (check its spelling)"
+        lines.append(f"{source}: {key}: {message}")
+    return "\n".join(lines)
+
+
+def load_config(path: str | Path) -> SreConfig:
+    """Read and validate ``sre.yaml``; a missing file means the defaults."""
+    source = Path(path)
+    if not source.exists():
+        return SreConfig()
+    try:
+        raw = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigurationError(f"{source}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigurationError(f"{source}: the top level must be a mapping of keys")
+    try:
+        return SreConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigurationError(describe_validation_error(exc, source=str(source))) from None
+
+
+def load_environment() -> Environment:
+    try:
+        return Environment()
+    except ValidationError as exc:
+        raise ConfigurationError(describe_validation_error(exc, source="environment")) from None

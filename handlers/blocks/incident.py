@@ -1,0 +1,325 @@
+"""Block Kit for incidents: the card, its modals, lists, the report and the help text."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from bot.durations import format_duration, humanize
+from bot.incidents.model import TITLE_MAX, Incident, IncidentStatus, Severity
+from bot.incidents.report import DurationStats, IncidentReport
+from handlers.blocks.text import (
+    SECTION_TEXT_MAX,
+    button,
+    clip,
+    context,
+    escape,
+    fallback,
+    header,
+    mention,
+    mrkdwn,
+    plain,
+    section,
+    when,
+)
+
+
+class IncidentAction(StrEnum):
+    ACKNOWLEDGE = "incident_ack"
+    UPDATE_STATUS = "incident_status"
+    RESOLVE = "incident_resolve"
+
+
+class IncidentView(StrEnum):
+    CREATE = "incident_create_modal"
+    STATUS = "incident_status_modal"
+    RESOLVE = "incident_resolve_modal"
+
+
+SEVERITY_ICON = {Severity.SEV1: "🔴", Severity.SEV2: "🟠", Severity.SEV3: "🟡", Severity.SEV4: "🔵"}
+STATUS_ICON = {
+    IncidentStatus.OPEN: "🚨",
+    IncidentStatus.ACKNOWLEDGED: "👀",
+    IncidentStatus.INVESTIGATING: "🔍",
+    IncidentStatus.MITIGATED: "🩹",
+    IncidentStatus.RESOLVED: "✅",
+    IncidentStatus.CLOSED: "📁",
+}
+
+
+def _title_line(incident: Incident) -> str:
+    return f"{incident.id} [{incident.severity.label}] {incident.title}"
+
+
+def incident_fallback(incident: Incident) -> str:
+    return fallback(
+        escape(f"{STATUS_ICON[incident.status]} {_title_line(incident)} — {incident.status.value}")
+    )
+
+
+def incident_card(incident: Incident, *, respond_within: Any = None) -> list[dict[str, Any]]:
+    """The one message per incident, updated in place as it changes."""
+    sev = incident.severity
+    blocks: list[dict[str, Any]] = [
+        header(f"{STATUS_ICON[incident.status]} {incident.id} · {SEVERITY_ICON[sev]} {sev.label}"),
+    ]
+    summary = f"*{escape(incident.title)}*"
+    if incident.description:
+        summary += "\n" + escape(incident.description)
+    blocks.append(section(summary))
+    ack = "_not yet_"
+    if incident.acknowledged_by and incident.acknowledged_at:
+        delay = humanize(incident.acknowledged_at - incident.created_at)
+        ack = f"{mention(incident.acknowledged_by)} after {delay}"
+    severity_text = f"{SEVERITY_ICON[sev]} {sev.label}"
+    if respond_within is not None:
+        severity_text += f" (respond within {format_duration(respond_within)})"
+    fields = [
+        f"*Status*\n{STATUS_ICON[incident.status]} {incident.status.label}",
+        f"*Severity*\n{severity_text}",
+        f"*Acknowledged*\n{ack}",
+        f"*Opened*\n{when(incident.created_at)} by {mention(incident.created_by)}",
+    ]
+    if incident.components:
+        fields.append("*Components*\n" + escape(", ".join(incident.components)))
+    blocks.append({"type": "section", "fields": [mrkdwn(f, 2000) for f in fields]})
+    details = []
+    if incident.root_cause:
+        details.append(f"*Root cause*\n{escape(incident.root_cause)}")
+    if incident.resolution:
+        details.append(f"*Resolution*\n{escape(incident.resolution)}")
+    if incident.postmortem_url:
+        details.append(f"*Postmortem*\n{escape(incident.postmortem_url)}")
+    elif incident.postmortem_pending:
+        details.append("*Postmortem*\n_required before closing_")
+    for text in details:
+        blocks.append(section(text))
+    if incident.status is not IncidentStatus.CLOSED:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"incident_actions:{incident.id}",
+                "elements": [
+                    button(
+                        "Acknowledge",
+                        action_id=IncidentAction.ACKNOWLEDGE,
+                        value=incident.id,
+                        style="danger",
+                    ),
+                    button(
+                        "Update status", action_id=IncidentAction.UPDATE_STATUS, value=incident.id
+                    ),
+                    button(
+                        "Resolve",
+                        action_id=IncidentAction.RESOLVE,
+                        value=incident.id,
+                        style="primary",
+                    ),
+                ],
+            }
+        )
+    blocks.append(context(f"`/incident show {incident.id}` · timeline, notes and history"))
+    return blocks
+
+
+def _severity_options() -> list[dict[str, Any]]:
+    return [
+        {"text": plain(f"{SEVERITY_ICON[s]} {s.label}", 75), "value": s.value} for s in Severity
+    ]
+
+
+def _text_input(
+    block_id: str,
+    label: str,
+    *,
+    multiline: bool = False,
+    optional: bool = False,
+    max_length: int = 3000,
+) -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": plain(label, 2000),
+        "element": {
+            "type": "plain_text_input",
+            "action_id": "value",
+            "multiline": multiline,
+            "max_length": max_length,
+        },
+    }
+
+
+def create_modal(*, origin_channel: str) -> dict[str, Any]:
+    """``/incident create`` without arguments: title, severity, components, description."""
+    return {
+        "type": "modal",
+        "callback_id": IncidentView.CREATE,
+        "private_metadata": origin_channel,
+        "title": plain("Declare an incident", 24),
+        "submit": plain("Declare", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            _text_input("title", "Title: what is broken, as users see it", max_length=TITLE_MAX),
+            {
+                "type": "input",
+                "block_id": "severity",
+                "label": plain("Severity", 2000),
+                "element": {
+                    "type": "static_select",
+                    "action_id": "value",
+                    "options": _severity_options(),
+                    "initial_option": _severity_options()[2],
+                },
+            },
+            _text_input(
+                "components", "Affected components (comma separated)", optional=True, max_length=500
+            ),
+            _text_input("description", "Description", multiline=True, optional=True),
+        ],
+    }
+
+
+def status_modal(incident: Incident) -> dict[str, Any]:
+    choices = [IncidentStatus.INVESTIGATING, IncidentStatus.MITIGATED, IncidentStatus.RESOLVED]
+    options = [
+        {"text": plain(f"{STATUS_ICON[s]} {s.label}", 75), "value": s.value} for s in choices
+    ]
+    return {
+        "type": "modal",
+        "callback_id": IncidentView.STATUS,
+        "private_metadata": incident.id,
+        "title": plain("Update status", 24),
+        "submit": plain("Update", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            section(f"*{incident.id}* · {escape(clip(incident.title, 2000))}"),
+            {
+                "type": "input",
+                "block_id": "status",
+                "label": plain("New status", 2000),
+                "element": {"type": "static_select", "action_id": "value", "options": options},
+            },
+            _text_input("note", "Note for the timeline", multiline=True, optional=True),
+        ],
+    }
+
+
+def resolve_modal(incident: Incident) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": IncidentView.RESOLVE,
+        "private_metadata": incident.id,
+        "title": plain("Resolve incident", 24),
+        "submit": plain("Resolve", 24),
+        "close": plain("Cancel", 24),
+        "blocks": [
+            section(f"*{incident.id}* · {escape(clip(incident.title, 2000))}"),
+            _text_input("resolution", "What resolved it?", multiline=True),
+        ],
+    }
+
+
+def incident_created_reply(incident: Incident) -> dict[str, Any]:
+    where = f" in <#{incident.channel_id}>" if incident.channel_id else ""
+    text = (
+        f"🚨 Declared *{incident.id}* [{incident.severity.label}] {escape(incident.title)}{where}."
+    )
+    return {"text": fallback(text), "blocks": [section(text)]}
+
+
+def incident_list(incidents: list[Incident]) -> dict[str, Any]:
+    if not incidents:
+        text = "✅ No open incidents."
+        return {"text": text, "blocks": [section(text)]}
+    lines = []
+    for i in incidents[:40]:
+        owner = f" · {mention(i.acknowledged_by)}" if i.acknowledged_by else " · *unacknowledged*"
+        lines.append(
+            f"{STATUS_ICON[i.status]} *{i.id}* {SEVERITY_ICON[i.severity]} {i.severity.label} "
+            f"{escape(clip(i.title, 120))} · {i.status.value}{owner}"
+        )
+    blocks = [header(f"Open incidents ({len(incidents)})")]
+    chunk: list[str] = []
+    for line in lines:
+        if sum(len(x) + 1 for x in chunk) + len(line) > SECTION_TEXT_MAX - 10:
+            blocks.append(section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(section("\n".join(chunk)))
+    return {"text": f"{len(incidents)} open incidents", "blocks": blocks}
+
+
+def incident_detail(incident: Incident) -> dict[str, Any]:
+    blocks = incident_card(incident)
+    blocks = [b for b in blocks if b["type"] != "actions"][:-1]
+    entries = incident.timeline[-25:]
+    lines = [
+        f"{when(e.at)} *{escape(e.action)}* by {mention(e.actor)}"
+        + (f" — {escape(clip(e.note, 300))}" if e.note else "")
+        for e in entries
+    ]
+    if lines:
+        blocks.append(section("*Timeline*\n" + "\n".join(lines)))
+    return {"text": incident_fallback(incident), "blocks": blocks}
+
+
+def _stats(stats: DurationStats) -> str:
+    if stats.count == 0 or stats.median is None or stats.mean is None:
+        return "no data"
+    return f"median {humanize(stats.median)} · mean {humanize(stats.mean)} (n={stats.count})"
+
+
+def incident_report(report: IncidentReport) -> dict[str, Any]:
+    period = "all time" if report.since is None else f"since {report.since:%Y-%m-%d}"
+    severities = " · ".join(f"{s.label}: {n}" for s, n in report.by_severity.items())
+    statuses = " · ".join(f"{s.value}: {n}" for s, n in report.by_status.items())
+    pending = ", ".join(i.id for i in report.open_postmortems[:20]) or "none"
+    text = (
+        f"*Incidents ({period}): {report.total}*\n"
+        f"*By severity* {severities}\n*By status* {statuses}\n"
+        f"*MTTA* (opened → first acknowledged) {_stats(report.mtta)}\n"
+        f"*MTTR* (opened → resolved) {_stats(report.mttr)}\n"
+        f"*Postmortems due* {pending}"
+    )
+    return {
+        "text": f"Incident report: {report.total} incidents",
+        "blocks": [header("Incident report"), section(text)],
+    }
+
+
+def postmortem_draft_blocks(incident: Incident, draft: str) -> dict[str, Any]:
+    """The draft as code-free mrkdwn sections, cut at line boundaries to fit the limits."""
+    blocks: list[dict[str, Any]] = [header(f"📝 Postmortem draft · {incident.id}")]
+    chunk: list[str] = []
+    for line in escape(draft).splitlines():
+        if sum(len(x) + 1 for x in chunk) + len(line) > SECTION_TEXT_MAX - 10:
+            blocks.append(section("\n".join(chunk)))
+            chunk = []
+        chunk.append(f"*{line.lstrip('#').strip()}*" if line.startswith("#") else line)
+    if chunk:
+        blocks.append(section("\n".join(chunk)))
+    blocks.append(
+        context(
+            f"Copy it to the wiki, fill it in, then `/incident postmortem {incident.id} <url>`."
+        )
+    )
+    return {"text": f"Postmortem draft for {incident.id}", "blocks": blocks[:50]}
+
+
+INCIDENT_HELP = "\n".join(
+    [
+        "*`/incident`* — declare and run incidents",
+        "`/incident create [sev1|sev2|sev3|sev4] <title>` — declare (no arguments: a form)",
+        "`/incident ack [INC-ID]` — acknowledge (ID optional when one incident is open here)",
+        "`/incident status <INC-ID> <investigating|mitigated|resolved> [note]`",
+        "`/incident sev <INC-ID> <sev1..sev4>` — change severity",
+        "`/incident note <INC-ID> <text>` — add to the timeline",
+        "`/incident rootcause <INC-ID> <text>`",
+        "`/incident resolve <INC-ID> <what fixed it>`",
+        "`/incident close <INC-ID>` — Sev1/Sev2 need a postmortem first",
+        "`/incident postmortem <INC-ID> [url]` — record it, or get a draft from the timeline",
+        "`/incident list` · `/incident show <INC-ID>` · `/incident report`",
+    ]
+)

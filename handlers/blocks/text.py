@@ -1,0 +1,88 @@
+"""Text for Block Kit: escaped, clipped to Slack's limits, mentions only where we mean them."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+SECTION_TEXT_MAX = 3000
+FIELD_TEXT_MAX = 2000
+HEADER_TEXT_MAX = 150
+BUTTON_TEXT_MAX = 75
+CONTEXT_TEXT_MAX = 2000
+FALLBACK_TEXT_MAX = 3000
+
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_ENTITY_TAIL = re.compile(r"&[a-z]{0,4}$")
+
+
+def escape(text: str) -> str:
+    """Neutralise Slack's three control characters, ``&`` first so nothing is escaped twice.
+
+    After this, ``<!channel>`` typed by a person renders as text and pings nobody.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    """At most ``limit`` characters, ending in … when cut, never inside an ``&amp;`` entity."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    cut = _ENTITY_TAIL.sub("", cut)
+    return cut + "…"
+
+
+def mention(actor: str) -> str:
+    """A Slack user ID becomes a mention; any other name (a CLI responder) stays text."""
+    return f"<@{actor}>" if _SLACK_USER.match(actor) else escape(actor)
+
+
+def when(instant: datetime) -> str:
+    """A date Slack shows in each reader's own time zone, with a UTC fallback."""
+    fallback = instant.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(instant.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> dict[str, Any]:
+    """A mrkdwn text object; ``text`` must already be escaped where it holds user text."""
+    return {"type": "mrkdwn", "text": clip(text, limit)}
+
+
+def plain(text: str, limit: int = HEADER_TEXT_MAX) -> dict[str, Any]:
+    return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
+
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": mrkdwn(text)}
+
+
+def context(*texts: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [mrkdwn(t, CONTEXT_TEXT_MAX) for t in texts[:10]]}
+
+
+def header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": plain(text)}
+
+
+def button(text: str, *, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "button",
+        "text": plain(text, BUTTON_TEXT_MAX),
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        element["style"] = style
+    return element
+
+
+def fallback(text: str) -> str:
+    """The notification text that accompanies blocks; escaped by the caller."""
+    return clip(text, FALLBACK_TEXT_MAX)
+
+
+def message(text: str) -> dict[str, Any]:
+    """A one-section reply (ephemeral answers, refusals): ``text`` already escaped."""
+    return {"text": fallback(text), "blocks": [section(text)]}

@@ -1,0 +1,44 @@
+"""The one Bolt error handler: user-safe errors become an ephemeral reply, anything else a
+reference id the person can quote and that leads to the logged traceback."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bot.errors import AlreadyAcknowledged, SreError
+from handlers.blocks.text import escape, mention, message
+
+log = logging.getLogger("artisan_sre.errors")
+
+
+def error_message(error: SreError) -> str:
+    """The mrkdwn text for a refusal; user IDs inside become mentions."""
+    if isinstance(error, AlreadyAcknowledged):
+        return (
+            f"👀 *{error.incident_id}* was already acknowledged by {mention(error.by)} "
+            f"at {error.at:%H:%M} UTC; nothing changed."
+        )
+    return "⚠️ " + escape(error.message)
+
+
+async def handle_error(
+    error: Exception, body: dict[str, Any], respond: AsyncRespond | None
+) -> None:
+    if isinstance(error, SreError):
+        text = error_message(error)
+    else:
+        reference = uuid.uuid4().hex[:10]
+        log.error("unexpected error, reference %s", reference, exc_info=error)
+        text = (
+            f"💥 Something went wrong on our side (reference `{reference}`). "
+            "Nothing was lost; quote the reference to whoever runs the bot."
+        )
+    if respond is not None:
+        try:
+            await respond(response_type="ephemeral", replace_original=False, **message(text))
+        except Exception:
+            log.exception("could not tell the person about an error")

@@ -1,0 +1,74 @@
+"""The HTTP routes of ``serve`` (SPEC §1): Slack, Alertmanager, health and metrics."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+from bot.app import Container
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def create_web_app(container: Container, bolt: AsyncApp | None) -> web.Application:
+    metrics = container.metrics
+
+    @web.middleware
+    async def count(request: web.Request, handler: Handler) -> web.StreamResponse:
+        route = (
+            request.match_info.route.resource.canonical
+            if request.match_info.route.resource
+            else "unmatched"
+        )
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            metrics.http_requests.labels(route=route, status=str(exc.status)).inc()
+            raise
+        metrics.http_requests.labels(route=route, status=str(response.status)).inc()
+        return response
+
+    async def slack_events(request: web.Request) -> web.StreamResponse:
+        if bolt is None:
+            return web.json_response(
+                {"error": "Slack is in Socket Mode on this process"}, status=404
+            )
+        response = await bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def alertmanager(request: web.Request) -> web.StreamResponse:
+        return web.json_response(
+            {"error": "the Alertmanager webhook is not available in this version"}, status=501
+        )
+
+    async def live(request: web.Request) -> web.StreamResponse:
+        return web.json_response({"status": "alive"})
+
+    async def ready(request: web.Request) -> web.StreamResponse:
+        problems = await container.readiness_problems()
+        if problems:
+            return web.json_response({"status": "not ready", "problems": problems}, status=503)
+        return web.json_response({"status": "ready"})
+
+    async def metrics_route(request: web.Request) -> web.StreamResponse:
+        try:
+            metrics.set_incident_counts(await container.incidents.count_by_status())
+        except Exception:
+            log.warning("incident counts unavailable for /metrics", exc_info=True)
+        body = generate_latest(metrics.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    app = web.Application(middlewares=[count], client_max_size=1024**2)
+    app.router.add_post("/slack/events", slack_events)
+    app.router.add_post("/alertmanager", alertmanager)
+    app.router.add_get("/health/live", live)
+    app.router.add_get("/health/ready", ready)
+    app.router.add_get("/metrics", metrics_route)
+    return app

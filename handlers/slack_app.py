@@ -1,0 +1,51 @@
+"""The Bolt app: one error handler, request counting, and every area's listeners."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.incidents.service import IncidentService
+from bot.metrics import BotMetrics
+from handlers.errors import handle_error
+from handlers.incidents import register_incident_handlers
+
+
+def _kind(body: dict[str, Any]) -> str:
+    if "command" in body:
+        return "command"
+    return str(body.get("type") or "unknown")
+
+
+def create_bolt_app(
+    *,
+    client: AsyncWebClient,
+    signing_secret: str | None,
+    incidents: IncidentService,
+    metrics: BotMetrics,
+) -> AsyncApp:
+    app = AsyncApp(
+        client=client,
+        signing_secret=signing_secret,
+        request_verification_enabled=signing_secret is not None,
+        raise_error_for_unhandled_request=False,
+    )
+
+    @app.middleware
+    async def count_requests(
+        body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        metrics.slack_requests.labels(kind=_kind(body)).inc()
+        return await next()
+
+    app.error(handle_error)
+    register_incident_handlers(app, incidents=incidents)
+    return app
+
+
+__all__ = ["AsyncBoltRequest", "create_bolt_app"]

@@ -1,0 +1,114 @@
+"""Incident rows: reads, inserts and conditional updates. No lifecycle rules live here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from storage.tables import AuditRow, IncidentRow, TimelineRow
+
+
+async def get(session: AsyncSession, incident_id: str) -> IncidentRow | None:
+    return await session.get(IncidentRow, incident_id)
+
+
+async def get_by_request_key(session: AsyncSession, request_key: str) -> IncidentRow | None:
+    result = await session.execute(
+        select(IncidentRow).where(IncidentRow.request_key == request_key)
+    )
+    return result.scalars().first()
+
+
+async def ids_with_prefix(session: AsyncSession, base_id: str) -> list[str]:
+    """IDs equal to ``base_id`` or suffixed from it (``base-2``, ``base-3``, ...)."""
+    statement = select(IncidentRow.id).where(
+        (col(IncidentRow.id) == base_id) | col(IncidentRow.id).like(base_id + "-%")
+    )
+    return list((await session.execute(statement)).scalars().all())
+
+
+async def timeline(session: AsyncSession, incident_id: str) -> Sequence[TimelineRow]:
+    statement = (
+        select(TimelineRow)
+        .where(TimelineRow.incident_id == incident_id)
+        .order_by(col(TimelineRow.id))
+    )
+    return (await session.execute(statement)).scalars().all()
+
+
+async def list_rows(
+    session: AsyncSession,
+    *,
+    statuses: Sequence[str] | None = None,
+    since: datetime | None = None,
+    channel_id: str | None = None,
+    limit: int | None = None,
+) -> Sequence[IncidentRow]:
+    statement = select(IncidentRow).order_by(
+        col(IncidentRow.created_at).desc(), col(IncidentRow.id).desc()
+    )
+    if statuses is not None:
+        statement = statement.where(col(IncidentRow.status).in_(list(statuses)))
+    if since is not None:
+        statement = statement.where(col(IncidentRow.created_at) >= since)
+    if channel_id is not None:
+        statement = statement.where(IncidentRow.channel_id == channel_id)
+    if limit is not None:
+        statement = statement.limit(limit)
+    return (await session.execute(statement)).scalars().all()
+
+
+async def count_by_status(session: AsyncSession) -> dict[str, int]:
+    statement = select(IncidentRow.status, func.count()).group_by(col(IncidentRow.status))
+    return {status: count for status, count in (await session.execute(statement)).all()}
+
+
+async def update_if_version(
+    session: AsyncSession, incident_id: str, version: int, values: dict[str, Any]
+) -> bool:
+    """Apply ``values`` only if the row is still at ``version``; True when it was.
+
+    This is what makes a double click or two racing acks change the incident once:
+    the loser's UPDATE matches no row and it re-reads the state the winner left.
+    """
+    statement = (
+        update(IncidentRow)
+        .where(col(IncidentRow.id) == incident_id, col(IncidentRow.version) == version)
+        .values(**values, version=version + 1)
+    )
+    result = await session.execute(statement)
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def add_timeline(
+    session: AsyncSession,
+    *,
+    incident_id: str,
+    at: datetime,
+    actor: str,
+    action: str,
+    note: str = "",
+) -> None:
+    session.add(TimelineRow(incident_id=incident_id, at=at, actor=actor, action=action, note=note))
+
+
+def add_audit(
+    session: AsyncSession,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    session.add(AuditRow(at=at, actor=actor, action=action, subject=subject, detail=detail or {}))
+
+
+async def audit_for(session: AsyncSession, subject: str) -> Sequence[AuditRow]:
+    statement = select(AuditRow).where(AuditRow.subject == subject).order_by(col(AuditRow.id))
+    return (await session.execute(statement)).scalars().all()
