@@ -16,7 +16,9 @@ def parse_duration(text: str) -> timedelta:
     """
     match = _DURATION.match(str(text))
     if match is None:
-        raise ValueError(f"invalid duration {text!r}: write a number and a unit, e.g. 30s, 15m, 4h, 7d")
+        raise ValueError(
+            f"invalid duration {text!r}: write a number and a unit, e.g. 30s, 15m, 4h, 7d"
+        )
     amount, unit = int(match.group(1)), match.group(2)
     if amount == 0:
         raise ValueError(f"invalid duration {text!r}: must be greater than zero")
