@@ -1,0 +1,84 @@
+"""Shared fixtures: a real database (SQLite or PostgreSQL, chosen by TEST_DATABASE)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlmodel import SQLModel
+
+from bot.clock import FixedClock
+import storage.tables  # noqa: F401  (registers every table)
+from storage import migrate
+from storage.db import Database
+
+BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def pytest_report_header() -> str:
+    return f"database backend: {BACKEND}"
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    """``../shared/fixtures``: the real Slack and Alertmanager payloads."""
+    path = SHARED / "fixtures"
+    assert path.is_dir(), f"the shared fixtures are missing at {path}"
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A schema at head, once per run: an SQLite template file, or a fresh PostgreSQL database."""
+    if BACKEND == "sqlite":
+        template = tmp_path_factory.mktemp("db") / "template.db"
+        url = f"sqlite:///{template}"
+        migrate.upgrade(url)
+        yield url
+        return
+    if BACKEND != "postgres":
+        raise pytest.UsageError(f"TEST_DATABASE must be sqlite or postgres, not {BACKEND!r}")
+    name = f"artisan_test_{uuid.uuid4().hex[:10]}"
+    # No skip: a PostgreSQL run that cannot reach PostgreSQL must fail, not pass empty.
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    migrate.upgrade(url)
+    yield url
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(migrated_database: str, tmp_path: Path) -> str:
+    """An empty database at head for one test."""
+    if BACKEND == "sqlite":
+        path = tmp_path / "artisan.db"
+        shutil.copyfile(migrated_database.removeprefix("sqlite:///"), path)
+        return f"sqlite:///{path}"
+    with psycopg.connect(migrated_database, autocommit=True) as connection:
+        tables = ", ".join(table.name for table in SQLModel.metadata.sorted_tables)
+        connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    return migrated_database
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 10, 14, 10, 30, 0, tzinfo=UTC))

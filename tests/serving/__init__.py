@@ -1,0 +1,1 @@
+"""Tests of the model-serving client against the running stand-in."""
