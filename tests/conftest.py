@@ -13,8 +13,8 @@ import psycopg
 import pytest
 from sqlmodel import SQLModel
 
-from bot.clock import FixedClock
 import storage.tables  # noqa: F401  (registers every table)
+from bot.clock import FixedClock
 from storage import migrate
 from storage.db import Database
 
