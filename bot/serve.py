@@ -15,17 +15,10 @@ log = logging.getLogger(__name__)
 
 async def serve(container: Container, *, host: str = "0.0.0.0", port: int) -> None:
     """Serve until SIGTERM/SIGINT; Socket Mode when ``SLACK_APP_TOKEN`` is set."""
-    from handlers.routes import create_web_app
-    from handlers.slack_app import create_bolt_app
+    from handlers.routes import create_bolt_for, create_web_app
 
-    assert container.slack is not None, "serve needs Slack configured"
     env = container.env
-    bolt = create_bolt_app(
-        client=container.slack,
-        signing_secret=None if env.SLACK_APP_TOKEN else env.SLACK_SIGNING_SECRET,
-        incidents=container.incidents,
-        metrics=container.metrics,
-    )
+    bolt = create_bolt_for(container)
     socket_mode = None
     web_app = create_web_app(container, None if env.SLACK_APP_TOKEN else bolt)
     runner = web.AppRunner(web_app, access_log=None)

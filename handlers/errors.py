@@ -3,8 +3,11 @@ reference id the person can quote and that leads to the logged traceback."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -42,3 +45,27 @@ async def handle_error(
             await respond(response_type="ephemeral", replace_original=False, **message(text))
         except Exception:
             log.exception("could not tell the person about an error")
+
+
+Listener = Callable[..., Awaitable[None]]
+
+
+def answers_errors(listener: Listener) -> Listener:
+    """Catch what a listener raises after ``ack()`` and answer the person ourselves.
+
+    Bolt's own error path can lose an ack that happened just before a fast failure (the
+    request then times out as "unhandled"), so listeners never let an error escape.
+    Bolt reads the wrapped function's argument names, so ``body`` and ``respond`` must be
+    among them.
+    """
+    names = inspect.getfullargspec(listener).args
+    assert "body" in names and "respond" in names, f"{listener.__name__} must take body and respond"
+
+    @functools.wraps(listener)
+    async def guarded(**kwargs: Any) -> None:
+        try:
+            await listener(**kwargs)
+        except Exception as error:
+            await handle_error(error, kwargs["body"], kwargs["respond"])
+
+    return guarded

@@ -35,7 +35,7 @@ from handlers.blocks.incident import (
     status_modal,
 )
 from handlers.blocks.text import escape, message
-from handlers.errors import error_message
+from handlers.errors import answers_errors, error_message
 from handlers.payloads import BlockAction, SlashCommand, ViewSubmission
 
 log = logging.getLogger(__name__)
@@ -220,6 +220,7 @@ def register_incident_handlers(app: AsyncApp, *, incidents: IncidentService) -> 
     """Wire ``/incident``, the card buttons and the modals into the Bolt app."""
 
     @app.command("/incident")
+    @answers_errors
     async def on_incident(
         ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
@@ -230,13 +231,17 @@ def register_incident_handlers(app: AsyncApp, *, incidents: IncidentService) -> 
             await respond(response_type="ephemeral", **reply)
 
     @app.action(IncidentAction.ACKNOWLEDGE.value)
-    async def on_ack(ack: AsyncAck, body: dict[str, Any]) -> None:
+    @answers_errors
+    async def on_ack(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         action = BlockAction.model_validate(body)
         await incidents.acknowledge(incident_id=action.action.value or "", actor=action.user.id)
 
     @app.action(IncidentAction.UPDATE_STATUS.value)
-    async def on_update_status(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    @answers_errors
+    async def on_update_status(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
         await ack()
         action = BlockAction.model_validate(body)
         incident = await incidents.get(incident_id=action.action.value or "")
@@ -244,7 +249,10 @@ def register_incident_handlers(app: AsyncApp, *, incidents: IncidentService) -> 
         await client.views_open(trigger_id=action.trigger_id, view=status_modal(incident))
 
     @app.action(IncidentAction.RESOLVE.value)
-    async def on_resolve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    @answers_errors
+    async def on_resolve(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
         await ack()
         action = BlockAction.model_validate(body)
         incident = await incidents.get(incident_id=action.action.value or "")
@@ -256,15 +264,23 @@ def register_incident_handlers(app: AsyncApp, *, incidents: IncidentService) -> 
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         submission = ViewSubmission.model_validate(body)
-        try:
-            title = validate_title(submission.value("title"))
-            severity = Severity.parse(submission.value("severity") or "sev3")
-            components = validate_components(submission.value("components").split(","))
-            description = validate_text(
-                submission.value("description"), what="description", required=False
-            )
-        except SreError as error:
-            await ack(response_action="errors", errors={_field_of(error): error.message})
+        errors: dict[str, str] = {}
+
+        def field(block_id: str, read: Callable[[str], Any]) -> Any:
+            try:
+                return read(submission.value(block_id))
+            except SreError as error:
+                errors[block_id] = error.message
+                return None
+
+        title = field("title", validate_title)
+        severity = field("severity", lambda v: Severity.parse(v or "sev3"))
+        components = field("components", lambda v: validate_components(v.split(",")))
+        description = field(
+            "description", lambda v: validate_text(v, what="description", required=False)
+        )
+        if errors:
+            await ack(response_action="errors", errors=errors)
             return
         await ack()
         incident = await incidents.create(
@@ -327,14 +343,6 @@ def register_incident_handlers(app: AsyncApp, *, incidents: IncidentService) -> 
                 actor=submission.user.id,
             ),
         )
-
-
-def _field_of(error: SreError) -> str:
-    text = error.message.lower()
-    for block in ("severity", "components", "description"):
-        if block in text or (block == "components" and "component" in text):
-            return block
-    return "title"
 
 
 async def _act_after_modal(

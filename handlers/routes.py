@@ -11,6 +11,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import Container
+from handlers.slack_app import create_bolt_app
 
 log = logging.getLogger(__name__)
 
@@ -72,3 +73,15 @@ def create_web_app(container: Container, bolt: AsyncApp | None) -> web.Applicati
     app.router.add_get("/health/ready", ready)
     app.router.add_get("/metrics", metrics_route)
     return app
+
+
+def create_bolt_for(container: Container) -> AsyncApp:
+    """The Bolt app over the container's Slack client (signature checks off in Socket Mode)."""
+    assert container.slack is not None, "Slack is not configured"
+    env = container.env
+    return create_bolt_app(
+        client=container.slack,
+        signing_secret=None if env.SLACK_APP_TOKEN else env.SLACK_SIGNING_SECRET,
+        incidents=container.incidents,
+        metrics=container.metrics,
+    )
