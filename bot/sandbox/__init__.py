@@ -1,0 +1,36 @@
+"""A local Slack: a Web API emulator and a driver that sends Slack-signed requests.
+
+``SlackEmulator`` stands in for slack.com (point ``AsyncWebClient(base_url=...)`` at
+``emulator.api_url``); ``SlackDriver`` plays Slack towards the app's Request URL. The
+test suite drives the bot through them over real HTTP, and the sandbox page reads the
+emulator's ``/_sandbox`` JSON.
+"""
+
+from bot.sandbox.driver import DriverResponse, SlackDriver
+from bot.sandbox.emulator import SlackEmulator
+from bot.sandbox.records import (
+    Button,
+    Ephemeral,
+    Message,
+    MessageVersion,
+    RecordedCall,
+    ResponsePost,
+    SandboxView,
+    Upload,
+)
+from bot.sandbox.workspace import Limits
+
+__all__ = [
+    "Button",
+    "DriverResponse",
+    "Ephemeral",
+    "Limits",
+    "Message",
+    "MessageVersion",
+    "RecordedCall",
+    "ResponsePost",
+    "SandboxView",
+    "SlackDriver",
+    "SlackEmulator",
+    "Upload",
+]

@@ -1,0 +1,143 @@
+"""``python -m bot`` as a person runs it: real processes, real database, Slack emulated."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox import SlackEmulator
+
+GUIDE_INCIDENT = json.dumps(
+    {
+        "title": "Qwen LLM Failure",
+        "description": "Qwen model not responding to requests",
+        "severity": "Sev2",
+        "components": ["LLM", "Qwen"],
+    }
+)
+
+
+async def run_cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+@pytest.fixture
+def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    environment = {"DATABASE_URL": database_url, "SRE_CONFIG": str(tmp_path / "absent.yaml")}
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "REDIS_URL"):
+        environment[name] = ""
+    return environment
+
+
+async def test_create_prints_the_guide_lines(cli_env: dict[str, str]) -> None:
+    code, out, _ = await run_cli("incident", "create", GUIDE_INCIDENT, env=cli_env)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("🚨 Incident Created: INC-") and lines[0].endswith(" [Sev2]")
+    assert lines[1:] == ["   Title: Qwen LLM Failure", "   Affected: LLM, Qwen"]
+
+
+async def test_ack_show_list_report(cli_env: dict[str, str]) -> None:
+    _, out, _ = await run_cli("incident", "create", GUIDE_INCIDENT, env=cli_env)
+    incident_id = out.split()[3]
+    code, out, _ = await run_cli(
+        "incident", "ack", incident_id, "--responder", "alice", env=cli_env
+    )
+    assert code == 0 and "Responder: alice" in out
+
+    code, out, _ = await run_cli("incident", "show", incident_id, "--json", env=cli_env)
+    shown = json.loads(out)
+    assert code == 0
+    assert {
+        "id",
+        "title",
+        "severity",
+        "status",
+        "components",
+        "created_at",
+        "acknowledged_by",
+        "acknowledged_at",
+        "root_cause",
+        "resolution",
+        "postmortem_url",
+        "timeline",
+    } <= shown.keys()
+    assert shown["acknowledged_by"] == "alice" and shown["status"] == "acknowledged"
+    assert [e["action"] for e in shown["timeline"]] == ["created", "acknowledged"]
+    assert set(shown["timeline"][0]) == {"at", "actor", "action", "note"}
+
+    code, out, _ = await run_cli("incident", "list", "--json", env=cli_env)
+    listed = json.loads(out)
+    assert code == 0 and [i["id"] for i in listed] == [incident_id]
+    assert listed[0]["timeline"] == shown["timeline"]
+
+    code, out, _ = await run_cli("incident", "report", env=cli_env)
+    assert code == 0 and "Sev2:  1" in out and "MTTA (opened → acknowledged): median" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("incident", "create", "{not json"), 2, "incident create: json"),
+        (("incident", "create", '{"title": "x", "severity": "Sev9"}'), 1, "Unknown severity"),
+        (("incident", "create", '{"severity": "Sev2"}'), 2, "title: Field required"),
+        (("incident", "ack", "INC-20990101-000000", "--responder", "bob"), 1, "No incident"),
+        (("incident", "show", "nonsense"), 1, "not an incident ID"),
+    ],
+)
+async def test_bad_input_exits_non_zero_with_a_message(
+    cli_env: dict[str, str], args: tuple[str, ...], code: int, message: str
+) -> None:
+    returned, out, err = await run_cli(*args, env=cli_env)
+    assert returned == code
+    assert message in err
+    _, listed, _ = await run_cli("incident", "list", "--json", env=cli_env)
+    assert json.loads(listed) == []
+
+
+async def test_serve_without_credentials_names_the_missing_variables(
+    cli_env: dict[str, str],
+) -> None:
+    code, _, err = await run_cli("serve", env=cli_env)
+    assert code != 0
+    assert "SLACK_BOT_TOKEN" in err and "SLACK_SIGNING_SECRET" in err
+
+
+async def test_bad_configuration_names_the_key(cli_env: dict[str, str], tmp_path: Path) -> None:
+    config = tmp_path / "sre.yaml"
+    config.write_text("incidents:\n  ack_reminder_every: soon\nchannels:\n  incidents: general\n")
+    code, _, err = await run_cli("incident", "list", env={**cli_env, "SRE_CONFIG": str(config)})
+    assert code != 0
+    assert "incidents.ack_reminder_every: invalid duration 'soon'" in err
+    assert "channels.incidents: 'general' is not a Slack channel ID" in err
+
+
+async def test_with_slack_configured_the_cli_posts_and_updates_the_card(
+    cli_env: dict[str, str],
+) -> None:
+    async with SlackEmulator() as emulator:
+        env = {**cli_env, "SLACK_BOT_TOKEN": emulator.bot_token, "SLACK_API_URL": emulator.api_url}
+        _, out, _ = await run_cli("incident", "create", GUIDE_INCIDENT, env=env)
+        incident_id = out.split()[3]
+        cards = emulator.messages("C0INCIDENTS")
+        assert len(cards) == 1 and incident_id in str(cards[0].blocks)
+        await run_cli("incident", "ack", incident_id, "--responder", "alice", env=env)
+        card = emulator.message("C0INCIDENTS", cards[0].ts)
+        assert card.history and "alice" in str(card.blocks)
+        assert emulator.violations == []

@@ -1,0 +1,63 @@
+"""The bot served over real HTTP, talking to the Slack emulator; a signed driver plays Slack."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from aiohttp import web
+
+from bot.app import Container, build_container
+from bot.sandbox import SlackDriver, SlackEmulator
+from bot.settings import Environment, SreConfig
+from handlers.routes import create_bolt_for, create_web_app
+from storage.db import Database
+
+SIGNING_SECRET = "artisan-test-signing-secret"
+
+
+@dataclass
+class Bot:
+    url: str
+    container: Container
+    emulator: SlackEmulator
+    slack: SlackDriver
+
+    @property
+    def incidents_channel(self) -> str:
+        return self.container.config.channels.incidents
+
+
+@pytest.fixture
+def sre_config() -> SreConfig:
+    return SreConfig()
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[SlackEmulator]:
+    async with SlackEmulator() as running:
+        yield running
+
+
+@pytest.fixture
+async def bot(
+    emulator: SlackEmulator, database_url: str, sre_config: SreConfig
+) -> AsyncIterator[Bot]:
+    env = Environment(
+        SLACK_BOT_TOKEN=emulator.bot_token,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=emulator.api_url,
+        DATABASE_URL=database_url,
+    )
+    container = build_container(env, sre_config, db=Database(database_url))
+    runner = web.AppRunner(create_web_app(container, create_bolt_for(container)))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    url = f"http://127.0.0.1:{port}"
+    async with SlackDriver(app_url=url, signing_secret=SIGNING_SECRET, emulator=emulator) as driver:
+        yield Bot(url=url, container=container, emulator=emulator, slack=driver)
+    await runner.cleanup()
+    await container.close()
