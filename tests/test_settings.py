@@ -1,0 +1,80 @@
+"""Configuration: the shipped example loads; mistakes name the key and the problem."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigurationError
+from bot.incidents.model import Severity
+from bot.settings import Environment, load_config
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_the_shipped_example_is_valid() -> None:
+    config = load_config(REPO / "sre.yaml")
+    assert config.timezone == "Asia/Seoul"
+    assert config.respond_within(Severity.SEV1) == timedelta(minutes=15)
+    assert config.incidents.ack_reminder_every == timedelta(minutes=15)
+    assert config.oncall.handoff == "FRI 17:00"
+
+
+def test_a_missing_file_means_the_defaults(tmp_path: Path) -> None:
+    config = load_config(tmp_path / "absent.yaml")
+    assert config.respond_within(Severity.SEV4) == timedelta(hours=4)
+
+
+def test_one_severity_overridden_keeps_the_others(tmp_path: Path) -> None:
+    path = tmp_path / "sre.yaml"
+    path.write_text("incidents:\n  severities:\n    sev2: {respond_within: 20m}\n")
+    config = load_config(path)
+    assert config.respond_within(Severity.SEV2) == timedelta(minutes=20)
+    assert config.respond_within(Severity.SEV1) == timedelta(minutes=15)
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("timezone: Mars/Olympus\n", "timezone: unknown time zone 'Mars/Olympus'"),
+        (
+            "channels: {incidents: '#incidents'}\n",
+            "channels.incidents: '#incidents' is not a Slack channel ID",
+        ),
+        (
+            "incidents: {ack_reminder_every: 0m}\n",
+            "incidents.ack_reminder_every: invalid duration '0m': must be greater than zero",
+        ),
+        ("oncall: {handoff: 'Friday 5pm'}\n", "oncall.handoff: 'Friday 5pm' is not a handoff time"),
+        ("oncall: {weekday: [alice]}\n", "oncall.weekday: 'alice' is not a Slack user ID"),
+        ("runbooks: {approvers: [U0AAA], aprovers: []}\n", "runbooks.aprovers: unknown key"),
+        (
+            "incidents:\n  severities:\n    sev5: {respond_within: 1m}\n",
+            "incidents.severities.sev5",
+        ),
+        ("- just\n- a list\n", "the top level must be a mapping"),
+        ("channels: {incidents: [\n", "not valid YAML"),
+    ],
+)
+def test_mistakes_name_the_key(tmp_path: Path, yaml_text: str, message: str) -> None:
+    path = tmp_path / "sre.yaml"
+    path.write_text(yaml_text)
+    with pytest.raises(ConfigurationError) as raised:
+        load_config(path)
+    assert message in raised.value.message
+    assert str(path) in raised.value.message
+
+
+def test_serve_needs_a_token_and_a_secret_or_socket_mode() -> None:
+    assert Environment(SLACK_BOT_TOKEN="", SLACK_SIGNING_SECRET="").missing_for_serve() == [
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+    ]
+    assert (
+        Environment(
+            SLACK_BOT_TOKEN="xoxb-1", SLACK_APP_TOKEN="xapp-1", SLACK_SIGNING_SECRET=""
+        ).missing_for_serve()
+        == []
+    )
