@@ -104,7 +104,7 @@ async def test_ack_show_list_report(cli_env: dict[str, str]) -> None:
 async def test_bad_input_exits_non_zero_with_a_message(
     cli_env: dict[str, str], args: tuple[str, ...], code: int, message: str
 ) -> None:
-    returned, out, err = await run_cli(*args, env=cli_env)
+    returned, _, err = await run_cli(*args, env=cli_env)
     assert returned == code
     assert message in err
     _, listed, _ = await run_cli("incident", "list", "--json", env=cli_env)
