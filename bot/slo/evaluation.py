@@ -1,0 +1,299 @@
+"""Evaluate SLOs against Prometheus at an instant, and turn the results into a deploy verdict.
+
+Every failure to know (Prometheus down, a query error, no or too little data, NaN, a latency
+threshold that is not a bucket) becomes status ``unknown`` with a reason and no budget numbers:
+an unknown SLO is never shown as 100% or 0%, and the verdict fails closed on it (SPEC §5).
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import requests
+from prometheus_api_client import PrometheusConnect
+from prometheus_api_client.exceptions import PrometheusApiClientException
+from urllib3.util.retry import Retry
+
+from bot.slo import budget
+from bot.slo.budget import SloStatus
+from bot.slo.definitions import LatencySlo, SloDefinition
+from bot.slo.queries import bucket_selector, good_expr, total_expr
+
+BURN_WINDOWS: tuple[str, ...] = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
+"""The windows of the multi-window burn-rate alerts (SPEC §5); reported with every result."""
+
+_PART_LABEL = "slo_part"
+_HTTP_ERROR = re.compile(r"HTTP Status Code (\d+) \((.*)\)$", re.S)
+
+
+def _no_burn_rates() -> dict[str, float | None]:
+    return dict.fromkeys(BURN_WINDOWS)
+
+
+@dataclass(frozen=True)
+class SloResult:
+    """One SLO at one instant. All number fields are None when ``status`` is unknown."""
+
+    name: str
+    title: str
+    kind: str
+    objective: float  # percent
+    window: str
+    status: SloStatus
+    evaluated_at: datetime
+    reason: str | None = None  # why the status is unknown
+    good: float | None = None  # events, or samples for the threshold kind
+    total: float | None = None
+    error_ratio: float | None = None
+    actual: float | None = None  # percent good
+    budget_used_pct: float | None = None
+    budget_left_pct: float | None = None  # may be negative
+    budget_left_events: float | None = None  # allowed bad − bad
+    burn_rates: Mapping[str, float | None] = field(default_factory=_no_burn_rates)
+
+    @property
+    def bad(self) -> float | None:
+        return None if self.good is None or self.total is None else self.total - self.good
+
+    @classmethod
+    def unknown(cls, slo: SloDefinition, *, reason: str, at: datetime) -> SloResult:
+        return cls(
+            name=slo.name,
+            title=slo.title,
+            kind=slo.kind,
+            objective=slo.objective,
+            window=slo.window,
+            status=SloStatus.UNKNOWN,
+            evaluated_at=at,
+            reason=reason,
+        )
+
+
+class Verdict(StrEnum):
+    ALLOWED = "allowed"
+    BLOCKED = "blocked"
+    UNKNOWN = "unknown"
+
+
+_EXIT_CODES = {Verdict.ALLOWED: 0, Verdict.BLOCKED: 1, Verdict.UNKNOWN: 2}
+
+
+@dataclass(frozen=True)
+class DeployVerdict:
+    """Whether deploys may go ahead; ``blocking`` are exhausted SLOs, ``unknown`` unreadable."""
+
+    verdict: Verdict
+    blocking: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
+
+    @property
+    def exit_code(self) -> int:
+        """0 allowed, 1 blocked, 2 cannot tell (the ``slo check`` contract)."""
+        return _EXIT_CODES[self.verdict]
+
+
+def deploy_verdict(results: Sequence[SloResult]) -> DeployVerdict:
+    """Fail closed: any exhausted → blocked; else any unknown (or no SLOs) → unknown."""
+    blocking = tuple(r.name for r in results if r.status is SloStatus.EXHAUSTED)
+    unknown = tuple(r.name for r in results if r.status is SloStatus.UNKNOWN)
+    if blocking:
+        return DeployVerdict(Verdict.BLOCKED, blocking, unknown)
+    if unknown or not results:
+        return DeployVerdict(Verdict.UNKNOWN, (), unknown)
+    return DeployVerdict(Verdict.ALLOWED)
+
+
+class _Unknown(Exception):
+    """Raised inside an evaluation to end it with status unknown and this reason."""
+
+
+class SloEvaluator:
+    """Reads SLOs from Prometheus with instant queries at a given time.
+
+    prometheus-api-client is synchronous (requests), so every query runs in a worker thread,
+    at most ``max_concurrency`` at once; build one evaluator per event loop. ``timeout`` bounds
+    each HTTP request and the query on the server; fewer than ``min_total_events`` events (or
+    samples) in the window is "too little data".
+    """
+
+    def __init__(
+        self,
+        *,
+        prometheus_url: str,
+        timeout: float = 10.0,
+        min_total_events: int = 1,
+        retries: int = 1,
+        max_concurrency: int = 4,
+        client: PrometheusConnect | None = None,
+    ) -> None:
+        self._url = prometheus_url.rstrip("/")
+        self._timeout = timeout
+        self._min_total = max(1, min_total_events)
+        self._limit = asyncio.Semaphore(max_concurrency)
+        retry = Retry(total=retries, backoff_factor=0.2, status_forcelist=(502, 504))
+        self._client = client or PrometheusConnect(url=self._url, retry=retry, timeout=timeout)
+
+    def close(self) -> None:
+        self._client.close()
+
+    async def evaluate_all(self, slos: Iterable[SloDefinition], *, at: datetime) -> list[SloResult]:
+        """Every SLO at ``at``, in the given order."""
+        return list(await asyncio.gather(*(self.evaluate(slo, at=at) for slo in slos)))
+
+    async def evaluate(self, slo: SloDefinition, *, at: datetime) -> SloResult:
+        """The SLO's budget and burn rates at ``at`` (timezone-aware)."""
+        if at.tzinfo is None:
+            raise ValueError("evaluate needs a timezone-aware 'at'")
+        try:
+            le = await self._bucket_spellings(slo, at) if isinstance(slo, LatencySlo) else None
+            counts = await self._counts(slo, at, le)
+            return self._result(slo, counts, at)
+        except _Unknown as exc:
+            return SloResult.unknown(slo, reason=str(exc), at=at)
+
+    async def _bucket_spellings(self, slo: LatencySlo, at: datetime) -> list[str]:
+        """The ``le`` strings equal to the threshold; unknown when it is not a bucket."""
+        selector = bucket_selector(slo)
+        rows = await self._query(f"group by (le) (last_over_time({selector}[{slo.window}]))", at)
+        les = [str(row.get("metric", {}).get("le", "")) for row in rows]
+        bounds = {le: _as_float(le) for le in les if le}
+        if not bounds:
+            raise _Unknown(f"no data for {selector} in the last {slo.window}")
+        matching = sorted(s for s, v in bounds.items() if v == slo.threshold_seconds)
+        if not matching:
+            listed = ", ".join(sorted(bounds, key=lambda s: bounds[s]))
+            raise _Unknown(
+                f"configuration error: {slo.name}: threshold {slo.threshold_seconds:g}s is not a "
+                f"bucket boundary of {slo.metric} (buckets: {listed})"
+            )
+        return matching
+
+    async def _counts(
+        self, slo: SloDefinition, at: datetime, le: list[str] | None
+    ) -> dict[str, float]:
+        """Good and total for the SLO window and every burn window, in one query."""
+        parts = []
+        for window in dict.fromkeys((slo.window, *BURN_WINDOWS)):
+            parts.append(_tagged(good_expr(slo, window, le=le), f"good:{window}"))
+            parts.append(_tagged(total_expr(slo, window), f"total:{window}"))
+        rows = await self._query(" or ".join(parts), at)
+        try:
+            return {str(row["metric"][_PART_LABEL]): _as_float(row["value"][1]) for row in rows}
+        except (KeyError, IndexError, TypeError) as exc:
+            raise _Unknown(f"query error: unexpected answer from {self._url}: {exc!r}") from None
+
+    def _result(self, slo: SloDefinition, counts: Mapping[str, float], at: datetime) -> SloResult:
+        total = counts.get(f"total:{slo.window}")
+        # Good absent while total is present means no good event at all (e.g. no 2xx series).
+        good = counts.get(f"good:{slo.window}", 0.0)
+        if total is None:
+            raise _Unknown(f"no data for {total_expr(slo, slo.window)} at {_iso(at)}")
+        if math.isnan(total) or math.isnan(good):
+            raise _Unknown(f"NaN: Prometheus returned NaN for {slo.name} over {slo.window}")
+        if total == 0:
+            raise _Unknown(f"NaN: no events in the last {slo.window} (0 good of 0 total)")
+        if total < self._min_total:
+            raise _Unknown(
+                f"too little data: {total:g} events in the last {slo.window}, "
+                f"need at least {self._min_total}"
+            )
+        if good > total * (1 + 1e-9) or good < 0:
+            raise _Unknown(f"inconsistent data: good {good:g} against total {total:g}")
+        good = min(good, total)
+        ratio = budget.error_ratio(good=good, total=total)
+        left = budget.budget_left_pct(error_ratio=ratio, objective_pct=slo.objective)
+        return SloResult(
+            name=slo.name,
+            title=slo.title,
+            kind=slo.kind,
+            objective=slo.objective,
+            window=slo.window,
+            status=budget.status_for(left),
+            evaluated_at=at,
+            good=good,
+            total=total,
+            error_ratio=ratio,
+            actual=100.0 * (1.0 - ratio),
+            budget_used_pct=100.0 - left,
+            budget_left_pct=left,
+            budget_left_events=budget.budget_left_events(
+                good=good, total=total, objective_pct=slo.objective
+            ),
+            burn_rates={w: _burn_rate(counts, w, slo.objective) for w in BURN_WINDOWS},
+        )
+
+    async def _query(self, promql: str, at: datetime) -> list[dict[str, Any]]:
+        params = {"time": f"{at.timestamp():.3f}", "timeout": f"{self._timeout:g}s"}
+        try:
+            async with self._limit:
+                rows = await asyncio.to_thread(self._client.custom_query, promql, params=params)
+        except requests.RequestException as exc:
+            raise _Unknown(f"Prometheus unreachable at {self._url}: {self._why(exc)}") from None
+        except PrometheusApiClientException as exc:
+            raise _Unknown(f"query error: {_api_error(exc)}") from None
+        except (ValueError, KeyError, TypeError) as exc:  # not a Prometheus API answer
+            raise _Unknown(f"query error: unexpected answer from {self._url}: {exc}") from None
+        if not isinstance(rows, list):
+            raise _Unknown(f"query error: expected a vector from {self._url}, got {rows!r:.80}")
+        return rows
+
+    def _why(self, exc: requests.RequestException) -> str:
+        """A short cause; requests wraps read timeouts in ConnectionError once retries run out."""
+        text = str(exc)
+        if isinstance(exc, requests.Timeout) or "timed out" in text.lower():
+            return f"no answer within {self._timeout:g}s"
+        if "refused" in text.lower():
+            return "connection refused"
+        if "resolve" in text.lower() or "name or service not known" in text.lower():
+            return "host not found"
+        return type(exc).__name__
+
+
+def _tagged(expr: str, part: str) -> str:
+    """The expression with a ``slo_part`` label, so several can travel in one query."""
+    return f'label_replace({expr}, "{_PART_LABEL}", "{part}", "", "")'
+
+
+def _burn_rate(counts: Mapping[str, float], window: str, objective: float) -> float | None:
+    total = counts.get(f"total:{window}")
+    good = counts.get(f"good:{window}", 0.0)
+    if total is None or math.isnan(total) or math.isnan(good) or total <= 0:
+        return None
+    ratio = budget.error_ratio(good=min(good, total), total=total)
+    return budget.burn_rate(error_ratio=ratio, objective_pct=objective)
+
+
+def _as_float(value: object) -> float:
+    """Prometheus sends numbers as strings, including "NaN" and "+Inf"."""
+    try:
+        return float(str(value))
+    except ValueError:
+        return math.nan
+
+
+def _api_error(exc: PrometheusApiClientException) -> str:
+    """Prometheus's own error text out of the client's "HTTP Status Code 400 (b'...')"."""
+    text = str(exc)
+    match = _HTTP_ERROR.search(text)
+    if match is None:
+        return text
+    status, body = match.groups()
+    try:
+        raw = ast.literal_eval(body)
+        payload = json.loads(raw.decode() if isinstance(raw, bytes) else str(raw))
+        return f"{payload['error']} (HTTP {status})"
+    except (ValueError, SyntaxError, KeyError, TypeError):
+        return f"HTTP {status}: {body[:200]}"
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")

@@ -1,0 +1,242 @@
+"""A real Prometheus over generated history, for end-to-end tests (no pytest needed).
+
+``OpenMetricsHistory`` collects counters, gauges and histograms with timestamped samples and
+writes them as OpenMetrics; ``PrometheusServer`` turns them into TSDB blocks with
+``promtool tsdb create-blocks-from openmetrics`` and serves them.
+
+promtool 2.42 re-parses its whole input once per 2-hour block it writes, so a month in one
+file takes minutes; the history is therefore written as one file per 12 hours (aligned to
+block boundaries, so no blocks overlap) and the files are converted in parallel. Prometheus
+runs with min = max block duration, so it never starts compacting under the tests.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import TextIO
+
+Sample = tuple[int, float]
+"""(unix seconds, value)"""
+HistogramPoint = tuple[int, Mapping[str, float], float]
+"""(unix seconds, cumulative count per ``le`` spelling incl. "+Inf", sum)"""
+
+BLOCK_SECONDS = 2 * 3600
+CHUNK_SECONDS = 6 * BLOCK_SECONDS
+
+
+def format_value(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def format_labels(labels: Mapping[str, str]) -> str:
+    if not labels:
+        return ""
+    escaped = (
+        (k, v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n"))
+        for k, v in labels.items()
+    )
+    return "{" + ",".join(f'{k}="{v}"' for k, v in escaped) + "}"
+
+
+@dataclass
+class _Family:
+    name: str
+    kind: str  # counter | gauge | histogram
+    lines: list[Iterable[tuple[int, str]]]  # lazily produced (timestamp, "name{labels} value")
+
+
+class OpenMetricsHistory:
+    """Series with timestamps; each series' samples must be in ascending time order."""
+
+    def __init__(self) -> None:
+        self._families: dict[str, _Family] = {}
+
+    def counter(self, family: str, labels: Mapping[str, str], samples: Iterable[Sample]) -> None:
+        """A counter series, exposed as ``<family>_total``."""
+        series = f"{family}_total{format_labels(labels)}"
+        self._family(family, "counter").lines.append(
+            (ts, f"{series} {format_value(v)} {ts}") for ts, v in samples
+        )
+
+    def gauge(self, name: str, labels: Mapping[str, str], samples: Iterable[Sample]) -> None:
+        series = f"{name}{format_labels(labels)}"
+        self._family(name, "gauge").lines.append(
+            (ts, f"{series} {format_value(v)} {ts}") for ts, v in samples
+        )
+
+    def histogram(
+        self, family: str, labels: Mapping[str, str], points: Iterable[HistogramPoint]
+    ) -> None:
+        """``_bucket`` per ``le``, ``_count`` (= the +Inf bucket) and ``_sum`` series."""
+        self._family(family, "histogram").lines.append(
+            self._histogram_lines(family, labels, points)
+        )
+
+    @staticmethod
+    def _histogram_lines(
+        family: str, labels: Mapping[str, str], points: Iterable[HistogramPoint]
+    ) -> Iterator[tuple[int, str]]:
+        # Within one timestamp the order is bucket…, count, sum; across series the backfill
+        # only needs each series ascending, which holds as points are ascending.
+        plain = format_labels(labels)
+        for ts, buckets, total in points:
+            for le, value in buckets.items():
+                bucket_labels = format_labels({**labels, "le": le})
+                yield ts, f"{family}_bucket{bucket_labels} {format_value(value)} {ts}"
+            yield ts, f"{family}_count{plain} {format_value(buckets['+Inf'])} {ts}"
+            yield ts, f"{family}_sum{plain} {format_value(total)} {ts}"
+
+    def _family(self, name: str, kind: str) -> _Family:
+        family = self._families.setdefault(name, _Family(name, kind, []))
+        if family.kind != kind:
+            raise ValueError(f"{name} is already a {family.kind}")
+        return family
+
+    def write(self, directory: Path) -> list[Path]:
+        """One OpenMetrics file per 12 hours of samples; the series generators are consumed."""
+        directory.mkdir(parents=True, exist_ok=True)
+        files: dict[int, TextIO] = {}
+        current: dict[int, str] = {}
+        try:
+            for family in self._families.values():
+                for series in family.lines:
+                    for ts, line in series:
+                        chunk = ts // CHUNK_SECONDS
+                        out = files.get(chunk)
+                        if out is None:
+                            path = directory / f"history-{chunk:08d}.om"
+                            out = files[chunk] = path.open("w", encoding="utf-8")
+                        if current.get(chunk) != family.name:
+                            out.write(f"# TYPE {family.name} {family.kind}\n")
+                            current[chunk] = family.name
+                        out.write(line + "\n")
+        finally:
+            for out in files.values():
+                out.write("# EOF\n")
+                out.close()
+        return sorted(Path(out.name) for out in files.values())
+
+
+def unused_port() -> int:
+    """A TCP port nothing listens on right now (also good as "Prometheus unreachable")."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class PrometheusServer:
+    """One Prometheus process over a TSDB directory; use as a context manager."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        prometheus: str = "prometheus",
+        promtool: str = "promtool",
+    ) -> None:
+        self.workdir = workdir
+        self.data_dir = workdir / "data"
+        self._prometheus = shutil.which(prometheus) or prometheus
+        self._promtool = shutil.which(promtool) or promtool
+        self._process: subprocess.Popen[bytes] | None = None
+        self._port = 0
+
+    @property
+    def url(self) -> str:
+        if self._process is None:
+            raise RuntimeError("Prometheus is not running")
+        return f"http://127.0.0.1:{self._port}"
+
+    def backfill(self, history: OpenMetricsHistory) -> None:
+        """Write the history and turn it into TSDB blocks under ``data_dir``."""
+        files = history.write(self.workdir / "openmetrics")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+
+        def convert(path: Path) -> None:
+            command = [self._promtool, "tsdb", "create-blocks-from", "openmetrics", "-q"]
+            done = subprocess.run(
+                [*command, str(path), str(self.data_dir)], capture_output=True, check=False
+            )
+            if done.returncode != 0:
+                stderr = done.stderr.decode(errors="replace")
+                raise RuntimeError(f"promtool failed on {path.name}: {stderr}")
+
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            list(pool.map(convert, files))
+
+    def start(self, *, ready_within: float = 30.0) -> str:
+        """Start Prometheus with no scrape targets; return its URL once ``/-/ready`` answers."""
+        config = self.workdir / "prometheus.yml"
+        config.write_text("global:\n  evaluation_interval: 1m\n", encoding="utf-8")
+        self._port = unused_port()
+        log = (self.workdir / "prometheus.log").open("wb")
+        self._process = subprocess.Popen(
+            [
+                self._prometheus,
+                f"--config.file={config}",
+                f"--storage.tsdb.path={self.data_dir}",
+                "--storage.tsdb.retention.time=100y",
+                "--storage.tsdb.min-block-duration=2h",
+                "--storage.tsdb.max-block-duration=2h",
+                f"--web.listen-address=127.0.0.1:{self._port}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        deadline = time.monotonic() + ready_within
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"Prometheus exited early:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as answer:
+                    if answer.status == 200:
+                        return self.url
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"Prometheus not ready within {ready_within}s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def log_tail(self, lines: int = 20) -> str:
+        path = self.workdir / "prometheus.log"
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def __enter__(self) -> PrometheusServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
