@@ -17,6 +17,8 @@ from bot.incidents.notifier import IncidentNotifier
 from bot.incidents.service import IncidentService
 from bot.metrics import BotMetrics
 from bot.settings import Environment, SreConfig
+from bot.slo.evaluation import SloEvaluator
+from bot.slo.service import SloService
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ class Container:
     clock: Clock
     metrics: BotMetrics
     incidents: IncidentService
+    slo: SloService
     slack: AsyncWebClient | None = None
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -50,6 +53,7 @@ class Container:
         return problems
 
     async def close(self) -> None:
+        self.slo.close()
         await self.db.dispose()
 
 
@@ -73,6 +77,8 @@ def build_container(
         slack = create_slack_client(env)
         notifier = SlackIncidentNotifier(client=slack, config=config)
     incidents = IncidentService(db=db, clock=clock, notifier=notifier, observers=[metrics])
+    evaluator = SloEvaluator(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None
+    slo = SloService(slos=config.slos, evaluator=evaluator, clock=clock)
     return Container(
         env=env,
         config=config,
@@ -80,5 +86,6 @@ def build_container(
         clock=clock,
         metrics=metrics,
         incidents=incidents,
+        slo=slo,
         slack=slack,
     )

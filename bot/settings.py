@@ -25,6 +25,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.durations import parse_duration
 from bot.errors import ConfigurationError
 from bot.incidents.model import Severity
+from bot.slo.definitions import SloDefinition, default_slos
 
 DEFAULT_DATABASE_URL = "sqlite:///artisan_sre.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -167,7 +168,7 @@ class SreConfig(_Strict):
     incidents: IncidentsConfig = Field(default_factory=IncidentsConfig)
     oncall: OncallConfig = Field(default_factory=OncallConfig)
     runbooks: RunbooksConfig = Field(default_factory=RunbooksConfig)
-    slos: list[dict[str, Any]] = Field(default_factory=list)
+    slos: list[SloDefinition] = Field(default_factory=default_slos)
 
     @field_validator("timezone")
     @classmethod
@@ -179,6 +180,18 @@ class SreConfig(_Strict):
                 f"unknown time zone {value!r} (use an IANA name such as Asia/Seoul)"
             ) from None
         return value
+
+    @field_validator("slos")
+    @classmethod
+    def _unique_slo_names(cls, value: list[SloDefinition]) -> list[SloDefinition]:
+        names = [slo.name for slo in value]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"SLO names must be unique; repeated: {', '.join(repeated)}")
+        return value
+
+    def slo(self, name: str) -> SloDefinition | None:
+        return next((slo for slo in self.slos if slo.name == name), None)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -1,0 +1,1 @@
+"""CLI subcommands, one module per area; ``bot.cli`` wires them into ``python -m bot``."""
