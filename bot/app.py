@@ -16,8 +16,12 @@ from bot.clock import Clock, SystemClock
 from bot.incidents.notifier import IncidentNotifier
 from bot.incidents.service import IncidentService
 from bot.metrics import BotMetrics
+from bot.oncall.handoff import HandoffNotifier
+from bot.oncall.handoffs import HandoffService
+from bot.oncall.service import OncallService
 from bot.settings import Environment, SreConfig
 from bot.slo.evaluation import SloEvaluator
+from bot.slo.history import SloHistory
 from bot.slo.service import SloService
 from storage.db import Database
 
@@ -41,6 +45,9 @@ class Container:
     metrics: BotMetrics
     incidents: IncidentService
     slo: SloService
+    oncall: OncallService
+    handoffs: HandoffService
+    slo_history: SloHistory | None = None
     slack: AsyncWebClient | None = None
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -54,6 +61,8 @@ class Container:
 
     async def close(self) -> None:
         self.slo.close()
+        if self.slo_history is not None:
+            self.slo_history.close()
         await self.db.dispose()
 
 
@@ -71,14 +80,33 @@ def build_container(
     db = db or Database(env.DATABASE_URL)
     slack: AsyncWebClient | None = None
     notifier: IncidentNotifier | None = None
+    handoff_notifier: HandoffNotifier | None = None
     if env.slack_configured:
         from handlers.notifier import SlackIncidentNotifier
+        from handlers.oncall_notifier import SlackOncallNotifier
 
         slack = create_slack_client(env)
         notifier = SlackIncidentNotifier(client=slack, config=config)
-    incidents = IncidentService(db=db, clock=clock, notifier=notifier, observers=[metrics])
+        handoff_notifier = SlackOncallNotifier(client=slack, config=config)
+    incidents = IncidentService(
+        db=db,
+        clock=clock,
+        notifier=notifier,
+        observers=[metrics],
+        post_timeout=config.schedule.post_timeout,
+    )
     evaluator = SloEvaluator(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None
     slo = SloService(slos=config.slos, evaluator=evaluator, clock=clock)
+    oncall = OncallService(db=db, config=config, clock=clock)
+    handoffs = HandoffService(
+        db=db,
+        config=config,
+        clock=clock,
+        oncall=oncall,
+        incidents=incidents,
+        slo=slo,
+        notifier=handoff_notifier,
+    )
     return Container(
         env=env,
         config=config,
@@ -87,5 +115,8 @@ def build_container(
         metrics=metrics,
         incidents=incidents,
         slo=slo,
+        oncall=oncall,
+        handoffs=handoffs,
+        slo_history=SloHistory(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None,
         slack=slack,
     )

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Awaitable, Callable
 
 from bot.app import Container, build_container
-from bot.commands import incident, slo
+from bot.commands import incident, oncall, slo
 from bot.errors import ConfigurationError, SreError
 from bot.settings import Environment, SreConfig, load_config, load_environment
 from storage import migrate
@@ -20,6 +20,7 @@ EXIT_USAGE = 2
 AREAS: dict[str, Callable[[argparse.Namespace, Container], Awaitable[int]]] = {
     "incident": incident.run,
     "slo": slo.run,
+    "oncall": oncall.run,
 }
 
 
@@ -34,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["upgrade", "current"])
     incident.register(commands)
     slo.register(commands)
+    oncall.register(commands)
     return parser
 
 
@@ -80,7 +82,18 @@ def _serve(args: argparse.Namespace, env: Environment, config: SreConfig) -> int
         )
     prepare_database(env)
     container = build_container(env, config)
-    asyncio.run(serve(container, host=args.host, port=env.PORT))
+    with_scheduler = args.with_scheduler or not env.REDIS_URL
+    asyncio.run(serve(container, host=args.host, port=env.PORT, with_scheduler=with_scheduler))
+    return 0
+
+
+def _scheduler(env: Environment, config: SreConfig) -> int:
+    from scheduler.main import run_scheduler
+
+    if not env.SLACK_BOT_TOKEN:
+        return _fail("the scheduler posts to Slack; missing environment variable: SLACK_BOT_TOKEN")
+    prepare_database(env)
+    asyncio.run(run_scheduler(build_container(env, config)))
     return 0
 
 
@@ -96,9 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             return _serve(args, env, config)
         if args.command == "scheduler":
-            return _fail(
-                "the scheduler process arrives with the time-driven duties; nothing to run yet"
-            )
+            return _scheduler(env, config)
         if args.command == "db":
             if args.action == "upgrade":
                 migrate.upgrade(env.DATABASE_URL)

@@ -13,17 +13,20 @@ from bot.app import Container
 log = logging.getLogger(__name__)
 
 
-async def serve(container: Container, *, host: str = "0.0.0.0", port: int) -> None:
-    """Serve until SIGTERM/SIGINT; Socket Mode when ``SLACK_APP_TOKEN`` is set."""
+async def serve(
+    container: Container, *, host: str = "0.0.0.0", port: int, with_scheduler: bool = False
+) -> None:
+    """Serve until SIGTERM/SIGINT; Socket Mode when ``SLACK_APP_TOKEN`` is set; the
+    scheduler's duties in the same process when asked (the default without Redis)."""
     from handlers.routes import create_bolt_for, create_web_app
 
     env = container.env
     bolt = create_bolt_for(container)
     socket_mode = None
     web_app = create_web_app(container, None if env.SLACK_APP_TOKEN else bolt)
-    runner = web.AppRunner(web_app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    site_runner = web.AppRunner(web_app, access_log=None)
+    await site_runner.setup()
+    await web.TCPSite(site_runner, host, port).start()
     log.info("listening on %s:%s", host, port)
     if env.SLACK_APP_TOKEN:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -31,6 +34,12 @@ async def serve(container: Container, *, host: str = "0.0.0.0", port: int) -> No
         socket_mode = AsyncSocketModeHandler(bolt, env.SLACK_APP_TOKEN)
         await socket_mode.connect_async()  # type: ignore[no-untyped-call]
         log.info("connected to Slack in Socket Mode")
+    runner = None
+    if with_scheduler:
+        from scheduler.main import create_runner
+
+        runner = create_runner(container)
+        await runner.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -38,7 +47,9 @@ async def serve(container: Container, *, host: str = "0.0.0.0", port: int) -> No
     try:
         await stop.wait()
     finally:
+        if runner is not None:
+            await runner.stop()
         if socket_mode is not None:
             await socket_mode.close_async()  # type: ignore[no-untyped-call]
-        await runner.cleanup()
+        await site_runner.cleanup()
         await container.close()

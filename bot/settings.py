@@ -160,6 +160,36 @@ class RunbooksConfig(_Strict):
         return value
 
 
+def _cron(value: str) -> str:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value)
+    except ValueError as exc:
+        raise ValueError(
+            f"{value!r} is not a cron expression (minute hour day month weekday): {exc}"
+        ) from None
+    return value
+
+
+class ScheduleConfig(_Strict):
+    """When the scheduler does its duties; cron expressions are in ``timezone``."""
+
+    tick: Duration = timedelta(seconds=30)
+    slo_digest: str = "0 10 * * mon"
+    slo_status_every: Duration = timedelta(minutes=5)
+    health_probe_every: Duration = timedelta(seconds=30)
+    runbook_drill: str = "0 10 1-7 * mon"
+    handoff_confirm_within: Duration = timedelta(minutes=30)
+    leader_ttl: Duration = timedelta(seconds=15)
+    post_timeout: Duration = timedelta(seconds=30)
+
+    @field_validator("slo_digest", "runbook_drill")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        return _cron(value)
+
+
 class SreConfig(_Strict):
     """``sre.yaml``: the team's policy."""
 
@@ -168,6 +198,7 @@ class SreConfig(_Strict):
     incidents: IncidentsConfig = Field(default_factory=IncidentsConfig)
     oncall: OncallConfig = Field(default_factory=OncallConfig)
     runbooks: RunbooksConfig = Field(default_factory=RunbooksConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     slos: list[SloDefinition] = Field(default_factory=default_slos)
 
     @field_validator("timezone")

@@ -84,4 +84,7 @@ def create_bolt_for(container: Container) -> AsyncApp:
         signing_secret=None if env.SLACK_APP_TOKEN else env.SLACK_SIGNING_SECRET,
         incidents=container.incidents,
         metrics=container.metrics,
+        oncall=container.oncall,
+        handoffs=container.handoffs,
+        slo=container.slo,
     )

@@ -12,8 +12,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.incidents.service import IncidentService
 from bot.metrics import BotMetrics
+from bot.oncall.handoffs import HandoffService
+from bot.oncall.service import OncallService
+from bot.slo.service import SloService
 from handlers.errors import handle_error
 from handlers.incidents import register_incident_handlers
+from handlers.oncall import register_oncall_handlers
+from handlers.slo import register_slo_handlers
 
 
 def _kind(body: dict[str, Any]) -> str:
@@ -28,6 +33,9 @@ def create_bolt_app(
     signing_secret: str | None,
     incidents: IncidentService,
     metrics: BotMetrics,
+    oncall: OncallService,
+    handoffs: HandoffService,
+    slo: SloService,
 ) -> AsyncApp:
     app = AsyncApp(
         client=client,
@@ -45,6 +53,8 @@ def create_bolt_app(
 
     app.error(handle_error)
     register_incident_handlers(app, incidents=incidents)
+    register_oncall_handlers(app, oncall=oncall, handoffs=handoffs)
+    register_slo_handlers(app, slo=slo)
     return app
 
 

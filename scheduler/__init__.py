@@ -1,0 +1,1 @@
+"""Time-driven duties: the scheduler decides when, the domain decides what."""

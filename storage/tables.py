@@ -67,3 +67,38 @@ class AuditRow(SQLModel, table=True):
     action: str
     subject: str
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class PostRow(SQLModel, table=True):
+    """A message the bot has decided to post, keyed so it is posted at most once.
+
+    The key names what the post is for (``reminder:INC-…:2026-10-14T10:45:00Z``); it is
+    written before the post, so two schedulers, or one restarted, never post it twice.
+    """
+
+    __tablename__ = "posts"
+    __table_args__ = (Index("ix_posts_kind_subject", "kind", "subject", "claimed_at"),)
+
+    key: str = Field(sa_column=Column(String(255), primary_key=True))
+    kind: str = Field(sa_column=Column(String(64), nullable=False))
+    subject: str = Field(sa_column=Column(String(128), nullable=False))
+    claimed_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    channel: str | None = None
+    ts: str | None = None
+
+
+class OverrideRow(SQLModel, table=True):
+    """Someone covering a pool's on-call until a given time (``/oncall override``)."""
+
+    __tablename__ = "oncall_overrides"
+    __table_args__ = (Index("ix_overrides_pool_end", "pool", "ends_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pool: str = Field(sa_column=Column(String(16), nullable=False))
+    user_id: str
+    starts_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    ends_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    created_by: str
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    reason: str = ""

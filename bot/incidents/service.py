@@ -38,6 +38,7 @@ from bot.incidents.notifier import IncidentNotifier, SilentNotifier
 from bot.incidents.postmortem import postmortem_draft
 from bot.incidents.report import IncidentReport, build_report
 from storage import incidents as repo
+from storage import posts
 from storage.db import Database
 from storage.tables import IncidentRow, TimelineRow
 
@@ -63,7 +64,18 @@ class _StaleRead(Exception):
     """Another writer changed the incident between our read and our update."""
 
 
-def _to_domain(row: IncidentRow, timeline: Sequence[TimelineRow] = ()) -> Incident:
+class _ReminderInFlight(Exception):
+    """A reminder about this incident is claimed and not yet recorded as posted."""
+
+
+# The kinds of post that chase an open incident, how long a claim counts as in flight, and
+# how long an acknowledgement waits for one before going ahead (a dead poster must not
+# block acks).
+CHASE_KINDS = ("reminder", "escalation")
+IN_FLIGHT_PATIENCE = 10.0
+
+
+def incident_from_row(row: IncidentRow, timeline: Sequence[TimelineRow] = ()) -> Incident:
     return Incident(
         id=row.id,
         title=row.title,
@@ -100,11 +112,13 @@ class IncidentService:
         clock: Clock,
         notifier: IncidentNotifier | None = None,
         observers: Sequence[IncidentObserver] = (),
+        post_timeout: timedelta = timedelta(seconds=30),
     ) -> None:
         self._db = db
         self._clock = clock
         self._notifier: IncidentNotifier = notifier or SilentNotifier()
         self._observers = list(observers)
+        self._post_timeout = post_timeout
         self._card_locks: dict[str, asyncio.Lock] = {}
 
     # ---- reads -------------------------------------------------------------------------
@@ -115,7 +129,7 @@ class IncidentService:
             row = await repo.get(session, incident_id)
             if row is None:
                 raise UnknownIncident(incident_id)
-            return _to_domain(row, await repo.timeline(session, incident_id))
+            return incident_from_row(row, await repo.timeline(session, incident_id))
 
     async def list_incidents(
         self,
@@ -130,12 +144,12 @@ class IncidentService:
             rows = await repo.list_rows(
                 session, statuses=statuses, channel_id=channel_id, since=since, limit=limit
             )
-            return [_to_domain(row) for row in rows]
+            return [incident_from_row(row) for row in rows]
 
     async def list_with_timelines(self, *, since: datetime | None = None) -> list[Incident]:
         async with self._db.transaction() as session:
             rows = await repo.list_rows(session, since=since)
-            return [_to_domain(row, await repo.timeline(session, row.id)) for row in rows]
+            return [incident_from_row(row, await repo.timeline(session, row.id)) for row in rows]
 
     async def count_by_status(self) -> dict[str, int]:
         async with self._db.transaction() as session:
@@ -146,7 +160,7 @@ class IncidentService:
         since = now - timedelta(days=days) if days else None
         async with self._db.transaction() as session:
             rows = await repo.list_rows(session, since=since)
-        return build_report([_to_domain(r) for r in rows], since=since, until=now)
+        return build_report([incident_from_row(r) for r in rows], since=since, until=now)
 
     async def postmortem_draft(self, *, incident_id: str) -> str:
         return postmortem_draft(await self.get(incident_id=incident_id))
@@ -439,6 +453,8 @@ class IncidentService:
         action: str,
     ) -> Incident:
         incident_id = validate_incident_id(incident_id)
+        loop = asyncio.get_running_loop()
+        patience = loop.time() + IN_FLIGHT_PATIENCE
         for _ in range(_MAX_ATTEMPTS):
             try:
                 async with self._db.transaction() as session:
@@ -446,7 +462,21 @@ class IncidentService:
                     if row is None:
                         raise UnknownIncident(incident_id)
                     now = self._clock.now()
-                    change = decide(_to_domain(row), now)
+                    change = decide(incident_from_row(row), now)
+                    leaves_open = (
+                        row.status == IncidentStatus.OPEN.value and "status" in change.values
+                    )
+                    if (
+                        leaves_open
+                        and loop.time() < patience
+                        and await posts.in_flight(
+                            session,
+                            subject=incident_id,
+                            kinds=CHASE_KINDS,
+                            since=now - self._post_timeout,
+                        )
+                    ):
+                        raise _ReminderInFlight
                     values = change.values | {"updated_at": now}
                     if not await repo.update_if_version(session, incident_id, row.version, values):
                         raise _StaleRead
@@ -468,6 +498,11 @@ class IncidentService:
                         detail={k: _jsonable(v) for k, v in change.values.items()},
                     )
             except _StaleRead:
+                continue
+            except _ReminderInFlight:
+                # A reminder claimed before us is being posted: let it land first, so the
+                # thread never shows a reminder after the acknowledgement.
+                await asyncio.sleep(0.05)
                 continue
             incident = await self.get(incident_id=incident_id)
             await self._publish(incident)

@@ -6,6 +6,7 @@ Each method is ``(workspace, args) -> answer``; the answer is the success body w
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bot.sandbox import blockkit
@@ -60,10 +61,44 @@ def chat_post_message(ws: Workspace, args: Args) -> JsonDict:
         bot_id=ident.bot_id,
         app_id=ident.app_id,
         thread_ts=ws.thread_parent(channel, args.string("thread_ts")),
+        metadata=_metadata(args),
     )
     ws.check_mentions(where, text=text, blocks=blocks, mrkdwn=not args.is_false("mrkdwn"))
     ws.messages_in(channel).append(message)
     return {"channel": channel, "ts": message.ts, "message": message.to_slack()}
+
+
+def _metadata(args: Args) -> JsonDict | None:
+    """Message metadata (``event_type`` + ``event_payload``), sent as JSON or a JSON string."""
+    value = args.raw.get("metadata")
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ApiError("invalid_metadata_format", ["metadata is not JSON"]) from None
+    if value is None:
+        return None
+    if not isinstance(value, dict) or "event_type" not in value:
+        raise ApiError("invalid_metadata_format", ["metadata needs event_type and event_payload"])
+    return dict(value)
+
+
+def conversations_replies(ws: Workspace, args: Args) -> JsonDict:
+    """A thread: its parent then the replies, oldest first; metadata only when asked for."""
+    channel = ws.resolve_channel(args.string("channel"))
+    ts = args.required("ts", "thread_not_found")
+    parent = ws.find_message(channel, ts)
+    if parent is None:
+        raise ApiError("thread_not_found")
+    with_metadata = args.flag("include_all_metadata")
+    thread = [parent] + [m for m in ws.messages_in(channel) if m.thread_ts == ts and not m.deleted]
+    messages = []
+    for item in thread:
+        shown = item.to_slack()
+        if with_metadata and item.metadata is not None:
+            shown["metadata"] = item.metadata
+        messages.append(shown)
+    return {"messages": messages, "has_more": False}
 
 
 def chat_update(ws: Workspace, args: Args) -> JsonDict:
@@ -238,6 +273,7 @@ METHODS: dict[str, Method] = {
     "chat.getPermalink": chat_get_permalink,
     "reactions.add": reactions_add,
     "conversations.info": conversations_info,
+    "conversations.replies": conversations_replies,
     "users.info": users_info,
     "usergroups.users.list": usergroups_users_list,
     "usergroups.users.update": usergroups_users_update,

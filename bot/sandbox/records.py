@@ -60,6 +60,7 @@ class Message:
     history: list[MessageVersion] = field(default_factory=list)
     deleted: bool = False
     reactions: dict[str, list[str]] = field(default_factory=dict)
+    metadata: JsonDict | None = None
     files: list[str] = field(default_factory=list)
     via: str = "chat.postMessage"
 

@@ -1,0 +1,80 @@
+"""The Friday handoff message, as data: who hands over to whom, what is open, what to check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from bot.incidents.model import Incident, IncidentStatus
+from bot.incidents.notifier import MessageRef
+from bot.oncall.hours import Pool
+from bot.oncall.rotation import Coverage
+from bot.oncall.service import FatigueReport
+from bot.slo.service import SloSnapshot
+
+# Guide §3.2 (tools and knowledge to have) and §10.4 (handoff practice).
+CHECKLIST: tuple[str, ...] = (
+    "Slack notifications on (phone too)",
+    "VPN access works",
+    "kubectl context and credentials checked",
+    "AWS/GCP access checked",
+    "Grafana dashboards and Prometheus open",
+    "Know the SLOs and how much error budget is left",
+    "Know where the runbooks are and how to run them",
+    "Know the health check endpoints",
+    "Know how to roll back a deployment",
+    "Know the main alert thresholds (and whether they paged too much)",
+    "Read the open incidents and their timelines",
+    "Outgoing: note anything unusual; book the post-on-call retrospective",
+)
+
+
+@dataclass(frozen=True)
+class PoolHandoff:
+    pool: Pool
+    outgoing: str
+    incoming: str
+    coverage: list[Coverage]
+
+
+@dataclass(frozen=True)
+class HandoffMessage:
+    """Everything the handoff post shows; ``key`` is its post key."""
+
+    key: str
+    at: datetime
+    pools: list[PoolHandoff]
+    incoming_paged: str
+    outgoing_paged: str
+    open_incidents: list[Incident]
+    slo: SloSnapshot | None
+    next_handoffs: list[datetime]
+    fatigue: FatigueReport | None
+    checklist: tuple[str, ...] = CHECKLIST
+    confirmed_by: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def order_open_incidents(incidents: list[Incident]) -> list[Incident]:
+    """Unacknowledged first, then by severity (Sev1 first), then oldest first."""
+    return sorted(
+        incidents,
+        key=lambda i: (i.status is not IncidentStatus.OPEN, i.severity.value, i.created_at),
+    )
+
+
+class HandoffNotifier(Protocol):
+    async def handoff(self, message: HandoffMessage) -> MessageRef | None: ...
+
+    async def handoff_confirmed(self, message: HandoffMessage, ref: MessageRef) -> None: ...
+
+    async def handoff_unconfirmed(
+        self, message: HandoffMessage, ref: MessageRef, *, outgoing: str, incoming: str
+    ) -> MessageRef | None: ...
+
+    async def user_group(self, group_id: str, members: list[str]) -> None:
+        """Make the user group hold exactly ``members``; raises when Slack refuses."""
+        ...
+
+    async def oncall_problem(self, text: str) -> None: ...

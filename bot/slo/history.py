@@ -1,0 +1,188 @@
+"""Each SLO's error budget left over time, read with Prometheus range queries (for the chart).
+
+A point is the budget left of the rolling window ending at that instant, i.e. what
+``/slo <name>`` would have said then. A step where Prometheus has no or zero data is a gap
+(``None``), and a failed query makes the whole series unknown with a reason: the chart then
+draws nothing for it, never 100% or 0%.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+from prometheus_api_client import PrometheusConnect
+from prometheus_api_client.exceptions import PrometheusApiClientException
+from urllib3.util.retry import Retry
+
+from bot.slo import budget
+from bot.slo.definitions import EventsSlo, SloDefinition
+from bot.slo.queries import good_expr, total_expr
+
+DEFAULT_POINTS = 72
+"""Steps per window: 10 h apart over 30 days, 140 min over 7 days; plenty for a small chart."""
+
+
+@dataclass(frozen=True)
+class BudgetSeries:
+    """Budget left (percent, may be negative) at each step of one SLO's window."""
+
+    name: str
+    title: str
+    window: str
+    points: tuple[tuple[datetime, float | None], ...] = ()
+    reason: str | None = None  # set when the whole series is unknown
+
+    @property
+    def known(self) -> bool:
+        return self.reason is None and any(value is not None for _, value in self.points)
+
+    @property
+    def last(self) -> float | None:
+        """The newest known value, if the newest step has one."""
+        return self.points[-1][1] if self.points else None
+
+    def as_unknown(self, reason: str) -> BudgetSeries:
+        return BudgetSeries(self.name, self.title, self.window, (), reason)
+
+    @classmethod
+    def unknown(cls, slo: SloDefinition, reason: str) -> BudgetSeries:
+        return cls(slo.name, slo.title, slo.window, (), reason)
+
+
+class _Unknown(Exception):
+    """Ends one series as unknown with this reason."""
+
+
+class SloHistory:
+    """Range queries through prometheus-api-client, run in worker threads off the event loop.
+
+    Build one per event loop (it holds a semaphore); ``close()`` releases the HTTP session.
+    """
+
+    def __init__(
+        self,
+        *,
+        prometheus_url: str,
+        timeout: float = 20.0,
+        max_concurrency: int = 4,
+        client: PrometheusConnect | None = None,
+    ) -> None:
+        self._url = prometheus_url.rstrip("/")
+        self._timeout = timeout
+        self._limit = asyncio.Semaphore(max_concurrency)
+        retry = Retry(total=1, backoff_factor=0.2, status_forcelist=(502, 504))
+        self._client = client or PrometheusConnect(url=self._url, retry=retry, timeout=timeout)
+
+    def close(self) -> None:
+        self._client.close()
+
+    async def budget_all(
+        self, slos: Iterable[SloDefinition], *, end: datetime, points: int = DEFAULT_POINTS
+    ) -> list[BudgetSeries]:
+        """Every SLO's series over its own window ending at ``end``, in the given order."""
+        return list(
+            await asyncio.gather(*(self.budget_series(s, end=end, points=points) for s in slos))
+        )
+
+    async def budget_series(
+        self, slo: SloDefinition, *, end: datetime, points: int = DEFAULT_POINTS
+    ) -> BudgetSeries:
+        """Budget left at ``points`` + 1 evenly spaced instants from ``end - window`` to ``end``."""
+        if end.tzinfo is None:
+            raise ValueError("budget_series needs a timezone-aware 'end'")
+        window = slo.window_length
+        step = max(timedelta(seconds=60), window / max(1, points))
+        step = timedelta(seconds=int(step.total_seconds()))
+        start = end - step * int(window / step)
+        try:
+            good, total = await asyncio.gather(
+                self._range(good_expr(slo, slo.window), start, end, step),
+                self._range(total_expr(slo, slo.window), start, end, step),
+            )
+        except _Unknown as exc:
+            return BudgetSeries.unknown(slo, str(exc))
+        if not total:
+            return BudgetSeries.unknown(slo, f"no data for {slo.name} over the last {slo.window}")
+        # An events SLO with no good series at all had no good event; elsewhere absent is a gap.
+        missing_good = 0.0 if isinstance(slo, EventsSlo) else None
+        series = []
+        instant = start
+        while instant <= end:
+            stamp = round(instant.timestamp())
+            left = _budget_left(
+                good.get(stamp, missing_good), total.get(stamp), objective=slo.objective
+            )
+            series.append((instant, left))
+            instant += step
+        return BudgetSeries(slo.name, slo.title, slo.window, tuple(series))
+
+    async def _range(
+        self, promql: str, start: datetime, end: datetime, step: timedelta
+    ) -> dict[int, float]:
+        """The one series of an aggregated expression as {unix second: value}."""
+        params = {"timeout": f"{self._timeout:g}s"}
+        try:
+            async with self._limit:
+                rows = await asyncio.to_thread(
+                    self._client.custom_query_range,
+                    promql,
+                    start_time=start.astimezone(UTC),
+                    end_time=end.astimezone(UTC),
+                    step=f"{int(step.total_seconds())}s",
+                    params=params,
+                )
+        except requests.RequestException as exc:
+            raise _Unknown(f"Prometheus unreachable at {self._url}: {_cause(exc)}") from None
+        except PrometheusApiClientException as exc:
+            raise _Unknown(f"query error: {str(exc)[:300]}") from None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise _Unknown(f"query error: unexpected answer from {self._url}: {exc}") from None
+        return _values(rows)
+
+
+def _cause(exc: requests.RequestException) -> str:
+    text = str(exc).lower()
+    if isinstance(exc, requests.Timeout) or "timed out" in text:
+        return "no answer in time"
+    if "refused" in text:
+        return "connection refused"
+    return type(exc).__name__
+
+
+def _values(rows: Any) -> dict[int, float]:
+    if not isinstance(rows, list):
+        raise _Unknown(f"query error: expected a matrix, got {rows!r:.80}")
+    if not rows:
+        return {}
+    try:
+        return {round(float(ts)): _as_float(v) for ts, v in rows[0]["values"]}
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise _Unknown(f"query error: unexpected answer: {exc!r}") from None
+
+
+def _as_float(value: object) -> float:
+    try:
+        return float(str(value))
+    except ValueError:
+        return math.nan
+
+
+def _budget_left(good: float | None, total: float | None, *, objective: float) -> float | None:
+    """The budget left for one step, or None when the step says nothing trustworthy."""
+    if good is None or total is None or math.isnan(good) or math.isnan(total) or total <= 0:
+        return None
+    if good < 0 or good > total * (1 + 1e-9):
+        return None
+    ratio = budget.error_ratio(good=min(good, total), total=total)
+    return budget.budget_left_pct(error_ratio=ratio, objective_pct=objective)
+
+
+def unknown_series(slos: Sequence[SloDefinition], reason: str) -> list[BudgetSeries]:
+    """Every SLO as unknown, e.g. when no Prometheus is configured."""
+    return [BudgetSeries.unknown(slo, reason) for slo in slos]

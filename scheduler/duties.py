@@ -1,0 +1,31 @@
+"""Everything the scheduler does on a tick, in order; one failing duty never stops the rest."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+
+log = logging.getLogger(__name__)
+
+Duty = Callable[[datetime], Awaitable[object]]
+
+
+class Duties:
+    def __init__(self, duties: Sequence[tuple[str, Duty]]) -> None:
+        self._duties = list(duties)
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _ in self._duties]
+
+    async def tick(self, now: datetime) -> dict[str, object]:
+        """Run each duty for ``now``; returns what each reported (or the error it raised)."""
+        outcome: dict[str, object] = {}
+        for name, duty in self._duties:
+            try:
+                outcome[name] = await duty(now)
+            except Exception as exc:
+                log.exception("duty %s failed at %s", name, now.isoformat())
+                outcome[name] = exc
+        return outcome

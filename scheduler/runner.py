@@ -1,0 +1,68 @@
+"""The scheduler loop: APScheduler ticks the duties while this process holds leadership."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.clock import Clock
+from scheduler.duties import Duties
+from scheduler.leader import Leadership
+
+log = logging.getLogger(__name__)
+
+
+class SchedulerRunner:
+    def __init__(
+        self,
+        *,
+        duties: Duties,
+        leadership: Leadership,
+        clock: Clock,
+        tick: timedelta,
+        leader_ttl: timedelta,
+    ) -> None:
+        self._duties = duties
+        self._leadership = leadership
+        self._clock = clock
+        self._tick = tick
+        self._renew_every = leader_ttl / 3
+        self._leading = False
+        self._ticking = asyncio.Lock()
+        self._scheduler = AsyncIOScheduler(timezone="UTC")
+
+    async def _hold(self) -> None:
+        self._leading = await self._leadership.hold()
+
+    async def _run_duties(self) -> None:
+        if not self._leading or self._ticking.locked():
+            return
+        async with self._ticking:
+            await self._duties.tick(self._clock.now())
+
+    async def start(self) -> None:
+        """Take leadership if free and start ticking; a first tick runs at once."""
+        await self._hold()
+        common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
+        self._scheduler.add_job(
+            self._hold, "interval", seconds=self._renew_every.total_seconds(), **common
+        )
+        self._scheduler.add_job(
+            self._run_duties, "interval", seconds=self._tick.total_seconds(), **common
+        )
+        self._scheduler.start()
+        asyncio.get_running_loop().create_task(self._run_duties())
+        log.info(
+            "scheduler started (%s), duties: %s",
+            self._leadership.identity,
+            ", ".join(self._duties.names),
+        )
+
+    async def stop(self) -> None:
+        """Stop ticking, let a tick under way finish its posts, then step down."""
+        self._scheduler.shutdown(wait=False)
+        async with self._ticking:
+            await self._leadership.release()

@@ -1,0 +1,103 @@
+"""Real processes: the bot and its schedulers started as a person starts them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox import SlackEmulator
+
+FAST_CONFIG = """
+incidents:
+  ack_reminder_every: 2s
+  severities:
+    sev4: {respond_within: 4h}
+oncall:
+  weekday: [U0AAA, U0BBB, U0CCC]
+  weekend: [U0DDD, U0EEE]
+schedule:
+  tick: 1s
+  leader_ttl: 3s
+  post_timeout: 3s
+"""
+
+
+@dataclass
+class Process:
+    name: str
+    process: asyncio.subprocess.Process
+    log_path: Path
+    _log: object = field(default=None, repr=False)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up, no goodbye, as a crashed machine."""
+        self.process.send_signal(signal.SIGKILL)
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), 10)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[SlackEmulator]:
+    async with SlackEmulator() as running:
+        yield running
+
+
+@pytest.fixture
+def process_env(database_url: str, tmp_path: Path, emulator: SlackEmulator) -> dict[str, str]:
+    config = tmp_path / "sre.yaml"
+    config.write_text(FAST_CONFIG)
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SRE_CONFIG": str(config),
+        "SLACK_BOT_TOKEN": emulator.bot_token,
+        "SLACK_SIGNING_SECRET": "process-secret",
+        "SLACK_API_URL": emulator.api_url,
+        "SLACK_APP_TOKEN": "",
+        "REDIS_URL": "",
+        "PROMETHEUS_URL": "",
+    }
+
+
+@pytest.fixture
+async def start(tmp_path: Path) -> AsyncIterator[Callable[..., object]]:
+    started: list[Process] = []
+
+    async def _start(name: str, *args: str, env: dict[str, str]) -> Process:
+        log_path = tmp_path / f"{name}.log"
+        log = log_path.open("ab")
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", *args, env=env, stdout=log, stderr=log
+        )
+        handle = Process(name=name, process=process, log_path=log_path, _log=log)
+        started.append(handle)
+        return handle
+
+    yield _start
+    for handle in started:
+        await handle.stop()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -1,0 +1,85 @@
+"""The scheduler's duties against the real database and the Slack emulator, on a moved clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiohttp import web
+
+from bot.app import Container, build_container
+from bot.clock import FixedClock
+from bot.sandbox import SlackDriver, SlackEmulator
+from bot.settings import Environment, SreConfig
+from handlers.routes import create_bolt_for, create_web_app
+from scheduler.build import build_duties
+from scheduler.duties import Duties
+from storage.db import Database
+
+# A Wednesday, 10:00 in Seoul: working hours, the weekday pool is paged.
+START = datetime(2026, 10, 14, 1, 0, tzinfo=UTC)
+
+ONCALL_CONFIG = {
+    "oncall": {
+        "weekday": ["U0AAA", "U0BBB", "U0CCC"],
+        "weekend": ["U0DDD", "U0EEE"],
+        "user_group": "S0ONCALL",
+    }
+}
+
+
+@dataclass
+class World:
+    clock: FixedClock
+    emulator: SlackEmulator
+    container: Container
+    duties: Duties
+    slack: SlackDriver
+
+    async def at(self, delta: timedelta) -> dict[str, object]:
+        """Move the clock to START + delta and run one tick there."""
+        self.clock.set(START + delta)
+        return await self.duties.tick(self.clock.now())
+
+    def thread(self, incident_ts: str) -> list[str]:
+        return [
+            m.text
+            for m in self.emulator.replies(self.container.config.channels.incidents, incident_ts)
+        ]
+
+
+@pytest.fixture
+def sre_config() -> SreConfig:
+    return SreConfig.model_validate(ONCALL_CONFIG)
+
+
+@pytest.fixture
+async def world(database_url: str, sre_config: SreConfig) -> AsyncIterator[World]:
+    clock = FixedClock(START)
+    async with SlackEmulator() as emulator:
+        emulator.allow_mentions({"<!subteam^S0ONCALL>", "<!channel>"})
+        env = Environment(
+            SLACK_BOT_TOKEN=emulator.bot_token,
+            SLACK_SIGNING_SECRET="secret",
+            SLACK_API_URL=emulator.api_url,
+            DATABASE_URL=database_url,
+        )
+        container = build_container(env, sre_config, clock=clock, db=Database(database_url))
+        runner = web.AppRunner(create_web_app(container, create_bolt_for(container)))
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        url = f"http://127.0.0.1:{port}"
+        async with SlackDriver(app_url=url, signing_secret="secret", emulator=emulator) as driver:
+            yield World(
+                clock=clock,
+                emulator=emulator,
+                container=container,
+                duties=build_duties(container),
+                slack=driver,
+            )
+        await runner.cleanup()
+        await container.close()

@@ -1,0 +1,126 @@
+"""The bot with ``/slo`` served over real HTTP, a real Prometheus over generated history
+(``tests/slo/history.py``, started once per session) and the Slack emulator.
+
+At the history's end time (the bot's clock) the SLOs are: api_availability, llm_fast_latency
+and rl_reward_stability healthy, llm_creative_latency warning (16% left) and
+llm_balanced_latency exhausted (-30%), so the deploy verdict is "blocked".
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import pytest
+from aiohttp import web
+from slack_bolt.async_app import AsyncApp
+
+from bot.app import Container, build_container
+from bot.clock import FixedClock
+from bot.sandbox import SlackDriver, SlackEmulator
+from bot.settings import Environment, SreConfig
+from handlers.errors import handle_error
+from handlers.routes import create_web_app
+from handlers.slo import register_slo_handlers
+from storage.db import Database
+from tests.slo.history import END_AT, build_history
+from tests.support.prometheus import PrometheusServer, unused_port
+
+SIGNING_SECRET = "artisan-slo-test-secret"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's header; fails on anything that is not a PNG."""
+    assert data[:8] == PNG_MAGIC and data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return int(width), int(height)
+
+
+@dataclass
+class SloBot:
+    url: str
+    container: Container
+    emulator: SlackEmulator
+    slack: SlackDriver
+    prometheus_url: str
+
+    @property
+    def digest_channel(self) -> str:
+        return self.container.config.channels.slo_digest
+
+
+@pytest.fixture(scope="session")
+def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = PrometheusServer(tmp_path_factory.mktemp("slo-slack-prometheus"))
+    server.backfill(build_history())
+    with server:
+        yield server.start()
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[SlackEmulator]:
+    async with SlackEmulator() as running:
+        yield running
+
+
+def _slo_bolt(container: Container) -> AsyncApp:
+    """Built as ``handlers.routes.create_bolt_for`` does, with only the SLO listeners."""
+    assert container.slack is not None
+    app = AsyncApp(
+        client=container.slack,
+        signing_secret=SIGNING_SECRET,
+        request_verification_enabled=True,
+        raise_error_for_unhandled_request=False,
+    )
+    app.error(handle_error)
+    register_slo_handlers(app, slo=container.slo)
+    return app
+
+
+@asynccontextmanager
+async def running_bot(
+    emulator: SlackEmulator, database_url: str, prometheus_url: str
+) -> AsyncIterator[SloBot]:
+    env = Environment(
+        SLACK_BOT_TOKEN=emulator.bot_token,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=emulator.api_url,
+        DATABASE_URL=database_url,
+        PROMETHEUS_URL=prometheus_url,
+    )
+    container = build_container(
+        env, SreConfig(), clock=FixedClock(END_AT), db=Database(database_url)
+    )
+    runner = web.AppRunner(create_web_app(container, _slo_bolt(container)))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with SlackDriver(
+            app_url=url, signing_secret=SIGNING_SECRET, emulator=emulator
+        ) as driver:
+            yield SloBot(url, container, emulator, driver, prometheus_url)
+    finally:
+        await runner.cleanup()
+        await container.close()
+
+
+@pytest.fixture
+async def slo_bot(
+    emulator: SlackEmulator, database_url: str, prometheus_url: str
+) -> AsyncIterator[SloBot]:
+    """Prometheus up, clock at the end of the generated history."""
+    async with running_bot(emulator, database_url, prometheus_url) as bot:
+        yield bot
+
+
+@pytest.fixture
+async def blind_bot(emulator: SlackEmulator, database_url: str) -> AsyncIterator[SloBot]:
+    """PROMETHEUS_URL points at a closed port: every SLO is unknown."""
+    async with running_bot(emulator, database_url, f"http://127.0.0.1:{unused_port()}") as bot:
+        yield bot

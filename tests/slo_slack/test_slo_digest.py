@@ -1,0 +1,97 @@
+"""The scheduled digest: one message and one PNG chart per due time, however often it runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import pytest
+
+from bot.slo.duties import SloDuties
+from bot.slo.history import SloHistory
+from handlers.slo_notifier import SlackSloNotifier
+from storage import posts
+from tests.slo.history import END_AT
+from tests.slo_slack.conftest import SloBot, png_size
+
+# END_AT is Thursday 2026-10-01 00:00 UTC, 09:00 in Seoul: a fire time of this cron.
+DIGEST_CRON = "0 9 * * thu"
+Histories = Callable[[str], SloHistory]
+
+
+@pytest.fixture
+def histories() -> Iterator[Histories]:
+    """Makes SloHistory objects and closes them after the test."""
+    made: list[SloHistory] = []
+
+    def make(url: str) -> SloHistory:
+        made.append(SloHistory(prometheus_url=url, timeout=10))
+        return made[-1]
+
+    yield make
+    for history in made:
+        history.close()
+
+
+def _duties(bot: SloBot, histories: Histories) -> SloDuties:
+    assert bot.container.slack is not None
+    return SloDuties(
+        slo=bot.container.slo,
+        db=bot.container.db,
+        notifier=SlackSloNotifier(client=bot.container.slack, channel=bot.digest_channel),
+        zone=bot.container.config.zone,
+        digest_cron=DIGEST_CRON,
+        history=histories(bot.prometheus_url),
+    )
+
+
+async def test_digest_posts_one_message_and_one_chart_once(
+    slo_bot: SloBot, histories: Histories
+) -> None:
+    channel = slo_bot.digest_channel
+    assert await _duties(slo_bot, histories).digest_if_due(END_AT + timedelta(minutes=1))
+    (digest,) = slo_bot.emulator.messages(channel)
+    assert digest.blocks[0]["text"]["text"] == "📊 SLO digest"
+    assert "Deployments blocked" in digest.text
+    assert "llm_balanced_latency" in str(digest.blocks)
+    (upload,) = slo_bot.emulator.uploads
+    assert upload.completed and upload.channel == channel and upload.thread_ts == digest.ts
+    assert upload.filename == "slo-budget.png"
+    assert upload.content is not None
+    width, height = png_size(upload.content)
+    assert width == 800 and 400 < height < 1200
+    assert 10_000 < len(upload.content) < 1_000_000
+
+    # The same tick again, later in the day, and a second scheduler over the same database.
+    assert not await _duties(slo_bot, histories).digest_if_due(END_AT + timedelta(minutes=2))
+    assert not await _duties(slo_bot, histories).digest_if_due(END_AT + timedelta(hours=20))
+    assert len(slo_bot.emulator.messages(channel)) == 1
+    assert len(slo_bot.emulator.uploads) == 1
+    async with slo_bot.container.db.transaction() as session:
+        (row,) = await posts.of_kind(session, kind="slo-digest")
+    assert row.key == "slo-digest:2026-10-01T00:00:00Z"
+    assert (row.channel, row.ts) == (channel, digest.ts)
+    assert slo_bot.emulator.violations == []
+
+
+async def test_a_digest_more_than_a_day_late_is_skipped(
+    slo_bot: SloBot, histories: Histories
+) -> None:
+    duties = _duties(slo_bot, histories)
+    assert duties.digest_due(END_AT - timedelta(minutes=1)) is None  # last Thursday: 7 days ago
+    assert not await duties.digest_if_due(END_AT + timedelta(days=1, minutes=1))
+    assert slo_bot.emulator.messages(slo_bot.digest_channel) == []
+    assert slo_bot.emulator.uploads == []
+
+
+async def test_digest_without_prometheus_says_data_unavailable(
+    blind_bot: SloBot, histories: Histories
+) -> None:
+    duties = _duties(blind_bot, histories)
+    assert await duties.digest_if_due(END_AT)
+    (digest,) = blind_bot.emulator.messages(blind_bot.digest_channel)
+    shown = digest.text + str(digest.blocks)
+    assert "data unavailable" in shown.lower() and "allowed" not in shown.lower()
+    (upload,) = blind_bot.emulator.uploads
+    assert upload.content is not None and png_size(upload.content)[0] == 800
+    assert blind_bot.emulator.violations == []
