@@ -102,3 +102,6 @@ class OverrideRow(SQLModel, table=True):
     created_by: str
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     reason: str = ""
+
+
+import storage.runbooks  # noqa: E402, F401  (registers the runbook tables)

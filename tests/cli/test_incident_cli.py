@@ -141,3 +141,13 @@ async def test_with_slack_configured_the_cli_posts_and_updates_the_card(
         card = emulator.message("C0INCIDENTS", cards[0].ts)
         assert card.history and "alice" in str(card.blocks)
         assert emulator.violations == []
+
+
+async def test_oncall_now_from_the_shell(cli_env: dict[str, str], tmp_path: Path) -> None:
+    config = tmp_path / "sre.yaml"
+    config.write_text("oncall:\n  weekday: [U0AAA, U0BBB]\n  weekend: [U0DDD]\n")
+    code, out, _ = await run_cli("oncall", "now", env={**cli_env, "SRE_CONFIG": str(config)})
+    assert code == 0
+    assert "Paged now:" in out and "Weekend on-call:  U0DDD" in out
+    code, _, err = await run_cli("oncall", "now", env=cli_env)
+    assert code == 1 and "No rotation is configured" in err

@@ -82,3 +82,12 @@ async def test_an_unconfirmed_handoff_reminds_both_once(world: World) -> None:
 async def test_a_handoff_missed_by_more_than_six_hours_is_not_posted_late(world: World) -> None:
     await world.at(HANDOFF - START + timedelta(hours=7))
     assert world.emulator.messages(world.container.config.channels.oncall) == []
+
+
+async def test_a_refused_user_group_update_is_reported_in_the_oncall_channel(world: World) -> None:
+    world.emulator.fail("usergroups.users.update", "permission_denied", times=1)
+    await world.at(HANDOFF - START)
+    texts = [m.text for m in world.emulator.messages(world.container.config.channels.oncall)]
+    assert len(texts) == 2
+    assert "Could not update the on-call user group S0ONCALL" in texts[1]
+    assert world.emulator.usergroup_members("S0ONCALL") != []

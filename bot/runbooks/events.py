@@ -1,0 +1,146 @@
+"""The engine's vocabulary: events (what happened) and commands (what to do next).
+
+All are frozen dataclasses of plain values, so a decision can be logged, compared in a
+test, or handed to another process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from bot.incidents.model import Severity
+from bot.runbooks.model import Run, RunState
+from bot.runbooks.steps import Audience
+
+# -- events: what happened ------------------------------------------------------------------
+
+
+class StepResult(StrEnum):
+    OK = "ok"
+    FAILED = "failed"
+    UNKNOWN = "unknown"  # an admin call that may or may not have taken effect
+
+
+@dataclass(frozen=True)
+class Start:
+    """A requested run begins."""
+
+
+@dataclass(frozen=True)
+class StepStarted:
+    """An action's exact call is about to be sent; persisted before it is."""
+
+    index: int
+    call: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StepFinished:
+    index: int
+    result: StepResult
+    detail: str
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+    call: dict[str, Any] | None = None  # a dry run's planned call
+
+
+@dataclass(frozen=True)
+class Approved:
+    index: int
+    actor: str
+
+
+@dataclass(frozen=True)
+class Denied:
+    index: int
+    actor: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Expired:
+    """Nobody approved within the step's TTL."""
+
+    index: int
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    actor: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Restarted:
+    """The process restarted while the run was requested or running."""
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """A person looked at a step whose outcome was unknown: ``applied`` or retry it."""
+
+    actor: str
+    applied: bool
+
+
+Event = (
+    Start
+    | StepStarted
+    | StepFinished
+    | Approved
+    | Denied
+    | Expired
+    | Cancelled
+    | Restarted
+    | Resumed
+)
+
+# -- commands: what the executor must do next ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExecuteStep:
+    """Run a check or an action (a dry run plans the action without sending it)."""
+
+    index: int
+
+
+@dataclass(frozen=True)
+class RequestApproval:
+    index: int
+    prompt: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Notify:
+    index: int
+    audience: Audience
+    text: str
+
+
+@dataclass(frozen=True)
+class OpenIncident:
+    index: int
+    title: str
+    severity: Severity
+    description: str
+    components: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Finish:
+    state: RunState
+    note: str
+
+
+Command = ExecuteStep | RequestApproval | Notify | OpenIncident | Finish
+
+
+@dataclass(frozen=True)
+class Decision:
+    run: Run
+    commands: tuple[Command, ...]

@@ -1,0 +1,150 @@
+"""Driving a run: commit each engine decision, then carry out its commands, feeding every
+outcome back to the engine, until the run ends or waits for a person."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from bot.clock import Clock
+from bot.runbooks.engine import (
+    Command,
+    Decision,
+    Event,
+    ExecuteStep,
+    Notify,
+    OpenIncident,
+    RequestApproval,
+    StepFinished,
+    StepResult,
+    StepStarted,
+    advance,
+)
+from bot.runbooks.executor import RunExecutor
+from bot.runbooks.model import Run
+from bot.runbooks.notifier import RunNotifier
+from bot.runbooks.steps import ActionStep, CheckStep
+from bot.runbooks.store import BOT, RunStore
+
+log = logging.getLogger(__name__)
+
+
+class RunDriver:
+    """Moves runs forward: the only place that feeds executor outcomes to the engine."""
+
+    def __init__(
+        self,
+        *,
+        store: RunStore,
+        executor: RunExecutor,
+        notifier: RunNotifier,
+        clock: Clock,
+        approvers: Sequence[str],
+    ) -> None:
+        self._store = store
+        self._executor = executor
+        self._notifier = notifier
+        self._clock = clock
+        self._approvers = list(approvers)
+        self._message_locks: dict[str, asyncio.Lock] = {}
+
+    def others(self, requester: str) -> list[str]:
+        """Who may approve a run of ``requester``: every approver but them."""
+        return [a for a in self._approvers if a != requester]
+
+    async def commit(
+        self,
+        before: Run,
+        decision: Decision,
+        *,
+        actor: str,
+        action: str,
+        decided: tuple[int, str] | None = None,
+    ) -> Run | None:
+        """Store the decision (None if the run moved meanwhile), then update its message."""
+        saved = await self._store.save(
+            before, decision, actor=actor, action=action, decided=decided
+        )
+        if saved is not None:
+            await self.publish(saved.id)
+        return saved
+
+    async def advance_and_drive(self, run: Run, event: Event, *, actor: str, action: str) -> Run:
+        decision = advance(run, event, now=self._clock.now())
+        saved = await self.commit(run, decision, actor=actor, action=action)
+        if saved is None:  # someone else moved the run first; theirs is the run now
+            return await self._store.get(run.id)
+        return await self.drive(saved, decision.commands)
+
+    async def drive(self, run: Run, commands: Sequence[Command]) -> Run:
+        """Carry out ``commands`` (committed already) and whatever follows from them."""
+        pending = list(commands)
+        while pending:
+            command = pending.pop(0)
+            if isinstance(command, RequestApproval):
+                await self._ask_approvers(run, command)
+                continue
+            if not isinstance(command, ExecuteStep | Notify | OpenIncident):
+                continue  # Finish: the commit that ended the run released its lock
+            current, event = await self._execute(run, command)
+            if current is None or event is None:
+                return await self._store.get(run.id)
+            decision = advance(current, event, now=self._clock.now())
+            saved = await self.commit(current, decision, actor=BOT, action="runbook.step")
+            if saved is None:
+                await self._store.record_late_outcome(current, event)
+                await self.publish(run.id)
+                return await self._store.get(run.id)
+            run, pending = saved, list(decision.commands)
+        return run
+
+    async def _execute(
+        self, run: Run, command: ExecuteStep | Notify | OpenIncident
+    ) -> tuple[Run | None, StepFinished | None]:
+        """One step's I/O: the run as it stands afterwards and what happened; (None, None)
+        when the run changed before an action was sent (then nothing was sent)."""
+        if isinstance(command, Notify):
+            return run, await self._executor.notify(run, command)
+        if isinstance(command, OpenIncident):
+            return run, await self._executor.open_incident(run, command)
+        spec = run.spec(command.index)
+        if isinstance(spec, CheckStep):
+            return run, await self._executor.check(run, command.index)
+        assert isinstance(spec, ActionStep)
+        plan = await self._executor.plan(run, command.index)
+        if isinstance(plan, StepFinished):
+            return run, plan
+        if run.dry_run:
+            detail = "dry run: this call was not sent"
+            return run, StepFinished(command.index, StepResult.OK, detail, plan.outputs, plan.call)
+        # Store the exact call before sending it: after a crash, recover() finds it there
+        # and asks a person instead of sending it a second time.
+        started = advance(run, StepStarted(command.index, plan.call), now=self._clock.now())
+        saved = await self.commit(run, started, actor=BOT, action="runbook.step")
+        if saved is None:
+            return None, None
+        return saved, await self._executor.perform(saved, command.index, plan)
+
+    async def publish(self, run_id: str) -> None:
+        """Bring the run's message in line with the stored run; never fails the run."""
+        lock = self._message_locks.setdefault(run_id, asyncio.Lock())
+        async with lock:  # re-read inside, so racing updates both render the newest state
+            latest = await self._store.get(run_id)
+            try:
+                ref = await self._notifier.run_changed(latest)
+            except Exception:
+                log.exception("could not update the message of %s; the run is stored", run_id)
+                return
+            if ref is not None and latest.message_ts is None:
+                await self._store.remember_message(run_id, ref.channel_id, ref.ts)
+            if latest.is_finished:
+                self._message_locks.pop(run_id, None)
+
+    async def _ask_approvers(self, run: Run, command: RequestApproval) -> None:
+        latest = await self._store.get(run.id)
+        try:
+            step = latest.steps[command.index]
+            await self._notifier.approval_requested(latest, step, self.others(run.requester))
+        except Exception:
+            log.exception("could not ask for approval of %s; it waits in the database", run.id)

@@ -1,0 +1,198 @@
+"""Runs in the database: loaded, created under the (runbook, target) lock, and changed only
+by conditional commits of engine decisions, each with its audit entries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.clock import Clock
+from bot.runbooks.definitions import RunbookDefinition
+from bot.runbooks.engine import Decision, StepFinished, StepResult
+from bot.runbooks.errors import RunAlreadyActive, UnknownRun
+from bot.runbooks.model import ACTIVE, RUN_ID, Run, RunState, StepState, new_steps
+from bot.runbooks.records import run_from_rows, run_row, run_values, step_row, step_values
+from storage import incidents as audit
+from storage import runbooks as repo
+from storage.db import Database
+
+BOT = "artisan-sre"  # the actor of what the bot does on a run's behalf
+_ATTEMPTS = 50
+
+
+class RunStore:
+    """Reads and writes runs; every write of a state change is conditional on its version."""
+
+    def __init__(self, *, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def get(self, run_id: str) -> Run:
+        candidate = run_id.strip().upper()
+        if not RUN_ID.match(candidate):
+            raise UnknownRun(run_id, malformed=True)
+        async with self._db.transaction() as session:
+            row = await repo.get_run(session, candidate)
+            if row is None:
+                raise UnknownRun(candidate)
+            return run_from_rows(row, await repo.steps_of(session, candidate))
+
+    async def list(self, *, active_only: bool, limit: int) -> list[Run]:
+        states = [s.value for s in RunState if s in ACTIVE] if active_only else None
+        async with self._db.transaction() as session:
+            rows = await repo.list_runs(session, states=states, limit=limit)
+            return [run_from_rows(r, await repo.steps_of(session, r.id)) for r in rows]
+
+    async def create(
+        self,
+        *,
+        definition: RunbookDefinition,
+        target: str,
+        requester: str,
+        dry_run: bool,
+        incident_id: str | None,
+        origin_channel: str | None,
+        values: dict[str, Any],
+    ) -> Run:
+        """Insert a requested run with its steps; a real run also takes its target's lock."""
+        # IDs are RUN-YYYYMMDD-HHMMSS (UTC), "-n" for the n-th of a second. A clash on the
+        # ID or on the (runbook, target) lock aborts the insert; the next attempt tells
+        # which, so of two simultaneous starts one runs and one names the other.
+        for _ in range(_ATTEMPTS):
+            now = self._clock.now()
+            base = now.strftime("RUN-%Y%m%d-%H%M%S")
+            try:
+                async with self._db.transaction() as session:
+                    if not dry_run:
+                        holder = await repo.active_run_id(session, definition.name, target)
+                        if holder is not None:
+                            raise RunAlreadyActive(
+                                runbook=definition.name, target=target, active_run_id=holder
+                            )
+                    run = Run(
+                        id=_next_free(base, await repo.run_ids_with_prefix(session, base)),
+                        runbook=definition.name,
+                        target=target,
+                        requester=requester,
+                        state=RunState.REQUESTED,
+                        definition=definition,
+                        steps=new_steps(definition),
+                        created_at=now,
+                        updated_at=now,
+                        dry_run=dry_run,
+                        incident_id=incident_id,
+                        origin_channel=origin_channel,
+                        values=values,
+                    )
+                    session.add(run_row(run))
+                    await session.flush()
+                    session.add_all([step_row(run.id, step) for step in run.steps])
+                    if not dry_run:
+                        repo.take_active(
+                            session, runbook=run.runbook, target=target, run_id=run.id, at=now
+                        )
+                    await session.flush()
+                    audit.add_audit(
+                        session,
+                        at=now,
+                        actor=requester,
+                        action="runbook.dry_run" if dry_run else "runbook.start",
+                        subject=run.id,
+                        detail={"runbook": run.runbook, "target": target, "inputs": values},
+                    )
+                return run
+            except IntegrityError:
+                continue
+        raise RuntimeError("could not allocate a run ID after many attempts")
+
+    async def save(
+        self,
+        before: Run,
+        decision: Decision,
+        *,
+        actor: str,
+        action: str,
+        decided: tuple[int, str] | None = None,
+    ) -> Run | None:
+        """Commit ``decision.run`` if the run is still at ``before.version``, else None.
+
+        Also: one audit entry per changed step (state, timing, exact call, outcome), the
+        lock released when the run ends, and the approval decision under its unique key.
+        """
+        after = decision.run
+        now = after.updated_at
+        try:
+            async with self._db.transaction() as session:
+                if not await repo.update_run_if_version(
+                    session, before.id, before.version, run_values(after)
+                ):
+                    return None
+                for old, new in zip(before.steps, after.steps, strict=True):
+                    if old != new:
+                        await repo.update_step(session, after.id, new.index, step_values(new))
+                        _audit_step(session, after.id, new.step_id, step_values(new), now)
+                if after.is_finished and not before.is_finished and not after.dry_run:
+                    await repo.release_active(session, after.id)
+                if decided is not None:
+                    index, verdict = decided
+                    repo.add_decision(
+                        session, run_id=after.id, idx=index, decision=verdict, actor=actor, at=now
+                    )
+                if action != "runbook.step" or after.state is not before.state:
+                    audit.add_audit(
+                        session,
+                        at=now,
+                        actor=actor,
+                        action=action if action != "runbook.step" else f"runbook.{after.state}",
+                        subject=after.id,
+                        detail={"from": before.state, "to": after.state, "note": after.note},
+                    )
+        except IntegrityError:  # the decision's unique key: someone decided this step first
+            return None
+        after.version = before.version + 1
+        return after
+
+    async def record_late_outcome(self, run: Run, event: StepFinished) -> None:
+        """A step's outcome that came after the run ended (cancelled mid-call): keep it."""
+        now = self._clock.now()
+        states = {StepResult.OK: StepState.SUCCEEDED, StepResult.FAILED: StepState.FAILED}
+        state = states.get(event.result, StepState.UNKNOWN)
+        async with self._db.transaction() as session:
+            rows = await repo.steps_of(session, run.id)
+            if rows[event.index].state != StepState.RUNNING.value:
+                return
+            values = {
+                "state": state.value,
+                "finished_at": now,
+                "detail": f"{event.detail} (after the run had ended)",
+            }
+            await repo.update_step(session, run.id, event.index, values)
+            _audit_step(session, run.id, rows[event.index].step_id, values, now)
+
+    async def remember_message(self, run_id: str, channel_id: str, ts: str) -> None:
+        async with self._db.transaction() as session:
+            await repo.set_message(session, run_id, channel_id, ts)
+
+
+def _audit_step(
+    session: Any, run_id: str, step_id: str, values: Mapping[str, Any], at: datetime
+) -> None:
+    detail = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
+    audit.add_audit(
+        session,
+        at=at,
+        actor=BOT,
+        action="runbook.step",
+        subject=run_id,
+        detail={"step": step_id, **detail},
+    )
+
+
+def _next_free(base: str, taken: Sequence[str]) -> str:
+    if base not in taken:
+        return base
+    tails = [t.rsplit("-", 1)[1] for t in taken if t != base]
+    return f"{base}-{max([1, *(int(t) for t in tails if t.isdigit())]) + 1}"

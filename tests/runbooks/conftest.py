@@ -1,0 +1,128 @@
+"""Runbook fixtures: the real stand-in over HTTP, the real database, a recording notifier."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+import storage.runbooks  # noqa: F401  (registers the runbook tables until storage/tables does)
+from bot.clock import FixedClock
+from bot.incidents.notifier import MessageRef
+from bot.incidents.service import IncidentService
+from bot.runbooks.model import Run, StepRecord
+from bot.runbooks.service import RunbookService
+from bot.runbooks.steps import Audience
+from bot.serving.client import ServingClient
+from bot.serving.standin import StandinState
+from storage.db import Database
+from storage.tables import AuditRow
+from tests.serving.conftest import Standin, running_standin
+
+APPROVERS = ["U0AAA", "U0BBB", "U0DDD"]
+
+
+@dataclass
+class RecordingNotifier:
+    """Speaks RunNotifier and keeps what a Slack channel would have shown."""
+
+    posts: int = 0
+    shown: dict[str, list[Run]] = field(default_factory=dict)  # run id -> every rendering
+    approvals: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    notices: list[tuple[str, Audience, str]] = field(default_factory=list)
+
+    async def run_changed(self, run: Run) -> MessageRef | None:
+        self.shown.setdefault(run.id, []).append(run)
+        if run.message_ts is not None:
+            return None
+        self.posts += 1
+        return MessageRef(channel_id=run.origin_channel or "C0RUNBOOKS", ts=f"{self.posts}.000100")
+
+    async def approval_requested(
+        self, run: Run, step: StepRecord, approvers: Sequence[str]
+    ) -> None:
+        self.approvals.append((run.id, step.step_id, list(approvers)))
+
+    async def notify(self, run: Run, *, audience: Audience, text: str) -> None:
+        self.notices.append((run.id, audience, text))
+
+    def last(self, run_id: str) -> Run:
+        return self.shown[run_id][-1]
+
+
+async def no_sleep(seconds: float) -> None:
+    return None
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[Standin]:
+    async with running_standin(StandinState(seed=7)) as running:
+        yield running
+
+
+@pytest.fixture
+async def serving(standin: Standin) -> AsyncIterator[ServingClient]:
+    async with ServingClient(base_url=standin.url, timeout=2.0, retry_backoff=0.01) as client:
+        yield client
+
+
+@pytest.fixture
+def notifier() -> RecordingNotifier:
+    return RecordingNotifier()
+
+
+@pytest.fixture
+def incidents(db: Database, clock: FixedClock) -> IncidentService:
+    return IncidentService(db=db, clock=clock)
+
+
+ServiceFactory = Callable[..., RunbookService]
+
+
+@pytest.fixture
+def make_service(
+    db: Database,
+    clock: FixedClock,
+    serving: ServingClient,
+    incidents: IncidentService,
+    notifier: RecordingNotifier,
+) -> ServiceFactory:
+    """Fresh service objects over the same database (a restart is a second call)."""
+
+    def build(**overrides: Any) -> RunbookService:
+        options: dict[str, Any] = {
+            "db": db,
+            "clock": clock,
+            "serving": serving,
+            "incidents": incidents,
+            "approvers": APPROVERS,
+            "notifier": notifier,
+            "sleep": no_sleep,
+        }
+        return RunbookService(**(options | overrides))
+
+    return build
+
+
+@pytest.fixture
+def service(make_service: ServiceFactory) -> RunbookService:
+    return make_service()
+
+
+async def admin_posts(standin: Standin, route: str = "/admin") -> list[dict[str, Any]]:
+    """Every change the serving process received (the stand-in's request log)."""
+    return await standin.logged(method="POST", prefix=route)
+
+
+async def clear_faults(standin: Standin) -> None:
+    async with standin.http.delete(f"{standin.url}/_standin/faults") as response:
+        assert response.status == 200
+
+
+async def audit_actions(db: Database, run_id: str) -> list[tuple[str, str]]:
+    async with db.transaction() as session:
+        rows = (await session.execute(select(AuditRow).where(AuditRow.subject == run_id))).scalars()
+        return [(row.actor, row.action) for row in rows]

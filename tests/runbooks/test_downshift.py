@@ -1,0 +1,131 @@
+"""qwen_failure_downshift against the real stand-in and the real database."""
+
+from __future__ import annotations
+
+from bot.incidents.model import Severity
+from bot.incidents.service import IncidentService
+from bot.runbooks.model import RunState, StepState
+from bot.runbooks.service import RunbookService
+from bot.runbooks.steps import Audience
+from bot.runbooks.views import run_lines
+from bot.serving.client import ServingClient
+from bot.serving.models import Mode
+from storage.db import Database
+from tests.runbooks.conftest import RecordingNotifier, admin_posts, audit_actions
+from tests.serving.conftest import Standin
+
+
+async def test_qwen_down_is_downshifted_with_an_incident_and_a_page(
+    service: RunbookService,
+    standin: Standin,
+    serving: ServingClient,
+    incidents: IncidentService,
+    notifier: RecordingNotifier,
+    db: Database,
+) -> None:
+    await standin.faults(model_down="qwen")
+
+    run = await service.start(
+        name="qwen_failure_downshift", requester="alertmanager", origin_channel="C0INCIDENTS"
+    )
+
+    assert run.state is RunState.SUCCEEDED, run.note
+    assert (await serving.breakers()).breakers["qwen"] == "open"
+    assert (await serving.routing()).serving(Mode.CREATIVE) == "balanced"
+    assert [s.state for s in run.steps] == [StepState.SUCCEEDED] * 6
+    health_checks = await standin.logged(method="GET", prefix="/health/llm")
+    assert sum(e["query"] == {"model": "qwen"} for e in health_checks) == 3
+    # The incident is Sev2, linked to the run, and names the run.
+    assert run.incident_id is not None
+    incident = await incidents.get(incident_id=run.incident_id)
+    assert incident.severity is Severity.SEV2
+    assert run.id in incident.description
+    assert incident.components == ["LLM", "Qwen"]
+    # On-call is told, once; the run has one message, updated in place.
+    assert [(n[0], n[1]) for n in notifier.notices] == [(run.id, Audience.ONCALL)]
+    assert "circuit breaker is open" in notifier.notices[0][2]
+    assert notifier.posts == 1
+    assert notifier.last(run.id).state is RunState.SUCCEEDED
+    assert len(notifier.shown[run.id]) > 6
+    # Every step is audited with its exact call and outcome.
+    actions = await audit_actions(db, run.id)
+    assert ("alertmanager", "runbook.start") in actions
+    assert ("artisan-sre", "runbook.succeeded") in actions
+    calls = [e["json"] for e in await admin_posts(standin)]
+    assert calls == [
+        {"model": "qwen", "state": "open"},
+        {"mode": "creative", "serve_with": "balanced"},
+    ]
+    breaker_step = run.steps[1]
+    assert breaker_step.call == {
+        "method": "POST",
+        "url": f"{standin.url}/admin/circuit-breaker",
+        "json": {"model": "qwen", "state": "open"},
+    }
+    assert breaker_step.duration is not None
+
+
+async def test_a_healthy_qwen_stops_the_run_before_any_change(
+    service: RunbookService, standin: Standin, incidents: IncidentService
+) -> None:
+    run = await service.start(name="qwen_failure_downshift", requester="U0AAA")
+
+    assert run.state is RunState.SUCCEEDED
+    assert "nothing else to do" in run.note
+    assert "qwen answered healthy on check 1" in run.steps[0].detail
+    assert {s.state for s in run.steps[1:]} == {StepState.SKIPPED}
+    assert await admin_posts(standin) == []
+    assert await incidents.list_incidents() == []
+
+
+async def test_a_run_started_from_an_incident_links_it_instead_of_opening_another(
+    service: RunbookService, standin: Standin, incidents: IncidentService
+) -> None:
+    existing = await incidents.create(title="Qwen down", severity=Severity.SEV2, actor="U0AAA")
+    await standin.faults(model_down="qwen")
+
+    run = await service.start(
+        name="qwen_failure_downshift", requester="U0AAA", incident_id=existing.id
+    )
+
+    assert run.state is RunState.SUCCEEDED
+    assert run.incident_id == existing.id
+    assert f"linked to {existing.id}" in run.steps[-1].detail
+    assert [i.id for i in await incidents.list_incidents()] == [existing.id]
+
+
+async def test_balanced_also_down_still_pages_and_opens_the_incident_but_fails_the_run(
+    service: RunbookService, standin: Standin, notifier: RecordingNotifier
+) -> None:
+    await standin.faults(model_down=["qwen", "mistral"])
+
+    run = await service.start(name="qwen_failure_downshift", requester="alertmanager")
+
+    assert run.state is RunState.FAILED
+    assert "Verify balanced" in run.note
+    assert run.steps[3].state is StepState.FAILED
+    assert run.steps[4].state is StepState.SUCCEEDED and notifier.notices
+    assert run.steps[5].state is StepState.SUCCEEDED and run.incident_id
+
+
+async def test_dry_run_shows_every_exact_call_and_sends_none(
+    service: RunbookService, standin: Standin, notifier: RecordingNotifier
+) -> None:
+    await standin.faults(model_down="qwen")
+
+    run = await service.start(name="qwen_failure_downshift", requester="U0AAA", dry_run=True)
+
+    assert run.state is RunState.SUCCEEDED
+    assert run.dry_run and "nothing was changed" in run.note
+    assert {s.state for s in run.steps} == {StepState.PLANNED}
+    text = "\n".join(run_lines(run))
+    assert f'POST {standin.url}/admin/circuit-breaker {{"model": "qwen", "state": "open"}}' in text
+    assert (
+        f'POST {standin.url}/admin/routing {{"mode": "creative", "serve_with": "balanced"}}' in text
+    )
+    assert "would tell oncall" in text and "would open a Sev2 incident" in text
+    assert await standin.logged(prefix="/admin") == []  # not even a read of an admin route
+    assert notifier.notices == [] and run.incident_id is None
+    # A dry run holds no lock: a real run can start at once.
+    real = await service.start(name="qwen_failure_downshift", requester="U0AAA")
+    assert real.state is RunState.SUCCEEDED

@@ -1,0 +1,238 @@
+"""Safety of runs: one per target, nothing repeated after a crash, clear refusals."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.errors import InvalidInput, NotAuthorized
+from bot.runbooks.errors import (
+    AlreadyDecided,
+    RunAlreadyActive,
+    RunFinished,
+    UnknownRun,
+    UnknownRunbook,
+)
+from bot.runbooks.model import RunState, StepState
+from bot.runbooks.service import RunbookService
+from bot.serving.client import ServingClient
+from bot.serving.models import Mode
+from storage.db import Database
+from tests.runbooks.conftest import ServiceFactory, admin_posts, audit_actions, clear_faults
+from tests.serving.conftest import Standin
+
+DOWNSHIFT = "qwen_failure_downshift"
+ROLLBACK = "rl_reward_runaway_rollback"
+
+
+@pytest.fixture
+async def impatient(standin: Standin) -> AsyncIterator[ServingClient]:
+    """A serving client that gives up on an answer after 0.5s."""
+    async with ServingClient(base_url=standin.url, timeout=0.5, read_retries=0) as client:
+        yield client
+
+
+@pytest.fixture
+async def patient(standin: Standin) -> AsyncIterator[ServingClient]:
+    """A serving client that waits a minute for an answer (the crash comes first)."""
+    async with ServingClient(base_url=standin.url, timeout=60.0) as client:
+        yield client
+
+
+async def test_two_simultaneous_starts_run_once_and_the_other_names_the_active_run(
+    service: RunbookService, standin: Standin
+) -> None:
+    await standin.faults(reward_runaway=True)
+
+    outcomes = await asyncio.gather(
+        service.start(name=ROLLBACK, requester="U0AAA"),
+        service.start(name=ROLLBACK, requester="U0BBB"),
+        return_exceptions=True,
+    )
+
+    runs = [o for o in outcomes if not isinstance(o, BaseException)]
+    refused = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(runs) == 1 and len(refused) == 1
+    assert isinstance(refused[0], RunAlreadyActive)
+    assert refused[0].active_run_id == runs[0].id
+    assert runs[0].id in str(refused[0])
+    assert [r.id for r in await service.list_runs()] == [runs[0].id]
+
+
+async def test_a_crash_inside_an_admin_call_needs_a_person_and_is_not_repeated(
+    make_service: ServiceFactory, patient: ServingClient, standin: Standin, db: Database
+) -> None:
+    service = make_service(serving=patient)
+    await standin.faults(model_down="qwen")
+    await standin.faults(hang_seconds=120, route="/admin/circuit-breaker")
+    started = asyncio.create_task(service.start(name=DOWNSHIFT, requester="alertmanager"))
+    run_id = await _run_id_once_the_call_is_sent(service, standin)
+    started.cancel()  # the process dies with the POST in flight
+    with pytest.raises(asyncio.CancelledError):
+        await started
+    assert len(await admin_posts(standin, "/admin/circuit-breaker")) == 1
+    await clear_faults(standin)
+
+    recovered = await make_service().recover()
+
+    assert [r.id for r in recovered] == [run_id]
+    run = recovered[0]
+    assert run.state is RunState.NEEDS_ATTENTION
+    assert run.steps[1].state is StepState.UNKNOWN
+    assert "whether it took effect is unknown" in run.note
+    assert len(await admin_posts(standin, "/admin/circuit-breaker")) == 1
+    assert await admin_posts(standin, "/admin/routing") == []
+    assert ("artisan-sre", "runbook.recover") in await audit_actions(db, run_id)
+    # Still holds its target: nobody starts a second downshift over an unknown state.
+    with pytest.raises(RunAlreadyActive):
+        await service.start(name=DOWNSHIFT, requester="U0BBB")
+
+
+async def _run_id_once_the_call_is_sent(service: RunbookService, standin: Standin) -> str:
+    """The run whose breaker call is stored as started and has reached the stand-in."""
+    for _ in range(500):
+        arrived = await admin_posts(standin, "/admin/circuit-breaker")
+        for run in await service.list_runs():
+            if run.steps[1].state is StepState.RUNNING and run.steps[1].call and arrived:
+                return run.id
+        await asyncio.sleep(0.02)
+    raise AssertionError("the breaker call was never stored and sent")
+
+
+async def test_a_timed_out_admin_call_waits_for_a_person_who_decides(
+    make_service: ServiceFactory, impatient: ServingClient, standin: Standin
+) -> None:
+    service = make_service(serving=impatient)
+    await standin.faults(model_down="qwen")
+    await standin.faults(hang_seconds=30, route="/admin/circuit-breaker")
+
+    run = await service.start(name=DOWNSHIFT, requester="alertmanager")
+
+    assert run.state is RunState.NEEDS_ATTENTION
+    assert "no answer within 0.5s" in run.steps[1].detail
+    with pytest.raises(NotAuthorized):
+        await service.resume(run_id=run.id, actor="U0CCC", applied=True)
+    await clear_faults(standin)  # wakes the hung request: the change took effect after all
+    await standin.faults(model_down="qwen")
+
+    resumed = await service.resume(run_id=run.id, actor="U0BBB", applied=True)
+
+    assert resumed.state is RunState.SUCCEEDED
+    assert "U0BBB confirmed it took effect" in resumed.steps[1].detail
+    assert len(await admin_posts(standin, "/admin/circuit-breaker")) == 1
+    assert len(await admin_posts(standin, "/admin/routing")) == 1
+
+
+async def test_retrying_after_an_unknown_outcome_sends_the_call_again_once(
+    make_service: ServiceFactory, impatient: ServingClient, standin: Standin
+) -> None:
+    service = make_service(serving=impatient)
+    await standin.faults(model_down="qwen")
+    await standin.faults(hang_seconds=30, route="/admin/circuit-breaker")
+    run = await service.start(name=DOWNSHIFT, requester="alertmanager")
+    await clear_faults(standin)
+    await standin.faults(model_down="qwen")
+
+    resumed = await service.resume(run_id=run.id, actor="U0DDD", applied=False)
+
+    assert resumed.state is RunState.SUCCEEDED
+    assert len(await admin_posts(standin, "/admin/circuit-breaker")) == 2
+
+
+async def test_cancelling_a_waiting_run_frees_its_target_and_sends_nothing(
+    service: RunbookService, standin: Standin
+) -> None:
+    await standin.faults(reward_runaway=True)
+    run = await service.start(name=ROLLBACK, requester="U0AAA")
+    with pytest.raises(NotAuthorized, match="U0CCC may not cancel"):
+        await service.cancel(run_id=run.id, actor="U0CCC")
+
+    cancelled = await service.cancel(run_id=run.id, actor="U0AAA", reason="false alarm")
+
+    assert cancelled.state is RunState.CANCELLED
+    assert cancelled.steps[2].state is StepState.CANCELLED
+    with pytest.raises(AlreadyDecided, match="already cancelled"):
+        await service.approve(run_id=run.id, actor="U0BBB")
+    assert await admin_posts(standin) == []
+    assert (await service.start(name=ROLLBACK, requester="U0AAA")).is_active
+
+
+async def test_cancelling_a_finished_run_is_refused_and_changes_nothing(
+    service: RunbookService, standin: Standin, db: Database
+) -> None:
+    run = await service.start(name=DOWNSHIFT, requester="U0AAA")  # qwen healthy: stops
+    trail = await audit_actions(db, run.id)
+
+    with pytest.raises(RunFinished, match=f"{run.id} already succeeded"):
+        await service.cancel(run_id=run.id, actor="U0AAA")
+
+    after = await service.get(run_id=run.id)
+    assert after.state is RunState.SUCCEEDED and after.version == run.version
+    assert await audit_actions(db, run.id) == trail
+
+
+async def test_unknown_names_and_ids_are_refused_clearly(service: RunbookService) -> None:
+    with pytest.raises(UnknownRunbook, match="api_high_latency_scaleup, qwen_failure_downshift"):
+        await service.start(name="qwen_failover", requester="U0AAA")
+    with pytest.raises(UnknownRun, match="No runbook run RUN-20261014-103000 exists"):
+        await service.get(run_id="RUN-20261014-103000")
+    with pytest.raises(UnknownRun, match="not a run ID"):
+        await service.approve(run_id="INC-20261014-103000", actor="U0BBB")
+    with pytest.raises(UnknownRun):
+        await service.cancel(run_id="RUN-20261014-103000", actor="U0AAA")
+    with pytest.raises(InvalidInput, match="acts on qwen, not 'llama'"):
+        await service.start(name=DOWNSHIFT, requester="U0AAA", target="llama")
+    with pytest.raises(InvalidInput, match="takes no input 'p99'"):
+        await service.start(name=DOWNSHIFT, requester="U0AAA", inputs={"p99": 3})
+    assert await service.list_runs(active_only=False) == []
+
+
+async def test_cancel_during_an_admin_call_records_its_outcome_and_sends_nothing_after(
+    make_service: ServiceFactory, patient: ServingClient, standin: Standin
+) -> None:
+    service = make_service(serving=patient)
+    await standin.faults(model_down="qwen")
+    await standin.faults(hang_seconds=120, route="/admin/circuit-breaker")
+    started = asyncio.create_task(service.start(name=DOWNSHIFT, requester="U0AAA"))
+    run_id = await _run_id_once_the_call_is_sent(service, standin)
+
+    cancelled = await service.cancel(run_id=run_id, actor="U0BBB", reason="wrong alert")
+    assert cancelled.state is RunState.CANCELLED
+    assert "in flight when U0BBB cancelled" in cancelled.steps[1].detail
+    await clear_faults(standin)  # the hung call completes
+    final = await started
+
+    assert final.state is RunState.CANCELLED
+    assert final.steps[1].state is StepState.SUCCEEDED
+    assert "(after the run had ended)" in final.steps[1].detail
+    assert await admin_posts(standin, "/admin/routing") == []
+
+
+class BrokenNotifier:
+    """Slack is down: every message fails."""
+
+    async def run_changed(self, run: object) -> None:
+        raise ConnectionError("slack unreachable")
+
+    async def approval_requested(self, run: object, step: object, approvers: object) -> None:
+        raise ConnectionError("slack unreachable")
+
+    async def notify(self, run: object, *, audience: object, text: str) -> None:
+        raise ConnectionError("slack unreachable")
+
+
+async def test_a_broken_slack_never_stops_a_downshift(
+    make_service: ServiceFactory, standin: Standin, serving: ServingClient
+) -> None:
+    service = make_service(notifier=BrokenNotifier())
+    await standin.faults(model_down="qwen")
+
+    run = await service.start(name=DOWNSHIFT, requester="alertmanager")
+
+    assert (await serving.routing()).serving(Mode.CREATIVE) == "balanced"
+    assert run.incident_id is not None  # the steps after the failed page still ran
+    # ... and the run says the page did not go out, instead of claiming success.
+    assert run.state is RunState.FAILED
+    assert "Notify the on-call engineer failed: could not tell oncall" in run.note
