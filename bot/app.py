@@ -19,6 +19,8 @@ from bot.metrics import BotMetrics
 from bot.oncall.handoff import HandoffNotifier
 from bot.oncall.handoffs import HandoffService
 from bot.oncall.service import OncallService
+from bot.runbooks import RunbookService, RunNotifier, load_definitions
+from bot.serving.client import ServingClient
 from bot.settings import Environment, SreConfig
 from bot.slo.evaluation import SloEvaluator
 from bot.slo.history import SloHistory
@@ -47,6 +49,8 @@ class Container:
     slo: SloService
     oncall: OncallService
     handoffs: HandoffService
+    serving: ServingClient
+    runbooks: RunbookService
     slo_history: SloHistory | None = None
     slack: AsyncWebClient | None = None
     extras: dict[str, object] = field(default_factory=dict)
@@ -61,6 +65,7 @@ class Container:
 
     async def close(self) -> None:
         self.slo.close()
+        await self.serving.close()
         if self.slo_history is not None:
             self.slo_history.close()
         await self.db.dispose()
@@ -81,6 +86,7 @@ def build_container(
     slack: AsyncWebClient | None = None
     notifier: IncidentNotifier | None = None
     handoff_notifier: HandoffNotifier | None = None
+    run_notifier: RunNotifier | None = None
     if env.slack_configured:
         from handlers.notifier import SlackIncidentNotifier
         from handlers.oncall_notifier import SlackOncallNotifier
@@ -107,6 +113,22 @@ def build_container(
         slo=slo,
         notifier=handoff_notifier,
     )
+    if slack is not None:
+        from handlers.runbook_notifier import SlackRunNotifier
+
+        run_notifier = SlackRunNotifier(
+            client=slack, config=config, incidents=incidents, oncall=oncall
+        )
+    serving = ServingClient(base_url=env.SERVING_URL)
+    runbooks = RunbookService(
+        db=db,
+        clock=clock,
+        serving=serving,
+        definitions=load_definitions(config.runbooks.definitions),
+        incidents=incidents,
+        approvers=config.runbooks.approvers,
+        notifier=run_notifier,
+    )
     return Container(
         env=env,
         config=config,
@@ -117,6 +139,8 @@ def build_container(
         slo=slo,
         oncall=oncall,
         handoffs=handoffs,
+        serving=serving,
+        runbooks=runbooks,
         slo_history=SloHistory(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None,
         slack=slack,
     )

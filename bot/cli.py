@@ -9,7 +9,7 @@ import sys
 from collections.abc import Awaitable, Callable
 
 from bot.app import Container, build_container
-from bot.commands import incident, oncall, slo
+from bot.commands import incident, oncall, runbook, slo
 from bot.errors import ConfigurationError, SreError
 from bot.settings import Environment, SreConfig, load_config, load_environment
 from storage import migrate
@@ -21,6 +21,8 @@ AREAS: dict[str, Callable[[argparse.Namespace, Container], Awaitable[int]]] = {
     "incident": incident.run,
     "slo": slo.run,
     "oncall": oncall.run,
+    "runbook": runbook.run,
+    "health": runbook.health,
 }
 
 
@@ -36,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     incident.register(commands)
     slo.register(commands)
     oncall.register(commands)
+    runbook.register(commands)
     return parser
 
 

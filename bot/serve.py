@@ -21,6 +21,8 @@ async def serve(
     from handlers.routes import create_bolt_for, create_web_app
 
     env = container.env
+    # Runs a crash left inside a step; one still driven by a live worker is left to it.
+    await container.runbooks.recover(idle_for=container.config.schedule.post_timeout)
     bolt = create_bolt_for(container)
     socket_mode = None
     web_app = create_web_app(container, None if env.SLACK_APP_TOKEN else bolt)

@@ -62,7 +62,7 @@ class Environment(BaseSettings):
     DATABASE_URL: str = DEFAULT_DATABASE_URL
     REDIS_URL: str | None = None
     PROMETHEUS_URL: str | None = None
-    SERVING_URL: str | None = None
+    SERVING_URL: str = "http://localhost:8000"
     ALERTMANAGER_TOKEN: str | None = None
     PORT: int = 3000
     SRE_CONFIG: str = "sre.yaml"
@@ -151,6 +151,9 @@ class OncallConfig(_Strict):
 
 class RunbooksConfig(_Strict):
     approvers: list[str] = Field(default_factory=list)
+    # A team's own runbooks (or replacements of shipped ones by name), validated at start
+    # by bot.runbooks.definitions; the shape is that of bot/runbooks/defaults.yaml.
+    definitions: list[dict[str, Any]] = Field(default_factory=list)
 
     @field_validator("approvers")
     @classmethod
@@ -256,9 +259,13 @@ def load_config(path: str | Path) -> SreConfig:
     if not isinstance(raw, dict):
         raise ConfigurationError(f"{source}: the top level must be a mapping of keys")
     try:
-        return SreConfig.model_validate(raw)
+        config = SreConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigurationError(describe_validation_error(exc, source=str(source))) from None
+    from bot.runbooks.definitions import load_definitions
+
+    load_definitions(config.runbooks.definitions, source=f"{source}: runbooks.definitions")
+    return config
 
 
 def load_environment() -> Environment:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -17,6 +18,9 @@ from handlers.blocks.text import escape, mention, message
 
 log = logging.getLogger("artisan_sre.errors")
 
+# A Slack user ID inside a domain message (which names people by ID) becomes a mention.
+_SLACK_USER = re.compile(r"\b[UW](?=[A-Z0-9]*\d)[A-Z0-9]{2,}\b")
+
 
 def error_message(error: SreError) -> str:
     """The mrkdwn text for a refusal; user IDs inside become mentions."""
@@ -25,7 +29,7 @@ def error_message(error: SreError) -> str:
             f"👀 *{error.incident_id}* was already acknowledged by {mention(error.by)} "
             f"at {error.at:%H:%M} UTC; nothing changed."
         )
-    return "⚠️ " + escape(error.message)
+    return "⚠️ " + _SLACK_USER.sub(lambda m: mention(m.group(0)), escape(error.message))
 
 
 async def handle_error(

@@ -87,4 +87,6 @@ def create_bolt_for(container: Container) -> AsyncApp:
         oncall=container.oncall,
         handoffs=container.handoffs,
         slo=container.slo,
+        runbooks=container.runbooks,
+        serving=container.serving,
     )

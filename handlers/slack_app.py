@@ -14,10 +14,13 @@ from bot.incidents.service import IncidentService
 from bot.metrics import BotMetrics
 from bot.oncall.handoffs import HandoffService
 from bot.oncall.service import OncallService
+from bot.runbooks import RunbookService
+from bot.serving.client import ServingClient
 from bot.slo.service import SloService
 from handlers.errors import handle_error
 from handlers.incidents import register_incident_handlers
 from handlers.oncall import register_oncall_handlers
+from handlers.runbooks import register_runbook_handlers
 from handlers.slo import register_slo_handlers
 
 
@@ -36,6 +39,8 @@ def create_bolt_app(
     oncall: OncallService,
     handoffs: HandoffService,
     slo: SloService,
+    runbooks: RunbookService,
+    serving: ServingClient,
 ) -> AsyncApp:
     app = AsyncApp(
         client=client,
@@ -55,6 +60,7 @@ def create_bolt_app(
     register_incident_handlers(app, incidents=incidents)
     register_oncall_handlers(app, oncall=oncall, handoffs=handoffs)
     register_slo_handlers(app, slo=slo)
+    register_runbook_handlers(app, runbooks=runbooks, serving=serving)
     return app
 
 

@@ -8,6 +8,7 @@ from bot.app import Container
 from bot.slo.duties import SloDuties
 from scheduler.chase import Chaser
 from scheduler.duties import Duties, Duty
+from scheduler.probes import Drills, QwenWatch
 
 
 def build_duties(container: Container) -> Duties:
@@ -15,6 +16,7 @@ def build_duties(container: Container) -> Duties:
     duties: list[tuple[str, Duty]] = []
     if container.slack is not None:
         from handlers.notifier import SlackChaseNotifier
+        from handlers.runbook_notifier import SlackProbeNotifier
         from handlers.slo_notifier import SlackSloNotifier
 
         chaser = Chaser(
@@ -34,7 +36,34 @@ def build_duties(container: Container) -> Duties:
             digest_cron=container.config.schedule.slo_digest,
             history=container.slo_history,
         )
+        probe_notifier = SlackProbeNotifier(client=container.slack, config=container.config)
+        watch = QwenWatch(
+            db=container.db,
+            config=container.config,
+            serving=container.serving,
+            runbooks=container.runbooks,
+            notifier=probe_notifier,
+        )
+        drills = Drills(
+            db=container.db,
+            config=container.config,
+            serving=container.serving,
+            runbooks=container.runbooks,
+            notifier=probe_notifier,
+        )
+        idle_for = container.config.schedule.post_timeout
+
+        async def recover_runs(now: datetime) -> object:
+            return await container.runbooks.recover(idle_for=idle_for)
+
         duties += [
+            ("recover interrupted runbook runs", recover_runs),
+            ("expire runbook approvals", container.runbooks.expire_due),
+            (
+                "probe model health",
+                every(container.config.schedule.health_probe_every, watch.probe),
+            ),
+            ("drill the runbooks", drills.drill_if_due),
             ("chase unacknowledged incidents", chaser.run),
             ("post the handoff", container.handoffs.post_due),
             ("remind unconfirmed handoffs", container.handoffs.remind_unconfirmed),

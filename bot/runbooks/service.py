@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import Clock
@@ -268,17 +268,21 @@ class RunbookService:
                 expired.append(saved)
         return expired
 
-    async def recover(self) -> list[Run]:
-        """At start-up, before serving: pick up runs a restart interrupted.
+    async def recover(self, *, idle_for: timedelta = timedelta(0)) -> list[Run]:
+        """Pick up runs a crash or restart interrupted (at start-up, and on scheduler ticks).
 
         A run caught inside an admin call (its exact call stored, no outcome) goes to
         needs_attention and the call is NOT sent again; one between steps, or in a read,
         a message or an incident (opened idempotently), carries on. Runs waiting for
-        approval stay waiting. Assumes no other process is driving runs at that moment.
+        approval stay waiting. Only runs untouched for ``idle_for`` are taken, so a run
+        another live process is driving (web and worker both drive runs) is left alone.
         """
         touched: list[Run] = []
+        quiet_since = self._clock.now() - idle_for
         for run in await self.list_runs(active_only=True, limit=1000):
             if run.state not in (RunState.REQUESTED, RunState.RUNNING):
+                continue
+            if run.updated_at > quiet_since:
                 continue
             touched.append(
                 await self._driver.advance_and_drive(

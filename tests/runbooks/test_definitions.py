@@ -40,9 +40,11 @@ def problems(*runbooks: Any) -> str:
 def test_the_guides_three_runbooks_ship_with_their_steps() -> None:
     catalog = load_definitions()
 
+    # The guide's three, and the restore that undoes the downshift once Qwen recovers.
     assert sorted(catalog) == [
         "api_high_latency_scaleup",
         "qwen_failure_downshift",
+        "qwen_restore_creative",
         "rl_reward_runaway_rollback",
     ]
     qwen = catalog["qwen_failure_downshift"]
@@ -69,7 +71,7 @@ def test_a_team_adds_a_runbook_and_may_replace_a_shipped_one() -> None:
 
     assert catalog["restart_qwen"].steps[0].id == "restart"
     assert catalog["api_high_latency_scaleup"].steps[1].action.max == 20  # type: ignore[union-attr]
-    assert len(catalog) == 4
+    assert len(catalog) == 5
 
 
 def test_a_typo_in_a_key_is_named() -> None:

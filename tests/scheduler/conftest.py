@@ -12,6 +12,7 @@ from aiohttp import web
 from bot.app import Container, build_container
 from bot.clock import FixedClock
 from bot.sandbox import SlackDriver, SlackEmulator
+from bot.serving.standin import create_standin_app
 from bot.settings import Environment, SreConfig
 from handlers.routes import create_bolt_for, create_web_app
 from scheduler.build import build_duties
@@ -58,6 +59,12 @@ def sre_config() -> SreConfig:
 @pytest.fixture
 async def world(database_url: str, sre_config: SreConfig) -> AsyncIterator[World]:
     clock = FixedClock(START)
+    # A healthy serving stand-in, so the health probe among the duties has someone to ask.
+    standin = web.AppRunner(create_standin_app())
+    await standin.setup()
+    standin_site = web.TCPSite(standin, "127.0.0.1", 0)
+    await standin_site.start()
+    serving_port = standin_site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     async with SlackEmulator() as emulator:
         emulator.allow_mentions({"<!subteam^S0ONCALL>", "<!channel>"})
         env = Environment(
@@ -65,6 +72,7 @@ async def world(database_url: str, sre_config: SreConfig) -> AsyncIterator[World
             SLACK_SIGNING_SECRET="secret",
             SLACK_API_URL=emulator.api_url,
             DATABASE_URL=database_url,
+            SERVING_URL=f"http://127.0.0.1:{serving_port}",
         )
         container = build_container(env, sre_config, clock=clock, db=Database(database_url))
         runner = web.AppRunner(create_web_app(container, create_bolt_for(container)))
@@ -83,3 +91,4 @@ async def world(database_url: str, sre_config: SreConfig) -> AsyncIterator[World
             )
         await runner.cleanup()
         await container.close()
+    await standin.cleanup()

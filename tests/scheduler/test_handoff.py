@@ -55,7 +55,7 @@ async def test_only_the_incoming_on_call_confirms_and_nobody_is_reminded_then(wo
         channel=post.channel, ts=post.ts, action_id="handoff_confirm", user="U0AAA"
     )
     reply = await world.emulator.wait_for(lambda e: e.responses(refused.response_url))
-    assert "Only U0EEE" in str(reply[0].body)
+    assert "Only <@U0EEE>" in str(reply[0].body)
     await world.slack.click(
         channel=post.channel, ts=post.ts, action_id="handoff_confirm", user="U0EEE"
     )

@@ -51,7 +51,7 @@ async def test_an_override_takes_the_pager_and_the_user_group(world: World) -> N
 @pytest.mark.parametrize(
     ("text", "user", "expected"),
     [
-        ("override <@U0ZZZ> +4h", "U0AAA", "no user U0ZZZ"),
+        ("override <@U0ZZZ> +4h", "U0AAA", "no user <@U0ZZZ>"),
         ("override <@U0CCC> 2020-01-01 10:00", "U0AAA", "future"),
         ("override <@U0CCC> whenever", "U0AAA", "18:00"),
         ("override <@U0CCC> +30d", "U0AAA", "14 days"),

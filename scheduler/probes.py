@@ -1,0 +1,165 @@
+"""Health probes and runbook drills: the scheduler watches Qwen and rehearses the runbooks.
+
+Three failed Qwen probes in a row start ``qwen_failure_downshift`` once: not while a run of
+it is active, and not while creative is already served elsewhere. When Qwen answers healthy
+again during a downshift, the on-call channel is told once, with a button that starts the
+approval-gated restore. The failure count lives in the leading scheduler's memory: after a
+failover the new leader counts from zero, which delays a downshift by at most three probes.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.errors import SreError
+from bot.incidents.notifier import MessageRef
+from bot.runbooks import RunbookService, RunState
+from bot.serving.client import ServingClient, ServingError
+from bot.serving.models import Mode
+from bot.settings import SreConfig
+from bot.slo.duties import latest_fire_time
+from storage import posts
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class ProbeNotifier(Protocol):
+    async def recovered(self, *, model: str, restore_runbook: str) -> MessageRef: ...
+
+    async def drill_summary(self, *, reachable: str | None, lines: list[str]) -> None:
+        """``reachable`` is None when the serving process answered, else why it did not."""
+        ...
+
+
+DOWNSHIFT = "qwen_failure_downshift"
+RESTORE = "qwen_restore_creative"
+MODEL = "qwen"
+FAILURES_TO_ACT = 3
+PROBE_ACTOR = "health-probe"
+# After starting a downshift (whatever came of it), wait this long before another: a
+# serving process that is down altogether must not get a run every three probes.
+COOL_DOWN = timedelta(minutes=15)
+
+
+class QwenWatch:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        config: SreConfig,
+        serving: ServingClient,
+        runbooks: RunbookService,
+        notifier: ProbeNotifier,
+    ) -> None:
+        self._db = db
+        self._config = config
+        self._serving = serving
+        self._runbooks = runbooks
+        self._notifier = notifier
+        self.failures = 0
+        self._last_start: datetime | None = None
+
+    async def probe(self, now: datetime) -> str:
+        check = await self._serving.check_model(MODEL)
+        if not check.ok:
+            self.failures += 1
+            log.warning("%s probe failed (%d in a row): %s", MODEL, self.failures, check.reason)
+            cooling = self._last_start is not None and now - self._last_start < COOL_DOWN
+            if self.failures >= FAILURES_TO_ACT and not cooling and not await self._downshifted():
+                self._last_start = now
+                return await self._start_downshift()
+            return f"failed {self.failures}"
+        self.failures = 0
+        if await self._downshifted():
+            await self._announce_recovery(now)
+        return "healthy"
+
+    async def _downshifted(self) -> bool:
+        try:
+            routing = await self._serving.routing()
+        except ServingError:
+            return False
+        return routing.serving(Mode.CREATIVE) != Mode.CREATIVE
+
+    async def _start_downshift(self) -> str:
+        try:
+            run = await self._runbooks.start(
+                name=DOWNSHIFT, requester=PROBE_ACTOR, origin_channel=self._config.channels.oncall
+            )
+        except SreError as exc:  # already running: nothing more to do
+            return f"not started: {exc.message}"
+        self.failures = 0
+        return f"started {run.id}"
+
+    async def _announce_recovery(self, now: datetime) -> None:
+        runs = [
+            r
+            for r in await self._runbooks.list_runs(active_only=False, limit=50)
+            if r.runbook == DOWNSHIFT and r.state is RunState.SUCCEEDED and not r.dry_run
+        ]
+        key = f"recovery:{runs[0].id if runs else 'manual'}"
+        async with self._db.transaction() as session:
+            if not await posts.claim(session, key=key, kind="recovery", subject=MODEL, at=now):
+                return
+            ref = await self._notifier.recovered(model=MODEL, restore_runbook=RESTORE)
+            await posts.mark_posted(session, key=key, channel=ref.channel_id, ts=ref.ts)
+
+
+class Drills:
+    """Guide §10.3, "test runbooks monthly": a scheduled dry run of every runbook."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        config: SreConfig,
+        serving: ServingClient,
+        runbooks: RunbookService,
+        notifier: ProbeNotifier,
+    ) -> None:
+        self._db = db
+        self._config = config
+        self._serving = serving
+        self._runbooks = runbooks
+        self._notifier = notifier
+        self._trigger = CronTrigger.from_crontab(
+            config.schedule.runbook_drill, timezone=config.zone
+        )
+
+    async def drill_if_due(self, now: datetime) -> bool:
+        due = latest_fire_time(self._trigger, now=now, since=now - timedelta(days=1))
+        if due is None:
+            return False
+        key = f"drill:{due.isoformat()}"
+        async with self._db.transaction() as session:
+            if not await posts.claim(session, key=key, kind="drill", subject="runbooks", at=now):
+                return False
+        await self.drill()
+        return True
+
+    async def drill(self) -> list[str]:
+        """Dry-run every runbook in the on-call channel, then say whether the target answered."""
+        reachable: str | None = None
+        try:
+            await self._serving.live()
+        except ServingError as exc:
+            reachable = str(exc)
+        lines = []
+        for definition in self._runbooks.list_definitions():
+            try:
+                run = await self._runbooks.start(
+                    name=definition.name,
+                    requester=PROBE_ACTOR,
+                    dry_run=True,
+                    origin_channel=self._config.channels.oncall,
+                )
+                lines.append(f"• {definition.name}: {run.id} {run.state.label}")
+            except SreError as exc:
+                lines.append(f"• {definition.name}: could not dry-run: {exc.message}")
+        await self._notifier.drill_summary(reachable=reachable, lines=lines)
+        return lines

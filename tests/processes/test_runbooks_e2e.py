@@ -1,0 +1,343 @@
+"""Runbooks end to end with real processes: the bot, the serving stand-in, the Slack emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.sandbox import Message, SlackDriver, SlackEmulator
+from tests.processes.conftest import Process, free_port
+
+SECRET = "process-secret"
+CONFIG = """
+oncall:
+  weekday: [U0AAA, U0BBB, U0CCC]
+  weekend: [U0DDD, U0EEE]
+runbooks:
+  approvers: [U0AAA, U0BBB, U0DDD]
+schedule:
+  tick: 1s
+  health_probe_every: 1s
+  post_timeout: 3s
+"""
+
+
+class Standin:
+    def __init__(self, url: str, http: aiohttp.ClientSession) -> None:
+        self.url = url
+        self.http = http
+
+    async def fault(self, **change: Any) -> None:
+        async with self.http.post(f"{self.url}/_standin/faults", json=change) as answer:
+            assert answer.status == 200, await answer.text()
+
+    async def get(self, path: str) -> Any:
+        async with self.http.get(self.url + path) as answer:
+            return await answer.json()
+
+    async def posts(self, prefix: str = "/admin") -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = (
+            await self.get(f"/_standin/requests?method=POST&prefix={prefix}")
+        )["requests"]
+        return entries
+
+    async def admin_requests(self) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = (await self.get("/_standin/requests?prefix=/admin"))[
+            "requests"
+        ]
+        return entries
+
+
+@pytest.fixture
+async def standin(tmp_path: Path) -> AsyncIterator[Standin]:
+    port = free_port()
+    log = (tmp_path / "standin.log").open("ab")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.serving",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-traffic",
+        stdout=log,
+        stderr=log,
+    )
+    url = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as http:
+        for _ in range(100):
+            try:
+                async with http.get(f"{url}/health/live") as answer:
+                    if answer.status == 200:
+                        break
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.1)
+        yield Standin(url, http)
+    process.terminate()
+    await process.wait()
+
+
+@pytest.fixture
+def bot_env(process_env: dict[str, str], standin: Standin, tmp_path: Path) -> dict[str, str]:
+    config = tmp_path / "runbooks.yaml"
+    config.write_text(CONFIG)
+    return {
+        **process_env,
+        "SRE_CONFIG": str(config),
+        "SERVING_URL": standin.url,
+        "PORT": str(free_port()),
+    }
+
+
+async def _ready(bot_env: dict[str, str]) -> str:
+    url = f"http://127.0.0.1:{bot_env['PORT']}"
+    async with aiohttp.ClientSession() as http:
+        for _ in range(200):
+            try:
+                async with http.get(f"{url}/health/ready") as answer:
+                    if answer.status == 200:
+                        return url
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+    raise AssertionError("the bot never became ready")
+
+
+def _run_message(emulator: SlackEmulator, channel: str, runbook: str) -> Message:
+    found = [m for m in emulator.messages(channel) if runbook in m.text]
+    if not found:
+        raise LookupError(f"no run message of {runbook} in {channel}")
+    return found[-1]
+
+
+def _settled(emulator: SlackEmulator, channel: str, runbook: str) -> Message | None:
+    """The run message once the run has ended (its fallback text ends with the state)."""
+    message = _run_message(emulator, channel, runbook)
+    ended = ("succeeded", "failed", "rejected", "expired", "cancelled", "needs attention")
+    return message if message.text.endswith(ended) else None
+
+
+async def _answer(emulator: SlackEmulator, response_url: str) -> str:
+    posts = await emulator.wait_for(lambda e: e.responses(response_url), description="a reply")
+    return str(posts[0].body)
+
+
+async def test_qwen_down_is_downshifted_with_an_incident_and_a_page(
+    bot_env: dict[str, str], emulator: SlackEmulator, standin: Standin, start: Callable[..., Any]
+) -> None:
+    await start("bot", "serve", "--with-scheduler", env=bot_env)
+    await _ready(bot_env)
+    await standin.fault(model_down="qwen")
+    run = await emulator.wait_for(
+        lambda e: "succeeded" in _run_message(e, "C0ONCALL", "qwen_failure_downshift").text,
+        timeout=40,
+        description="the downshift run to succeed",
+    )
+    assert run
+    routing = await standin.get("/admin/routing")
+    breakers = await standin.get("/admin/circuit-breaker")
+    assert routing["routing"]["creative"] == "balanced"
+    assert breakers["breakers"]["qwen"] == "open"
+    message = _run_message(emulator, "C0ONCALL", "qwen_failure_downshift")
+    replies = " ".join(r.text for r in emulator.replies("C0ONCALL", message.ts))
+    assert "<@U0" in replies  # the on-call engineer was paged in the run's thread
+    cards = emulator.messages("C0INCIDENTS")
+    assert (
+        len(cards) == 1
+        and "Qwen LLM failure" in str(cards[0].blocks)
+        and "Sev2" in str(cards[0].blocks)
+    )
+    run_id = message.blocks[0]["text"]["text"].split()[1]
+    assert run_id in str(message.blocks)
+    # Not started again while the downshift is in place.
+    await asyncio.sleep(4)
+    assert (
+        len([m for m in emulator.messages("C0ONCALL") if "qwen_failure_downshift" in m.text]) == 1
+    )
+    assert len([p for p in await standin.posts() if p["path"] == "/admin/routing"]) == 1
+
+
+async def test_rollback_approval_rules_and_exactly_once(
+    bot_env: dict[str, str], emulator: SlackEmulator, standin: Standin, start: Callable[..., Any]
+) -> None:
+    await start("bot", "serve", "--with-scheduler", env=bot_env)
+    url = await _ready(bot_env)
+    await standin.fault(reward_runaway=True)
+    async with SlackDriver(app_url=url, signing_secret=SECRET, emulator=emulator) as slack:
+        await slack.slash(
+            "/runbook", "run rl_reward_runaway_rollback", user="U0AAA", channel="C0ONCALL"
+        )
+        message = await emulator.wait_for(
+            lambda e: (
+                [
+                    b
+                    for b in e.buttons("C0ONCALL", _run_message(e, "C0ONCALL", "rl_reward").ts)
+                    if b.action_id == "runbook_approve"
+                ]
+                and _run_message(e, "C0ONCALL", "rl_reward")
+            ),
+            timeout=20,
+        )
+        own = await slack.click(
+            channel="C0ONCALL", ts=message.ts, action_id="runbook_approve", user="U0AAA"
+        )
+        assert "<@U0AAA> started RUN-" in await _answer(emulator, own.response_url)
+        assert "cannot approve it; ask another approver: <@U0BBB>, <@U0DDD>" in await _answer(
+            emulator, own.response_url
+        )
+        outsider = await slack.click(
+            channel="C0ONCALL", ts=message.ts, action_id="runbook_approve", user="U0CCC"
+        )
+        assert "<@U0CCC> may not approve" in await _answer(emulator, outsider.response_url)
+        assert await standin.posts("/admin/rl/rollback") == []
+        clicks = await asyncio.gather(
+            *(
+                slack.click(
+                    channel="C0ONCALL", ts=message.ts, action_id="runbook_approve", user="U0BBB"
+                )
+                for _ in range(2)
+            )
+        )
+        assert all(c.status == 200 for c in clicks)
+        await emulator.wait_for(
+            lambda e: "succeeded" in _run_message(e, "C0ONCALL", "rl_reward").text, timeout=20
+        )
+    rollbacks = await standin.posts("/admin/rl/rollback")
+    assert len(rollbacks) == 1
+    checkpoints = await standin.get("/admin/rl/checkpoints")
+    assert checkpoints["current"] == rollbacks[0]["json"]["checkpoint"]
+
+
+async def test_deny_ends_the_run_with_no_call_and_dry_run_changes_nothing(
+    bot_env: dict[str, str], emulator: SlackEmulator, standin: Standin, start: Callable[..., Any]
+) -> None:
+    await start("bot", "serve", env=bot_env)
+    url = await _ready(bot_env)
+    await standin.fault(reward_runaway=True)
+    async with SlackDriver(app_url=url, signing_secret=SECRET, emulator=emulator) as slack:
+        for name in (
+            "qwen_failure_downshift",
+            "rl_reward_runaway_rollback",
+            "api_high_latency_scaleup",
+        ):
+            await slack.slash(
+                "/runbook", f"run {name} --dry-run", user="U0CCC", channel="C0GENERAL"
+            )
+            dry = await emulator.wait_for(lambda e, n=name: _settled(e, "C0GENERAL", n), timeout=20)
+            assert dry.text.endswith(": succeeded") or name == "api_high_latency_scaleup", dry.text
+            # Every change the run would make is shown as its exact call.
+            assert "POST" in str(dry.blocks) or name == "api_high_latency_scaleup"
+        assert await standin.posts() == []  # not one change reached the serving process
+        await slack.slash(
+            "/runbook", "run rl_reward_runaway_rollback", user="U0AAA", channel="C0ONCALL"
+        )
+        message = await emulator.wait_for(
+            lambda e: (
+                [
+                    b
+                    for b in e.buttons("C0ONCALL", _run_message(e, "C0ONCALL", "rl_reward").ts)
+                    if b.action_id == "runbook_deny"
+                ]
+                and _run_message(e, "C0ONCALL", "rl_reward")
+            ),
+            timeout=20,
+        )
+        await slack.click(channel="C0ONCALL", ts=message.ts, action_id="runbook_deny", user="U0DDD")
+        await emulator.wait_for(
+            lambda e: "rejected" in _run_message(e, "C0ONCALL", "rl_reward").text, timeout=10
+        )
+    assert await standin.posts() == []
+
+
+async def test_a_restart_keeps_the_approval_and_a_crash_mid_action_needs_a_person(
+    bot_env: dict[str, str], emulator: SlackEmulator, standin: Standin, start: Callable[..., Any]
+) -> None:
+    first: Process = await start("bot-1", "serve", "--with-scheduler", env=bot_env)
+    url = await _ready(bot_env)
+    await standin.fault(reward_runaway=True)
+    async with SlackDriver(app_url=url, signing_secret=SECRET, emulator=emulator) as slack:
+        await slack.slash(
+            "/runbook", "run rl_reward_runaway_rollback", user="U0AAA", channel="C0ONCALL"
+        )
+        message = await emulator.wait_for(
+            lambda e: (
+                [
+                    b
+                    for b in e.buttons("C0ONCALL", _run_message(e, "C0ONCALL", "rl_reward").ts)
+                    if b.action_id == "runbook_approve"
+                ]
+                and _run_message(e, "C0ONCALL", "rl_reward")
+            ),
+            timeout=20,
+        )
+    first.kill()
+    await first.process.wait()
+    second: Process = await start("bot-2", "serve", "--with-scheduler", env=bot_env)
+    url = await _ready(bot_env)
+    await standin.fault(hang_seconds=30, route="/admin/rl/rollback")
+    async with SlackDriver(app_url=url, signing_secret=SECRET, emulator=emulator) as slack:
+        await slack.click(
+            channel="C0ONCALL", ts=message.ts, action_id="runbook_approve", user="U0BBB"
+        )
+        for _ in range(100):
+            if await standin.posts("/admin/rl/rollback"):
+                break
+            await asyncio.sleep(0.05)
+    assert len(await standin.posts("/admin/rl/rollback")) == 1  # the approval still worked
+    second.kill()  # inside the action: nobody knows whether the rollback happened
+    await second.process.wait()
+    await start("bot-3", "serve", "--with-scheduler", env=bot_env)
+    await _ready(bot_env)
+    await emulator.wait_for(
+        lambda e: "needs attention" in _run_message(e, "C0ONCALL", "rl_reward").text, timeout=30
+    )
+    buttons = [b.action_id for b in emulator.buttons("C0ONCALL", message.ts)]
+    assert "runbook_resume_applied" in buttons and "runbook_resume_resend" in buttons
+    await asyncio.sleep(2)
+    assert len(await standin.posts("/admin/rl/rollback")) == 1  # not repeated without a person
+
+
+async def test_two_runs_at_once_and_bad_input(
+    bot_env: dict[str, str], emulator: SlackEmulator, standin: Standin, start: Callable[..., Any]
+) -> None:
+    await start("bot", "serve", env=bot_env)
+    url = await _ready(bot_env)
+    await standin.fault(reward_runaway=True)
+    async with SlackDriver(app_url=url, signing_secret=SECRET, emulator=emulator) as slack:
+        answers = await asyncio.gather(
+            *(
+                slack.slash(
+                    "/runbook", "run rl_reward_runaway_rollback", user=u, channel="C0ONCALL"
+                )
+                for u in ("U0AAA", "U0BBB")
+            )
+        )
+        refusals = await emulator.wait_for(
+            lambda e: [r for a in answers for r in e.responses(a.response_url)], timeout=20
+        )
+        assert len(refusals) == 1 and "already" in str(refusals[0].body).lower()
+        await asyncio.sleep(1)
+        assert len([m for m in emulator.messages("C0ONCALL") if "rl_reward" in m.text]) == 1
+        for text, expected in (
+            ("run no_such_runbook", "no_such_runbook"),
+            ("status RUN-20990101-000000", "RUN-20990101-000000"),
+            ("cancel nonsense", "nonsense"),
+            ("juggle", "Unknown subcommand"),
+        ):
+            answer = await slack.slash("/runbook", text, user="U0AAA", channel="C0ONCALL")
+            assert expected in await _answer(emulator, answer.response_url)
+        run_id = (
+            _run_message(emulator, "C0ONCALL", "rl_reward").blocks[0]["text"]["text"].split()[1]
+        )
+        answer = await slack.slash("/runbook", f"cancel {run_id}", user="U0AAA", channel="C0ONCALL")
+        assert "cancelled" in await _answer(emulator, answer.response_url)
+        again = await slack.slash("/runbook", f"cancel {run_id}", user="U0AAA", channel="C0ONCALL")
+        assert "already" in (await _answer(emulator, again.response_url)).lower()
+    assert await standin.posts() == []
