@@ -23,6 +23,7 @@ from handlers.errors import answers_errors
 from handlers.payloads import BlockAction, SlashCommand
 
 MODELS = ("qwen", "mistral", "llama")
+USAGE = "Usage: `/runbook run <name> [--dry-run] [--incident INC-ID] [target]`."
 
 
 async def run_runbook_command(
@@ -39,13 +40,21 @@ async def run_runbook_command(
     if word == "run":
         dry_run = "--dry-run" in rest
         names = [w for w in rest if w != "--dry-run"]
+        incident_id = None
+        if "--incident" in names:
+            at = names.index("--incident")
+            if at + 1 >= len(names):
+                raise InvalidInput("Say which incident: `--incident INC-20251014-103000`.")
+            incident_id = names[at + 1]
+            del names[at : at + 2]
         if not names or len(names) > 2:
-            raise InvalidInput("Usage: `/runbook run <name> [--dry-run] [target]`.")
+            raise InvalidInput(USAGE)
         await runbooks.start(
             name=names[0],
             requester=command.user_id,
             dry_run=dry_run,
             target=names[1] if len(names) == 2 else None,
+            incident_id=incident_id,
             origin_channel=command.channel_id,
         )
         return None

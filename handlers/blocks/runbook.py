@@ -232,7 +232,7 @@ RUNBOOK_HELP = "\n".join(
     [
         "*`/runbook`* — runbooks that act on the model-serving process",
         "`/runbook list` — what there is, how automatic, its steps",
-        "`/runbook run <name> [--dry-run] [target]` — run it here (dry run: show every call, make none)",
+        "`/runbook run <name> [--dry-run] [--incident INC-ID] [target]` — run it here, or in the incident's thread (dry run: show every call, make none)",
         "`/runbook status <RUN-ID>` · `/runbook cancel <RUN-ID>`",
         "`/health [model]` — model health from the serving process",
     ]

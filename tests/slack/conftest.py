@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot.app import Container, build_container
 from bot.sandbox import SlackDriver, SlackEmulator
+from bot.serving.standin import create_standin_app
 from bot.settings import Environment, SreConfig
 from handlers.routes import create_bolt_for, create_web_app
 from storage.db import Database
@@ -41,14 +42,26 @@ async def emulator() -> AsyncIterator[SlackEmulator]:
 
 
 @pytest.fixture
+async def serving_url() -> AsyncIterator[str]:
+    """A serving stand-in on a loopback port (its state is inspected over its own routes)."""
+    runner = web.AppRunner(create_standin_app())
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    await runner.cleanup()
+
+
+@pytest.fixture
 async def bot(
-    emulator: SlackEmulator, database_url: str, sre_config: SreConfig
+    emulator: SlackEmulator, database_url: str, sre_config: SreConfig, serving_url: str
 ) -> AsyncIterator[Bot]:
     env = Environment(
         SLACK_BOT_TOKEN=emulator.bot_token,
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=emulator.api_url,
         DATABASE_URL=database_url,
+        SERVING_URL=serving_url,
     )
     container = build_container(env, sre_config, db=Database(database_url))
     runner = web.AppRunner(create_web_app(container, create_bolt_for(container)))

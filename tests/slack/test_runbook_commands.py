@@ -1,0 +1,83 @@
+"""``/runbook`` and ``/health`` in process: lists, dry runs, incident threads, refusals."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from bot.incidents.model import Severity
+from bot.settings import SreConfig
+from tests.slack.conftest import Bot
+
+
+@pytest.fixture
+def sre_config() -> SreConfig:
+    return SreConfig.model_validate(
+        {
+            "oncall": {"weekday": ["U0AAA", "U0BBB"], "weekend": ["U0DDD"]},
+            "runbooks": {"approvers": ["U0AAA", "U0BBB", "U0DDD"]},
+        }
+    )
+
+
+async def _reply(bot: Bot, command: str, text: str, user: str = "U0AAA") -> str:
+    answer = await bot.slack.slash(command, text, user=user, channel="C0ONCALL")
+    assert answer.status == 200 and answer.elapsed < 3
+    posts = await bot.emulator.wait_for(lambda e: e.responses(answer.response_url))
+    return str(posts[0].body)
+
+
+async def test_list_and_health(bot: Bot) -> None:
+    listing = await _reply(bot, "/runbook", "list")
+    for name in (
+        "qwen_failure_downshift",
+        "rl_reward_runaway_rollback",
+        "api_high_latency_scaleup",
+    ):
+        assert name in listing
+    health = await _reply(bot, "/health", "qwen")
+    assert "Model health: healthy" in health and "*qwen* loaded True" in health
+    assert "Unknown model" in await _reply(bot, "/health", "gpt")
+
+
+async def test_a_run_started_from_an_incident_lives_in_its_thread_and_opens_no_second(
+    bot: Bot, serving_url: str
+) -> None:
+    incident = await bot.container.incidents.create(
+        title="Qwen slow", severity=Severity.SEV2, actor="U0AAA"
+    )
+    async with aiohttp.ClientSession() as http:
+        await http.post(f"{serving_url}/_standin/faults", json={"model_down": "qwen"})
+    await bot.slack.slash(
+        "/runbook",
+        f"run qwen_failure_downshift --incident {incident.id}",
+        user="U0BBB",
+        channel="C0ONCALL",
+    )
+    card = bot.emulator.messages(bot.incidents_channel)[0]
+    replies = await bot.emulator.wait_for(
+        lambda e: [m for m in e.replies(card.channel, card.ts) if m.text.endswith("succeeded")],
+        timeout=30,
+    )
+    assert "qwen_failure_downshift" in replies[0].text
+    assert len(bot.emulator.messages(bot.incidents_channel)) == 1  # linked, not a second incident
+    assert [i.id for i in await bot.container.incidents.list_incidents()] == [incident.id]
+    assert bot.emulator.violations == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("run", "Usage"),
+        ("run qwen_failure_downshift --incident", "Say which incident"),
+        (
+            "run qwen_failure_downshift --incident INC-20990101-000000",
+            "No incident INC-20990101-000000",
+        ),
+        ("run qwen_failure_downshift nowhere", "acts on qwen"),
+        ("status", "Usage"),
+    ],
+)
+async def test_bad_runbook_input(bot: Bot, text: str, expected: str) -> None:
+    assert expected in await _reply(bot, "/runbook", text)
+    assert await bot.container.runbooks.list_runs(active_only=False) == []
