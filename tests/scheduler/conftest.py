@@ -27,7 +27,8 @@ ONCALL_CONFIG = {
         "weekday": ["U0AAA", "U0BBB", "U0CCC"],
         "weekend": ["U0DDD", "U0EEE"],
         "user_group": "S0ONCALL",
-    }
+    },
+    "runbooks": {"approvers": ["U0AAA", "U0BBB", "U0DDD"]},
 }
 
 
