@@ -42,12 +42,8 @@ async def serve(
 
         runner = create_runner(container)
         await runner.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        await until_stopped()
     finally:
         if runner is not None:
             await runner.stop()
@@ -55,3 +51,12 @@ async def serve(
             await socket_mode.close_async()  # type: ignore[no-untyped-call]
         await site_runner.cleanup()
         await container.close()
+
+
+async def until_stopped() -> None:
+    """Return when the process is asked to stop (SIGTERM, or SIGINT from a terminal)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
-
 from redis.asyncio import Redis
 
 from bot.app import Container
+from bot.serve import until_stopped
 from scheduler.build import build_duties
 from scheduler.leader import Leadership, RedisLeader, SoleLeader
 from scheduler.runner import SchedulerRunner
@@ -31,12 +29,8 @@ def create_runner(container: Container) -> SchedulerRunner:
 async def run_scheduler(container: Container) -> None:
     runner = create_runner(container)
     await runner.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        await until_stopped()
     finally:
         await runner.stop()
         await container.close()

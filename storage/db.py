@@ -16,26 +16,24 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
-def async_url(url: str) -> str:
-    """The URL with the async driver this project uses for its dialect."""
+def _with_driver(url: str, *, sqlite: str) -> str:
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        return str(parsed.set(drivername="sqlite+aiosqlite"))
+        return str(parsed.set(drivername=sqlite))
     if backend in ("postgresql", "postgres"):
         return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
+
+
+def async_url(url: str) -> str:
+    """The URL with the async driver this project uses for its dialect (psycopg 3 is both)."""
+    return _with_driver(url, sqlite="sqlite+aiosqlite")
 
 
 def sync_url(url: str) -> str:
     """The URL with a synchronous driver, for Alembic."""
-    parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        return str(parsed.set(drivername="sqlite"))
-    if backend in ("postgresql", "postgres"):
-        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
+    return _with_driver(url, sqlite="sqlite")
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -117,6 +117,13 @@ def _run_message(emulator: SlackEmulator, channel: str, runbook: str) -> Message
     return found[-1]
 
 
+def _waiting_for_approval(emulator: SlackEmulator) -> Message | None:
+    """The rollback run's message once it shows its Approve/Deny buttons."""
+    message = _run_message(emulator, "C0ONCALL", "rl_reward")
+    buttons = {b.action_id for b in emulator.buttons(message.channel, message.ts)}
+    return message if {"runbook_approve", "runbook_deny"} <= buttons else None
+
+
 def _settled(emulator: SlackEmulator, channel: str, runbook: str) -> Message | None:
     """The run message once the run has ended (its fallback text ends with the state)."""
     message = _run_message(emulator, channel, runbook)
@@ -174,17 +181,7 @@ async def test_rollback_approval_rules_and_exactly_once(
         await slack.slash(
             "/runbook", "run rl_reward_runaway_rollback", user="U0AAA", channel="C0ONCALL"
         )
-        message = await emulator.wait_for(
-            lambda e: (
-                [
-                    b
-                    for b in e.buttons("C0ONCALL", _run_message(e, "C0ONCALL", "rl_reward").ts)
-                    if b.action_id == "runbook_approve"
-                ]
-                and _run_message(e, "C0ONCALL", "rl_reward")
-            ),
-            timeout=20,
-        )
+        message = await emulator.wait_for(_waiting_for_approval, timeout=20)
         own = await slack.click(
             channel="C0ONCALL", ts=message.ts, action_id="runbook_approve", user="U0AAA"
         )
@@ -238,17 +235,7 @@ async def test_deny_ends_the_run_with_no_call_and_dry_run_changes_nothing(
         await slack.slash(
             "/runbook", "run rl_reward_runaway_rollback", user="U0AAA", channel="C0ONCALL"
         )
-        message = await emulator.wait_for(
-            lambda e: (
-                [
-                    b
-                    for b in e.buttons("C0ONCALL", _run_message(e, "C0ONCALL", "rl_reward").ts)
-                    if b.action_id == "runbook_deny"
-                ]
-                and _run_message(e, "C0ONCALL", "rl_reward")
-            ),
-            timeout=20,
-        )
+        message = await emulator.wait_for(_waiting_for_approval, timeout=20)
         await slack.click(channel="C0ONCALL", ts=message.ts, action_id="runbook_deny", user="U0DDD")
         await emulator.wait_for(
             lambda e: "rejected" in _run_message(e, "C0ONCALL", "rl_reward").text, timeout=10
@@ -266,17 +253,7 @@ async def test_a_restart_keeps_the_approval_and_a_crash_mid_action_needs_a_perso
         await slack.slash(
             "/runbook", "run rl_reward_runaway_rollback", user="U0AAA", channel="C0ONCALL"
         )
-        message = await emulator.wait_for(
-            lambda e: (
-                [
-                    b
-                    for b in e.buttons("C0ONCALL", _run_message(e, "C0ONCALL", "rl_reward").ts)
-                    if b.action_id == "runbook_approve"
-                ]
-                and _run_message(e, "C0ONCALL", "rl_reward")
-            ),
-            timeout=20,
-        )
+        message = await emulator.wait_for(_waiting_for_approval, timeout=20)
     first.kill()
     await first.process.wait()
     second: Process = await start("bot-2", "serve", "--with-scheduler", env=bot_env)

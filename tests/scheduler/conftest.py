@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiohttp import web
 
 from bot.app import Container, build_container
 from bot.clock import FixedClock
@@ -18,6 +17,7 @@ from handlers.routes import create_bolt_for, create_web_app
 from scheduler.build import build_duties
 from scheduler.duties import Duties
 from storage.db import Database
+from tests.support.servers import serving
 
 # A Wednesday, 10:00 in Seoul: working hours, the weekday pool is paged.
 START = datetime(2026, 10, 14, 1, 0, tzinfo=UTC)
@@ -61,28 +61,20 @@ def sre_config() -> SreConfig:
 async def world(database_url: str, sre_config: SreConfig) -> AsyncIterator[World]:
     clock = FixedClock(START)
     # A healthy serving stand-in, so the health probe among the duties has someone to ask.
-    standin = web.AppRunner(create_standin_app())
-    await standin.setup()
-    standin_site = web.TCPSite(standin, "127.0.0.1", 0)
-    await standin_site.start()
-    serving_port = standin_site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    async with SlackEmulator() as emulator:
+    async with serving(create_standin_app()) as serving_url, SlackEmulator() as emulator:
         emulator.allow_mentions({"<!subteam^S0ONCALL>", "<!channel>"})
         env = Environment(
             SLACK_BOT_TOKEN=emulator.bot_token,
             SLACK_SIGNING_SECRET="secret",
             SLACK_API_URL=emulator.api_url,
             DATABASE_URL=database_url,
-            SERVING_URL=f"http://127.0.0.1:{serving_port}",
+            SERVING_URL=serving_url,
         )
         container = build_container(env, sre_config, clock=clock, db=Database(database_url))
-        runner = web.AppRunner(create_web_app(container, create_bolt_for(container)))
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        url = f"http://127.0.0.1:{port}"
-        async with SlackDriver(app_url=url, signing_secret="secret", emulator=emulator) as driver:
+        async with (
+            serving(create_web_app(container, create_bolt_for(container))) as url,
+            SlackDriver(app_url=url, signing_secret="secret", emulator=emulator) as driver,
+        ):
             yield World(
                 clock=clock,
                 emulator=emulator,
@@ -90,6 +82,4 @@ async def world(database_url: str, sre_config: SreConfig) -> AsyncIterator[World
                 duties=build_duties(container),
                 slack=driver,
             )
-        await runner.cleanup()
         await container.close()
-    await standin.cleanup()

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-from aiohttp import web
 
 from bot.app import Container, build_container
 from bot.sandbox import SlackDriver, SlackEmulator
@@ -14,6 +13,7 @@ from bot.serving.standin import create_standin_app
 from bot.settings import Environment, SreConfig
 from handlers.routes import create_bolt_for, create_web_app
 from storage.db import Database
+from tests.support.servers import serving
 
 SIGNING_SECRET = "artisan-test-signing-secret"
 
@@ -44,12 +44,8 @@ async def emulator() -> AsyncIterator[SlackEmulator]:
 @pytest.fixture
 async def serving_url() -> AsyncIterator[str]:
     """A serving stand-in on a loopback port (its state is inspected over its own routes)."""
-    runner = web.AppRunner(create_standin_app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
-    await runner.cleanup()
+    async with serving(create_standin_app()) as url:
+        yield url
 
 
 @pytest.fixture
@@ -64,13 +60,9 @@ async def bot(
         SERVING_URL=serving_url,
     )
     container = build_container(env, sre_config, db=Database(database_url))
-    runner = web.AppRunner(create_web_app(container, create_bolt_for(container)))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    url = f"http://127.0.0.1:{port}"
-    async with SlackDriver(app_url=url, signing_secret=SIGNING_SECRET, emulator=emulator) as driver:
+    async with (
+        serving(create_web_app(container, create_bolt_for(container))) as url,
+        SlackDriver(app_url=url, signing_secret=SIGNING_SECRET, emulator=emulator) as driver,
+    ):
         yield Bot(url=url, container=container, emulator=emulator, slack=driver)
-    await runner.cleanup()
     await container.close()

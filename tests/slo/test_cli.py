@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,23 +11,9 @@ import yaml
 
 from bot.slo.definitions import EXAMPLE_YAML
 from tests.slo.history import END_AT
+from tests.support.cli import run_cli
 
 AT = END_AT.isoformat().replace("+00:00", "Z")
-
-
-async def run_cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
 
 
 def _config(tmp_path: Path, names: list[str]) -> str:
