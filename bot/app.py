@@ -12,6 +12,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.alerts.intake import AlertIntake
 from bot.clock import Clock, SystemClock
 from bot.incidents.notifier import IncidentNotifier
 from bot.incidents.service import IncidentService
@@ -51,6 +52,7 @@ class Container:
     handoffs: HandoffService
     serving: ServingClient
     runbooks: RunbookService
+    alerts: AlertIntake
     slo_history: SloHistory | None = None
     slack: AsyncWebClient | None = None
     extras: dict[str, object] = field(default_factory=dict)
@@ -64,6 +66,7 @@ class Container:
         return problems
 
     async def close(self) -> None:
+        await self.alerts.drain()
         self.slo.close()
         await self.serving.close()
         if self.slo_history is not None:
@@ -141,6 +144,7 @@ def build_container(
         handoffs=handoffs,
         serving=serving,
         runbooks=runbooks,
+        alerts=AlertIntake(db=db, incidents=incidents, runbooks=runbooks),
         slo_history=SloHistory(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None,
         slack=slack,
     )

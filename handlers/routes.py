@@ -11,6 +11,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import Container
+from handlers.alertmanager import receive_alerts
 from handlers.slack_app import create_bolt_app
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,8 @@ def create_web_app(container: Container, bolt: AsyncApp | None) -> web.Applicati
         return await to_aiohttp_response(response)
 
     async def alertmanager(request: web.Request) -> web.StreamResponse:
-        return web.json_response(
-            {"error": "the Alertmanager webhook is not available in this version"}, status=501
+        return await receive_alerts(
+            request, intake=container.alerts, token=container.env.ALERTMANAGER_TOKEN
         )
 
     async def live(request: web.Request) -> web.StreamResponse:

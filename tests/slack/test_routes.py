@@ -23,14 +23,12 @@ def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     }
 
 
-async def test_live_ready_and_alertmanager_placeholder(bot: Bot) -> None:
+async def test_live_and_ready(bot: Bot) -> None:
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{bot.url}/health/live") as live:
             assert live.status == 200
         async with http.get(f"{bot.url}/health/ready") as ready:
             assert ready.status == 200 and (await ready.json())["status"] == "ready"
-        async with http.post(f"{bot.url}/alertmanager", json={}) as webhook:
-            assert webhook.status == 501
 
 
 async def test_ready_is_503_with_the_reason_when_the_database_is_gone() -> None:

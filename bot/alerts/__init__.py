@@ -1,0 +1,1 @@
+"""Alerts from Alertmanager become incidents (and start their runbooks)."""
