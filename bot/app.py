@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry
+from redis.asyncio import Redis
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
@@ -63,6 +64,14 @@ class Container:
             await self.db.ping()
         except Exception as exc:
             problems.append(f"database unreachable: {type(exc).__name__}")
+        if self.env.REDIS_URL:
+            client = Redis.from_url(self.env.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+            try:
+                await client.ping()
+            except Exception as exc:
+                problems.append(f"Redis unreachable: {type(exc).__name__}")
+            finally:
+                await client.aclose()
         return problems
 
     async def close(self) -> None:

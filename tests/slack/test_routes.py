@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import aiohttp
+import pytest
 from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -31,8 +32,15 @@ async def test_live_and_ready(bot: Bot) -> None:
             assert ready.status == 200 and (await ready.json())["status"] == "ready"
 
 
-async def test_ready_is_503_with_the_reason_when_the_database_is_gone() -> None:
-    env = Environment(DATABASE_URL="postgresql://nobody@127.0.0.1:1/none", SLACK_BOT_TOKEN="")
+@pytest.mark.parametrize(
+    ("database", "redis", "problem"),
+    [
+        ("postgresql://nobody@127.0.0.1:1/none", None, "database unreachable"),
+        ("sqlite://", "redis://127.0.0.1:1/0", "Redis unreachable"),
+    ],
+)
+async def test_ready_is_503_with_the_reason(database: str, redis: str | None, problem: str) -> None:
+    env = Environment(DATABASE_URL=database, REDIS_URL=redis, SLACK_BOT_TOKEN="")
     container = build_container(env, SreConfig())
     runner = web.AppRunner(create_web_app(container, None))
     await runner.setup()
@@ -45,7 +53,7 @@ async def test_ready_is_503_with_the_reason_when_the_database_is_gone() -> None:
             http.get(f"http://127.0.0.1:{port}/health/ready") as ready,
         ):
             assert ready.status == 503
-            assert "database unreachable" in (await ready.json())["problems"][0]
+            assert problem in (await ready.json())["problems"][0]
     finally:
         await runner.cleanup()
         await container.close()
