@@ -64,7 +64,7 @@ class Chaser:
             )
             if escalation is not None:
                 sent += await self._escalate(incident, escalation, now)
-        for incident in await self._incidents.list_incidents(active_only=False, limit=None):
+        for incident in await self._incidents.postmortems_due():
             nudge = due_postmortem_nudge(incident, now=now)
             if nudge is not None:
                 sent += await self._nudge(nudge, now)

@@ -146,6 +146,12 @@ class IncidentService:
             )
             return [incident_from_row(row) for row in rows]
 
+    async def postmortems_due(self) -> list[Incident]:
+        """Resolved Sev1/Sev2 incidents still waiting for their postmortem."""
+        async with self._db.transaction() as session:
+            rows = await repo.list_rows(session, statuses=[IncidentStatus.RESOLVED.value])
+        return [i for i in map(incident_from_row, rows) if i.postmortem_pending]
+
     async def list_with_timelines(self, *, since: datetime | None = None) -> list[Incident]:
         async with self._db.transaction() as session:
             rows = await repo.list_rows(session, since=since)
