@@ -31,7 +31,7 @@ class SlackOncallNotifier:
         )
 
     async def handoff_unconfirmed(
-        self, handoff: HandoffMessage, ref: MessageRef, *, outgoing: str, incoming: str
+        self, ref: MessageRef, *, outgoing: str, incoming: str
     ) -> MessageRef | None:
         waited = self._config.schedule.handoff_confirm_within
         response = await self._client.chat_postMessage(

@@ -70,7 +70,7 @@ class HandoffNotifier(Protocol):
     async def handoff_confirmed(self, message: HandoffMessage, ref: MessageRef) -> None: ...
 
     async def handoff_unconfirmed(
-        self, message: HandoffMessage, ref: MessageRef, *, outgoing: str, incoming: str
+        self, ref: MessageRef, *, outgoing: str, incoming: str
     ) -> MessageRef | None: ...
 
     async def user_group(self, group_id: str, members: list[str]) -> None:

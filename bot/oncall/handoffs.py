@@ -50,9 +50,9 @@ class HandoffService:
         before = at - _TICK
         overrides = await self._oncall.overrides(at=before)
         pools = []
+        plan = rotation.schedule(at, weeks=1)[0]
         for pool in (Pool.WEEKEND, Pool.WEEKDAY):
             incoming_shift = rotation.shift(pool, at)
-            plan = rotation.schedule(at, weeks=1)[0]
             pools.append(
                 PoolHandoff(
                     pool=pool,
@@ -93,7 +93,13 @@ class HandoffService:
         if not recent:
             return False
         at = recent[-1]
-        posted = await self._post(await self.compose(at=at, key=f"handoff:{at.isoformat()}"))
+        key = f"handoff:{at.isoformat()}"
+        # Every tick for six hours asks; composing reads incidents and Prometheus, so only
+        # compose while the handoff is not posted yet (_post still claims it atomically).
+        async with self._db.transaction() as session:
+            if await posts.get(session, key) is not None:
+                return False
+        posted = await self._post(await self.compose(at=at, key=key))
         if posted:
             await self.sync_user_group()
         return posted
@@ -172,10 +178,6 @@ class HandoffService:
                 if p.ts and now - LATE_LIMIT <= p.claimed_at <= now - within
             ]
         for post in candidates:
-            # Compose before taking the write lock: composing reads in transactions of its own.
-            message = await self.compose(
-                at=datetime.fromisoformat(str(post.detail["at"])), key=post.key
-            )
             async with self._db.transaction() as session:
                 if await posts.get(session, f"handoff-confirmed:{post.key}") is not None:
                     continue
@@ -188,7 +190,6 @@ class HandoffService:
                 ):
                     continue
                 await self._notifier.handoff_unconfirmed(
-                    message,
                     MessageRef(channel_id=str(post.channel), ts=str(post.ts)),
                     outgoing=str(post.detail.get("outgoing")),
                     incoming=str(post.detail.get("incoming")),
