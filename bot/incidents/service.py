@@ -10,7 +10,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -195,9 +195,7 @@ class IncidentService:
             components=parts,
             request_key=request_key,
         )
-        incident = await self.get(incident_id=incident_id)
-        await self._publish(incident)
-        return await self.get(incident_id=incident_id)
+        return await self._publish(incident_id)
 
     async def _insert(
         self,
@@ -510,28 +508,29 @@ class IncidentService:
                 # thread never shows a reminder after the acknowledgement.
                 await asyncio.sleep(0.05)
                 continue
-            incident = await self.get(incident_id=incident_id)
-            await self._publish(incident)
-            return incident
+            return await self._publish(incident_id)
         raise RuntimeError(f"{incident_id} kept changing under us; try again")
 
-    async def _publish(self, incident: Incident) -> None:
-        """Bring Slack in line with the stored incident; never fails the change itself."""
-        lock = self._card_locks.setdefault(incident.id, asyncio.Lock())
+    async def _publish(self, incident_id: str) -> Incident:
+        """Bring Slack in line with the stored incident and return it as stored; a Slack
+        failure never fails the change itself."""
+        lock = self._card_locks.setdefault(incident_id, asyncio.Lock())
         async with lock:
-            # Re-read inside the lock so two racing updates both render the newest state.
-            latest = await self.get(incident_id=incident.id)
+            # Read inside the lock so two racing updates both render the newest state.
+            latest = await self.get(incident_id=incident_id)
             try:
                 if latest.message_ts is None:
                     ref = await self._notifier.incident_opened(latest)
                     if ref is not None:
                         await self._remember_card(latest.id, ref.channel_id, ref.ts)
+                        latest = replace(latest, channel_id=ref.channel_id, message_ts=ref.ts)
                 else:
                     await self._notifier.incident_changed(latest)
             except Exception:
                 log.exception(
-                    "could not update the card of %s; the change itself is stored", incident.id
+                    "could not update the card of %s; the change itself is stored", incident_id
                 )
+            return latest
 
     async def _remember_card(self, incident_id: str, channel_id: str, ts: str) -> None:
         async with self._db.transaction() as session:
