@@ -79,6 +79,19 @@ async def db(database_url: str) -> AsyncIterator[Database]:
     await database.dispose()
 
 
+@pytest.fixture(scope="session")
+def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Prometheus over ``tests/slo/history.py``'s generated history, once per run
+    (backfilling takes seconds), shared by the SLO domain, CLI and Slack tests."""
+    from tests.slo.history import build_history
+    from tests.support.prometheus import PrometheusServer
+
+    server = PrometheusServer(tmp_path_factory.mktemp("prometheus"))
+    server.backfill(build_history())
+    with server:
+        yield server.start()
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2026, 10, 14, 10, 30, 0, tzinfo=UTC))

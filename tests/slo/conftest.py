@@ -1,23 +1,12 @@
-"""A real Prometheus over the generated history of ``history.py``, started once per session."""
+"""A fresh evaluator per test over the session's real Prometheus (``tests/conftest.py``)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
 from bot.slo.evaluation import SloEvaluator
-from tests.slo.history import build_history
-from tests.support.prometheus import PrometheusServer
-
-
-@pytest.fixture(scope="session")
-def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Backfill the history (a few seconds) and serve it; stopped at the end of the session."""
-    server = PrometheusServer(tmp_path_factory.mktemp("prometheus"))
-    server.backfill(build_history())
-    with server:
-        yield server.start()
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """The bot with ``/slo`` served over real HTTP, a real Prometheus over generated history
-(``tests/slo/history.py``, started once per session) and the Slack emulator.
+(``tests/slo/history.py``, the session's ``prometheus_url`` of ``tests/conftest.py``) and the Slack emulator.
 
 At the history's end time (the bot's clock) the SLOs are: api_availability, llm_fast_latency
 and rl_reward_stability healthy, llm_creative_latency warning (16% left) and
@@ -9,24 +9,21 @@ llm_balanced_latency exhausted (-30%), so the deploy verdict is "blocked".
 from __future__ import annotations
 
 import struct
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
-from aiohttp import web
-from slack_bolt.async_app import AsyncApp
 
 from bot.app import Container, build_container
 from bot.clock import FixedClock
 from bot.sandbox import SlackDriver, SlackEmulator
 from bot.settings import Environment, SreConfig
-from handlers.errors import handle_error
-from handlers.routes import create_web_app
-from handlers.slo import register_slo_handlers
+from handlers.routes import create_bolt_for, create_web_app
 from storage.db import Database
-from tests.slo.history import END_AT, build_history
-from tests.support.prometheus import PrometheusServer, unused_port
+from tests.slo.history import END_AT
+from tests.support.prometheus import unused_port
+from tests.support.servers import serving
 
 SIGNING_SECRET = "artisan-slo-test-secret"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -52,32 +49,10 @@ class SloBot:
         return self.container.config.channels.slo_digest
 
 
-@pytest.fixture(scope="session")
-def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server = PrometheusServer(tmp_path_factory.mktemp("slo-slack-prometheus"))
-    server.backfill(build_history())
-    with server:
-        yield server.start()
-
-
 @pytest.fixture
 async def emulator() -> AsyncIterator[SlackEmulator]:
     async with SlackEmulator() as running:
         yield running
-
-
-def _slo_bolt(container: Container) -> AsyncApp:
-    """Built as ``handlers.routes.create_bolt_for`` does, with only the SLO listeners."""
-    assert container.slack is not None
-    app = AsyncApp(
-        client=container.slack,
-        signing_secret=SIGNING_SECRET,
-        request_verification_enabled=True,
-        raise_error_for_unhandled_request=False,
-    )
-    app.error(handle_error)
-    register_slo_handlers(app, slo=container.slo)
-    return app
 
 
 @asynccontextmanager
@@ -94,19 +69,13 @@ async def running_bot(
     container = build_container(
         env, SreConfig(), clock=FixedClock(END_AT), db=Database(database_url)
     )
-    runner = web.AppRunner(create_web_app(container, _slo_bolt(container)))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    url = f"http://127.0.0.1:{port}"
     try:
-        async with SlackDriver(
-            app_url=url, signing_secret=SIGNING_SECRET, emulator=emulator
-        ) as driver:
+        async with (
+            serving(create_web_app(container, create_bolt_for(container))) as url,
+            SlackDriver(app_url=url, signing_secret=SIGNING_SECRET, emulator=emulator) as driver,
+        ):
             yield SloBot(url, container, emulator, driver, prometheus_url)
     finally:
-        await runner.cleanup()
         await container.close()
 
 
