@@ -21,9 +21,9 @@ import psycopg
 from aiohttp import web
 
 from bot.app import build_container
-from bot.sandbox import SlackDriver, SlackEmulator
 from bot.settings import Environment, SreConfig
 from handlers.routes import create_bolt_for, create_web_app
+from sandbox.slack import SlackDriver, SlackEmulator
 from storage import migrate
 from storage.db import Database
 

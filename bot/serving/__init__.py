@@ -1,7 +1,7 @@
 """The model-serving process as the domain sees it: a typed async client of SPEC §6.
 
-The stand-in of the process (``python -m bot.serving``) lives in
-``bot.serving.standin`` and is not imported here.
+The stand-in of the process (``python -m sandbox.serving``) lives in
+``sandbox.serving.standin`` and is not imported here.
 """
 
 from bot.serving.client import (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import SlackEmulator
+from sandbox.slack import SlackEmulator
 from tests.support.cli import run_cli
 
 GUIDE_INCIDENT = json.dumps(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox import SlackEmulator
+from sandbox.slack import SlackEmulator
 
 FAST_CONFIG = """
 incidents:

@@ -12,8 +12,8 @@ from sqlmodel import select
 
 from bot.app import build_container
 from bot.incidents.model import Severity
-from bot.sandbox import SlackEmulator
 from bot.settings import Environment, load_config
+from sandbox.slack import SlackEmulator
 from scheduler.leader import LEADER_KEY
 from storage.db import Database
 from storage.tables import PostRow

@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.sandbox import Message, SlackDriver, SlackEmulator
+from sandbox.slack import Message, SlackDriver, SlackEmulator
 from tests.processes.conftest import Process, free_port
 
 SECRET = "process-secret"
@@ -61,7 +61,7 @@ async def standin(tmp_path: Path) -> AsyncIterator[Standin]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.serving",
+        "sandbox.serving",
         "--host",
         "127.0.0.1",
         "--port",

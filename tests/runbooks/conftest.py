@@ -17,7 +17,7 @@ from bot.runbooks.model import Run, StepRecord
 from bot.runbooks.service import RunbookService
 from bot.runbooks.steps import Audience
 from bot.serving.client import ServingClient
-from bot.serving.standin import StandinState
+from sandbox.serving.standin import StandinState
 from storage.db import Database
 from storage.tables import AuditRow
 from tests.serving.conftest import Standin, running_standin

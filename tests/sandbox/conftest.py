@@ -15,7 +15,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox import SlackDriver, SlackEmulator
+from sandbox.slack import SlackDriver, SlackEmulator
 
 SIGNING_SECRET = "sandbox-signing-secret"
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "slack"

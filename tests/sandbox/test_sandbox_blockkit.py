@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox.blockkit import message_problems, parse_blocks_arg, view_problems
-from bot.sandbox.mentions import find_mentions, normalise
-from bot.sandbox.records import ApiError
+from sandbox.slack.blockkit import message_problems, parse_blocks_arg, view_problems
+from sandbox.slack.mentions import find_mentions, normalise
+from sandbox.slack.records import ApiError
 
 
 def _mrkdwn(text: str) -> dict:

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.sandbox import SlackDriver, SlackEmulator
+from sandbox.slack import SlackDriver, SlackEmulator
 
 TRIGGER_ID = re.compile(r"^\d+\.\d+\.[0-9a-f]+$")
 FORM = "application/x-www-form-urlencoded"

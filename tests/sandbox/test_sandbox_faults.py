@@ -12,7 +12,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import FixedClock
-from bot.sandbox import SlackEmulator
+from sandbox.slack import SlackEmulator
 
 MODAL = {
     "type": "modal",

@@ -10,10 +10,10 @@ import pytest
 
 from bot.app import Container, build_container
 from bot.clock import FixedClock
-from bot.sandbox import SlackDriver, SlackEmulator
-from bot.serving.standin import create_standin_app
 from bot.settings import Environment, SreConfig
 from handlers.routes import create_bolt_for, create_web_app
+from sandbox.serving.standin import create_standin_app
+from sandbox.slack import SlackDriver, SlackEmulator
 from scheduler.build import build_duties
 from scheduler.duties import Duties
 from storage.db import Database

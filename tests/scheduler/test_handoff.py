@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.incidents.model import Severity
-from bot.sandbox import Message
+from sandbox.slack import Message
 from tests.scheduler.conftest import START, World
 
 # Friday 2026-10-16 17:00 in Seoul: the handoff that starts rotation week 145 (the anchor

@@ -13,7 +13,7 @@ from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.serving.client import ServingClient
-from bot.serving.standin import StandinState, create_standin_app
+from sandbox.serving.standin import StandinState, create_standin_app
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""``python -m bot.serving`` starts a stand-in an operator can curl."""
+"""``python -m sandbox.serving`` starts a stand-in an operator can curl."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _free_port() -> int:
 async def test_the_command_serves_health_and_metrics_then_stops_on_sigterm() -> None:
     port = _free_port()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.serving", "--port", str(port), "--rate", "200", "--seed", "3",
+        sys.executable, "-m", "sandbox.serving", "--port", str(port), "--rate", "200", "--seed", "3",
         cwd=PROJECT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.serving.standin import StandinState
+from sandbox.serving.standin import StandinState
 
 from .conftest import Standin, running_standin, sample
 

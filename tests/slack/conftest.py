@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import pytest
 
 from bot.app import Container, build_container
-from bot.sandbox import SlackDriver, SlackEmulator
-from bot.serving.standin import create_standin_app
 from bot.settings import Environment, SreConfig
 from handlers.routes import create_bolt_for, create_web_app
+from sandbox.serving.standin import create_standin_app
+from sandbox.slack import SlackDriver, SlackEmulator
 from storage.db import Database
 from tests.support.servers import serving
 

@@ -7,7 +7,7 @@ import asyncio
 from sqlmodel import select
 
 from bot.incidents.model import IncidentStatus
-from bot.sandbox import Message
+from sandbox.slack import Message
 from storage.tables import IncidentRow
 from tests.slack.conftest import Bot
 

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.incidents.model import IncidentStatus, Severity
-from bot.sandbox import Message
+from sandbox.slack import Message
 from tests.slack.conftest import Bot
 
 FORM = "application/x-www-form-urlencoded"

@@ -17,9 +17,9 @@ import pytest
 
 from bot.app import Container, build_container
 from bot.clock import FixedClock
-from bot.sandbox import SlackDriver, SlackEmulator
 from bot.settings import Environment, SreConfig
 from handlers.routes import create_bolt_for, create_web_app
+from sandbox.slack import SlackDriver, SlackEmulator
 from storage.db import Database
 from tests.slo.history import END_AT
 from tests.support.prometheus import unused_port

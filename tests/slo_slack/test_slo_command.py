@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.sandbox import SlackEmulator
+from sandbox.slack import SlackEmulator
 from tests.slo_slack.conftest import SloBot
 
 USER = "U0AAA"

@@ -6,9 +6,9 @@ test suite drives the bot through them over real HTTP, and the sandbox page read
 emulator's ``/_sandbox`` JSON.
 """
 
-from bot.sandbox.driver import DriverResponse, SlackDriver
-from bot.sandbox.emulator import SlackEmulator
-from bot.sandbox.records import (
+from sandbox.slack.driver import DriverResponse, SlackDriver
+from sandbox.slack.emulator import SlackEmulator
+from sandbox.slack.records import (
     Button,
     Ephemeral,
     Message,
@@ -18,7 +18,7 @@ from bot.sandbox.records import (
     SandboxView,
     Upload,
 )
-from bot.sandbox.workspace import Limits
+from sandbox.slack.workspace import Limits
 
 __all__ = [
     "Button",

@@ -8,9 +8,9 @@
 
 from __future__ import annotations
 
-from bot.sandbox import blockkit
-from bot.sandbox.records import ApiError, JsonDict, Message, Upload
-from bot.sandbox.workspace import Args, Method, Workspace
+from sandbox.slack import blockkit
+from sandbox.slack.records import ApiError, JsonDict, Message, Upload
+from sandbox.slack.workspace import Args, Method, Workspace
 
 
 def files_get_upload_url_external(ws: Workspace, args: Args) -> JsonDict:

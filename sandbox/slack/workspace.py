@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.clock import Clock
-from bot.sandbox import blockkit
-from bot.sandbox.mentions import find_mentions
-from bot.sandbox.records import (
+from sandbox.slack import blockkit
+from sandbox.slack.mentions import find_mentions
+from sandbox.slack.records import (
     ApiError,
     Ephemeral,
     JsonDict,

@@ -584,9 +584,10 @@ async def _wake_hung_requests(app: web.Application) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m bot.serving``: run the stand-in until interrupted."""
+    """``python -m sandbox.serving``: run the stand-in until interrupted."""
     parser = argparse.ArgumentParser(
-        prog="python -m bot.serving", description="Stand-in of the Artisan model-serving process."
+        prog="python -m sandbox.serving",
+        description="Stand-in of the Artisan model-serving process.",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)

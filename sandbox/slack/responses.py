@@ -9,8 +9,8 @@ answer like Slack's webhook endpoints: a status and a short text such as ``used_
 
 from __future__ import annotations
 
-from bot.sandbox import blockkit
-from bot.sandbox.records import (
+from sandbox.slack import blockkit
+from sandbox.slack.records import (
     ApiError,
     Ephemeral,
     JsonDict,
@@ -19,7 +19,7 @@ from bot.sandbox.records import (
     ResponsePost,
     ResponseUrl,
 )
-from bot.sandbox.workspace import Workspace
+from sandbox.slack.workspace import Workspace
 
 
 def deliver(ws: Workspace, url_id: str, body: JsonDict) -> tuple[int, str]:

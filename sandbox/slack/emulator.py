@@ -17,10 +17,10 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from bot.clock import Clock, SystemClock
-from bot.sandbox import methods_views
-from bot.sandbox.blockkit import iter_buttons
-from bot.sandbox.mentions import normalise
-from bot.sandbox.records import (
+from sandbox.slack import methods_views
+from sandbox.slack.blockkit import iter_buttons
+from sandbox.slack.mentions import normalise
+from sandbox.slack.records import (
     Button,
     Ephemeral,
     Message,
@@ -29,8 +29,8 @@ from bot.sandbox.records import (
     SandboxView,
     Upload,
 )
-from bot.sandbox.server import EmulatorServer, Fault, Faults
-from bot.sandbox.workspace import Identity, Limits, Workspace
+from sandbox.slack.server import EmulatorServer, Fault, Faults
+from sandbox.slack.workspace import Identity, Limits, Workspace
 
 T = TypeVar("T")
 

@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.sandbox.blockkit import iter_buttons
-from bot.sandbox.records import JsonDict
+from sandbox.slack.blockkit import iter_buttons
+from sandbox.slack.records import JsonDict
 
 if TYPE_CHECKING:
-    from bot.sandbox.emulator import SlackEmulator
+    from sandbox.slack.emulator import SlackEmulator
 
 
 @dataclass(frozen=True)

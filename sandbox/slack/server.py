@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass
 
 from aiohttp import web
 
-from bot.sandbox import methods_chat, methods_files, methods_views, responses, wire
-from bot.sandbox.records import ApiError, JsonDict, RecordedCall
-from bot.sandbox.workspace import Args, Method, Workspace
+from sandbox.slack import methods_chat, methods_files, methods_views, responses, wire
+from sandbox.slack.records import ApiError, JsonDict, RecordedCall
+from sandbox.slack.workspace import Args, Method, Workspace
 
 METHODS: dict[str, Method] = {
     **methods_chat.METHODS,

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.sandbox import blockkit
-from bot.sandbox.records import ApiError, Ephemeral, JsonDict, Message, MessageVersion
-from bot.sandbox.workspace import Args, Method, Workspace
+from sandbox.slack import blockkit
+from sandbox.slack.records import ApiError, Ephemeral, JsonDict, Message, MessageVersion
+from sandbox.slack.workspace import Args, Method, Workspace
 
 
 def auth_test(ws: Workspace, args: Args) -> JsonDict:

@@ -13,8 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox.records import ApiError, JsonDict
-from bot.sandbox.workspace import Workspace
+from sandbox.slack.records import ApiError, JsonDict
+from sandbox.slack.workspace import Workspace
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 

@@ -20,9 +20,9 @@ from urllib.parse import quote, urlencode
 import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
-from bot.sandbox.emulator import SlackEmulator
-from bot.sandbox.payloads import Payloads
-from bot.sandbox.records import JsonDict
+from sandbox.slack.emulator import SlackEmulator
+from sandbox.slack.payloads import Payloads
+from sandbox.slack.records import JsonDict
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"

@@ -18,7 +18,7 @@ from typing import Any
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
-from bot.sandbox.records import ApiError, JsonDict
+from sandbox.slack.records import ApiError, JsonDict
 
 MESSAGE_BLOCKS_MAX = 50
 VIEW_BLOCKS_MAX = 100

@@ -11,9 +11,9 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from bot.sandbox import blockkit
-from bot.sandbox.records import ApiError, JsonDict, SandboxView
-from bot.sandbox.workspace import Args, Method, Workspace
+from sandbox.slack import blockkit
+from sandbox.slack.records import ApiError, JsonDict, SandboxView
+from sandbox.slack.workspace import Args, Method, Workspace
 
 
 def _view_arg(ws: Workspace, args: Args) -> JsonDict:

@@ -1,0 +1,1 @@
+"""A runnable stand-in of the Artisan model-serving process: ``python -m sandbox.serving``."""
