@@ -5,6 +5,27 @@ It answers in Slack's envelope (HTTP 200 ``{"ok": false, "error": ...}``), recor
 call, checks Block Kit limits and unintended broadcast mentions, and can be told to
 rate-limit or fail a method. Tests inspect it in-process; the ``/_sandbox/...`` JSON
 routes expose the same state to a browser.
+
+Bad days, for testing what a client does when Slack misbehaves:
+
+- ``outage()`` / ``restore()`` / ``is_out``: while out, every Web API call and every
+  response_url POST answers HTTP 503 ``{"ok": false, "error": "service_unavailable"}``
+  and changes nothing (the call is still recorded, with status 503).
+- ``hang(seconds)``: until ``restore()``, every call (and response_url POST) waits
+  ``seconds`` before it is processed, then goes on normally; ``restore()`` wakes the
+  calls already waiting.
+- ``stall(method, seconds, times=1)``: the next ``times`` calls of ``method`` that do
+  their work (the message is posted) get their answer ``seconds`` later; other calls
+  are served meanwhile.
+- ``fail_after_work(method, status=500, times=1)``: the next ``times`` calls of
+  ``method`` that do their work answer HTTP ``status`` with ``internal_error`` anyway
+  (``service_unavailable`` for 503, ``fatal_error`` for 200).
+- ``on_call(method, hook)`` / ``clear_hooks()``: ``await hook(call, result)`` after every
+  call of ``method`` that did its work, before it is answered (e.g. to kill the client
+  between "Slack posted" and "the client heard"). A hook that raises becomes a violation.
+
+Order within one call: hang, outage, refusals (``rate_limit``/``fail``), the work, the
+call recorded, hooks, stall, answer. ``reset()`` lifts all of it.
 """
 
 from __future__ import annotations
@@ -19,6 +40,7 @@ from aiohttp import web
 from bot.clock import Clock, SystemClock
 from sandbox.slack import methods_views
 from sandbox.slack.blockkit import iter_buttons
+from sandbox.slack.faults import CallHook, Fault, Faults
 from sandbox.slack.mentions import normalise
 from sandbox.slack.records import (
     Button,
@@ -29,7 +51,7 @@ from sandbox.slack.records import (
     SandboxView,
     Upload,
 )
-from sandbox.slack.server import EmulatorServer, Fault, Faults
+from sandbox.slack.server import EmulatorServer
 from sandbox.slack.workspace import Identity, Limits, Workspace
 
 T = TypeVar("T")
@@ -153,11 +175,43 @@ class SlackEmulator:
 
     def rate_limit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` answer 429 with ``Retry-After``."""
-        self._faults.add(method, Fault("ratelimited", retry_after=int(retry_after)), times)
+        self._faults.refuse(method, Fault("ratelimited", retry_after=int(retry_after)), times)
 
     def fail(self, method: str, error: str = "internal_error", times: int = 1) -> None:
         """The next ``times`` calls of ``method`` answer 200 ``{"ok": false, "error": error}``."""
-        self._faults.add(method, Fault(error), times)
+        self._faults.refuse(method, Fault(error), times)
+
+    def outage(self) -> None:
+        """Slack is down: every call and response_url POST answers 503, doing nothing."""
+        self._faults.outage()
+
+    def hang(self, seconds: float) -> None:
+        """Slack hangs: every call waits ``seconds`` before it is processed, until restore()."""
+        self._faults.hang(seconds)
+
+    def restore(self) -> None:
+        """End the outage and the hang; calls waiting in the hang are processed at once."""
+        self._faults.restore()
+
+    @property
+    def is_out(self) -> bool:
+        return self._faults.out
+
+    def stall(self, method: str, seconds: float, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` do their work, then answer ``seconds`` late."""
+        self._faults.stall(method, seconds, times)
+
+    def fail_after_work(self, method: str, status: int = 500, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` do their work, then answer HTTP ``status``."""
+        self._faults.fail_after_work(method, status, times)
+
+    def on_call(self, method: str, hook: CallHook) -> None:
+        """``await hook(call, result)`` after each call of ``method`` did its work, before the
+        answer; until clear_hooks()."""
+        self._faults.on_call(method, hook)
+
+    def clear_hooks(self) -> None:
+        self._faults.clear_hooks()
 
     def allow_mentions(self, mentions: Iterable[str]) -> None:
         """Mark mentions (``<!subteam^S0ONCALL>``, ``<!here>``) as intended: not violations."""
@@ -198,7 +252,7 @@ class SlackEmulator:
         methods_views.apply_submission_ack(self.workspace, self.view(view_id), ack)
 
     def reset(self) -> None:
-        """Forget recorded calls, messages, views and violations; faults are cleared too."""
+        """Forget calls, messages, views and violations; lift faults, hooks, outage and hang."""
         self.workspace.reset()
         self._faults.clear()
 

@@ -1,4 +1,4 @@
-"""Web API methods for messages and the directory: auth, chat, reactions, conversations, users.
+"""Web API methods for messages and the directory: auth, chat, reactions, users, usergroups.
 
 Each method is ``(workspace, args) -> answer``; the answer is the success body without
 ``ok``, and failures raise ``ApiError`` with the error code Slack documents.
@@ -83,24 +83,6 @@ def _metadata(args: Args) -> JsonDict | None:
     return dict(value)
 
 
-def conversations_replies(ws: Workspace, args: Args) -> JsonDict:
-    """A thread: its parent then the replies, oldest first; metadata only when asked for."""
-    channel = ws.resolve_channel(args.string("channel"))
-    ts = args.required("ts", "thread_not_found")
-    parent = ws.find_message(channel, ts)
-    if parent is None:
-        raise ApiError("thread_not_found")
-    with_metadata = args.flag("include_all_metadata")
-    thread = [parent] + [m for m in ws.messages_in(channel) if m.thread_ts == ts and not m.deleted]
-    messages = []
-    for item in thread:
-        shown = item.to_slack()
-        if with_metadata and item.metadata is not None:
-            shown["metadata"] = item.metadata
-        messages.append(shown)
-    return {"messages": messages, "has_more": False}
-
-
 def chat_update(ws: Workspace, args: Args) -> JsonDict:
     channel = ws.resolve_channel(args.string("channel"))
     message = ws.live_message(channel, args.string("ts"))
@@ -181,30 +163,6 @@ def reactions_add(ws: Workspace, args: Args) -> JsonDict:
     return {}
 
 
-def conversations_info(ws: Workspace, args: Args) -> JsonDict:
-    channel = ws.resolve_channel(args.string("channel"))
-    name = ws.channels[channel]
-    return {
-        "channel": {
-            "id": channel,
-            "name": name,
-            "name_normalized": name,
-            "is_channel": True,
-            "is_group": False,
-            "is_im": False,
-            "is_mpim": False,
-            "is_private": False,
-            "is_archived": False,
-            "is_general": name == "general",
-            "is_member": True,
-            "context_team_id": ws.identity.team_id,
-            "created": 1_600_000_000,
-            "topic": {"value": "", "creator": "", "last_set": 0},
-            "purpose": {"value": "", "creator": "", "last_set": 0},
-        }
-    }
-
-
 def users_info(ws: Workspace, args: Args) -> JsonDict:
     user = args.string("user") or ""
     is_bot = user == ws.identity.bot_user_id
@@ -272,8 +230,6 @@ METHODS: dict[str, Method] = {
     "chat.delete": chat_delete,
     "chat.getPermalink": chat_get_permalink,
     "reactions.add": reactions_add,
-    "conversations.info": conversations_info,
-    "conversations.replies": conversations_replies,
     "users.info": users_info,
     "usergroups.users.list": usergroups_users_list,
     "usergroups.users.update": usergroups_users_update,

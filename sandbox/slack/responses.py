@@ -28,19 +28,29 @@ def deliver(ws: Workspace, url_id: str, body: JsonDict) -> tuple[int, str]:
     if target is None:
         return 404, "invalid_url"
     status, answer = _apply(ws, target, body)
+    _record(ws, url_id, body, status, answer)
+    return status, answer
+
+
+def refuse(ws: Workspace, url_id: str, body: JsonDict, *, status: int, answer: str) -> None:
+    """Record a POST Slack turned away unread (an outage): nothing changes, no use is spent."""
+    _record(ws, url_id, body, status, answer)
+
+
+def _record(ws: Workspace, url_id: str, body: JsonDict, status: int, answer: str) -> None:
+    target = ws.response_urls.get(url_id)
     ws.responses.append(
         ResponsePost(
-            url=target.url,
+            url=target.url if target else f"{ws.base_url}/response/{url_id}",
             body=body,
             at=ws.now(),
             status=status,
             answer=answer,
-            channel=target.channel,
-            ts=target.ts,
-            user=target.user,
+            channel=target.channel if target else None,
+            ts=target.ts if target else None,
+            user=target.user if target else None,
         )
     )
-    return status, answer
 
 
 def _apply(ws: Workspace, target: ResponseUrl, body: JsonDict) -> tuple[int, str]:
