@@ -21,11 +21,11 @@ import psycopg
 from aiohttp import web
 
 from bot.app import build_container
-from bot.settings import Environment, SreConfig
-from handlers.routes import create_bolt_for, create_web_app
+from bot.settings import Environment
 from sandbox.slack import SlackDriver, SlackEmulator
 from storage import migrate
 from storage.db import Database
+from tests.support.config import sandbox_config
 
 SECRET = "bench-secret"
 
@@ -52,8 +52,9 @@ async def bench(requests: int, concurrency: int, database: str | None) -> None:
                 SLACK_API_URL=emulator.api_url,
                 DATABASE_URL=url,
             )
-            container = build_container(env, SreConfig(), db=Database(url))
-            runner = web.AppRunner(create_web_app(container, create_bolt_for(container)))
+            container = build_container(env, sandbox_config(), db=Database(url))
+            container.start_delivery()
+            runner = web.AppRunner(container.web_app(container.bolt_app()))
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", 0)
             await site.start()

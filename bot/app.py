@@ -1,43 +1,79 @@
-"""The composition root: every long-lived object is built here, once, and passed down."""
+"""The composition root: every client, service, Slack adapter and duty is built here, once.
+
+``serve``, ``scheduler``, ``demo``, the CLI and the tests only start what ``build_container``
+built. Slack is wired in only when a token is configured; without it nothing is sent, and
+what the bot owes waits in the outbox for a process that can send it.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import timedelta
 
+from aiohttp import web
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.intake import AlertIntake
 from bot.clock import Clock, SystemClock
-from bot.incidents.notifier import IncidentNotifier
-from bot.incidents.service import IncidentService
+from bot.errors import ConfigurationError
+from bot.incidents.chase import Chaser
+from bot.incidents.service import CARD, IncidentService
 from bot.metrics import BotMetrics
-from bot.oncall.handoff import HandoffNotifier
 from bot.oncall.handoffs import HandoffService
 from bot.oncall.service import OncallService
-from bot.runbooks import RunbookService, RunNotifier, load_definitions
+from bot.outbox import Deliverer
+from bot.runbooks import RunbookService, load_definitions
+from bot.runbooks.posts import MESSAGE as RUN_MESSAGE
+from bot.runbooks.posts import RunPosts
+from bot.runbooks.probes import Drills, QwenWatch
 from bot.serving.client import ServingClient
 from bot.settings import Environment, SreConfig
+from bot.slo.duties import SloDuties
 from bot.slo.evaluation import SloEvaluator
 from bot.slo.history import SloHistory
 from bot.slo.service import SloService
+from handlers.oncall_notifier import SlackOncallNotifier
+from handlers.outbox import SlackSender
+from handlers.routes import create_web_app
+from handlers.slack_app import create_bolt_app
+from scheduler.duties import Duties, Duty, every
+from scheduler.leader import Leadership, RedisLeader, SoleLeader
+from scheduler.runner import SchedulerRunner
+from storage import migrate
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
+# A Slack call that has not answered by then is treated as failed; the outbox looks the
+# post up before trying again, so a slow answer never makes a second message.
+SLACK_TIMEOUT = 10
+
 
 def create_slack_client(env: Environment) -> AsyncWebClient:
-    """The Web API client; honours 429 ``Retry-After`` and retries 5xx a few times."""
-    client = AsyncWebClient(token=env.SLACK_BOT_TOKEN, base_url=env.SLACK_API_URL)
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=5))
-    client.retry_handlers.append(AsyncServerErrorRetryHandler(max_retry_count=2))
-    return client
+    """The Web API client. A 429 did nothing, so it is retried here after ``Retry-After``;
+    a 5xx or a timeout may have done the work, so those are the outbox's to retry."""
+    return AsyncWebClient(
+        token=env.SLACK_BOT_TOKEN,
+        base_url=env.SLACK_API_URL,
+        timeout=SLACK_TIMEOUT,
+        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=5)],
+    )
+
+
+class _Kick:
+    """Tells the outbox, once it exists, that something was owed."""
+
+    def __init__(self) -> None:
+        self.deliverer: Deliverer | None = None
+
+    def __call__(self) -> None:
+        if self.deliverer is not None:
+            self.deliverer.kick()
 
 
 @dataclass
@@ -54,9 +90,11 @@ class Container:
     serving: ServingClient
     runbooks: RunbookService
     alerts: AlertIntake
+    duties: Duties
     slo_history: SloHistory | None = None
     slack: AsyncWebClient | None = None
-    extras: dict[str, object] = field(default_factory=dict)
+    deliverer: Deliverer | None = None
+    redis: Redis | None = None
 
     async def readiness_problems(self) -> list[str]:
         problems = []
@@ -64,22 +102,69 @@ class Container:
             await self.db.ping()
         except Exception as exc:
             problems.append(f"database unreachable: {type(exc).__name__}")
-        if self.env.REDIS_URL:
-            client = Redis.from_url(self.env.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+        if self.redis is not None:
             try:
-                await client.ping()
+                await self.redis.ping()
             except Exception as exc:
                 problems.append(f"Redis unreachable: {type(exc).__name__}")
-            finally:
-                await client.aclose()
         return problems
 
+    def bolt_app(self) -> AsyncApp:
+        """The Bolt app over the container's Slack client (signature checks off in Socket Mode)."""
+        if self.slack is None:
+            raise ConfigurationError("Slack is not configured (SLACK_BOT_TOKEN)")
+        return create_bolt_app(
+            client=self.slack,
+            signing_secret=None if self.env.SLACK_APP_TOKEN else self.env.SLACK_SIGNING_SECRET,
+            incidents=self.incidents,
+            metrics=self.metrics,
+            oncall=self.oncall,
+            handoffs=self.handoffs,
+            slo=self.slo,
+            runbooks=self.runbooks,
+            serving=self.serving,
+        )
+
+    def web_app(self, bolt: AsyncApp | None) -> web.Application:
+        """``serve``'s routes; ``bolt`` None answers Slack's route with 404 (Socket Mode)."""
+        return create_web_app(
+            bolt=bolt,
+            metrics=self.metrics,
+            incidents=self.incidents,
+            alerts=self.alerts,
+            alertmanager_token=self.env.ALERTMANAGER_TOKEN,
+            readiness=self.readiness_problems,
+        )
+
+    def start_delivery(self) -> None:
+        """Deliver the outbox from this process (leases keep several processes apart)."""
+        if self.deliverer is not None:
+            self.deliverer.start()
+
+    def scheduler_runner(self) -> SchedulerRunner:
+        """With Redis the process competes for leadership; without, it always leads."""
+        schedule = self.config.schedule
+        leadership: Leadership = SoleLeader()
+        if self.redis is not None:
+            leadership = RedisLeader(self.redis, ttl=schedule.leader_ttl)
+        return SchedulerRunner(
+            duties=self.duties,
+            leadership=leadership,
+            clock=self.clock,
+            tick=schedule.tick,
+            leader_ttl=schedule.leader_ttl,
+        )
+
     async def close(self) -> None:
+        if self.deliverer is not None:
+            await self.deliverer.stop()
         await self.alerts.drain()
         self.slo.close()
         await self.serving.close()
         if self.slo_history is not None:
             self.slo_history.close()
+        if self.redis is not None:
+            await self.redis.aclose()
         await self.db.dispose()
 
 
@@ -91,30 +176,22 @@ def build_container(
     registry: CollectorRegistry | None = None,
     db: Database | None = None,
 ) -> Container:
-    """Build the application's objects. Slack is wired in only when a token is configured."""
+    """Build the application's objects, each once."""
     clock = clock or SystemClock()
     metrics = BotMetrics(registry or CollectorRegistry())
     db = db or Database(env.DATABASE_URL)
-    slack: AsyncWebClient | None = None
-    notifier: IncidentNotifier | None = None
-    handoff_notifier: HandoffNotifier | None = None
-    run_notifier: RunNotifier | None = None
-    if env.slack_configured:
-        from handlers.notifier import SlackIncidentNotifier
-        from handlers.oncall_notifier import SlackOncallNotifier
-
-        slack = create_slack_client(env)
-        notifier = SlackIncidentNotifier(client=slack, config=config)
-        handoff_notifier = SlackOncallNotifier(client=slack, config=config)
+    slack = create_slack_client(env) if env.slack_configured else None
+    kick = _Kick()
     incidents = IncidentService(
         db=db,
         clock=clock,
-        notifier=notifier,
+        channel=config.channels.incidents,
         observers=[metrics],
-        post_timeout=config.schedule.post_timeout,
+        owed=kick,
     )
     evaluator = SloEvaluator(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None
     slo = SloService(slos=config.slos, evaluator=evaluator, clock=clock)
+    slo_history = SloHistory(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None
     oncall = OncallService(db=db, config=config, clock=clock)
     handoffs = HandoffService(
         db=db,
@@ -123,14 +200,9 @@ def build_container(
         oncall=oncall,
         incidents=incidents,
         slo=slo,
-        notifier=handoff_notifier,
+        notifier=SlackOncallNotifier(client=slack) if slack else None,
     )
-    if slack is not None:
-        from handlers.runbook_notifier import SlackRunNotifier
-
-        run_notifier = SlackRunNotifier(
-            client=slack, config=config, incidents=incidents, oncall=oncall
-        )
+    handoffs.when_owed(kick)
     serving = ServingClient(base_url=env.SERVING_URL)
     runbooks = RunbookService(
         db=db,
@@ -139,8 +211,38 @@ def build_container(
         definitions=load_definitions(config.runbooks.definitions),
         incidents=incidents,
         approvers=config.runbooks.approvers,
-        notifier=run_notifier,
+        notifier=RunPosts(db=db, clock=clock, channel=config.channels.oncall, owed=kick),
     )
+    slo_duties = SloDuties(
+        slo=slo,
+        db=db,
+        channel=config.channels.slo_digest,
+        zone=config.zone,
+        digest_cron=config.schedule.slo_digest,
+        history=slo_history,
+    )
+    slo_duties.when_owed(kick)
+    deliverer = None
+    if slack is not None:
+        sender = SlackSender(
+            client=slack,
+            config=config,
+            clock=clock,
+            incidents=incidents,
+            handoffs=handoffs,
+            oncall=oncall,
+            slo=slo_duties,
+            runbooks=runbooks,
+        )
+        deliverer = Deliverer(
+            db=db,
+            clock=clock,
+            sender=sender,
+            # Longer than a Slack call may take, so a slow send is never leased twice.
+            lease=max(config.schedule.post_timeout, timedelta(seconds=SLACK_TIMEOUT + 5)),
+            on_sent={CARD: incidents.card_posted, RUN_MESSAGE: RunPosts.message_posted},
+        )
+        kick.deliverer = deliverer
     return Container(
         env=env,
         config=config,
@@ -154,6 +256,79 @@ def build_container(
         serving=serving,
         runbooks=runbooks,
         alerts=AlertIntake(db=db, incidents=incidents, runbooks=runbooks),
-        slo_history=SloHistory(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None,
+        duties=_duties(
+            config=config,
+            slack=slack is not None,
+            db=db,
+            incidents=incidents,
+            oncall=oncall,
+            handoffs=handoffs,
+            runbooks=runbooks,
+            serving=serving,
+            slo_duties=slo_duties,
+            kick=kick,
+        ),
+        slo_history=slo_history,
         slack=slack,
+        deliverer=deliverer,
+        redis=(
+            Redis.from_url(env.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+            if env.REDIS_URL
+            else None
+        ),
     )
+
+
+def _duties(
+    *,
+    config: SreConfig,
+    slack: bool,
+    db: Database,
+    incidents: IncidentService,
+    oncall: OncallService,
+    handoffs: HandoffService,
+    runbooks: RunbookService,
+    serving: ServingClient,
+    slo_duties: SloDuties,
+    kick: _Kick,
+) -> Duties:
+    """Every duty of a tick, in order: the scheduler says when, the domain says what.
+    Without Slack nothing could reach anyone: no duties."""
+    if not slack:
+        return Duties([])
+    schedule = config.schedule
+    chaser = Chaser(db=db, config=config, incidents=incidents, oncall=oncall)
+    watch = QwenWatch(db=db, config=config, serving=serving, runbooks=runbooks, owed=kick)
+    drills = Drills(db=db, config=config, serving=serving, runbooks=runbooks, owed=kick)
+
+    async def recover_runs(now: object) -> object:
+        return await runbooks.recover(idle_for=schedule.post_timeout)
+
+    duties: list[tuple[str, Duty]] = [
+        ("recover interrupted runbook runs", recover_runs),
+        ("expire runbook approvals", runbooks.expire_due),
+        ("probe model health", every(schedule.health_probe_every, watch.probe)),
+        ("drill the runbooks", drills.drill_if_due),
+        ("chase unacknowledged incidents", chaser.run),
+        ("post the handoff", handoffs.post_due),
+        ("remind unconfirmed handoffs", handoffs.remind_unconfirmed),
+        ("post the SLO digest", slo_duties.digest_if_due),
+        (
+            "announce SLO status changes",
+            every(schedule.slo_status_every, slo_duties.check_status_changes),
+        ),
+    ]
+    return Duties(duties)
+
+
+def prepare_database(env: Environment) -> None:
+    """SQLite files are upgraded in place; a PostgreSQL schema must be upgraded on purpose."""
+    if env.DATABASE_URL.startswith("sqlite"):
+        migrate.upgrade(env.DATABASE_URL)
+        return
+    current, head = migrate.current_revision(env.DATABASE_URL), migrate.head_revision()
+    if current != head:
+        raise ConfigurationError(
+            f"the database schema is at {current or 'nothing'}, this version needs {head}: "
+            "run `python -m bot db upgrade`"
+        )

@@ -8,9 +8,10 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 
-from bot.app import Container, build_container
+from bot.app import Container, build_container, prepare_database
 from bot.commands import incident, oncall, runbook, slo
 from bot.errors import ConfigurationError, SreError
+from bot.serve import run_scheduler, serve
 from bot.settings import Environment, SreConfig, load_config, load_environment
 from storage import migrate
 from storage.db import Database
@@ -47,19 +48,6 @@ def _fail(message: str, code: int = EXIT_USAGE) -> int:
     return code
 
 
-def prepare_database(env: Environment) -> None:
-    """SQLite files are upgraded in place; a PostgreSQL schema must be upgraded on purpose."""
-    if env.DATABASE_URL.startswith("sqlite"):
-        migrate.upgrade(env.DATABASE_URL)
-        return
-    current, head = migrate.current_revision(env.DATABASE_URL), migrate.head_revision()
-    if current != head:
-        raise ConfigurationError(
-            f"the database schema is at {current or 'nothing'}, this version needs {head}: "
-            "run `python -m bot db upgrade`"
-        )
-
-
 async def _run_area(
     area: Callable[[argparse.Namespace, Container], Awaitable[int]],
     args: argparse.Namespace,
@@ -70,12 +58,14 @@ async def _run_area(
     try:
         return await area(args, container)
     finally:
+        if container.deliverer is not None:
+            # What the command owes Slack (a card, its update) goes out before we exit;
+            # what does not make it in time is sent by the running bot.
+            await container.deliverer.drain(within=15)
         await container.close()
 
 
-def _serve(args: argparse.Namespace, env: Environment, config: SreConfig) -> int:
-    from bot.serve import serve
-
+def _serve(args: argparse.Namespace, env: Environment) -> int:
     missing = env.missing_for_serve()
     if missing:
         return _fail(
@@ -83,6 +73,7 @@ def _serve(args: argparse.Namespace, env: Environment, config: SreConfig) -> int
             + ", ".join(missing)
             + " (see README: Configuration)"
         )
+    config = load_config(env.SRE_CONFIG, required=True)
     prepare_database(env)
     container = build_container(env, config)
     with_scheduler = args.with_scheduler or not env.REDIS_URL
@@ -90,11 +81,10 @@ def _serve(args: argparse.Namespace, env: Environment, config: SreConfig) -> int
     return 0
 
 
-def _scheduler(env: Environment, config: SreConfig) -> int:
-    from scheduler.main import run_scheduler
-
+def _scheduler(env: Environment) -> int:
     if not env.SLACK_BOT_TOKEN:
         return _fail("the scheduler posts to Slack; missing environment variable: SLACK_BOT_TOKEN")
+    config = load_config(env.SRE_CONFIG, required=True)
     prepare_database(env)
     asyncio.run(run_scheduler(build_container(env, config)))
     return 0
@@ -108,11 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         env = load_environment()
-        config = load_config(env.SRE_CONFIG)
         if args.command == "serve":
-            return _serve(args, env, config)
+            return _serve(args, env)
         if args.command == "scheduler":
-            return _scheduler(env, config)
+            return _scheduler(env)
+        config = load_config(env.SRE_CONFIG)
         if args.command == "db":
             if args.action == "upgrade":
                 migrate.upgrade(env.DATABASE_URL)

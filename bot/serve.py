@@ -1,4 +1,4 @@
-"""``python -m bot serve``: the HTTP (or Socket Mode) process."""
+"""The long-running processes: ``serve`` (HTTP or Socket Mode) and ``scheduler``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 import signal
 
 from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import Container
 
@@ -18,29 +19,24 @@ async def serve(
 ) -> None:
     """Serve until SIGTERM/SIGINT; Socket Mode when ``SLACK_APP_TOKEN`` is set; the
     scheduler's duties in the same process when asked (the default without Redis)."""
-    from handlers.routes import create_bolt_for, create_web_app
-
     env = container.env
     # Runs a crash left inside a step; one still driven by a live worker is left to it.
     await container.runbooks.recover(idle_for=container.config.schedule.post_timeout)
-    bolt = create_bolt_for(container)
+    bolt = container.bolt_app()
     socket_mode = None
-    web_app = create_web_app(container, None if env.SLACK_APP_TOKEN else bolt)
-    site_runner = web.AppRunner(web_app, access_log=None)
+    site_runner = web.AppRunner(
+        container.web_app(None if env.SLACK_APP_TOKEN else bolt), access_log=None
+    )
     await site_runner.setup()
     await web.TCPSite(site_runner, host, port).start()
     log.info("listening on %s:%s", host, port)
     if env.SLACK_APP_TOKEN:
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
         socket_mode = AsyncSocketModeHandler(bolt, env.SLACK_APP_TOKEN)
         await socket_mode.connect_async()  # type: ignore[no-untyped-call]
         log.info("connected to Slack in Socket Mode")
-    runner = None
-    if with_scheduler:
-        from scheduler.main import create_runner
-
-        runner = create_runner(container)
+    container.start_delivery()
+    runner = container.scheduler_runner() if with_scheduler else None
+    if runner is not None:
         await runner.start()
     try:
         await until_stopped()
@@ -50,6 +46,18 @@ async def serve(
         if socket_mode is not None:
             await socket_mode.close_async()  # type: ignore[no-untyped-call]
         await site_runner.cleanup()
+        await container.close()
+
+
+async def run_scheduler(container: Container) -> None:
+    """``python -m bot scheduler``: one of possibly several scheduler processes."""
+    runner = container.scheduler_runner()
+    container.start_delivery()
+    await runner.start()
+    try:
+        await until_stopped()
+    finally:
+        await runner.stop()
         await container.close()
 
 

@@ -86,14 +86,23 @@ class _Strict(BaseModel):
 
 
 class Channels(_Strict):
-    incidents: str = "C0INCIDENTS"
-    oncall: str = "C0ONCALL"
-    slo_digest: str = "C0SLO"
+    """Where the bot posts. No defaults: a bot posting to channels nobody named posts nowhere,
+    so ``serve`` and ``scheduler`` refuse to start until all three are set."""
+
+    incidents: str = ""
+    oncall: str = ""
+    slo_digest: str = ""
 
     @field_validator("incidents", "oncall", "slo_digest")
     @classmethod
     def _channel(cls, value: str) -> str:
-        return _check_pattern(value, _CHANNEL_ID, "channel")
+        return value and _check_pattern(value, _CHANNEL_ID, "channel")
+
+    @property
+    def missing(self) -> list[str]:
+        """The keys not set, as ``channels.<name>``."""
+        names = ("incidents", "oncall", "slo_digest")
+        return [f"channels.{name}" for name in names if not getattr(self, name)]
 
 
 class SeverityPolicy(_Strict):
@@ -247,10 +256,17 @@ def describe_validation_error(error: ValidationError, *, source: str) -> str:
     return "\n".join(lines)
 
 
-def load_config(path: str | Path) -> SreConfig:
-    """Read and validate ``sre.yaml``; a missing file means the defaults."""
+def load_config(path: str | Path, *, required: bool = False) -> SreConfig:
+    """Read and validate ``sre.yaml``. A missing file means the defaults, unless ``required``
+    (``serve``, ``scheduler``): then it is an error that names the file."""
     source = Path(path)
     if not source.exists():
+        if required:
+            raise ConfigurationError(
+                f"{source}: no such file. The bot needs its sre.yaml (channels, rotation, "
+                "SLOs): set SRE_CONFIG to its path (the repository's sre.yaml is a "
+                "complete, commented example)."
+            )
         return SreConfig()
     try:
         raw = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
@@ -265,6 +281,13 @@ def load_config(path: str | Path) -> SreConfig:
     from bot.runbooks.definitions import load_definitions
 
     load_definitions(config.runbooks.definitions, source=f"{source}: runbooks.definitions")
+    if required and config.channels.missing:
+        raise ConfigurationError(
+            "\n".join(
+                f"{source}: {key}: not set (a Slack channel ID, e.g. C0123ABCD)"
+                for key in config.channels.missing
+            )
+        )
     return config
 
 

@@ -21,13 +21,12 @@ from bot.incidents.model import (
     validate_text,
     validate_title,
 )
-from bot.incidents.service import IncidentService
+from bot.incidents.service import IncidentService, ReplyTo
 from handlers.blocks.incident import (
     INCIDENT_HELP,
     IncidentAction,
     IncidentView,
     create_modal,
-    incident_created_reply,
     incident_detail,
     incident_list,
     incident_report,
@@ -97,13 +96,20 @@ class IncidentCommands:
             severity = Severity.parse(first)
         else:
             title = rest
-        incident = await self.incidents.create(
+        # The answer is owed with the incident (the outbox sends it), so a crash or a Slack
+        # outage after the commit still tells the reporter, once.
+        await self.incidents.create(
             title=title,
             severity=severity,
             actor=command.user_id,
             request_key=f"slash:{command.trigger_id}" if command.trigger_id else None,
+            reply_to=ReplyTo(
+                user=command.user_id,
+                channel=command.channel_id,
+                response_url=command.response_url,
+            ),
         )
-        return incident_created_reply(incident)
+        return None
 
     async def ack(self, command: SlashCommand, rest: str) -> Reply:
         incident_id = rest.split()[0] if rest else await self._only_open_here(command.channel_id)
@@ -283,19 +289,14 @@ def register_incident_handlers(app: AsyncApp, *, incidents: IncidentService) -> 
             await ack(response_action="errors", errors=errors)
             return
         await ack()
-        incident = await incidents.create(
+        await incidents.create(
             title=title,
             severity=severity,
             actor=submission.user.id,
             description=description,
             components=components,
             request_key=f"view:{submission.view.id}",
-        )
-        await _tell(
-            client,
-            user=submission.user.id,
-            channel=submission.view.private_metadata,
-            reply=incident_created_reply(incident),
+            reply_to=ReplyTo(user=submission.user.id, channel=submission.view.private_metadata),
         )
 
     @app.view(IncidentView.STATUS.value)

@@ -10,17 +10,26 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
-from bot.app import Container
+from bot.alerts.intake import AlertIntake
+from bot.incidents.service import IncidentService
+from bot.metrics import BotMetrics
 from handlers.alertmanager import receive_alerts
-from handlers.slack_app import create_bolt_app
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def create_web_app(container: Container, bolt: AsyncApp | None) -> web.Application:
-    metrics = container.metrics
+def create_web_app(
+    *,
+    bolt: AsyncApp | None,
+    metrics: BotMetrics,
+    incidents: IncidentService,
+    alerts: AlertIntake,
+    alertmanager_token: str | None,
+    readiness: Callable[[], Awaitable[list[str]]],
+) -> web.Application:
+    """``serve``'s routes; ``bolt`` None answers Slack's route with 404 (Socket Mode)."""
 
     @web.middleware
     async def count(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -46,22 +55,20 @@ def create_web_app(container: Container, bolt: AsyncApp | None) -> web.Applicati
         return await to_aiohttp_response(response)
 
     async def alertmanager(request: web.Request) -> web.StreamResponse:
-        return await receive_alerts(
-            request, intake=container.alerts, token=container.env.ALERTMANAGER_TOKEN
-        )
+        return await receive_alerts(request, intake=alerts, token=alertmanager_token)
 
     async def live(request: web.Request) -> web.StreamResponse:
         return web.json_response({"status": "alive"})
 
     async def ready(request: web.Request) -> web.StreamResponse:
-        problems = await container.readiness_problems()
+        problems = await readiness()
         if problems:
             return web.json_response({"status": "not ready", "problems": problems}, status=503)
         return web.json_response({"status": "ready"})
 
     async def metrics_route(request: web.Request) -> web.StreamResponse:
         try:
-            metrics.set_incident_counts(await container.incidents.count_by_status())
+            metrics.set_incident_counts(await incidents.count_by_status())
         except Exception:
             log.warning("incident counts unavailable for /metrics", exc_info=True)
         body = generate_latest(metrics.registry)
@@ -74,20 +81,3 @@ def create_web_app(container: Container, bolt: AsyncApp | None) -> web.Applicati
     app.router.add_get("/health/ready", ready)
     app.router.add_get("/metrics", metrics_route)
     return app
-
-
-def create_bolt_for(container: Container) -> AsyncApp:
-    """The Bolt app over the container's Slack client (signature checks off in Socket Mode)."""
-    assert container.slack is not None, "Slack is not configured"
-    env = container.env
-    return create_bolt_app(
-        client=container.slack,
-        signing_secret=None if env.SLACK_APP_TOKEN else env.SLACK_SIGNING_SECRET,
-        incidents=container.incidents,
-        metrics=container.metrics,
-        oncall=container.oncall,
-        handoffs=container.handoffs,
-        slo=container.slo,
-        runbooks=container.runbooks,
-        serving=container.serving,
-    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 log = logging.getLogger(__name__)
 
@@ -29,3 +29,16 @@ class Duties:
                 log.exception("duty %s failed at %s", name, now.isoformat())
                 outcome[name] = exc
         return outcome
+
+
+def every(interval: timedelta, duty: Duty) -> Duty:
+    """Run ``duty`` at most once per ``interval`` of the ticks' clock."""
+    last: list[datetime] = []
+
+    async def throttled(now: datetime) -> object:
+        if last and now - last[0] < interval:
+            return None
+        last[:] = [now]
+        return await duty(now)
+
+    return throttled

@@ -17,6 +17,12 @@ async def get(session: AsyncSession, incident_id: str) -> IncidentRow | None:
     return await session.get(IncidentRow, incident_id)
 
 
+async def get_for_update(session: AsyncSession, incident_id: str) -> IncidentRow | None:
+    """The row, locked until the transaction ends (PostgreSQL; SQLite locks the database)."""
+    statement = select(IncidentRow).where(IncidentRow.id == incident_id).with_for_update()
+    return (await session.execute(statement)).scalars().first()
+
+
 async def get_by_request_key(session: AsyncSession, request_key: str) -> IncidentRow | None:
     result = await session.execute(
         select(IncidentRow).where(IncidentRow.request_key == request_key)

@@ -70,14 +70,19 @@ class AuditRow(SQLModel, table=True):
 
 
 class PostRow(SQLModel, table=True):
-    """A message the bot has decided to post, keyed so it is posted at most once.
+    """A message the bot owes Slack: the outbox (written in the transaction that decided it).
 
-    The key names what the post is for (``reminder:INC-…:2026-10-14T10:45:00Z``); it is
-    written before the post, so two schedulers, or one restarted, never post it twice.
+    The key names what the post is for (``reminder:INC-…:2026-10-14T10:45:00Z``), so a
+    decision taken twice (two schedulers, a retried request) owes one post. A deliverer
+    leases a pending row, sends it with no transaction open, then records where it went.
+    ``thread_key`` names the post this one replies under: it waits until that one is out.
     """
 
     __tablename__ = "posts"
-    __table_args__ = (Index("ix_posts_kind_subject", "kind", "subject", "claimed_at"),)
+    __table_args__ = (
+        Index("ix_posts_kind_subject", "kind", "subject", "claimed_at"),
+        Index("ix_posts_state_due", "state", "next_attempt_at"),
+    )
 
     key: str = Field(sa_column=Column(String(255), primary_key=True))
     kind: str = Field(sa_column=Column(String(64), nullable=False))
@@ -86,6 +91,12 @@ class PostRow(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     channel: str | None = None
     ts: str | None = None
+    state: str = Field(default="pending", sa_column=Column(String(16), nullable=False))
+    thread_key: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    last_error: str | None = None
 
 
 class OverrideRow(SQLModel, table=True):

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from bot.incidents.model import Incident, IncidentStatus
-from bot.incidents.notifier import MessageRef
 
 
 @dataclass(frozen=True)
@@ -66,34 +64,3 @@ def due_postmortem_nudge(incident: Incident, *, now: datetime) -> Due | None:
         return None
     found = _latest(incident.resolved_at, timedelta(days=1), now)
     return Due("postmortem", incident.id, *found) if found else None
-
-
-class ChaseNotifier(Protocol):
-    """Posts in an incident's thread; implemented for Slack in ``handlers/``.
-
-    Each post carries its ``key`` so ``find_posted`` can tell, after a crash, whether a
-    claimed post reached the thread.
-    """
-
-    async def reminder(
-        self, incident: Incident, *, number: int, elapsed: timedelta, oncall: str | None, key: str
-    ) -> MessageRef | None: ...
-
-    async def escalation(
-        self,
-        incident: Incident,
-        *,
-        level: int,
-        elapsed: timedelta,
-        respond_within: timedelta,
-        people: list[str],
-        user_group: str | None,
-        broadcast: bool,
-        key: str,
-    ) -> MessageRef | None: ...
-
-    async def postmortem_nudge(
-        self, incident: Incident, *, days: int, key: str
-    ) -> MessageRef | None: ...
-
-    async def find_posted(self, incident: Incident, *, key: str) -> MessageRef | None: ...

@@ -10,12 +10,13 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.errors import AlreadyAcknowledged, InvalidInput, TransitionForbidden, UnknownIncident
@@ -34,11 +35,11 @@ from bot.incidents.model import (
     validate_text,
     validate_title,
 )
-from bot.incidents.notifier import IncidentNotifier, SilentNotifier
 from bot.incidents.postmortem import postmortem_draft
 from bot.incidents.report import IncidentReport, build_report
+from bot.outbox import MessageRef, OwedPost
 from storage import incidents as repo
-from storage import posts
+from storage import outbox
 from storage.db import Database
 from storage.tables import IncidentRow, TimelineRow
 
@@ -65,14 +66,32 @@ class _StaleRead(Exception):
 
 
 class _ReminderInFlight(Exception):
-    """A reminder about this incident is claimed and not yet recorded as posted."""
+    """A reminder about this incident is being sent right now."""
 
 
-# The kinds of post that chase an open incident, how long a claim counts as in flight, and
-# how long an acknowledgement waits for one before going ahead (a dead poster must not
-# block acks).
+# The posts the outbox owes about an incident (``storage/outbox.py``), and how long an
+# acknowledgement waits for a reminder being sent before going ahead (a dead deliverer
+# must not block acks: its lease runs out).
+CARD = "incident.card"
+CARD_UPDATE = "incident.card-update"
+CREATED_REPLY = "incident.created-reply"
+POSTMORTEM_DRAFT = "incident.postmortem-draft"
 CHASE_KINDS = ("reminder", "escalation")
 IN_FLIGHT_PATIENCE = 10.0
+
+
+def card_key(incident_id: str) -> str:
+    """The outbox key of an incident's card: replies about the incident go in its thread."""
+    return f"card:{incident_id}"
+
+
+@dataclass(frozen=True)
+class ReplyTo:
+    """Who asked for a change and where to answer them (``response_url`` while valid)."""
+
+    user: str
+    channel: str | None = None
+    response_url: str | None = None
 
 
 def incident_from_row(row: IncidentRow, timeline: Sequence[TimelineRow] = ()) -> Incident:
@@ -110,16 +129,26 @@ class IncidentService:
         *,
         db: Database,
         clock: Clock,
-        notifier: IncidentNotifier | None = None,
+        channel: str | None = None,
         observers: Sequence[IncidentObserver] = (),
-        post_timeout: timedelta = timedelta(seconds=30),
+        owed: Callable[[], None] = lambda: None,
     ) -> None:
+        """``channel`` is where cards go (``channels.incidents``); ``owed`` is told after a
+        change that owes Slack a post has committed (the outbox's ``kick``)."""
         self._db = db
         self._clock = clock
-        self._notifier: IncidentNotifier = notifier or SilentNotifier()
+        self._channel = channel
         self._observers = list(observers)
-        self._post_timeout = post_timeout
-        self._card_locks: dict[str, asyncio.Lock] = {}
+        self._owed = owed
+
+    @property
+    def channel(self) -> str | None:
+        """Where incident cards go."""
+        return self._channel
+
+    def owed(self) -> None:
+        """Tell the outbox that something about incidents is owed (after a commit)."""
+        self._owed()
 
     # ---- reads -------------------------------------------------------------------------
 
@@ -168,9 +197,6 @@ class IncidentService:
             rows = await repo.list_rows(session, since=since)
         return build_report([incident_from_row(r) for r in rows], since=since, until=now)
 
-    async def postmortem_draft(self, *, incident_id: str) -> str:
-        return postmortem_draft(await self.get(incident_id=incident_id))
-
     # ---- create ------------------------------------------------------------------------
 
     async def create(
@@ -182,8 +208,13 @@ class IncidentService:
         description: str = "",
         components: Sequence[str] = (),
         request_key: str | None = None,
+        reply_to: ReplyTo | None = None,
     ) -> Incident:
-        """Open an incident. A repeated ``request_key`` returns the first one instead."""
+        """Open an incident. A repeated ``request_key`` returns the first one instead.
+
+        Its card, and the answer to ``reply_to``, are owed in the same transaction: a
+        crash after the commit still gets both out, exactly once.
+        """
         title = validate_title(title)
         description = validate_text(description, what="description", required=False)
         parts = validate_components(list(components))
@@ -194,8 +225,10 @@ class IncidentService:
             description=description,
             components=parts,
             request_key=request_key,
+            reply_to=reply_to,
         )
-        return await self._publish(incident_id)
+        self._owed()
+        return await self.get(incident_id=incident_id)
 
     async def _insert(
         self,
@@ -206,6 +239,7 @@ class IncidentService:
         description: str,
         components: list[str],
         request_key: str | None,
+        reply_to: ReplyTo | None,
     ) -> str:
         # IDs are INC-YYYYMMDD-HHMMSS (UTC); the n-th incident of one second gets "-n".
         # Two writers may pick the same suffix; the primary key refuses the second,
@@ -253,6 +287,7 @@ class IncidentService:
                         subject=incident_id,
                         detail={"severity": severity.value, "request_key": request_key},
                     )
+                    await self._owe_card(session, incident_id, now, reply_to)
                 return incident_id
             except IntegrityError:
                 continue
@@ -421,15 +456,21 @@ class IncidentService:
         """Post a draft built from the timeline in the incident's thread; returns the draft."""
         incident = await self.get(incident_id=incident_id)
         draft = postmortem_draft(incident)
-        await self._notifier.postmortem_draft(incident, draft)
+        now = self._clock.now()
         async with self._db.transaction() as session:
-            repo.add_audit(
+            await outbox.owe(
                 session,
-                at=self._clock.now(),
-                actor=actor,
-                action="postmortem.draft",
+                key=f"postmortem-draft:{incident.id}:{now.isoformat()}:{actor}",
+                kind=POSTMORTEM_DRAFT,
                 subject=incident.id,
+                at=now,
+                channel=self._channel,
+                thread_key=card_key(incident.id),
             )
+            repo.add_audit(
+                session, at=now, actor=actor, action="postmortem.draft", subject=incident.id
+            )
+        self._owed()
         return draft
 
     # ---- machinery ---------------------------------------------------------------------
@@ -467,23 +508,11 @@ class IncidentService:
                         raise UnknownIncident(incident_id)
                     now = self._clock.now()
                     change = decide(incident_from_row(row), now)
-                    leaves_open = (
-                        row.status == IncidentStatus.OPEN.value and "status" in change.values
-                    )
-                    if (
-                        leaves_open
-                        and loop.time() < patience
-                        and await posts.in_flight(
-                            session,
-                            subject=incident_id,
-                            kinds=CHASE_KINDS,
-                            since=now - self._post_timeout,
-                        )
-                    ):
-                        raise _ReminderInFlight
                     values = change.values | {"updated_at": now}
                     if not await repo.update_if_version(session, incident_id, row.version, values):
                         raise _StaleRead
+                    if row.status == IncidentStatus.OPEN.value and "status" in change.values:
+                        await self._stop_chasing(session, incident_id, now, loop.time() < patience)
                     for what, note in change.entries:
                         repo.add_timeline(
                             session,
@@ -501,44 +530,67 @@ class IncidentService:
                         subject=incident_id,
                         detail={k: _jsonable(v) for k, v in change.values.items()},
                     )
+                    await outbox.owe_again(
+                        session,
+                        key=f"card-update:{incident_id}",
+                        kind=CARD_UPDATE,
+                        subject=incident_id,
+                        at=now,
+                        thread_key=card_key(incident_id),
+                    )
             except _StaleRead:
                 continue
             except _ReminderInFlight:
-                # A reminder claimed before us is being posted: let it land first, so the
+                # A reminder leased before us is being sent: let it land first, so the
                 # thread never shows a reminder after the acknowledgement.
                 await asyncio.sleep(0.05)
                 continue
-            return await self._publish(incident_id)
+            self._owed()
+            return await self.get(incident_id=incident_id)
         raise RuntimeError(f"{incident_id} kept changing under us; try again")
 
-    async def _publish(self, incident_id: str) -> Incident:
-        """Bring Slack in line with the stored incident and return it as stored; a Slack
-        failure never fails the change itself."""
-        lock = self._card_locks.setdefault(incident_id, asyncio.Lock())
-        async with lock:
-            # Read inside the lock so two racing updates both render the newest state.
-            latest = await self.get(incident_id=incident_id)
-            try:
-                if latest.message_ts is None:
-                    ref = await self._notifier.incident_opened(latest)
-                    if ref is not None:
-                        await self._remember_card(latest.id, ref.channel_id, ref.ts)
-                        latest = replace(latest, channel_id=ref.channel_id, message_ts=ref.ts)
-                else:
-                    await self._notifier.incident_changed(latest)
-            except Exception:
-                log.exception(
-                    "could not update the card of %s; the change itself is stored", incident_id
-                )
-            return latest
+    async def _stop_chasing(
+        self, session: AsyncSession, incident_id: str, now: datetime, patient: bool
+    ) -> None:
+        """The incident leaves ``open``: owed reminders are dropped, one being sent is waited
+        for. Checked after our update holds the row, so a deliverer leasing a reminder
+        (under the same row) either committed before us, and we see it, or sees our change.
+        """
+        if patient and await outbox.in_flight(
+            session, subject=incident_id, kinds=CHASE_KINDS, now=now
+        ):
+            raise _ReminderInFlight
+        await outbox.drop_pending(session, subject=incident_id, kinds=CHASE_KINDS, now=now)
 
-    async def _remember_card(self, incident_id: str, channel_id: str, ts: str) -> None:
-        async with self._db.transaction() as session:
-            await session.execute(
-                update(IncidentRow)
-                .where(IncidentRow.id == incident_id)  # type: ignore[arg-type]
-                .values(channel_id=channel_id, message_ts=ts)
+    async def _owe_card(
+        self, session: AsyncSession, incident_id: str, now: datetime, reply_to: ReplyTo | None
+    ) -> None:
+        await outbox.owe(
+            session,
+            key=card_key(incident_id),
+            kind=CARD,
+            subject=incident_id,
+            at=now,
+            channel=self._channel,
+        )
+        if reply_to is not None:
+            await outbox.owe(
+                session,
+                key=f"reply:{incident_id}:created",
+                kind=CREATED_REPLY,
+                subject=incident_id,
+                at=now,
+                channel=reply_to.channel,
+                detail={"user": reply_to.user, "response_url": reply_to.response_url},
             )
+
+    async def card_posted(self, session: AsyncSession, post: OwedPost, ref: MessageRef) -> None:
+        """The outbox sent the card: remember where, for updates, threads and ``/incident ack``."""
+        await session.execute(
+            update(IncidentRow)
+            .where(IncidentRow.id == post.subject)  # type: ignore[arg-type]
+            .values(channel_id=ref.channel_id, message_ts=ref.ts)
+        )
 
 
 def _next_free_id(base_id: str, taken: Sequence[str]) -> str:

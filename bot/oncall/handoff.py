@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.incidents.model import Incident, IncidentStatus
-from bot.incidents.notifier import MessageRef
 from bot.oncall.hours import Pool
 from bot.oncall.rotation import Coverage
 from bot.oncall.service import FatigueReport
@@ -65,16 +64,8 @@ def order_open_incidents(incidents: list[Incident]) -> list[Incident]:
 
 
 class HandoffNotifier(Protocol):
-    async def handoff(self, message: HandoffMessage) -> MessageRef | None: ...
-
-    async def handoff_confirmed(self, message: HandoffMessage, ref: MessageRef) -> None: ...
-
-    async def handoff_unconfirmed(
-        self, ref: MessageRef, *, outgoing: str, incoming: str
-    ) -> MessageRef | None: ...
+    """What the handoff needs of Slack besides posts (those go through the outbox)."""
 
     async def user_group(self, group_id: str, members: list[str]) -> None:
         """Make the user group hold exactly ``members``; raises when Slack refuses."""
         ...
-
-    async def oncall_problem(self, text: str) -> None: ...

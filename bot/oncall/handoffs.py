@@ -1,25 +1,29 @@
-"""Posting handoffs: at every handoff, on request, confirmed by the incoming on-call."""
+"""Handoffs: owed at every handoff and on request, confirmed by the incoming on-call.
+
+Each post is owed to the outbox (``storage/outbox.py``) with who hands over to whom; the
+message itself is composed when it is delivered (``compose``), as of the handoff instant.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotAuthorized
-from bot.incidents.notifier import MessageRef
 from bot.incidents.service import IncidentService
 from bot.oncall.handoff import HandoffMessage, HandoffNotifier, PoolHandoff, order_open_incidents
 from bot.oncall.hours import Pool
 from bot.oncall.service import OncallService
 from bot.settings import SreConfig
 from bot.slo.service import SloService
-from storage import posts
+from storage import outbox
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
+HANDOFF = "handoff"
 LATE_LIMIT = timedelta(hours=6)
 _TICK = timedelta(seconds=1)
 
@@ -43,8 +47,15 @@ class HandoffService:
         self._incidents = incidents
         self._slo = slo
         self._notifier = notifier
+        self._owed: Callable[[], None] = lambda: None
 
-    async def compose(self, *, at: datetime, key: str) -> HandoffMessage:
+    def when_owed(self, owed: Callable[[], None]) -> None:
+        """Call ``owed`` after a post is owed (the outbox's ``kick``)."""
+        self._owed = owed
+
+    async def compose(
+        self, *, at: datetime, key: str, confirmed_by: str | None = None
+    ) -> HandoffMessage:
         """The handoff at instant ``at``: who had each pool just before, who has it from then."""
         rotation = self._oncall.rotation
         before = at - _TICK
@@ -83,6 +94,7 @@ class HandoffService:
             slo=snapshot,
             next_handoffs=rotation.next_handoffs(at, 2),
             fatigue=fatigue,
+            confirmed_by=confirmed_by,
         )
 
     async def post_due(self, now: datetime) -> bool:
@@ -93,13 +105,7 @@ class HandoffService:
         if not recent:
             return False
         at = recent[-1]
-        key = f"handoff:{at.isoformat()}"
-        # Every tick for six hours asks; composing reads incidents and Prometheus, so only
-        # compose while the handoff is not posted yet (_post still claims it atomically).
-        async with self._db.transaction() as session:
-            if await posts.get(session, key) is not None:
-                return False
-        posted = await self._post(await self.compose(at=at, key=key))
+        posted = await self._owe(at=at, key=f"handoff:{at.isoformat()}")
         if posted:
             await self.sync_user_group()
         return posted
@@ -109,93 +115,97 @@ class HandoffService:
         self._require_notifier()
         now = self._clock.now()
         at = self._oncall.rotation.next_handoffs(now, 1)[0]
-        message = await self.compose(at=at, key=f"handoff:manual:{now.isoformat()}")
-        await self._post(message, actor=actor)
-        return message
+        key = f"handoff:manual:{now.isoformat()}:{actor}"
+        await self._owe(at=at, key=key, actor=actor)
+        return await self.compose(at=at, key=key)
 
-    async def _post(self, message: HandoffMessage, *, actor: str = "scheduler") -> bool:
-        assert self._notifier is not None
+    async def _owe(self, *, at: datetime, key: str, actor: str = "scheduler") -> bool:
+        rotation = self._oncall.rotation
+        overrides = await self._oncall.overrides(at=at - _TICK)
         detail = {
-            "at": message.at.isoformat(),
-            "incoming": message.incoming_paged,
-            "outgoing": message.outgoing_paged,
+            "at": at.isoformat(),
+            "incoming": rotation.who_is_paged(at, overrides),
+            "outgoing": rotation.who_is_paged(at - _TICK, overrides),
             "actor": actor,
         }
         async with self._db.transaction() as session:
-            claimed = await posts.claim(
+            owed = await outbox.owe(
                 session,
-                key=message.key,
-                kind="handoff",
+                key=key,
+                kind=HANDOFF,
                 subject="oncall",
                 at=self._clock.now(),
+                channel=self._config.channels.oncall,
                 detail=detail,
             )
-            if not claimed:
-                return False
-            ref = await self._notifier.handoff(message)
-            if ref is not None:
-                await posts.mark_posted(session, key=message.key, channel=ref.channel_id, ts=ref.ts)
-        return True
+        if owed:
+            self._owed()
+        return owed
 
     async def confirm(self, *, key: str, actor: str) -> HandoffMessage:
         """The incoming on-call's "I've got it"; anyone else, or a second click, is refused."""
         self._require_notifier()
-        assert self._notifier is not None
+        now = self._clock.now()
         async with self._db.transaction() as session:
-            post = await posts.get(session, key)
-            if post is None or post.kind != "handoff":
+            post = await outbox.get(session, key)
+            if post is None or post.kind != HANDOFF:
                 raise InvalidInput("That handoff message is not known any more.")
             incoming = str(post.detail.get("incoming"))
             if actor != incoming:
                 raise NotAuthorized(f"Only {incoming}, who takes over, can confirm this handoff.")
-            confirmed = await posts.claim(
+            confirmed = await outbox.owe(
                 session,
                 key=f"handoff-confirmed:{key}",
                 kind="handoff-confirmed",
-                subject=key[:128],
-                at=self._clock.now(),
+                subject=key,
+                at=now,
                 detail={"by": actor},
+                state=outbox.SENT,
             )
             if not confirmed:
                 raise InvalidInput("This handoff is already confirmed.")
             at = datetime.fromisoformat(str(post.detail["at"]))
-            ref = MessageRef(channel_id=str(post.channel), ts=str(post.ts)) if post.ts else None
-        message = replace(await self.compose(at=at, key=key), confirmed_by=actor)
-        if ref is not None:
-            await self._notifier.handoff_confirmed(message, ref)
-        return message
+            await outbox.owe(
+                session,
+                key=f"handoff-update:{key}",
+                kind="handoff-update",
+                subject="oncall",
+                at=now,
+                channel=post.channel,
+                detail={"at": post.detail["at"], "handoff": key, "confirmed_by": actor},
+                thread_key=key,
+            )
+        self._owed()
+        return await self.compose(at=at, key=key, confirmed_by=actor)
 
     async def remind_unconfirmed(self, now: datetime) -> int:
         """A handoff unconfirmed after ``handoff_confirm_within`` gets one reminder to both."""
         if self._notifier is None:
             return 0
         within = self._config.schedule.handoff_confirm_within
-        sent = 0
+        owed = 0
         async with self._db.transaction() as session:
-            candidates = [
-                p
-                for p in await posts.of_kind(session, kind="handoff")
-                if p.ts and now - LATE_LIMIT <= p.claimed_at <= now - within
-            ]
-        for post in candidates:
-            async with self._db.transaction() as session:
-                if await posts.get(session, f"handoff-confirmed:{post.key}") is not None:
+            for post in await outbox.of_kind(session, kind=HANDOFF):
+                if not (post.ts and now - LATE_LIMIT <= post.claimed_at <= now - within):
                     continue
-                if not await posts.claim(
+                if await outbox.get(session, f"handoff-confirmed:{post.key}") is not None:
+                    continue
+                owed += await outbox.owe(
                     session,
                     key=f"handoff-reminder:{post.key}",
                     kind="handoff-reminder",
-                    subject=post.key[:128],
+                    subject="oncall",
                     at=now,
-                ):
-                    continue
-                await self._notifier.handoff_unconfirmed(
-                    MessageRef(channel_id=str(post.channel), ts=str(post.ts)),
-                    outgoing=str(post.detail.get("outgoing")),
-                    incoming=str(post.detail.get("incoming")),
+                    channel=post.channel,
+                    detail={
+                        "outgoing": str(post.detail.get("outgoing")),
+                        "incoming": str(post.detail.get("incoming")),
+                    },
+                    thread_key=post.key,
                 )
-                sent += 1
-        return sent
+        if owed:
+            self._owed()
+        return owed
 
     async def sync_user_group(self) -> None:
         """Keep ``oncall.user_group`` equal to who is on call; never empty it (Slack refuses)."""
@@ -204,17 +214,29 @@ class HandoffService:
             return
         members = await self._oncall.group_members()
         if not members:
-            await self._notifier.oncall_problem(
+            await self._problem(
                 f"Nobody is on call right now, so the user group {group} was left as it was."
             )
             return
         try:
             await self._notifier.user_group(group, members)
         except Exception as exc:
-            log.warning("user group %s not updated", group, exc_info=True)
-            await self._notifier.oncall_problem(
-                f"Could not update the on-call user group {group}: {exc}"
+            log.warning("user group %s not updated: %s", group, exc)
+            await self._problem(f"Could not update the on-call user group {group}: {exc}")
+
+    async def _problem(self, text: str) -> None:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            await outbox.owe(
+                session,
+                key=f"oncall-problem:{now.isoformat()}",
+                kind="oncall-problem",
+                subject="oncall",
+                at=now,
+                channel=self._config.channels.oncall,
+                detail={"text": text},
             )
+        self._owed()
 
     def _require_notifier(self) -> None:
         if self._notifier is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from bot.incidents.notifier import MessageRef
+from bot.outbox import MessageRef
 from bot.runbooks.model import Run, StepRecord
 from bot.runbooks.steps import Audience
 

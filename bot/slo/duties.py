@@ -1,9 +1,10 @@
 """The scheduled SLO work: the channel digest and the status-change notices (SPEC §5).
 
 The scheduler decides *when* and calls these with ``now``; what to post, and whether it was
-posted already, is decided here. Every post is claimed first under a post key in the
-database, so a second scheduler (or a retry) finds the claim and posts nothing; a post that
-fails releases its claim, so the next tick tries again.
+owed already, is decided here. Every post is owed to the outbox under a key, so a second
+scheduler (or a retry) finds it owed and adds nothing; the outbox delivers it, through
+Slack outages, exactly once. What a post shows is read when it is delivered, as of the
+instant it was decided (``digest_content``, ``notice_content``).
 
 Choices:
 
@@ -26,9 +27,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -39,7 +40,7 @@ from bot.slo.definitions import SloDefinition
 from bot.slo.evaluation import SloResult
 from bot.slo.history import BudgetSeries, SloHistory, unknown_series
 from bot.slo.service import SloSnapshot
-from storage import posts
+from storage import outbox
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -48,26 +49,6 @@ DIGEST_KIND = "slo-digest"
 STATUS_KIND = "slo-status"
 HYSTERESIS_PCT = 1.0
 _RANK = {SloStatus.EXHAUSTED: 0, SloStatus.WARNING: 1, SloStatus.HEALTHY: 2}
-
-
-@dataclass(frozen=True)
-class Posted:
-    """Where a message went."""
-
-    channel: str
-    ts: str
-
-
-class SloNotifier(Protocol):
-    """How the SLO duties reach people; Slack implements it in ``handlers/slo_notifier.py``."""
-
-    async def post_digest(self, snapshot: SloSnapshot, *, chart: bytes | None) -> Posted:
-        """Post the digest of ``snapshot`` with the budget chart (PNG bytes, None if absent)."""
-        ...
-
-    async def post_status_notice(self, result: SloResult, *, previous: SloStatus) -> Posted:
-        """Tell the channel that ``result.name`` went from ``previous`` to ``result.status``."""
-        ...
 
 
 class SloSource(Protocol):
@@ -109,7 +90,7 @@ class SloDuties:
         *,
         slo: SloSource,
         db: Database,
-        notifier: SloNotifier,
+        channel: str,
         zone: ZoneInfo,
         digest_cron: str,
         history: SloHistory | None,
@@ -118,11 +99,16 @@ class SloDuties:
     ) -> None:
         self._slo = slo
         self._db = db
-        self._notifier = notifier
+        self._channel = channel
+        self._owed: Callable[[], None] = lambda: None
         self._trigger = CronTrigger.from_crontab(digest_cron, timezone=zone)
         self._history = history
         self._grace = digest_grace
         self._margin = hysteresis_pct
+
+    def when_owed(self, owed: Callable[[], None]) -> None:
+        """Call ``owed`` after a post is owed (the outbox's ``kick``)."""
+        self._owed = owed
 
     def digest_due(self, now: datetime) -> datetime | None:
         """The digest fire time that ``now`` should post for, if any (within the grace)."""
@@ -135,20 +121,43 @@ class SloDuties:
             return False
         key = f"{DIGEST_KIND}:{_iso(due)}"
         async with self._db.transaction() as session:
-            claimed = await posts.claim(
-                session, key=key, kind=DIGEST_KIND, subject="digest", at=now, detail={}
+            owed = await outbox.owe(
+                session,
+                key=key,
+                kind=DIGEST_KIND,
+                subject="digest",
+                at=now,
+                channel=self._channel,
+                detail={"at": now.isoformat()},
             )
-        if not claimed:
-            return False
-        try:
-            snapshot = await self._slo.snapshot(at=now)
-            chart = await self._chart(snapshot)
-            posted = await self._notifier.post_digest(snapshot, chart=chart)
-        except BaseException:
-            await self._release(key)
-            raise
-        await self._mark(key, posted)
-        return True
+        if owed:
+            self._owed()
+        return owed
+
+    async def digest_content(self, *, at: datetime) -> tuple[SloSnapshot, bytes | None]:
+        """What the digest decided at ``at`` shows: every SLO then, and the budget chart."""
+        snapshot = await self._slo.snapshot(at=at)
+        return snapshot, await self._chart(snapshot)
+
+    @staticmethod
+    def notice_content(
+        *, name: str, at: datetime, detail: dict[str, Any]
+    ) -> tuple[SloResult, SloStatus]:
+        """What a status notice owed at ``at`` shows: the SLO as seen then (stored with the
+        notice, so a notice delivered late still says what was decided), and its status before.
+        """
+        result = SloResult(
+            name=name,
+            title=str(detail["title"]),
+            kind=str(detail["kind"]),
+            objective=float(detail["objective"]),
+            window=str(detail["window"]),
+            status=SloStatus(str(detail["status"])),
+            evaluated_at=at,
+            budget_left_pct=detail.get("budget_left_pct"),
+            budget_used_pct=detail.get("budget_used_pct"),
+        )
+        return result, SloStatus(str(detail["previous"]))
 
     async def _chart(self, snapshot: SloSnapshot) -> bytes | None:
         """The PNG, or None if drawing it failed: the numbers go out without a picture."""
@@ -181,17 +190,27 @@ class SloDuties:
         return announced
 
     async def _announce_if_changed(self, result: SloResult, now: datetime) -> bool:
-        detail = {"status": result.status.value, "budget_left_pct": result.budget_left_pct}
+        detail = {
+            "status": result.status.value,
+            "budget_left_pct": result.budget_left_pct,
+            "budget_used_pct": result.budget_used_pct,
+            "title": result.title,
+            "kind": result.kind,
+            "objective": result.objective,
+            "window": result.window,
+        }
         async with self._db.transaction() as session:
-            last = await posts.latest(session, kind=STATUS_KIND, subject=result.name)
+            last = await outbox.latest(session, kind=STATUS_KIND, subject=result.name)
             if last is None:
-                await posts.claim(
+                # The first status seen is recorded, not announced: nothing to compare it with.
+                await outbox.owe(
                     session,
                     key=f"{STATUS_KIND}:{result.name}:first",
                     kind=STATUS_KIND,
                     subject=result.name,
                     at=now,
                     detail={**detail, "silent": True},
+                    state=outbox.SENT,
                 )
                 return False
             previous = SloStatus(str(last.detail.get("status", SloStatus.UNKNOWN.value)))
@@ -199,37 +218,18 @@ class SloDuties:
                 return False
             # Derived from the row it replaces: two schedulers seeing the same change agree on it.
             key = f"{STATUS_KIND}:{result.name}:{_iso(last.claimed_at)}:{result.status.value}"
-            claimed = await posts.claim(
+            owed = await outbox.owe(
                 session,
                 key=key,
                 kind=STATUS_KIND,
                 subject=result.name,
                 at=now,
+                channel=self._channel,
                 detail={**detail, "previous": previous.value},
             )
-        if not claimed:
-            return False
-        try:
-            posted = await self._notifier.post_status_notice(result, previous=previous)
-        except BaseException:
-            await self._release(key)
-            raise
-        await self._mark(key, posted)
-        return True
-
-    async def _mark(self, key: str, posted: Posted) -> None:
-        async with self._db.transaction() as session:
-            await posts.mark_posted(session, key=key, channel=posted.channel, ts=posted.ts)
-
-    async def _release(self, key: str) -> None:
-        """Forget a claim whose post failed, so the next tick posts it."""
-        try:
-            async with self._db.transaction() as session:
-                row = await posts.get(session, key)
-                if row is not None:
-                    await session.delete(row)
-        except Exception:
-            log.exception("could not release the post key %s; that post is skipped", key)
+        if owed:
+            self._owed()
+        return owed
 
 
 def _agree(item: BudgetSeries, result: SloResult | None) -> BudgetSeries:

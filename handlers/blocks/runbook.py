@@ -20,6 +20,7 @@ from handlers.blocks.text import (
     fallback,
     header,
     mention,
+    message,
     section,
 )
 
@@ -226,6 +227,17 @@ def recovery_notice(model: str, runbook: str) -> dict[str, Any]:
             },
         ],
     }
+
+
+def drill_summary(*, reachable: str | None, lines: list[str]) -> dict[str, Any]:
+    """The monthly drill's report; ``reachable`` is None when the serving process answered."""
+    target = (
+        "✅ the serving process answered"
+        if reachable is None
+        else f"🚨 the serving process did not answer ({escape(reachable)})"
+    )
+    text = "🧪 *Monthly runbook drill* (dry runs, nothing changed): " + target
+    return message(text + "\n" + escape("\n".join(lines)))
 
 
 RUNBOOK_HELP = "\n".join(

@@ -6,7 +6,7 @@ import pytest
 
 from bot.app import build_container
 from bot.errors import TransitionForbidden
-from bot.incidents.manager import IncidentManager, IncidentStatus
+from bot.manager import IncidentManager, IncidentStatus
 from bot.settings import Environment, SreConfig
 
 

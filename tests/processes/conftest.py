@@ -13,8 +13,11 @@ from pathlib import Path
 import pytest
 
 from sandbox.slack import SlackEmulator
+from tests.support.config import CHANNELS_YAML
 
-FAST_CONFIG = """
+FAST_CONFIG = (
+    CHANNELS_YAML
+    + """
 incidents:
   ack_reminder_every: 2s
   severities:
@@ -27,6 +30,7 @@ schedule:
   leader_ttl: 3s
   post_timeout: 3s
 """
+)
 
 
 @dataclass

@@ -13,9 +13,12 @@ import pytest
 
 from sandbox.slack import Message, SlackDriver, SlackEmulator
 from tests.processes.conftest import Process, free_port
+from tests.support.config import CHANNELS_YAML
 
 SECRET = "process-secret"
-CONFIG = """
+CONFIG = (
+    CHANNELS_YAML
+    + """
 oncall:
   weekday: [U0AAA, U0BBB, U0CCC]
   weekend: [U0DDD, U0EEE]
@@ -26,6 +29,7 @@ schedule:
   health_probe_every: 1s
   post_timeout: 3s
 """
+)
 
 
 class Standin:

@@ -11,8 +11,8 @@ from sqlmodel import select
 
 import storage.runbooks  # noqa: F401  (registers the runbook tables until storage/tables does)
 from bot.clock import FixedClock
-from bot.incidents.notifier import MessageRef
 from bot.incidents.service import IncidentService
+from bot.outbox import MessageRef
 from bot.runbooks.model import Run, StepRecord
 from bot.runbooks.service import RunbookService
 from bot.runbooks.steps import Audience

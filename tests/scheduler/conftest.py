@@ -11,12 +11,11 @@ import pytest
 from bot.app import Container, build_container
 from bot.clock import FixedClock
 from bot.settings import Environment, SreConfig
-from handlers.routes import create_bolt_for, create_web_app
 from sandbox.serving.standin import create_standin_app
 from sandbox.slack import SlackDriver, SlackEmulator
-from scheduler.build import build_duties
 from scheduler.duties import Duties
 from storage.db import Database
+from tests.support.config import sandbox_config
 from tests.support.servers import serving
 
 # A Wednesday, 10:00 in Seoul: working hours, the weekday pool is paged.
@@ -43,7 +42,14 @@ class World:
     async def at(self, delta: timedelta) -> dict[str, object]:
         """Move the clock to START + delta and run one tick there."""
         self.clock.set(START + delta)
-        return await self.duties.tick(self.clock.now())
+        outcome = await self.duties.tick(self.clock.now())
+        await self.deliver()
+        return outcome
+
+    async def deliver(self) -> int:
+        """Send what the tick owed (the outbox), as a running bot would right after it."""
+        assert self.container.deliverer is not None
+        return await self.container.deliverer.drain(within=10)
 
     def thread(self, incident_ts: str) -> list[str]:
         return [
@@ -54,7 +60,7 @@ class World:
 
 @pytest.fixture
 def sre_config() -> SreConfig:
-    return SreConfig.model_validate(ONCALL_CONFIG)
+    return sandbox_config(ONCALL_CONFIG)
 
 
 @pytest.fixture
@@ -72,14 +78,14 @@ async def world(database_url: str, sre_config: SreConfig) -> AsyncIterator[World
         )
         container = build_container(env, sre_config, clock=clock, db=Database(database_url))
         async with (
-            serving(create_web_app(container, create_bolt_for(container))) as url,
+            serving(container.web_app(container.bolt_app())) as url,
             SlackDriver(app_url=url, signing_secret="secret", emulator=emulator) as driver,
         ):
             yield World(
                 clock=clock,
                 emulator=emulator,
                 container=container,
-                duties=build_duties(container),
+                duties=container.duties,
                 slack=driver,
             )
         await container.close()

@@ -8,8 +8,9 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.incidents.model import IncidentStatus, Severity
-from handlers.notifier import SlackChaseNotifier
-from storage import posts
+from bot.incidents.service import card_key
+from handlers.outbox import POST_EVENT
+from storage import outbox
 from storage.tables import PostRow
 from tests.scheduler.conftest import World
 
@@ -17,9 +18,11 @@ M = timedelta(minutes=1)
 
 
 async def _declare(world: World, severity: Severity = Severity.SEV2) -> tuple[str, str]:
-    incident = await world.container.incidents.create(
+    created = await world.container.incidents.create(
         title="Qwen LLM failure", severity=severity, actor="U0AAA"
     )
+    await world.deliver()
+    incident = await world.container.incidents.get(incident_id=created.id)
     assert incident.message_ts is not None
     return incident.id, incident.message_ts
 
@@ -40,7 +43,8 @@ async def test_sev2_reminders_at_15_30_45_and_escalation_at_30(world: World) -> 
     assert "<!subteam^S0ONCALL>" in escalations[0] and "<@U0DDD>" in escalations[0]
     assert "<!channel>" not in escalations[0]
     async with world.container.db.transaction() as session:
-        keys = [p.key for p in (await session.execute(select(PostRow))).scalars()]
+        rows = (await session.execute(select(PostRow))).scalars()
+        keys = [p.key for p in rows if p.kind in ("reminder", "escalation")]
     assert len(keys) == len(set(keys)) == 4
     assert all(incident_id in k for k in keys)
 
@@ -81,6 +85,7 @@ async def test_a_reminder_racing_an_ack_never_appears_after_it(world: World) -> 
         world.container.incidents.acknowledge(incident_id=i, actor="U0BBB") for i, _ in declared
     ]
     await asyncio.gather(world.duties.tick(world.clock.now()), *acks)
+    await world.deliver()
     for incident_id, ts in declared:
         assert (
             await world.container.incidents.get(incident_id=incident_id)
@@ -122,40 +127,52 @@ async def test_a_resolved_sev2_without_postmortem_is_nudged_daily(world: World) 
     assert len([t for t in world.thread(ts) if t.startswith("📝")]) == 2
 
 
-async def _claim_without_record(world: World, key: str, incident_id: str) -> None:
+async def _begin_delivery(world: World, key: str, incident_id: str) -> None:
+    """What a process leaves behind when it dies in the middle of sending ``key``: the post
+    owed and leased (an attempt begun), nothing recorded."""
+    now = world.clock.now()
     async with world.container.db.transaction() as session:
-        assert await posts.claim(
+        assert await outbox.owe(
             session,
             key=key,
             kind="reminder",
             subject=incident_id,
-            at=world.clock.now(),
-            detail={"number": 1},
+            at=now,
+            channel="C0INCIDENTS",
+            detail={"number": 1, "elapsed_seconds": 900, "oncall": "U0AAA"},
+            thread_key=card_key(incident_id),
         )
+        assert await outbox.lease(session, key=key, now=now, until=now + timedelta(seconds=30))
 
 
 async def test_a_post_that_reached_slack_before_a_crash_is_not_repeated(world: World) -> None:
     incident_id, ts = await _declare(world)
-    incident = await world.container.incidents.get(incident_id=incident_id)
     world.clock.set(world.clock.now() + 15 * M)
     key = f"reminder:{incident_id}:{world.clock.now().isoformat()}"
-    # The process claimed the reminder and posted it, then died before recording the post.
-    await _claim_without_record(world, key, incident_id)
-    notifier = SlackChaseNotifier(client=world.container.slack, config=world.container.config)  # type: ignore[arg-type]
-    await notifier.reminder(incident, number=1, elapsed=15 * M, oncall="U0AAA", key=key)
-    await world.at(16 * M)  # still in flight: left alone
-    await world.at(16 * M + timedelta(seconds=31))
+    await _begin_delivery(world, key, incident_id)
+    # The dying process's post reached Slack, carrying its key.
+    assert world.container.slack is not None
+    await world.container.slack.chat_postMessage(
+        channel="C0INCIDENTS",
+        thread_ts=ts,
+        text="⏰ reminder",
+        metadata={"event_type": POST_EVENT, "event_payload": {"key": key}},
+    )
+    await world.at(15 * M + timedelta(seconds=10))  # still leased: left alone
+    await world.at(15 * M + timedelta(seconds=31))  # the lease ran out: looked up, not resent
     assert len(world.thread(ts)) == 1
     async with world.container.db.transaction() as session:
-        recorded = await posts.get(session, key)
+        recorded = await outbox.get(session, key)
     assert recorded is not None and recorded.ts == world.emulator.replies("C0INCIDENTS", ts)[0].ts
 
 
-async def test_a_claim_whose_post_never_happened_is_posted_on_recovery(world: World) -> None:
+async def test_a_post_a_crash_cut_short_before_slack_is_sent_once_the_lease_ends(
+    world: World,
+) -> None:
     incident_id, ts = await _declare(world)
     world.clock.set(world.clock.now() + 15 * M)
     key = f"reminder:{incident_id}:{world.clock.now().isoformat()}"
-    await _claim_without_record(world, key, incident_id)  # died before posting
+    await _begin_delivery(world, key, incident_id)  # died before posting
     await world.at(15 * M + timedelta(seconds=31))
     assert len([t for t in world.thread(ts) if t.startswith("⏰")]) == 1
 

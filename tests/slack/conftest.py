@@ -9,10 +9,10 @@ import pytest
 
 from bot.app import Container, build_container
 from bot.settings import Environment, SreConfig
-from handlers.routes import create_bolt_for, create_web_app
 from sandbox.serving.standin import create_standin_app
 from sandbox.slack import SlackDriver, SlackEmulator
 from storage.db import Database
+from tests.support.config import sandbox_config
 from tests.support.servers import serving
 
 SIGNING_SECRET = "artisan-test-signing-secret"
@@ -32,7 +32,7 @@ class Bot:
 
 @pytest.fixture
 def sre_config() -> SreConfig:
-    return SreConfig()
+    return sandbox_config()
 
 
 @pytest.fixture
@@ -60,8 +60,9 @@ async def bot(
         SERVING_URL=serving_url,
     )
     container = build_container(env, sre_config, db=Database(database_url))
+    container.start_delivery()
     async with (
-        serving(create_web_app(container, create_bolt_for(container))) as url,
+        serving(container.web_app(container.bolt_app())) as url,
         SlackDriver(app_url=url, signing_secret=SIGNING_SECRET, emulator=emulator) as driver,
     ):
         yield Bot(url=url, container=container, emulator=emulator, slack=driver)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,13 @@ from sqlmodel import select
 from bot.settings import SreConfig
 from storage.tables import IncidentRow
 from tests.slack.conftest import Bot
+from tests.support.config import sandbox_config
+from tests.support.servers import serving
 
 
 @pytest.fixture
 def sre_config() -> SreConfig:
-    return SreConfig.model_validate({"oncall": {"weekday": ["U0AAA"], "weekend": ["U0DDD"]}})
+    return sandbox_config({"oncall": {"weekday": ["U0AAA"], "weekend": ["U0DDD"]}})
 
 
 @pytest.fixture
@@ -116,10 +119,12 @@ async def test_the_bearer_token_is_required_when_configured(
     bot: Bot, firing: dict[str, Any]
 ) -> None:
     bot.container.env.ALERTMANAGER_TOKEN = "s3cret"
-    status, answer = await _post(bot, firing)
-    assert status == 401 and "bearer token" in answer["error"]
-    status, _ = await _post(bot, firing, {"Authorization": "Bearer wrong"})
-    assert status == 401
-    assert await _incidents(bot) == []
-    status, _ = await _post(bot, firing, {"Authorization": "Bearer s3cret"})
-    assert status == 200 and len(await _incidents(bot)) == 1
+    async with serving(bot.container.web_app(None)) as url:
+        guarded = replace(bot, url=url)
+        status, answer = await _post(guarded, firing)
+        assert status == 401 and "bearer token" in answer["error"]
+        status, _ = await _post(guarded, firing, {"Authorization": "Bearer wrong"})
+        assert status == 401
+        assert await _incidents(bot) == []
+        status, _ = await _post(guarded, firing, {"Authorization": "Bearer s3cret"})
+        assert status == 200 and len(await _incidents(bot)) == 1

@@ -8,11 +8,12 @@ import pytest
 from bot.incidents.model import Severity
 from bot.settings import SreConfig
 from tests.slack.conftest import Bot
+from tests.support.config import sandbox_config
 
 
 @pytest.fixture
 def sre_config() -> SreConfig:
-    return SreConfig.model_validate(
+    return sandbox_config(
         {
             "oncall": {"weekday": ["U0AAA", "U0BBB"], "weekend": ["U0DDD"]},
             "runbooks": {"approvers": ["U0AAA", "U0BBB", "U0DDD"]},

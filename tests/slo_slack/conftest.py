@@ -17,11 +17,11 @@ import pytest
 
 from bot.app import Container, build_container
 from bot.clock import FixedClock
-from bot.settings import Environment, SreConfig
-from handlers.routes import create_bolt_for, create_web_app
+from bot.settings import Environment
 from sandbox.slack import SlackDriver, SlackEmulator
 from storage.db import Database
 from tests.slo.history import END_AT
+from tests.support.config import sandbox_config
 from tests.support.prometheus import unused_port
 from tests.support.servers import serving
 
@@ -48,6 +48,11 @@ class SloBot:
     def digest_channel(self) -> str:
         return self.container.config.channels.slo_digest
 
+    async def delivered(self) -> None:
+        """Wait until the outbox has sent what the duties owed, as a running bot does."""
+        assert self.container.deliverer is not None
+        await self.container.deliverer.drain(within=15)
+
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[SlackEmulator]:
@@ -67,11 +72,12 @@ async def running_bot(
         PROMETHEUS_URL=prometheus_url,
     )
     container = build_container(
-        env, SreConfig(), clock=FixedClock(END_AT), db=Database(database_url)
+        env, sandbox_config(), clock=FixedClock(END_AT), db=Database(database_url)
     )
+    container.start_delivery()
     try:
         async with (
-            serving(create_web_app(container, create_bolt_for(container))) as url,
+            serving(container.web_app(container.bolt_app())) as url,
             SlackDriver(app_url=url, signing_secret=SIGNING_SECRET, emulator=emulator) as driver,
         ):
             yield SloBot(url, container, emulator, driver, prometheus_url)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from bot.slo.duties import SloDuties
 from bot.slo.history import SloHistory
-from handlers.slo_notifier import SlackSloNotifier
-from storage import posts
+from storage import outbox
 from tests.slo.history import END_AT
 from tests.slo_slack.conftest import SloBot, png_size
 
@@ -38,18 +37,25 @@ def _duties(bot: SloBot, histories: Histories) -> SloDuties:
     return SloDuties(
         slo=bot.container.slo,
         db=bot.container.db,
-        notifier=SlackSloNotifier(client=bot.container.slack, channel=bot.digest_channel),
+        channel=bot.digest_channel,
         zone=bot.container.config.zone,
         digest_cron=DIGEST_CRON,
         history=histories(bot.prometheus_url),
     )
 
 
+async def _digest(duties: SloDuties, bot: SloBot, at: datetime) -> bool:
+    """Run the duty at ``at``, then let the outbox send what it owed."""
+    owed = await duties.digest_if_due(at)
+    await bot.delivered()
+    return owed
+
+
 async def test_digest_posts_one_message_and_one_chart_once(
     slo_bot: SloBot, histories: Histories
 ) -> None:
     channel = slo_bot.digest_channel
-    assert await _duties(slo_bot, histories).digest_if_due(END_AT + timedelta(minutes=1))
+    assert await _digest(_duties(slo_bot, histories), slo_bot, END_AT + timedelta(minutes=1))
     (digest,) = slo_bot.emulator.messages(channel)
     assert digest.blocks[0]["text"]["text"] == "📊 SLO digest"
     assert "Deployments blocked" in digest.text
@@ -63,12 +69,12 @@ async def test_digest_posts_one_message_and_one_chart_once(
     assert 10_000 < len(upload.content) < 1_000_000
 
     # The same tick again, later in the day, and a second scheduler over the same database.
-    assert not await _duties(slo_bot, histories).digest_if_due(END_AT + timedelta(minutes=2))
-    assert not await _duties(slo_bot, histories).digest_if_due(END_AT + timedelta(hours=20))
+    assert not await _digest(_duties(slo_bot, histories), slo_bot, END_AT + timedelta(minutes=2))
+    assert not await _digest(_duties(slo_bot, histories), slo_bot, END_AT + timedelta(hours=20))
     assert len(slo_bot.emulator.messages(channel)) == 1
     assert len(slo_bot.emulator.uploads) == 1
     async with slo_bot.container.db.transaction() as session:
-        (row,) = await posts.of_kind(session, kind="slo-digest")
+        (row,) = await outbox.of_kind(session, kind="slo-digest")
     assert row.key == "slo-digest:2026-10-01T00:00:00Z"
     assert (row.channel, row.ts) == (channel, digest.ts)
     assert slo_bot.emulator.violations == []
@@ -79,7 +85,7 @@ async def test_a_digest_more_than_a_day_late_is_skipped(
 ) -> None:
     duties = _duties(slo_bot, histories)
     assert duties.digest_due(END_AT - timedelta(minutes=1)) is None  # last Thursday: 7 days ago
-    assert not await duties.digest_if_due(END_AT + timedelta(days=1, minutes=1))
+    assert not await _digest(duties, slo_bot, END_AT + timedelta(days=1, minutes=1))
     assert slo_bot.emulator.messages(slo_bot.digest_channel) == []
     assert slo_bot.emulator.uploads == []
 
@@ -88,7 +94,7 @@ async def test_digest_without_prometheus_says_data_unavailable(
     blind_bot: SloBot, histories: Histories
 ) -> None:
     duties = _duties(blind_bot, histories)
-    assert await duties.digest_if_due(END_AT)
+    assert await _digest(duties, blind_bot, END_AT)
     (digest,) = blind_bot.emulator.messages(blind_bot.digest_channel)
     shown = digest.text + str(digest.blocks)
     assert "data unavailable" in shown.lower() and "allowed" not in shown.lower()

@@ -10,15 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from slack_sdk.errors import SlackApiError
 
 from bot.slo.budget import SloStatus, status_for
 from bot.slo.definitions import SloDefinition, default_slos
 from bot.slo.duties import SloDuties, is_announced_change, latest_fire_time
 from bot.slo.evaluation import SloResult, deploy_verdict
 from bot.slo.service import SloSnapshot
-from handlers.slo_notifier import SlackSloNotifier
-from storage import posts
+from storage import outbox
 from tests.slo_slack.conftest import SloBot
 
 START = datetime(2026, 10, 14, 1, 0, tzinfo=UTC)
@@ -64,15 +62,20 @@ def _duties(bot: SloBot, values: list[float | None]) -> SloDuties:
     return SloDuties(
         slo=PreparedSlos(values),
         db=bot.container.db,
-        notifier=SlackSloNotifier(client=bot.container.slack, channel=bot.digest_channel),
+        channel=bot.digest_channel,
         zone=bot.container.config.zone,
         digest_cron="0 10 * * mon",
         history=None,
     )
 
 
-async def _run(duties: SloDuties, checks: int, *, first: int = 0) -> list[int]:
-    return [await duties.check_status_changes(START + EVERY * (first + i)) for i in range(checks)]
+async def _run(
+    duties: SloDuties, checks: int, *, first: int = 0, bot: SloBot | None = None
+) -> list[int]:
+    counts = [await duties.check_status_changes(START + EVERY * (first + i)) for i in range(checks)]
+    if bot is not None:
+        await bot.delivered()
+    return counts
 
 
 def _notices(bot: SloBot) -> list[str]:
@@ -86,7 +89,7 @@ async def test_flapping_at_the_boundary_posts_nothing_a_real_change_posts_once(
     values += [18.5, 18.0]  # past 19%: warning, once
     values += [19.8, 20.6, 19.4, 20.9, 19.9]  # flapping the other way: nothing
     values += [21.5, 30.0]  # past 21%: healthy again, once
-    counts = await _run(_duties(slo_bot, values), len(values))
+    counts = await _run(_duties(slo_bot, values), len(values), bot=slo_bot)
     assert counts == [0] * 6 + [1, 0] + [0] * 5 + [1, 0]
     assert _notices(slo_bot) == [
         "LLM Creative Mode Latency (p95): healthy → warning",
@@ -99,11 +102,11 @@ async def test_flapping_at_the_boundary_posts_nothing_a_real_change_posts_once(
 
 async def test_unknown_neither_posts_nor_forgets_the_last_status(slo_bot: SloBot) -> None:
     values: list[float | None] = [UNKNOWN, 50.0, UNKNOWN, UNKNOWN, 48.0, UNKNOWN, -4.0]
-    counts = await _run(_duties(slo_bot, values), len(values))
+    counts = await _run(_duties(slo_bot, values), len(values), bot=slo_bot)
     assert counts == [0, 0, 0, 0, 0, 0, 1]
     assert _notices(slo_bot) == ["LLM Creative Mode Latency (p95): healthy → exhausted"]
     async with slo_bot.container.db.transaction() as session:
-        rows = await posts.of_kind(session, kind="slo-status")
+        rows = await outbox.of_kind(session, kind="slo-status")
     assert [row.detail["status"] for row in rows] == ["healthy", "exhausted"]
     assert rows[0].ts is None and rows[1].ts is not None
 
@@ -112,18 +115,20 @@ async def test_two_schedulers_announce_a_change_once(slo_bot: SloBot) -> None:
     one, two = _duties(slo_bot, [50.0, 10.0]), _duties(slo_bot, [50.0, 10.0])
     assert await _run(one, 1) == [0] and await _run(two, 1) == [0]
     assert await _run(one, 1, first=1) == [1]
-    assert await _run(two, 1, first=1) == [0]
+    assert await _run(two, 1, first=1, bot=slo_bot) == [0]
     assert len(_notices(slo_bot)) == 1
 
 
-async def test_a_failed_notice_is_posted_on_the_next_check(slo_bot: SloBot) -> None:
+async def test_a_failed_notice_is_retried_until_it_is_posted_once(slo_bot: SloBot) -> None:
     duties = _duties(slo_bot, [50.0, 10.0, 10.0])
     await _run(duties, 1)
     slo_bot.emulator.fail("chat.postMessage", "internal_error", times=1)
-    with pytest.raises(SlackApiError):
-        await _run(duties, 1, first=1)
-    assert await _run(duties, 1, first=2) == [1]
+    assert await _run(duties, 1, first=1, bot=slo_bot) == [1]
+    assert _notices(slo_bot) == []
+    slo_bot.container.clock.advance(timedelta(seconds=2))  # type: ignore[attr-defined]
+    assert await _run(duties, 1, first=2, bot=slo_bot) == [0]  # owed once, not again
     assert _notices(slo_bot) == ["LLM Creative Mode Latency (p95): healthy → warning"]
+    assert [c.ok for c in slo_bot.emulator.calls_to("chat.postMessage")] == [False, True]
 
 
 @pytest.mark.parametrize(

@@ -10,30 +10,22 @@ failover the new leader counts from zero, which delays a downshift by at most th
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.errors import SreError
-from bot.incidents.notifier import MessageRef
-from bot.runbooks import RunbookService, RunState
+from bot.runbooks.model import RunState
+from bot.runbooks.service import RunbookService
 from bot.serving.client import ServingClient, ServingError
 from bot.serving.models import Mode
 from bot.settings import SreConfig
 from bot.slo.duties import latest_fire_time
-from storage import posts
+from storage import outbox
 from storage.db import Database
 
 log = logging.getLogger(__name__)
-
-
-class ProbeNotifier(Protocol):
-    async def recovered(self, *, model: str, restore_runbook: str) -> MessageRef: ...
-
-    async def drill_summary(self, *, reachable: str | None, lines: list[str]) -> None:
-        """``reachable`` is None when the serving process answered, else why it did not."""
-        ...
 
 
 DOWNSHIFT = "qwen_failure_downshift"
@@ -54,13 +46,13 @@ class QwenWatch:
         config: SreConfig,
         serving: ServingClient,
         runbooks: RunbookService,
-        notifier: ProbeNotifier,
+        owed: Callable[[], None],
     ) -> None:
         self._db = db
         self._config = config
         self._serving = serving
         self._runbooks = runbooks
-        self._notifier = notifier
+        self._owed = owed
         self.failures = 0
         self._last_start: datetime | None = None
 
@@ -104,10 +96,17 @@ class QwenWatch:
         ]
         key = f"recovery:{runs[0].id if runs else 'manual'}"
         async with self._db.transaction() as session:
-            if not await posts.claim(session, key=key, kind="recovery", subject=MODEL, at=now):
-                return
-            ref = await self._notifier.recovered(model=MODEL, restore_runbook=RESTORE)
-            await posts.mark_posted(session, key=key, channel=ref.channel_id, ts=ref.ts)
+            owed = await outbox.owe(
+                session,
+                key=key,
+                kind="recovery",
+                subject=MODEL,
+                at=now,
+                channel=self._config.channels.oncall,
+                detail={"model": MODEL, "runbook": RESTORE},
+            )
+        if owed:
+            self._owed()
 
 
 class Drills:
@@ -120,13 +119,13 @@ class Drills:
         config: SreConfig,
         serving: ServingClient,
         runbooks: RunbookService,
-        notifier: ProbeNotifier,
+        owed: Callable[[], None],
     ) -> None:
         self._db = db
         self._config = config
         self._serving = serving
         self._runbooks = runbooks
-        self._notifier = notifier
+        self._owed = owed
         self._trigger = CronTrigger.from_crontab(
             config.schedule.runbook_drill, timezone=config.zone
         )
@@ -136,14 +135,29 @@ class Drills:
         if due is None:
             return False
         key = f"drill:{due.isoformat()}"
+        # The dry runs come first and the summary is owed after them: a crash in between
+        # repeats dry runs (harmless, they change nothing) but never posts two summaries.
         async with self._db.transaction() as session:
-            if not await posts.claim(session, key=key, kind="drill", subject="runbooks", at=now):
+            if await outbox.get(session, key) is not None:
                 return False
-        await self.drill()
-        return True
+        reachable, lines = await self.drill()
+        async with self._db.transaction() as session:
+            owed = await outbox.owe(
+                session,
+                key=key,
+                kind="drill",
+                subject="runbooks",
+                at=now,
+                channel=self._config.channels.oncall,
+                detail={"reachable": reachable, "lines": lines},
+            )
+        if owed:
+            self._owed()
+        return owed
 
-    async def drill(self) -> list[str]:
-        """Dry-run every runbook in the on-call channel, then say whether the target answered."""
+    async def drill(self) -> tuple[str | None, list[str]]:
+        """Dry-run every runbook in the on-call channel; whether the target answered (None)
+        or why not, and a line per runbook."""
         reachable: str | None = None
         try:
             await self._serving.live()
@@ -161,5 +175,4 @@ class Drills:
                 lines.append(f"• {definition.name}: {run.id} {run.state.label}")
             except SreError as exc:
                 lines.append(f"• {definition.name}: could not dry-run: {exc.message}")
-        await self._notifier.drill_summary(reachable=reachable, lines=lines)
-        return lines
+        return reachable, lines

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from bot.app import Container, build_container
+from bot.app import Container, build_container, prepare_database
 from bot.incidents.model import Incident, IncidentStatus, Severity
 from bot.incidents.report import IncidentReport
 from bot.settings import load_config, load_environment
@@ -95,8 +95,6 @@ def get_incident_manager() -> IncidentManager:
     global _manager
     with _lock:
         if _manager is None:
-            from bot.cli import prepare_database
-
             env = load_environment()
             prepare_database(env)
             _manager = IncidentManager(build_container(env, load_config(env.SRE_CONFIG)))

@@ -1,0 +1,113 @@
+"""Chasing unacknowledged incidents: what is due is owed to the outbox, once per key.
+
+Reminders every interval, escalations by response time, a daily nudge for a missing
+postmortem (``chasing.py`` says when each is due). Each is owed under its key in the
+incident's thread, with everything its message shows (who is on call, whom an escalation
+pages) decided now and stored with it, so a post delivered after a crash or an outage
+says what it would have said on time.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from bot.incidents.chasing import Due, due_escalation, due_postmortem_nudge, due_reminder
+from bot.incidents.model import Incident, IncidentStatus
+from bot.incidents.service import IncidentService, card_key
+from bot.oncall.hours import Pool
+from bot.oncall.service import OncallService
+from bot.settings import SreConfig
+from storage import outbox
+from storage.db import Database
+from storage.incidents import get_for_update
+
+log = logging.getLogger(__name__)
+
+
+class Chaser:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        config: SreConfig,
+        incidents: IncidentService,
+        oncall: OncallService,
+    ) -> None:
+        self._db = db
+        self._config = config
+        self._incidents = incidents
+        self._oncall = oncall
+
+    async def run(self, now: datetime) -> int:
+        """Owe whatever is due at ``now``; returns how many posts were newly owed."""
+        owed = 0
+        policy = self._config.incidents
+        for incident in await self._incidents.list_incidents(limit=None):
+            reminder = due_reminder(incident, every=policy.ack_reminder_every, now=now)
+            if reminder is not None:
+                owed += await self._owe(reminder, now, await self._reminder(incident, reminder))
+            escalation = due_escalation(
+                incident,
+                respond_within=self._config.respond_within(incident.severity),
+                now=now,
+                max_levels=policy.escalation_repeats,
+            )
+            if escalation is not None:
+                detail = await self._escalation(incident, escalation, now)
+                owed += await self._owe(escalation, now, detail)
+        for incident in await self._incidents.postmortems_due():
+            nudge = due_postmortem_nudge(incident, now=now)
+            if nudge is not None:
+                owed += await self._owe(nudge, now, {"days": nudge.number}, require_open=False)
+        return owed
+
+    async def _reminder(self, incident: Incident, due: Due) -> dict[str, object]:
+        return {
+            "number": due.number,
+            "elapsed_seconds": (due.due_at - incident.created_at).total_seconds(),
+            "oncall": await self._oncall.who_is_paged(due.due_at),
+        }
+
+    async def _escalation(self, incident: Incident, due: Due, now: datetime) -> dict[str, object]:
+        # Level 1: the other pool's on-call and the user group; level 2 on: the channel too.
+        paged_pool = self._oncall.rotation.pool_at(now)
+        other = Pool.WEEKEND if paged_pool is Pool.WEEKDAY else Pool.WEEKDAY
+        respond_within = self._config.respond_within(incident.severity)
+        return {
+            "level": due.number,
+            "elapsed_seconds": (due.due_at - incident.created_at).total_seconds(),
+            "respond_within_seconds": respond_within.total_seconds(),
+            "people": [p for p in [await self._oncall.on_call(other, now)] if p],
+            "user_group": self._config.oncall.user_group,
+            "broadcast": due.number >= 2,
+        }
+
+    async def _owe(
+        self, due: Due, now: datetime, detail: dict[str, object], *, require_open: bool = True
+    ) -> int:
+        """Owe ``due`` under the incident's row lock, so an acknowledgement committing at the
+        same moment either comes first (nothing owed) or drops what we owed."""
+        async with self._db.transaction() as session:
+            row = await get_for_update(session, due.incident_id)
+            if row is None or (require_open and row.status != IncidentStatus.OPEN.value):
+                return 0
+            if await outbox.get(session, due.key) is not None:
+                return 0
+            # The newest supersedes one of its kind not sent yet: after a Slack outage the
+            # thread gets one reminder, not one per interval missed.
+            await outbox.drop_pending(session, subject=due.incident_id, kinds=(due.kind,), now=now)
+            owed = await outbox.owe(
+                session,
+                key=due.key,
+                kind=due.kind,
+                subject=due.incident_id,
+                at=now,
+                channel=row.channel_id or self._incidents.channel,
+                detail=detail,
+                thread_key=card_key(due.incident_id),
+            )
+        if owed:
+            self._incidents.owed()
+            log.info("owed %s", due.key)
+        return int(owed)

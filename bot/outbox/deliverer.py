@@ -1,0 +1,201 @@
+"""Delivering the outbox: lease a due post, send it with no transaction open, record it.
+
+Order matters. The lease is committed before the send, so a second deliverer (another
+process) leaves the row alone; the send happens outside any transaction, so a slow Slack
+never holds a database lock that an acknowledgement is waiting for; the record is a
+transaction of its own, with whatever the post's kind must remember (a card's ts on its
+incident). A process killed between the send and the record leaves a row whose lease
+runs out: the next attempt first looks the post up by its key (``Sender.find``) and only
+sends when it is not there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import suppress
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.outbox.model import MessageRef, NothingToSend, OwedPost, Sender, Undeliverable
+from storage import outbox
+from storage.db import Database
+from storage.tables import PostRow
+
+log = logging.getLogger(__name__)
+
+SentHook = Callable[[AsyncSession, OwedPost, MessageRef], Awaitable[None]]
+
+BATCH = 50
+POLL = 1.0
+MAX_BACKOFF = timedelta(seconds=30)
+
+
+def backoff(attempts: int) -> timedelta:
+    """1 s, 2 s, 4 s … at most 30 s between attempts: Slack back within 30 s is caught."""
+    return min(timedelta(seconds=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+class Deliverer:
+    """Sends what the outbox owes. One per process; several processes may share a database."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        sender: Sender,
+        lease: timedelta,
+        on_sent: Mapping[str, SentHook] | None = None,
+        concurrency: int = 4,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._sender = sender
+        self._lease = lease
+        self._on_sent = dict(on_sent or {})
+        self._slots = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+        self._sending: set[str] = set()  # this process's sends under way, whatever the lease
+        self._task: asyncio.Task[None] | None = None
+
+    def on_sent(self, kind: str, hook: SentHook) -> None:
+        """Run ``hook`` in the transaction that records a sent post of ``kind``."""
+        self._on_sent[kind] = hook
+
+    def kick(self) -> None:
+        """Something was just owed: deliver now rather than at the next poll."""
+        self._wake.set()
+
+    async def deliver_due(self) -> int:
+        """One pass: every due post this process could lease; returns how many were sent."""
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            taken: list[OwedPost] = []
+            for post in await self._ready(session):
+                if await outbox.lease(session, key=post.key, now=now, until=now + self._lease):
+                    taken.append(post)
+        self._sending.update(post.key for post in taken)
+        results = await asyncio.gather(*(self._deliver(post) for post in taken))
+        return sum(results)
+
+    async def _ready(self, session: AsyncSession) -> list[OwedPost]:
+        """Due posts nobody is sending, whose thread (if any) is out."""
+        rows = await outbox.due(session, now=self._clock.now(), limit=BATCH)
+        parents = await outbox.get_many(
+            session, [r.thread_key for r in rows if r.thread_key is not None]
+        )
+        ready = []
+        for row in rows:
+            parent = parents.get(row.thread_key) if row.thread_key else None
+            if row.key in self._sending:
+                continue
+            if parent is not None and parent.state == outbox.PENDING:
+                continue  # a reply waits for the message it replies under
+            ready.append(_owed(row, parent))
+        return ready
+
+    async def drain(self, *, within: float) -> int:
+        """Deliver until nothing is due or being sent here (or ``within`` seconds passed):
+        the CLI's last word, and what tests wait for."""
+        sent = 0
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while loop.time() < deadline:
+            sent += await self.deliver_due()
+            async with self._db.transaction() as session:
+                ready = await self._ready(session)
+            if not ready and not self._sending:
+                break
+            await asyncio.sleep(0.05)
+        return sent
+
+    async def _deliver(self, post: OwedPost) -> int:
+        try:
+            return await self._attempt(post)
+        finally:
+            self._sending.discard(post.key)
+
+    async def _attempt(self, post: OwedPost) -> int:
+        async with self._slots:
+            try:
+                ref = await self._sender.find(post) if post.retried else None
+                if ref is None:
+                    ref = await self._sender.send(post)
+            except NothingToSend as reason:
+                await self._finish(post, drop=str(reason) or "no longer owed")
+                return 0
+            except Undeliverable as refusal:
+                log.error("gave up on %s: Slack refused it (%s)", post.key, refusal)
+                await self._finish(post, failure=str(refusal), retry=False)
+                return 0
+            except Exception as exc:
+                log.warning("could not post %s (attempt %d): %s", post.key, post.attempts, exc)
+                await self._finish(post, failure=f"{type(exc).__name__}: {exc}", retry=True)
+                return 0
+            await self._record(post, ref)
+            return 1
+
+    async def _record(self, post: OwedPost, ref: MessageRef | None) -> None:
+        async with self._db.transaction() as session:
+            await outbox.record_sent(
+                session,
+                key=post.key,
+                channel=ref.channel_id if ref else None,
+                ts=ref.ts if ref else None,
+            )
+            hook = self._on_sent.get(post.kind)
+            if hook is not None and ref is not None:
+                await hook(session, post, ref)
+        log.info("posted %s", post.key)
+
+    async def _finish(
+        self, post: OwedPost, *, drop: str | None = None, failure: str = "", retry: bool = True
+    ) -> None:
+        async with self._db.transaction() as session:
+            if drop is not None:
+                await outbox.drop(session, key=post.key, reason=drop)
+                return
+            retry_at = self._clock.now() + backoff(post.attempts) if retry else None
+            await outbox.record_failure(session, key=post.key, error=failure, retry_at=retry_at)
+
+    # ---- the loop of a long-running process ---------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.deliver_due()
+            except Exception:
+                log.warning("outbox pass failed; trying again", exc_info=True)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL)
+
+
+def _owed(row: PostRow, parent: PostRow | None) -> OwedPost:
+    thread = None
+    if parent is not None and parent.channel and parent.ts:
+        thread = MessageRef(channel_id=parent.channel, ts=parent.ts)
+    return OwedPost(
+        key=row.key,
+        kind=row.kind,
+        subject=row.subject,
+        created_at=row.claimed_at,
+        channel=row.channel,
+        detail=dict(row.detail or {}),
+        thread=thread,
+        attempts=row.attempts + 1,
+    )

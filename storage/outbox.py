@@ -1,0 +1,205 @@
+"""The outbox: posts the bot owes Slack, written in the transaction that decided them.
+
+A row is *pending* until a deliverer sends it and records where it went (*sent*), or gives
+up on it (*dropped*: nothing to say any more; *failed*: Slack refused it for good). A
+deliverer takes a row by leasing it (``lease_until``) in a short transaction of its own, so
+two processes never send the same row at once, and sends it with no transaction open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from storage.tables import PostRow
+
+PENDING, SENT, DROPPED, FAILED = "pending", "sent", "dropped", "failed"
+
+
+async def owe(
+    session: AsyncSession,
+    *,
+    key: str,
+    kind: str,
+    subject: str,
+    at: datetime,
+    channel: str | None = None,
+    detail: dict[str, Any] | None = None,
+    thread_key: str | None = None,
+    state: str = PENDING,
+) -> bool:
+    """Owe the post ``key``; False when it was owed already (by us earlier, or another process).
+
+    ``state=SENT`` records a decision that posts nothing (a first status seen, say) so the
+    same decision is not taken again.
+    """
+    if await session.get(PostRow, key) is not None:
+        return False
+    try:
+        async with session.begin_nested():
+            session.add(
+                PostRow(
+                    key=key,
+                    kind=kind,
+                    subject=subject[:128],
+                    claimed_at=at,
+                    detail=detail or {},
+                    channel=channel,
+                    thread_key=thread_key,
+                    state=state,
+                    attempts=0,
+                )
+            )
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+async def owe_again(
+    session: AsyncSession,
+    *,
+    key: str,
+    kind: str,
+    subject: str,
+    at: datetime,
+    thread_key: str | None = None,
+) -> None:
+    """Owe an idempotent post (bring a message up to date) once more; edits coalesce.
+
+    Several changes before the deliverer comes round make one ``chat.update``, rendered
+    from the state stored when it is sent.
+    """
+    if not await owe(session, key=key, kind=kind, subject=subject, at=at, thread_key=thread_key):
+        await session.execute(
+            update(PostRow)
+            .where(col(PostRow.key) == key)
+            .values(state=PENDING, next_attempt_at=None, last_error=None)
+        )
+
+
+async def due(session: AsyncSession, *, now: datetime, limit: int) -> list[PostRow]:
+    """Pending rows whose time has come and that nobody holds, oldest first."""
+    statement = (
+        select(PostRow)
+        .where(
+            col(PostRow.state) == PENDING,
+            or_(col(PostRow.next_attempt_at).is_(None), col(PostRow.next_attempt_at) <= now),
+            or_(col(PostRow.lease_until).is_(None), col(PostRow.lease_until) < now),
+        )
+        .order_by(col(PostRow.claimed_at), col(PostRow.key))
+        .limit(limit)
+    )
+    return list((await session.execute(statement)).scalars().all())
+
+
+async def lease(session: AsyncSession, *, key: str, now: datetime, until: datetime) -> bool:
+    """Take ``key`` for delivery until ``until``; False when another deliverer holds it."""
+    result = await session.execute(
+        update(PostRow)
+        .where(
+            col(PostRow.key) == key,
+            col(PostRow.state) == PENDING,
+            or_(col(PostRow.lease_until).is_(None), col(PostRow.lease_until) < now),
+        )
+        .values(lease_until=until, attempts=PostRow.attempts + 1)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def get_many(session: AsyncSession, keys: Sequence[str]) -> dict[str, PostRow]:
+    if not keys:
+        return {}
+    statement = select(PostRow).where(col(PostRow.key).in_(list(keys)))
+    return {row.key: row for row in (await session.execute(statement)).scalars().all()}
+
+
+async def record_sent(
+    session: AsyncSession, *, key: str, channel: str | None, ts: str | None
+) -> None:
+    await session.execute(
+        update(PostRow)
+        .where(col(PostRow.key) == key)
+        .values(state=SENT, channel=channel, ts=ts, lease_until=None, last_error=None)
+    )
+
+
+async def record_failure(
+    session: AsyncSession, *, key: str, error: str, retry_at: datetime | None
+) -> None:
+    """A failed attempt: try again at ``retry_at``, or never (``None``: failed for good)."""
+    values: dict[str, Any] = {"lease_until": None, "last_error": error[:500]}
+    if retry_at is None:
+        values["state"] = FAILED
+    else:
+        values["next_attempt_at"] = retry_at
+    await session.execute(update(PostRow).where(col(PostRow.key) == key).values(**values))
+
+
+async def drop(session: AsyncSession, *, key: str, reason: str) -> None:
+    await session.execute(
+        update(PostRow)
+        .where(col(PostRow.key) == key)
+        .values(state=DROPPED, lease_until=None, last_error=reason[:500])
+    )
+
+
+async def drop_pending(
+    session: AsyncSession, *, subject: str, kinds: Sequence[str], now: datetime
+) -> None:
+    """Drop posts about ``subject`` that nobody is sending right now (an ack stops reminders)."""
+    await session.execute(
+        update(PostRow)
+        .where(
+            col(PostRow.subject) == subject,
+            col(PostRow.kind).in_(list(kinds)),
+            col(PostRow.state) == PENDING,
+            or_(col(PostRow.lease_until).is_(None), col(PostRow.lease_until) < now),
+        )
+        .values(state=DROPPED, last_error="no longer due")
+    )
+
+
+async def in_flight(
+    session: AsyncSession, *, subject: str, kinds: Sequence[str], now: datetime
+) -> bool:
+    """Whether a deliverer is sending a post about ``subject`` right now."""
+    statement = select(PostRow.key).where(
+        PostRow.subject == subject,
+        col(PostRow.kind).in_(list(kinds)),
+        PostRow.state == PENDING,
+        col(PostRow.lease_until) >= now,
+    )
+    return (await session.execute(statement)).first() is not None
+
+
+async def get(session: AsyncSession, key: str) -> PostRow | None:
+    return await session.get(PostRow, key)
+
+
+async def latest(session: AsyncSession, *, kind: str, subject: str) -> PostRow | None:
+    statement = (
+        select(PostRow)
+        .where(PostRow.kind == kind, PostRow.subject == subject)
+        .order_by(col(PostRow.claimed_at).desc())
+        .limit(1)
+    )
+    return (await session.execute(statement)).scalars().first()
+
+
+async def of_kind(session: AsyncSession, *, kind: str, subject: str | None = None) -> list[PostRow]:
+    statement = select(PostRow).where(PostRow.kind == kind).order_by(col(PostRow.claimed_at))
+    if subject is not None:
+        statement = statement.where(PostRow.subject == subject)
+    return list((await session.execute(statement)).scalars().all())
+
+
+async def count_pending(session: AsyncSession) -> int:
+    statement = select(PostRow.key).where(PostRow.state == PENDING)
+    return len((await session.execute(statement)).all())
