@@ -12,11 +12,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import SreError
 from handlers.blocks.errors import MAYBE_DONE, failure_text, refusal_text
-from handlers.blocks.text import message
+from handlers.blocks.text import Reply, message
 
 log = logging.getLogger("artisan_sre.errors")
-
-Reply = dict[str, Any]
 
 
 class InvalidFields(Exception):

@@ -17,7 +17,8 @@ from bot.incidents.model import (
 )
 from bot.incidents.service import IncidentService
 from handlers.blocks.incident import IncidentView, incident_created_reply
-from handlers.errors import InvalidFields, Reply
+from handlers.blocks.text import Reply
+from handlers.errors import InvalidFields
 from handlers.incidents import STATUS_WORDS
 from handlers.listeners import Listeners, Modal
 from handlers.payloads import ViewSubmission

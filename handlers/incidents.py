@@ -24,8 +24,7 @@ from handlers.blocks.incident import (
     resolve_modal,
     status_modal,
 )
-from handlers.blocks.text import escape, message
-from handlers.errors import Reply
+from handlers.blocks.text import Reply, escape, message
 from handlers.listeners import Listeners
 from handlers.payloads import BlockAction, SlashCommand
 from handlers.subcommands import SubcommandRouter

@@ -23,8 +23,8 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.blocks.errors import MAYBE_DONE, NOTHING_CHANGED, failure_modal
-from handlers.blocks.text import message
-from handlers.errors import InvalidFields, Reply, explain, respond_privately, tell
+from handlers.blocks.text import Reply, message
+from handlers.errors import InvalidFields, explain, respond_privately, tell
 from handlers.payloads import BlockAction, SlashCommand, ViewSubmission
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,7 @@ from handlers.blocks.oncall import (
     now_reply,
     schedule_reply,
 )
-from handlers.blocks.text import mention, message, user_in, when
-from handlers.errors import Reply
+from handlers.blocks.text import Reply, mention, message, user_in, when
 from handlers.listeners import Listeners
 from handlers.payloads import BlockAction, SlashCommand
 from handlers.subcommands import SubcommandRouter

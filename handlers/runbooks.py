@@ -15,8 +15,7 @@ from handlers.blocks.runbook import (
     run_message,
     runbook_list,
 )
-from handlers.blocks.text import escape, message
-from handlers.errors import Reply
+from handlers.blocks.text import Reply, escape, message
 from handlers.listeners import Listeners
 from handlers.payloads import BlockAction, SlashCommand
 from handlers.subcommands import SubcommandRouter

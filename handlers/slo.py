@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from bot.slo.service import SloService
 from handlers.blocks.errors import NOTHING_CHANGED
 from handlers.blocks.slo import report_blocks, slo_detail_blocks, slo_help, verdict_blocks
-from handlers.errors import Reply
+from handlers.blocks.text import Reply
 from handlers.listeners import Listeners, in_channel
 from handlers.payloads import SlashCommand
 from handlers.subcommands import SubcommandRouter

@@ -9,8 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.errors import InvalidInput
-from handlers.blocks.text import message
-from handlers.errors import Reply
+from handlers.blocks.text import Reply, message
 from handlers.payloads import SlashCommand
 
 _WHITESPACE = re.compile(r"\s+")
@@ -70,7 +69,8 @@ class SubcommandRouter:
         self._otherwise = Subcommand(run, usage, 1, max_words)
 
     async def dispatch(self, command: SlashCommand) -> Reply | None:
-        word, rest = (*_WHITESPACE.split(command.text.strip(), maxsplit=1), "")[:2]
+        parts = _WHITESPACE.split(command.text.strip(), maxsplit=1)
+        word, rest = parts[0], parts[1] if len(parts) > 1 else ""
         subcommand = self._subcommands.get(word.lower() or self.default)
         if subcommand is None and self._otherwise is not None:
             subcommand, rest = self._otherwise, command.text.strip()

@@ -13,6 +13,9 @@ BUTTON_TEXT_MAX = 75
 CONTEXT_TEXT_MAX = 2000
 FALLBACK_TEXT_MAX = 3000
 
+# An answer as chat.postMessage, chat.postEphemeral and response_url take it: text + blocks.
+Reply = dict[str, Any]
+
 # The one home of the Slack user ID pattern in handlers/: U or W, then capitals and digits.
 USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 # Inside free text only IDs holding a digit count, so a word such as "WARN" stays a word.
@@ -106,6 +109,6 @@ def fallback(text: str) -> str:
     return clip(text, FALLBACK_TEXT_MAX)
 
 
-def message(text: str) -> dict[str, Any]:
+def message(text: str) -> Reply:
     """A one-section reply (ephemeral answers, refusals): ``text`` already escaped."""
     return {"text": fallback(text), "blocks": [section(text)]}
