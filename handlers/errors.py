@@ -40,7 +40,7 @@ async def respond_privately(respond: AsyncRespond, reply: Reply) -> None:
     try:
         await respond(**{"response_type": "ephemeral", "replace_original": False, **reply})
     except Exception:
-        log.exception("could not answer through response_url: %s", reply.get("text", "")[:200])
+        log.exception("could not answer through response_url: %s", reply.get("text", ""))
 
 
 async def tell(client: AsyncWebClient, *, user: str, channel: str | None, reply: Reply) -> None:
@@ -55,7 +55,7 @@ async def tell(client: AsyncWebClient, *, user: str, channel: str | None, reply:
     try:
         await client.chat_postMessage(channel=user, **reply)
     except Exception:
-        log.exception("could not tell %s: %s", user, reply.get("text", "")[:200])
+        log.exception("could not tell %s: %s", user, reply.get("text", ""))
 
 
 async def handle_error(

@@ -8,6 +8,9 @@ model and answers errors the same way.
   above it (the person's input stays underneath). Then the modal closes (ack) and the work
   runs; its reply or failure reaches the person as an ephemeral in the modal's channel, else
   as a direct message.
+
+No error escapes to Bolt: its own error path can lose an ack that happened just before a
+fast failure (the request then times out as "unhandled").
 """
 
 from __future__ import annotations
