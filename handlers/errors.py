@@ -1,75 +1,74 @@
-"""The one Bolt error handler: user-safe errors become an ephemeral reply, anything else a
-reference id the person can quote and that leads to the logged traceback."""
+"""Errors become words for the person: a refusal (``SreError``) as it is, anything else as a
+short reference that leads to the logged traceback."""
 
 from __future__ import annotations
 
-import functools
-import inspect
 import logging
-import re
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import AlreadyAcknowledged, SreError
-from handlers.blocks.text import escape, mention, message
+from bot.errors import SreError
+from handlers.blocks.errors import MAYBE_DONE, failure_text, refusal_text
+from handlers.blocks.text import Reply, message
 
 log = logging.getLogger("artisan_sre.errors")
 
-# A Slack user ID inside a domain message (which names people by ID) becomes a mention.
-_SLACK_USER = re.compile(r"\b[UW](?=[A-Z0-9]*\d)[A-Z0-9]{2,}\b")
+
+class InvalidFields(Exception):
+    """A form's fields are wrong: ``{block_id: message}``, shown under each field."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(", ".join(errors))
+        self.errors = errors
 
 
-def error_message(error: SreError) -> str:
-    """The mrkdwn text for a refusal; user IDs inside become mentions."""
-    if isinstance(error, AlreadyAcknowledged):
-        return (
-            f"👀 *{error.incident_id}* was already acknowledged by {mention(error.by)} "
-            f"at {error.at:%H:%M} UTC; nothing changed."
-        )
-    return "⚠️ " + _SLACK_USER.sub(lambda m: mention(m.group(0)), escape(error.message))
+def explain(error: Exception, *, outcome: str, where: str) -> str:
+    """The text telling the person about ``error``; an unexpected one is logged with the
+    reference the text carries. ``outcome`` says what became of the request."""
+    if isinstance(error, SreError):
+        return refusal_text(error)
+    reference = uuid.uuid4().hex[:10]
+    log.error("%s failed unexpectedly, reference %s", where, reference, exc_info=error)
+    return failure_text(reference, outcome=outcome)
+
+
+async def respond_privately(respond: AsyncRespond, reply: Reply) -> None:
+    """Answer through ``response_url``: ephemeral unless the reply says ``in_channel``."""
+    try:
+        await respond(**{"response_type": "ephemeral", "replace_original": False, **reply})
+    except Exception:
+        log.exception("could not answer through response_url: %s", reply.get("text", ""))
+
+
+async def post_privately(
+    client: AsyncWebClient, *, user: str, channel: str | None, reply: Reply
+) -> None:
+    """Reach a person who has no ``response_url``: an ephemeral in ``channel``, else a direct
+    message from the app. Raises when neither went out."""
+    if channel:
+        try:
+            await client.chat_postEphemeral(channel=channel, user=user, **reply)
+            return
+        except Exception as exc:
+            log.warning("no ephemeral to %s in %s (%s); sending a DM", user, channel, exc)
+    await client.chat_postMessage(channel=user, **reply)
+
+
+async def tell(client: AsyncWebClient, *, user: str, channel: str | None, reply: Reply) -> None:
+    """``post_privately`` for an answer that is not owed (an error): logged when it fails."""
+    try:
+        await post_privately(client, user=user, channel=channel, reply=reply)
+    except Exception:
+        log.exception("could not tell %s: %s", user, reply.get("text", ""))
 
 
 async def handle_error(
     error: Exception, body: dict[str, Any], respond: AsyncRespond | None
 ) -> None:
-    if isinstance(error, SreError):
-        text = error_message(error)
-    else:
-        reference = uuid.uuid4().hex[:10]
-        log.error("unexpected error, reference %s", reference, exc_info=error)
-        text = (
-            f"💥 Something went wrong on our side (reference `{reference}`). "
-            "Nothing was lost; quote the reference to whoever runs the bot."
-        )
+    """Bolt's last resort, for what fails outside a listener (middleware, Bolt itself)."""
+    text = explain(error, outcome=MAYBE_DONE, where="a Slack request")
     if respond is not None:
-        try:
-            await respond(response_type="ephemeral", replace_original=False, **message(text))
-        except Exception:
-            log.exception("could not tell the person about an error")
-
-
-Listener = Callable[..., Awaitable[None]]
-
-
-def answers_errors(listener: Listener) -> Listener:
-    """Catch what a listener raises after ``ack()`` and answer the person ourselves.
-
-    Bolt's own error path can lose an ack that happened just before a fast failure (the
-    request then times out as "unhandled"), so listeners never let an error escape.
-    Bolt reads the wrapped function's argument names, so ``body`` and ``respond`` must be
-    among them.
-    """
-    names = inspect.getfullargspec(listener).args
-    assert "body" in names and "respond" in names, f"{listener.__name__} must take body and respond"
-
-    @functools.wraps(listener)
-    async def guarded(**kwargs: Any) -> None:
-        try:
-            await listener(**kwargs)
-        except Exception as error:
-            await handle_error(error, kwargs["body"], kwargs["respond"])
-
-    return guarded
+        await respond_privately(respond, message(text))

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from dataclasses import dataclass
 
-from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -21,13 +17,12 @@ from handlers.blocks.oncall import (
     now_reply,
     schedule_reply,
 )
-from handlers.blocks.text import mention, message
-from handlers.errors import answers_errors
+from handlers.blocks.text import Reply, mention, message, user_in, when
+from handlers.listeners import Listeners
 from handlers.payloads import BlockAction, SlashCommand
+from handlers.subcommands import SubcommandRouter
 
-# Slack sends a mention as <@U123|name> when the command escapes users, <@U123> otherwise.
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(\|[^>]*)?>$")
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+OVERRIDE_USAGE = "/oncall override @user <until> [weekday|weekend]"
 _POOLS = {"weekday", "weekend"}
 
 
@@ -49,75 +44,78 @@ class SlackDirectory:
 
 
 def parse_user(token: str) -> str:
-    match = _MENTION.match(token)
-    if match:
-        return match.group(1)
-    if _USER_ID.match(token):
-        return token
-    raise InvalidInput(
-        f"{token[:40]!r} is not a person: mention them, e.g. `/oncall override @alice 18:00`."
-    )
+    user = user_in(token)
+    if user is None:
+        raise InvalidInput(
+            f"{token[:40]!r} is not a person: mention them, e.g. `/oncall override @alice 18:00`."
+        )
+    return user
 
 
-async def run_oncall(
-    command: SlashCommand,
-    *,
-    oncall: OncallService,
-    handoffs: HandoffService,
-    client: AsyncWebClient,
-) -> dict[str, Any]:
-    word, _, rest = command.text.strip().partition(" ")
-    word = word.lower() or "now"
-    zone = oncall.rotation.zone
-    if word == "help":
-        return message(ONCALL_HELP)
-    if word == "now":
-        return now_reply(await oncall.now(), zone)
-    if word == "schedule":
-        return schedule_reply(oncall.schedule(weeks=4), zone)
-    if word == "report":
-        return fatigue_reply(await oncall.fatigue_report())
-    if word == "handoff":
-        await handoffs.post_now(actor=command.user_id)
+@dataclass(frozen=True)
+class OncallCommands:
+    """What each ``/oncall`` subcommand does; no word means ``now``."""
+
+    oncall: OncallService
+    handoffs: HandoffService
+    client: AsyncWebClient
+
+    def router(self) -> SubcommandRouter:
+        router = SubcommandRouter("/oncall", help_text=ONCALL_HELP, default="now")
+        router.add("now", self.now)
+        router.add("schedule", self.schedule)
+        router.add("report", self.report)
+        router.add("handoff", self.handoff)
+        router.add("override", self.override, usage=OVERRIDE_USAGE, min_words=2)
+        return router
+
+    async def now(self, command: SlashCommand, rest: str) -> Reply:
+        return now_reply(await self.oncall.now(), self.oncall.rotation.zone)
+
+    async def schedule(self, command: SlashCommand, rest: str) -> Reply:
+        return schedule_reply(self.oncall.schedule(weeks=4), self.oncall.rotation.zone)
+
+    async def report(self, command: SlashCommand, rest: str) -> Reply:
+        return fatigue_reply(await self.oncall.fatigue_report())
+
+    async def handoff(self, command: SlashCommand, rest: str) -> Reply:
+        await self.handoffs.post_now(actor=command.user_id)
         return message("🔁 Posted the handoff message in the on-call channel.")
-    if word == "override":
+
+    async def override(self, command: SlashCommand, rest: str) -> Reply:
         parts = rest.split()
-        if len(parts) < 2:
-            raise InvalidInput("Usage: `/oncall override @user <until> [weekday|weekend]`.")
         pool = parts[-1].lower() if parts[-1].lower() in _POOLS else None
         until = " ".join(parts[1:-1] if pool else parts[1:])
-        override = await oncall.override(
+        override = await self.oncall.override(
             user=parse_user(parts[0]),
             until=until,
             actor=command.user_id,
             pool=pool,
-            directory=SlackDirectory(client),
+            directory=SlackDirectory(self.client),
         )
-        await handoffs.sync_user_group()
+        await self.handoffs.sync_user_group()
         return message(
             f"↪️ {mention(override.user)} covers the {override.pool.value} pool until "
-            f"<!date^{int(override.end.timestamp())}^{{date_short_pretty}} {{time}}|{override.end:%Y-%m-%d %H:%M} UTC>."
+            f"{when(override.end)}."
         )
-    raise InvalidInput(f"Unknown subcommand {word[:40]!r}.\n{ONCALL_HELP}")
 
 
 def register_oncall_handlers(
-    app: AsyncApp, *, oncall: OncallService, handoffs: HandoffService
+    listeners: Listeners, *, oncall: OncallService, handoffs: HandoffService
 ) -> None:
-    @app.command("/oncall")
-    @answers_errors
-    async def on_oncall(
-        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        await ack()
-        reply = await run_oncall(
-            SlashCommand.model_validate(body), oncall=oncall, handoffs=handoffs, client=client
-        )
-        await respond(response_type="ephemeral", **reply)
+    commands = OncallCommands(oncall=oncall, handoffs=handoffs, client=listeners.client)
+    listeners.command(
+        "/oncall",
+        commands.router().dispatch,
+        outcome="An override or handoff may or may not have been made: check `/oncall` "
+        "before you repeat it.",
+    )
 
-    @app.action(OncallAction.CONFIRM_HANDOFF.value)
-    @answers_errors
-    async def on_confirm(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        action = BlockAction.model_validate(body)
+    async def confirm(action: BlockAction) -> None:
         await handoffs.confirm(key=action.action.value or "", actor=action.user.id)
+
+    listeners.action(
+        OncallAction.CONFIRM_HANDOFF.value,
+        confirm,
+        outcome="The handoff may or may not have been confirmed: its message shows what is stored.",
+    )

@@ -39,6 +39,7 @@ from handlers.blocks.oncall import handoff_blocks, handoff_unconfirmed_reply
 from handlers.blocks.runbook import drill_summary, recovery_notice, run_message
 from handlers.blocks.slo import digest_blocks, status_notice_blocks
 from handlers.blocks.text import escape, mention, message
+from handlers.errors import post_privately
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +60,6 @@ PERMANENT = {
     "invalid_metadata_format",
     "user_not_found",
 }
-# An ephemeral the channel refuses is sent as a direct message instead.
-NOT_HERE = {"channel_not_found", "not_in_channel", "user_not_in_channel", "is_archived"}
 
 Body = dict[str, Any]
 Send = Callable[[OwedPost], Awaitable[MessageRef | None]]
@@ -209,14 +208,7 @@ class SlackSender:
             if answer.status_code == 200:
                 return None
             log.info("response_url refused the answer (%s); posting it instead", answer.status_code)
-        if post.channel:
-            try:
-                await self._client.chat_postEphemeral(channel=post.channel, user=user, **body)
-                return None
-            except SlackApiError as exc:
-                if exc.response.get("error") not in NOT_HERE:
-                    raise
-        await self._client.chat_postMessage(channel=user, **body)
+        await post_privately(self._client, user=user, channel=post.channel, reply=body)
         return None
 
     async def _postmortem_draft(self, post: OwedPost) -> MessageRef:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
+from dataclasses import dataclass
 
 from bot.errors import InvalidInput
 from bot.runbooks import RunbookService
 from bot.serving.client import ServingClient, ServingError
+from handlers.blocks.errors import NOTHING_CHANGED
 from handlers.blocks.runbook import (
     RUNBOOK_HELP,
     RunbookAction,
@@ -18,28 +15,42 @@ from handlers.blocks.runbook import (
     run_message,
     runbook_list,
 )
-from handlers.blocks.text import escape, message
-from handlers.errors import answers_errors
+from handlers.blocks.text import Reply, escape, message
+from handlers.listeners import Listeners
 from handlers.payloads import BlockAction, SlashCommand
+from handlers.subcommands import SubcommandRouter
 
 MODELS = ("qwen", "mistral", "llama")
-USAGE = "Usage: `/runbook run <name> [--dry-run] [--incident INC-ID] [target]`."
+RUN_USAGE = "/runbook run <name> [--dry-run] [--incident INC-ID] [target]"
+_CLICK_OUTCOME = "It may or may not have taken effect: the run's message shows where it stands."
 
 
-async def run_runbook_command(
-    command: SlashCommand, *, runbooks: RunbookService
-) -> dict[str, Any] | None:
-    """One ``/runbook`` subcommand; None when the run's own message is the answer."""
-    words = command.text.split()
-    word = words[0].lower() if words else "help"
-    rest = words[1:]
-    if word == "help":
-        return message(RUNBOOK_HELP)
-    if word == "list":
-        return runbook_list(runbooks.list_definitions())
-    if word == "run":
-        dry_run = "--dry-run" in rest
-        names = [w for w in rest if w != "--dry-run"]
+@dataclass(frozen=True)
+class RunbookCommands:
+    """What each ``/runbook`` subcommand does."""
+
+    runbooks: RunbookService
+
+    def router(self) -> SubcommandRouter:
+        router = SubcommandRouter("/runbook", help_text=RUNBOOK_HELP)
+        router.add("list", self.list)
+        router.add("run", self.run, usage=RUN_USAGE, min_words=1)
+        router.add(
+            "status", self.status, usage="/runbook status <RUN-ID>", min_words=1, max_words=1
+        )
+        router.add(
+            "cancel", self.cancel, usage="/runbook cancel <RUN-ID>", min_words=1, max_words=1
+        )
+        return router
+
+    async def list(self, command: SlashCommand, rest: str) -> Reply:
+        return runbook_list(self.runbooks.list_definitions())
+
+    async def run(self, command: SlashCommand, rest: str) -> None:
+        """Starts the run; the run's own message is the answer."""
+        words = rest.split()
+        dry_run = "--dry-run" in words
+        names = [w for w in words if w != "--dry-run"]
         incident_id = None
         if "--incident" in names:
             at = names.index("--incident")
@@ -48,8 +59,8 @@ async def run_runbook_command(
             incident_id = names[at + 1]
             del names[at : at + 2]
         if not names or len(names) > 2:
-            raise InvalidInput(USAGE)
-        await runbooks.start(
+            raise InvalidInput(f"Usage: `{RUN_USAGE}`")
+        await self.runbooks.start(
             name=names[0],
             requester=command.user_id,
             dry_run=dry_run,
@@ -57,18 +68,16 @@ async def run_runbook_command(
             incident_id=incident_id,
             origin_channel=command.channel_id,
         )
-        return None
-    if word in ("status", "cancel"):
-        if len(rest) != 1:
-            raise InvalidInput(f"Usage: `/runbook {word} <RUN-ID>`.")
-        if word == "status":
-            return run_message(await runbooks.get(run_id=rest[0]))
-        run = await runbooks.cancel(run_id=rest[0], actor=command.user_id)
+
+    async def status(self, command: SlashCommand, rest: str) -> Reply:
+        return run_message(await self.runbooks.get(run_id=rest))
+
+    async def cancel(self, command: SlashCommand, rest: str) -> Reply:
+        run = await self.runbooks.cancel(run_id=rest, actor=command.user_id)
         return message(f"⏹️ {escape(run.id)} is {run.state.label}.")
-    raise InvalidInput(f"Unknown subcommand {word[:40]!r}.\n{RUNBOOK_HELP}")
 
 
-async def model_health(text: str, *, serving: ServingClient) -> dict[str, Any]:
+async def model_health(text: str, *, serving: ServingClient) -> Reply:
     model = text.strip().lower()
     if model and model not in MODELS:
         raise InvalidInput(f"Unknown model {model[:40]!r}: one of {', '.join(MODELS)}.")
@@ -86,69 +95,50 @@ def _run_and_step(value: str | None) -> tuple[str, str | None]:
 
 
 def register_runbook_handlers(
-    app: AsyncApp, *, runbooks: RunbookService, serving: ServingClient
+    listeners: Listeners, *, runbooks: RunbookService, serving: ServingClient
 ) -> None:
-    @app.command("/runbook")
-    @answers_errors
-    async def on_runbook(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        reply = await run_runbook_command(SlashCommand.model_validate(body), runbooks=runbooks)
-        if reply is not None:
-            await respond(response_type="ephemeral", **reply)
+    listeners.command(
+        "/runbook",
+        RunbookCommands(runbooks).router().dispatch,
+        outcome="A run may or may not have started or stopped: check the run's message "
+        "or `/runbook status <RUN-ID>` before you repeat it.",
+    )
 
-    @app.command("/health")
-    @answers_errors
-    async def on_health(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        command = SlashCommand.model_validate(body)
-        await respond(
-            response_type="ephemeral", **await model_health(command.text, serving=serving)
-        )
+    async def health(command: SlashCommand) -> Reply:
+        return await model_health(command.text, serving=serving)
 
-    @app.action(RunbookAction.APPROVE.value)
-    @answers_errors
-    async def on_approve(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        action = BlockAction.model_validate(body)
+    listeners.command("/health", health, outcome=NOTHING_CHANGED)
+
+    async def approve(action: BlockAction) -> None:
         run_id, step = _run_and_step(action.action.value)
         await runbooks.approve(run_id=run_id, actor=action.user.id, step=step)
 
-    @app.action(RunbookAction.DENY.value)
-    @answers_errors
-    async def on_deny(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        action = BlockAction.model_validate(body)
+    async def deny(action: BlockAction) -> None:
         run_id, step = _run_and_step(action.action.value)
         await runbooks.deny(run_id=run_id, actor=action.user.id, step=step)
 
-    @app.action(RunbookAction.CANCEL.value)
-    @answers_errors
-    async def on_cancel(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        action = BlockAction.model_validate(body)
+    async def cancel(action: BlockAction) -> None:
         await runbooks.cancel(run_id=action.action.value or "", actor=action.user.id)
 
-    @app.action(RunbookAction.RESUME_APPLIED.value)
-    @answers_errors
-    async def on_applied(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        action = BlockAction.model_validate(body)
+    async def applied(action: BlockAction) -> None:
         await runbooks.resume(run_id=action.action.value or "", actor=action.user.id, applied=True)
 
-    @app.action(RunbookAction.RESUME_RESEND.value)
-    @answers_errors
-    async def on_resend(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        action = BlockAction.model_validate(body)
+    async def resend(action: BlockAction) -> None:
         await runbooks.resume(run_id=action.action.value or "", actor=action.user.id, applied=False)
 
-    @app.action(RunbookAction.START.value)
-    @answers_errors
-    async def on_start(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        action = BlockAction.model_validate(body)
+    async def start(action: BlockAction) -> None:
         await runbooks.start(
             name=action.action.value or "",
             requester=action.user.id,
             origin_channel=action.channel_id,
         )
+
+    for action_id, run in (
+        (RunbookAction.APPROVE, approve),
+        (RunbookAction.DENY, deny),
+        (RunbookAction.CANCEL, cancel),
+        (RunbookAction.RESUME_APPLIED, applied),
+        (RunbookAction.RESUME_RESEND, resend),
+        (RunbookAction.START, start),
+    ):
+        listeners.action(action_id.value, run, outcome=_CLICK_OUTCOME)

@@ -1,4 +1,4 @@
-"""The Bolt app: one error handler, request counting, and every area's listeners."""
+"""The Bolt app: request counting and every area's listeners, each wrapped the one way."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from bot.runbooks import RunbookService
 from bot.serving.client import ServingClient
 from bot.slo.service import SloService
 from handlers.errors import handle_error
+from handlers.incident_modals import register_incident_modals
 from handlers.incidents import register_incident_handlers
+from handlers.listeners import Listeners
 from handlers.oncall import register_oncall_handlers
 from handlers.runbooks import register_runbook_handlers
 from handlers.slo import register_slo_handlers
@@ -56,11 +58,14 @@ def create_bolt_app(
         metrics.slack_requests.labels(kind=_kind(body)).inc()
         return await next()
 
+    # Every listener answers its own errors (handlers/listeners.py); this is the last resort.
     app.error(handle_error)
-    register_incident_handlers(app, incidents=incidents)
-    register_oncall_handlers(app, oncall=oncall, handoffs=handoffs)
-    register_slo_handlers(app, slo=slo)
-    register_runbook_handlers(app, runbooks=runbooks, serving=serving)
+    listeners = Listeners(app)
+    register_incident_handlers(listeners, incidents=incidents)
+    register_incident_modals(listeners, incidents=incidents)
+    register_oncall_handlers(listeners, oncall=oncall, handoffs=handoffs)
+    register_slo_handlers(listeners, slo=slo)
+    register_runbook_handlers(listeners, runbooks=runbooks, serving=serving)
     return app
 
 

@@ -13,7 +13,15 @@ BUTTON_TEXT_MAX = 75
 CONTEXT_TEXT_MAX = 2000
 FALLBACK_TEXT_MAX = 3000
 
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+# An answer as chat.postMessage, chat.postEphemeral and response_url take it: text + blocks.
+Reply = dict[str, Any]
+
+# The one home of the Slack user ID pattern in handlers/: U or W, then capitals and digits.
+USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+# Inside free text only IDs holding a digit count, so a word such as "WARN" stays a word.
+_USER_ID_IN_TEXT = re.compile(rf"\b(?=[UW][A-Z0-9]*\d){USER_ID.pattern}\b")
+# Slack sends a mention as <@U123|name> when the command escapes users, <@U123> otherwise.
+_USER_MENTION = re.compile(rf"<@({USER_ID.pattern})(?:\|[^>]*)?>")
 _ENTITY_TAIL = re.compile(r"&[a-z]{0,4}$")
 
 
@@ -34,9 +42,27 @@ def clip(text: str, limit: int) -> str:
     return cut + "…"
 
 
+def is_user_id(token: str) -> bool:
+    return USER_ID.fullmatch(token) is not None
+
+
+def user_in(token: str) -> str | None:
+    """The user ID a command argument names (``<@U123|alice>``, ``<@U123>`` or ``U123``)."""
+    match = _USER_MENTION.fullmatch(token)
+    if match:
+        return match.group(1)
+    return token if is_user_id(token) else None
+
+
 def mention(actor: str) -> str:
     """A Slack user ID becomes a mention; any other name (a CLI responder) stays text."""
-    return f"<@{actor}>" if _SLACK_USER.match(actor) else escape(actor)
+    return f"<@{actor}>" if is_user_id(actor) else escape(actor)
+
+
+def mention_users(text: str) -> str:
+    """Escape ``text`` and turn the user IDs inside it (domain messages name people so) into
+    mentions."""
+    return _USER_ID_IN_TEXT.sub(lambda m: mention(m.group(0)), escape(text))
 
 
 def when(instant: datetime) -> str:
@@ -83,6 +109,6 @@ def fallback(text: str) -> str:
     return clip(text, FALLBACK_TEXT_MAX)
 
 
-def message(text: str) -> dict[str, Any]:
+def message(text: str) -> Reply:
     """A one-section reply (ephemeral answers, refusals): ``text`` already escaped."""
     return {"text": fallback(text), "blocks": [section(text)]}

@@ -1,0 +1,40 @@
+"""What a person reads when their request was refused or failed on our side."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.errors import AlreadyAcknowledged, SreError
+from handlers.blocks.text import mention, mention_users, plain, section
+
+# What a failure may have left behind, when the listener cannot say more precisely.
+MAYBE_DONE = "It may or may not have taken effect: check before you try again."
+NOTHING_CHANGED = "Nothing was changed."
+
+
+def refusal_text(error: SreError) -> str:
+    """The mrkdwn text for a refusal; user IDs inside become mentions."""
+    if isinstance(error, AlreadyAcknowledged):
+        return (
+            f"👀 *{error.incident_id}* was already acknowledged by {mention(error.by)} "
+            f"at {error.at:%H:%M} UTC; nothing changed."
+        )
+    return "⚠️ " + mention_users(error.message)
+
+
+def failure_text(reference: str, *, outcome: str) -> str:
+    """An unexpected failure: what became of the request, and the reference to quote."""
+    return (
+        f"💥 Something went wrong on our side. {outcome} "
+        f"If you ask for help, quote the reference `{reference}` to whoever runs the bot."
+    )
+
+
+def failure_modal(text: str) -> dict[str, Any]:
+    """Pushed above a form that could not be read; closing it goes back to the form."""
+    return {
+        "type": "modal",
+        "title": plain("Not submitted", 24),
+        "close": plain("Back to the form", 24),
+        "blocks": [section(text)],
+    }
