@@ -11,6 +11,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from bot.errors import InvalidInput
 from bot.runbooks import RunbookService
 from bot.serving.client import ServingClient, ServingError
+from bot.serving.models import MODELS
 from handlers.blocks.runbook import (
     RUNBOOK_HELP,
     RunbookAction,
@@ -22,7 +23,6 @@ from handlers.blocks.text import escape, message
 from handlers.errors import answers_errors
 from handlers.payloads import BlockAction, SlashCommand
 
-MODELS = ("qwen", "mistral", "llama")
 USAGE = "Usage: `/runbook run <name> [--dry-run] [--incident INC-ID] [target]`."
 
 
