@@ -25,14 +25,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.durations import parse_duration
 from bot.errors import ConfigurationError
 from bot.incidents.model import Severity
+from bot.slack_ids import CHANNEL_ID, USER_ID, USERGROUP_ID
 from bot.slo.definitions import SloDefinition, default_slos
 
 DEFAULT_DATABASE_URL = "sqlite:///artisan_sre.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
-
-_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-_USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 
 
 def _duration(value: Any) -> timedelta:
@@ -93,7 +90,7 @@ class Channels(_Strict):
     @field_validator("incidents", "oncall", "slo_digest")
     @classmethod
     def _channel(cls, value: str) -> str:
-        return _check_pattern(value, _CHANNEL_ID, "channel")
+        return _check_pattern(value, CHANNEL_ID, "channel")
 
 
 class SeverityPolicy(_Strict):
@@ -140,13 +137,13 @@ class OncallConfig(_Strict):
     @classmethod
     def _users(cls, value: list[str]) -> list[str]:
         for user in value:
-            _check_pattern(user, _USER_ID, "user")
+            _check_pattern(user, USER_ID, "user")
         return value
 
     @field_validator("user_group")
     @classmethod
     def _group(cls, value: str | None) -> str | None:
-        return None if value is None else _check_pattern(value, _USERGROUP_ID, "user group")
+        return None if value is None else _check_pattern(value, USERGROUP_ID, "user group")
 
 
 class RunbooksConfig(_Strict):
@@ -159,7 +156,7 @@ class RunbooksConfig(_Strict):
     @classmethod
     def _users(cls, value: list[str]) -> list[str]:
         for user in value:
-            _check_pattern(user, _USER_ID, "user")
+            _check_pattern(user, USER_ID, "user")
         return value
 
 
