@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.errors import AlreadyAcknowledged, InvalidInput, TransitionForbidden, UnknownIncident
+from bot.ids import next_free_id
 from bot.incidents.model import (
     ACTIVE,
     EDITABLE,
@@ -219,7 +220,7 @@ class IncidentService:
                         existing = await repo.get_by_request_key(session, request_key)
                         if existing is not None:
                             return existing.id
-                    incident_id = _next_free_id(
+                    incident_id = next_free_id(
                         base_id, await repo.ids_with_prefix(session, base_id)
                     )
                     session.add(
@@ -539,17 +540,6 @@ class IncidentService:
                 .where(IncidentRow.id == incident_id)  # type: ignore[arg-type]
                 .values(channel_id=channel_id, message_ts=ts)
             )
-
-
-def _next_free_id(base_id: str, taken: Sequence[str]) -> str:
-    if base_id not in taken:
-        return base_id
-    suffixes = [1]
-    for existing in taken:
-        tail = existing[len(base_id) + 1 :]
-        if existing.startswith(base_id + "-") and tail.isdigit():
-            suffixes.append(int(tail))
-    return f"{base_id}-{max(suffixes) + 1}"
 
 
 def _jsonable(value: Any) -> Any:

@@ -3,13 +3,14 @@ by conditional commits of engine decisions, each with its audit entries."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
+from bot.ids import next_free_id
 from bot.runbooks.definitions import RunbookDefinition
 from bot.runbooks.engine import Decision, StepFinished, StepResult
 from bot.runbooks.errors import RunAlreadyActive, UnknownRun
@@ -73,7 +74,7 @@ class RunStore:
                                 runbook=definition.name, target=target, active_run_id=holder
                             )
                     run = Run(
-                        id=_next_free(base, await repo.run_ids_with_prefix(session, base)),
+                        id=next_free_id(base, await repo.run_ids_with_prefix(session, base)),
                         runbook=definition.name,
                         target=target,
                         requester=requester,
@@ -189,10 +190,3 @@ def _audit_step(
         subject=run_id,
         detail={"step": step_id, **detail},
     )
-
-
-def _next_free(base: str, taken: Sequence[str]) -> str:
-    if base not in taken:
-        return base
-    tails = [t.rsplit("-", 1)[1] for t in taken if t != base]
-    return f"{base}-{max([1, *(int(t) for t in tails if t.isdigit())]) + 1}"
