@@ -221,9 +221,6 @@ class SreConfig(_Strict):
             raise ValueError(f"SLO names must be unique; repeated: {', '.join(repeated)}")
         return value
 
-    def slo(self, name: str) -> SloDefinition | None:
-        return next((slo for slo in self.slos if slo.name == name), None)
-
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

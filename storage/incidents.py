@@ -107,8 +107,3 @@ def add_audit(
     detail: dict[str, Any] | None = None,
 ) -> None:
     session.add(AuditRow(at=at, actor=actor, action=action, subject=subject, detail=detail or {}))
-
-
-async def audit_for(session: AsyncSession, subject: str) -> Sequence[AuditRow]:
-    statement = select(AuditRow).where(AuditRow.subject == subject).order_by(col(AuditRow.id))
-    return (await session.execute(statement)).scalars().all()

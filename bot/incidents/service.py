@@ -169,9 +169,6 @@ class IncidentService:
             rows = await repo.list_rows(session, since=since)
         return build_report([incident_from_row(r) for r in rows], since=since, until=now)
 
-    async def postmortem_draft(self, *, incident_id: str) -> str:
-        return postmortem_draft(await self.get(incident_id=incident_id))
-
     # ---- create ------------------------------------------------------------------------
 
     async def create(
