@@ -18,7 +18,7 @@ from bot.clock import Clock, SystemClock
 from bot.incidents.notifier import IncidentNotifier
 from bot.incidents.service import IncidentService
 from bot.metrics import BotMetrics
-from bot.oncall.handoff import HandoffNotifier
+from bot.oncall.handoff_message import HandoffNotifier
 from bot.oncall.handoffs import HandoffService
 from bot.oncall.service import OncallService
 from bot.runbooks import RunbookService, RunNotifier, load_definitions

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.incidents.notifier import MessageRef
-from bot.oncall.handoff import HandoffMessage
+from bot.oncall.handoff_message import HandoffMessage
 from bot.settings import SreConfig
 from handlers.blocks.oncall import handoff_blocks, handoff_unconfirmed_reply
 from handlers.blocks.text import escape, message
