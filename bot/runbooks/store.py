@@ -15,7 +15,7 @@ from bot.runbooks.definitions import RunbookDefinition
 from bot.runbooks.engine import Decision, StepFinished, StepResult
 from bot.runbooks.errors import RunAlreadyActive, UnknownRun
 from bot.runbooks.model import ACTIVE, RUN_ID, Run, RunState, StepState, new_steps
-from bot.runbooks.records import run_from_rows, run_row, run_values, step_row, step_values
+from bot.runbooks.records import run_columns, run_from_rows, run_row, step_columns, step_row
 from storage import incidents as audit
 from storage import runbooks as repo
 from storage.db import Database
@@ -128,13 +128,13 @@ class RunStore:
         try:
             async with self._db.transaction() as session:
                 if not await repo.update_run_if_version(
-                    session, before.id, before.version, run_values(after)
+                    session, before.id, before.version, run_columns(after)
                 ):
                     return None
                 for old, new in zip(before.steps, after.steps, strict=True):
                     if old != new:
-                        await repo.update_step(session, after.id, new.index, step_values(new))
-                        _audit_step(session, after.id, new.step_id, step_values(new), now)
+                        await repo.update_step(session, after.id, new.index, step_columns(new))
+                        _audit_step(session, after.id, new.step_id, step_columns(new), now)
                 if after.is_finished and not before.is_finished and not after.dry_run:
                     await repo.release_active(session, after.id)
                 if decided is not None:
