@@ -38,8 +38,8 @@ from bot.incidents.model import (
 from bot.incidents.notifier import IncidentNotifier, SilentNotifier
 from bot.incidents.postmortem import postmortem_draft
 from bot.incidents.report import IncidentReport, build_report
+from storage import audit, posts
 from storage import incidents as repo
-from storage import posts
 from storage.db import Database
 from storage.tables import IncidentRow, TimelineRow
 
@@ -243,7 +243,7 @@ class IncidentService:
                         action="created",
                         note=f"{severity.label}: {title}",
                     )
-                    repo.add_audit(
+                    audit.add_audit(
                         session,
                         at=now,
                         actor=actor,
@@ -421,7 +421,7 @@ class IncidentService:
         draft = postmortem_draft(incident)
         await self._notifier.postmortem_draft(incident, draft)
         async with self._db.transaction() as session:
-            repo.add_audit(
+            audit.add_audit(
                 session,
                 at=self._clock.now(),
                 actor=actor,
@@ -491,7 +491,7 @@ class IncidentService:
                             action=what,
                             note=note,
                         )
-                    repo.add_audit(
+                    audit.add_audit(
                         session,
                         at=now,
                         actor=actor,

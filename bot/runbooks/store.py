@@ -16,7 +16,7 @@ from bot.runbooks.engine import Decision, StepFinished, StepResult
 from bot.runbooks.errors import RunAlreadyActive, UnknownRun
 from bot.runbooks.model import ACTIVE, RUN_ID, Run, RunState, StepState, new_steps
 from bot.runbooks.records import run_columns, run_from_rows, run_row, step_columns, step_row
-from storage import incidents as audit
+from storage import audit
 from storage import runbooks as repo
 from storage.db import Database
 
