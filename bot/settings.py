@@ -25,14 +25,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.durations import parse_duration
 from bot.errors import ConfigurationError
 from bot.incidents.model import Severity
+from bot.slack_ids import CHANNEL_ID, USER_ID, USERGROUP_ID
 from bot.slo.definitions import SloDefinition, default_slos
 
 DEFAULT_DATABASE_URL = "sqlite:///artisan_sre.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
-
-_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-_USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 
 
 def _duration(value: Any) -> timedelta:
@@ -96,7 +93,7 @@ class Channels(_Strict):
     @field_validator("incidents", "oncall", "slo_digest")
     @classmethod
     def _channel(cls, value: str) -> str:
-        return value and _check_pattern(value, _CHANNEL_ID, "channel")
+        return value and _check_pattern(value, CHANNEL_ID, "channel")
 
     @property
     def missing(self) -> list[str]:
@@ -149,13 +146,13 @@ class OncallConfig(_Strict):
     @classmethod
     def _users(cls, value: list[str]) -> list[str]:
         for user in value:
-            _check_pattern(user, _USER_ID, "user")
+            _check_pattern(user, USER_ID, "user")
         return value
 
     @field_validator("user_group")
     @classmethod
     def _group(cls, value: str | None) -> str | None:
-        return None if value is None else _check_pattern(value, _USERGROUP_ID, "user group")
+        return None if value is None else _check_pattern(value, USERGROUP_ID, "user group")
 
 
 class RunbooksConfig(_Strict):
@@ -168,7 +165,7 @@ class RunbooksConfig(_Strict):
     @classmethod
     def _users(cls, value: list[str]) -> list[str]:
         for user in value:
-            _check_pattern(user, _USER_ID, "user")
+            _check_pattern(user, USER_ID, "user")
         return value
 
 
@@ -232,9 +229,6 @@ class SreConfig(_Strict):
         if repeated:
             raise ValueError(f"SLO names must be unique; repeated: {', '.join(repeated)}")
         return value
-
-    def slo(self, name: str) -> SloDefinition | None:
-        return next((slo for slo in self.slos if slo.name == name), None)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.errors import InvalidInput
 from bot.runbooks import RunbookService
 from bot.serving.client import ServingClient, ServingError
+from bot.serving.models import MODELS
 from handlers.blocks.errors import NOTHING_CHANGED
 from handlers.blocks.runbook import (
     RUNBOOK_HELP,
@@ -20,7 +21,6 @@ from handlers.listeners import Listeners
 from handlers.payloads import BlockAction, SlashCommand
 from handlers.subcommands import SubcommandRouter
 
-MODELS = ("qwen", "mistral", "llama")
 RUN_USAGE = "/runbook run <name> [--dry-run] [--incident INC-ID] [target]"
 _CLICK_OUTCOME = "It may or may not have taken effect: the run's message shows where it stands."
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from storage.tables import AuditRow, IncidentRow, TimelineRow
+from storage.tables import IncidentRow, TimelineRow
 
 
 async def get(session: AsyncSession, incident_id: str) -> IncidentRow | None:
@@ -101,20 +101,3 @@ def add_timeline(
     note: str = "",
 ) -> None:
     session.add(TimelineRow(incident_id=incident_id, at=at, actor=actor, action=action, note=note))
-
-
-def add_audit(
-    session: AsyncSession,
-    *,
-    at: datetime,
-    actor: str,
-    action: str,
-    subject: str,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    session.add(AuditRow(at=at, actor=actor, action=action, subject=subject, detail=detail or {}))
-
-
-async def audit_for(session: AsyncSession, subject: str) -> Sequence[AuditRow]:
-    statement = select(AuditRow).where(AuditRow.subject == subject).order_by(col(AuditRow.id))
-    return (await session.execute(statement)).scalars().all()

@@ -199,10 +199,3 @@ def add_decision(
 ) -> None:
     """Record the decision of an approval step; a second one for the step is refused."""
     session.add(RunbookDecisionRow(run_id=run_id, idx=idx, decision=decision, actor=actor, at=at))
-
-
-async def decision_for(session: AsyncSession, run_id: str, idx: int) -> RunbookDecisionRow | None:
-    statement = select(RunbookDecisionRow).where(
-        RunbookDecisionRow.run_id == run_id, RunbookDecisionRow.idx == idx
-    )
-    return (await session.execute(statement)).scalars().first()

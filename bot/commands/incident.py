@@ -10,8 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.app import Container
-from bot.incidents.model import Severity
-from bot.incidents.views import (
+from bot.incidents.cli_text import (
     acknowledged_lines,
     created_lines,
     detail_text,
@@ -19,6 +18,7 @@ from bot.incidents.views import (
     list_text,
     report_text,
 )
+from bot.incidents.model import Severity
 
 EXIT_USAGE = 2
 

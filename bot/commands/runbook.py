@@ -10,8 +10,7 @@ from bot.app import Container
 from bot.errors import InvalidInput
 from bot.runbooks import RunState, definition_lines, run_lines
 from bot.serving.client import ServingError
-
-MODELS = ("qwen", "mistral", "llama")
+from bot.serving.models import MODELS
 
 
 def register(commands: Any) -> None:

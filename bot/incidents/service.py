@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.errors import AlreadyAcknowledged, InvalidInput, TransitionForbidden, UnknownIncident
+from bot.ids import next_free_id
 from bot.incidents.model import (
     ACTIVE,
     EDITABLE,
@@ -38,8 +39,8 @@ from bot.incidents.model import (
 from bot.incidents.postmortem import postmortem_draft
 from bot.incidents.report import IncidentReport, build_report
 from bot.outbox import MessageRef, OwedPost
+from storage import audit, outbox
 from storage import incidents as repo
-from storage import outbox
 from storage.db import Database
 from storage.tables import IncidentRow, TimelineRow
 
@@ -253,7 +254,7 @@ class IncidentService:
                         existing = await repo.get_by_request_key(session, request_key)
                         if existing is not None:
                             return existing.id
-                    incident_id = _next_free_id(
+                    incident_id = next_free_id(
                         base_id, await repo.ids_with_prefix(session, base_id)
                     )
                     session.add(
@@ -279,7 +280,7 @@ class IncidentService:
                         action="created",
                         note=f"{severity.label}: {title}",
                     )
-                    repo.add_audit(
+                    audit.add_audit(
                         session,
                         at=now,
                         actor=actor,
@@ -467,7 +468,7 @@ class IncidentService:
                 channel=self._channel,
                 thread_key=card_key(incident.id),
             )
-            repo.add_audit(
+            audit.add_audit(
                 session, at=now, actor=actor, action="postmortem.draft", subject=incident.id
             )
         self._owed()
@@ -522,7 +523,7 @@ class IncidentService:
                             action=what,
                             note=note,
                         )
-                    repo.add_audit(
+                    audit.add_audit(
                         session,
                         at=now,
                         actor=actor,
@@ -591,17 +592,6 @@ class IncidentService:
             .where(IncidentRow.id == post.subject)  # type: ignore[arg-type]
             .values(channel_id=ref.channel_id, message_ts=ref.ts)
         )
-
-
-def _next_free_id(base_id: str, taken: Sequence[str]) -> str:
-    if base_id not in taken:
-        return base_id
-    suffixes = [1]
-    for existing in taken:
-        tail = existing[len(base_id) + 1 :]
-        if existing.startswith(base_id + "-") and tail.isdigit():
-            suffixes.append(int(tail))
-    return f"{base_id}-{max(suffixes) + 1}"
 
 
 def _jsonable(value: Any) -> Any:

@@ -13,7 +13,12 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotAuthorized
 from bot.incidents.service import IncidentService
-from bot.oncall.handoff import HandoffMessage, HandoffNotifier, PoolHandoff, order_open_incidents
+from bot.oncall.handoff_message import (
+    HandoffMessage,
+    HandoffNotifier,
+    PoolHandoff,
+    order_open_incidents,
+)
 from bot.oncall.hours import Pool
 from bot.oncall.service import OncallService
 from bot.settings import SreConfig

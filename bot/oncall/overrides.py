@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 
 from bot.errors import InvalidInput
 from bot.oncall.hours import Pool, as_utc, local_day, local_instant
+from bot.slack_ids import USER_ID
 
 MAX_OVERRIDE = timedelta(days=14)
 REASON_MAX = 500
 
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _RELATIVE = re.compile(r"^\+\s*((?:\d+\s*[smhdw]\s*)+)$")
 _RELATIVE_PART = re.compile(r"(\d+)\s*([smhdw])")
 _DATE_TIME = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:\s+|t)(\d{1,2}):(\d{2})$")
@@ -73,7 +73,7 @@ def new_override(
     except ValueError:
         raise InvalidInput(f"Unknown rotation {pool!r}: use weekday or weekend.") from None
     for who, what in ((user, "user"), (created_by, "requester")):
-        if not _USER_ID.match(who):
+        if not USER_ID.match(who):
             raise InvalidInput(f"{who!r} is not a Slack user ID for the {what} (e.g. U0AAA).")
     start, end, now = as_utc(start), as_utc(end), as_utc(now)
     if end <= start:

@@ -17,8 +17,8 @@ from bot.oncall.rotation import Rotation, WeekPlan
 from bot.settings import SreConfig
 from storage import incidents as incident_rows
 from storage import oncall as rows
+from storage.audit import add_audit
 from storage.db import Database
-from storage.incidents import add_audit
 from storage.tables import OverrideRow
 
 

@@ -4,6 +4,7 @@ Start here: ``RunbookService`` (what handlers, the CLI and the scheduler call),
 ``RunNotifier`` (what the Slack layer implements), ``load_definitions`` (sre.yaml's own).
 """
 
+from bot.runbooks.cli_text import definition_lines, run_lines
 from bot.runbooks.definitions import DefinitionError, RunbookDefinition, load_definitions
 from bot.runbooks.errors import (
     AlreadyDecided,
@@ -21,7 +22,6 @@ from bot.runbooks.model import ACTIVE, TERMINAL, Run, RunState, StepRecord, Step
 from bot.runbooks.notifier import RunNotifier, SilentRunNotifier
 from bot.runbooks.service import RunbookService
 from bot.runbooks.steps import Audience
-from bot.runbooks.views import definition_lines, run_lines
 
 __all__ = [
     "ACTIVE",

@@ -59,11 +59,11 @@ def run_row(run: Run) -> RunbookRunRow:
         dry_run=run.dry_run,
         origin_channel=run.origin_channel,
         created_at=run.created_at,
-        **run_values(run),
+        **run_columns(run),
     )
 
 
-def run_values(run: Run) -> dict[str, Any]:
+def run_columns(run: Run) -> dict[str, Any]:
     """The columns a state change may touch (the version is storage's to bump)."""
     return {
         "state": run.state.value,
@@ -83,11 +83,12 @@ def step_row(run_id: str, step: StepRecord) -> RunbookStepRow:
         step_id=step.step_id,
         kind=step.kind,
         title=step.title,
-        **step_values(step),
+        **step_columns(step),
     )
 
 
-def step_values(step: StepRecord) -> dict[str, Any]:
+def step_columns(step: StepRecord) -> dict[str, Any]:
+    """The columns a step change may touch."""
     return {
         "state": step.state.value,
         "started_at": step.started_at,

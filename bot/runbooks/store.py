@@ -3,19 +3,20 @@ by conditional commits of engine decisions, each with its audit entries."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
+from bot.ids import next_free_id
 from bot.runbooks.definitions import RunbookDefinition
 from bot.runbooks.engine import Decision, StepFinished, StepResult
 from bot.runbooks.errors import RunAlreadyActive, UnknownRun
 from bot.runbooks.model import ACTIVE, RUN_ID, Run, RunState, StepState, new_steps
-from bot.runbooks.records import run_from_rows, run_row, run_values, step_row, step_values
-from storage import incidents as audit
+from bot.runbooks.records import run_columns, run_from_rows, run_row, step_columns, step_row
+from storage import audit
 from storage import runbooks as repo
 from storage.db import Database
 
@@ -73,7 +74,7 @@ class RunStore:
                                 runbook=definition.name, target=target, active_run_id=holder
                             )
                     run = Run(
-                        id=_next_free(base, await repo.run_ids_with_prefix(session, base)),
+                        id=next_free_id(base, await repo.run_ids_with_prefix(session, base)),
                         runbook=definition.name,
                         target=target,
                         requester=requester,
@@ -127,13 +128,13 @@ class RunStore:
         try:
             async with self._db.transaction() as session:
                 if not await repo.update_run_if_version(
-                    session, before.id, before.version, run_values(after)
+                    session, before.id, before.version, run_columns(after)
                 ):
                     return None
                 for old, new in zip(before.steps, after.steps, strict=True):
                     if old != new:
-                        await repo.update_step(session, after.id, new.index, step_values(new))
-                        _audit_step(session, after.id, new.step_id, step_values(new), now)
+                        await repo.update_step(session, after.id, new.index, step_columns(new))
+                        _audit_step(session, after.id, new.step_id, step_columns(new), now)
                 if after.is_finished and not before.is_finished and not after.dry_run:
                     await repo.release_active(session, after.id)
                 if decided is not None:
@@ -189,10 +190,3 @@ def _audit_step(
         subject=run_id,
         detail={"step": step_id, **detail},
     )
-
-
-def _next_free(base: str, taken: Sequence[str]) -> str:
-    if base not in taken:
-        return base
-    tails = [t.rsplit("-", 1)[1] for t in taken if t != base]
-    return f"{base}-{max([1, *(int(t) for t in tails if t.isdigit())]) + 1}"

@@ -11,6 +11,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+MODELS: tuple[str, ...] = ("qwen", "mistral", "llama")
+"""The models the serving process runs (guide §6.1), in the order they are listed."""
+
 
 class Mode(StrEnum):
     """A brief-generation mode; routing may serve one mode with another."""

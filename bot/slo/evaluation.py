@@ -7,32 +7,25 @@ an unknown SLO is never shown as 100% or 0%, and the verdict fails closed on it 
 
 from __future__ import annotations
 
-import ast
 import asyncio
-import json
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
-import requests
 from prometheus_api_client import PrometheusConnect
-from prometheus_api_client.exceptions import PrometheusApiClientException
-from urllib3.util.retry import Retry
 
 from bot.slo import budget
 from bot.slo.budget import SloStatus
 from bot.slo.definitions import LatencySlo, SloDefinition
+from bot.slo.prometheus import PrometheusSource, PrometheusUnanswered, sample_value
 from bot.slo.queries import bucket_selector, good_expr, total_expr
 
 BURN_WINDOWS: tuple[str, ...] = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 """The windows of the multi-window burn-rate alerts (SPEC §5); reported with every result."""
 
 _PART_LABEL = "slo_part"
-_HTTP_ERROR = re.compile(r"HTTP Status Code (\d+) \((.*)\)$", re.S)
 
 
 def _no_burn_rates() -> dict[str, float | None]:
@@ -119,10 +112,9 @@ class _Unknown(Exception):
 class SloEvaluator:
     """Reads SLOs from Prometheus with instant queries at a given time.
 
-    prometheus-api-client is synchronous (requests), so every query runs in a worker thread,
-    at most ``max_concurrency`` at once; build one evaluator per event loop. ``timeout`` bounds
-    each HTTP request and the query on the server; fewer than ``min_total_events`` events (or
-    samples) in the window is "too little data".
+    Build one evaluator per event loop (see ``PrometheusSource``). ``timeout`` bounds each HTTP
+    request and the query on the server; fewer than ``min_total_events`` events (or samples)
+    in the window is "too little data".
     """
 
     def __init__(
@@ -135,15 +127,17 @@ class SloEvaluator:
         max_concurrency: int = 4,
         client: PrometheusConnect | None = None,
     ) -> None:
-        self._url = prometheus_url.rstrip("/")
-        self._timeout = timeout
+        self._prometheus = PrometheusSource(
+            url=prometheus_url,
+            timeout=timeout,
+            retries=retries,
+            max_concurrency=max_concurrency,
+            client=client,
+        )
         self._min_total = max(1, min_total_events)
-        self._limit = asyncio.Semaphore(max_concurrency)
-        retry = Retry(total=retries, backoff_factor=0.2, status_forcelist=(502, 504))
-        self._client = client or PrometheusConnect(url=self._url, retry=retry, timeout=timeout)
 
     def close(self) -> None:
-        self._client.close()
+        self._prometheus.close()
 
     async def evaluate_all(self, slos: Iterable[SloDefinition], *, at: datetime) -> list[SloResult]:
         """Every SLO at ``at``, in the given order."""
@@ -157,15 +151,17 @@ class SloEvaluator:
             le = await self._bucket_spellings(slo, at) if isinstance(slo, LatencySlo) else None
             counts = await self._counts(slo, at, le)
             return self._result(slo, counts, at)
-        except _Unknown as exc:
+        except (_Unknown, PrometheusUnanswered) as exc:
             return SloResult.unknown(slo, reason=str(exc), at=at)
 
     async def _bucket_spellings(self, slo: LatencySlo, at: datetime) -> list[str]:
         """The ``le`` strings equal to the threshold; unknown when it is not a bucket."""
         selector = bucket_selector(slo)
-        rows = await self._query(f"group by (le) (last_over_time({selector}[{slo.window}]))", at)
+        rows = await self._prometheus.query(
+            f"group by (le) (last_over_time({selector}[{slo.window}]))", at=at
+        )
         les = [str(row.get("metric", {}).get("le", "")) for row in rows]
-        bounds = {le: _as_float(le) for le in les if le}
+        bounds = {le: sample_value(le) for le in les if le}
         if not bounds:
             raise _Unknown(f"no data for {selector} in the last {slo.window}")
         matching = sorted(s for s, v in bounds.items() if v == slo.threshold_seconds)
@@ -185,11 +181,13 @@ class SloEvaluator:
         for window in dict.fromkeys((slo.window, *BURN_WINDOWS)):
             parts.append(_tagged(good_expr(slo, window, le=le), f"good:{window}"))
             parts.append(_tagged(total_expr(slo, window), f"total:{window}"))
-        rows = await self._query(" or ".join(parts), at)
+        rows = await self._prometheus.query(" or ".join(parts), at=at)
         try:
-            return {str(row["metric"][_PART_LABEL]): _as_float(row["value"][1]) for row in rows}
+            return {str(row["metric"][_PART_LABEL]): sample_value(row["value"][1]) for row in rows}
         except (KeyError, IndexError, TypeError) as exc:
-            raise _Unknown(f"query error: unexpected answer from {self._url}: {exc!r}") from None
+            raise _Unknown(
+                f"query error: unexpected answer from {self._prometheus.url}: {exc!r}"
+            ) from None
 
     def _result(self, slo: SloDefinition, counts: Mapping[str, float], at: datetime) -> SloResult:
         total = counts.get(f"total:{slo.window}")
@@ -231,32 +229,6 @@ class SloEvaluator:
             burn_rates={w: _burn_rate(counts, w, slo.objective) for w in BURN_WINDOWS},
         )
 
-    async def _query(self, promql: str, at: datetime) -> list[dict[str, Any]]:
-        params = {"time": f"{at.timestamp():.3f}", "timeout": f"{self._timeout:g}s"}
-        try:
-            async with self._limit:
-                rows = await asyncio.to_thread(self._client.custom_query, promql, params=params)
-        except requests.RequestException as exc:
-            raise _Unknown(f"Prometheus unreachable at {self._url}: {self._why(exc)}") from None
-        except PrometheusApiClientException as exc:
-            raise _Unknown(f"query error: {_api_error(exc)}") from None
-        except (ValueError, KeyError, TypeError) as exc:  # not a Prometheus API answer
-            raise _Unknown(f"query error: unexpected answer from {self._url}: {exc}") from None
-        if not isinstance(rows, list):
-            raise _Unknown(f"query error: expected a vector from {self._url}, got {rows!r:.80}")
-        return rows
-
-    def _why(self, exc: requests.RequestException) -> str:
-        """A short cause; requests wraps read timeouts in ConnectionError once retries run out."""
-        text = str(exc)
-        if isinstance(exc, requests.Timeout) or "timed out" in text.lower():
-            return f"no answer within {self._timeout:g}s"
-        if "refused" in text.lower():
-            return "connection refused"
-        if "resolve" in text.lower() or "name or service not known" in text.lower():
-            return "host not found"
-        return type(exc).__name__
-
 
 def _tagged(expr: str, part: str) -> str:
     """The expression with a ``slo_part`` label, so several can travel in one query."""
@@ -270,29 +242,6 @@ def _burn_rate(counts: Mapping[str, float], window: str, objective: float) -> fl
         return None
     ratio = budget.error_ratio(good=min(good, total), total=total)
     return budget.burn_rate(error_ratio=ratio, objective_pct=objective)
-
-
-def _as_float(value: object) -> float:
-    """Prometheus sends numbers as strings, including "NaN" and "+Inf"."""
-    try:
-        return float(str(value))
-    except ValueError:
-        return math.nan
-
-
-def _api_error(exc: PrometheusApiClientException) -> str:
-    """Prometheus's own error text out of the client's "HTTP Status Code 400 (b'...')"."""
-    text = str(exc)
-    match = _HTTP_ERROR.search(text)
-    if match is None:
-        return text
-    status, body = match.groups()
-    try:
-        raw = ast.literal_eval(body)
-        payload = json.loads(raw.decode() if isinstance(raw, bytes) else str(raw))
-        return f"{payload['error']} (HTTP {status})"
-    except (ValueError, SyntaxError, KeyError, TypeError):
-        return f"HTTP {status}: {body[:200]}"
 
 
 def _iso(at: datetime) -> str:

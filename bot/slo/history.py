@@ -12,16 +12,14 @@ import asyncio
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-import requests
 from prometheus_api_client import PrometheusConnect
-from prometheus_api_client.exceptions import PrometheusApiClientException
-from urllib3.util.retry import Retry
 
 from bot.slo import budget
 from bot.slo.definitions import EventsSlo, SloDefinition
+from bot.slo.prometheus import PrometheusSource, PrometheusUnanswered, sample_value
 from bot.slo.queries import good_expr, total_expr
 
 DEFAULT_POINTS = 72
@@ -60,10 +58,7 @@ class _Unknown(Exception):
 
 
 class SloHistory:
-    """Range queries through prometheus-api-client, run in worker threads off the event loop.
-
-    Build one per event loop (it holds a semaphore); ``close()`` releases the HTTP session.
-    """
+    """Range queries, one series per SLO; build one per event loop (see ``PrometheusSource``)."""
 
     def __init__(
         self,
@@ -73,14 +68,12 @@ class SloHistory:
         max_concurrency: int = 4,
         client: PrometheusConnect | None = None,
     ) -> None:
-        self._url = prometheus_url.rstrip("/")
-        self._timeout = timeout
-        self._limit = asyncio.Semaphore(max_concurrency)
-        retry = Retry(total=1, backoff_factor=0.2, status_forcelist=(502, 504))
-        self._client = client or PrometheusConnect(url=self._url, retry=retry, timeout=timeout)
+        self._prometheus = PrometheusSource(
+            url=prometheus_url, timeout=timeout, max_concurrency=max_concurrency, client=client
+        )
 
     def close(self) -> None:
-        self._client.close()
+        self._prometheus.close()
 
     async def budget_all(
         self, slos: Iterable[SloDefinition], *, end: datetime, points: int = DEFAULT_POINTS
@@ -105,7 +98,7 @@ class SloHistory:
                 self._range(good_expr(slo, slo.window), start, end, step),
                 self._range(total_expr(slo, slo.window), start, end, step),
             )
-        except _Unknown as exc:
+        except (_Unknown, PrometheusUnanswered) as exc:
             return BudgetSeries.unknown(slo, str(exc))
         if not total:
             return BudgetSeries.unknown(slo, f"no data for {slo.name} over the last {slo.window}")
@@ -126,51 +119,17 @@ class SloHistory:
         self, promql: str, start: datetime, end: datetime, step: timedelta
     ) -> dict[int, float]:
         """The one series of an aggregated expression as {unix second: value}."""
-        params = {"timeout": f"{self._timeout:g}s"}
-        try:
-            async with self._limit:
-                rows = await asyncio.to_thread(
-                    self._client.custom_query_range,
-                    promql,
-                    start_time=start.astimezone(UTC),
-                    end_time=end.astimezone(UTC),
-                    step=f"{int(step.total_seconds())}s",
-                    params=params,
-                )
-        except requests.RequestException as exc:
-            raise _Unknown(f"Prometheus unreachable at {self._url}: {_cause(exc)}") from None
-        except PrometheusApiClientException as exc:
-            raise _Unknown(f"query error: {str(exc)[:300]}") from None
-        except (ValueError, KeyError, TypeError) as exc:
-            raise _Unknown(f"query error: unexpected answer from {self._url}: {exc}") from None
+        rows = await self._prometheus.query_range(promql, start=start, end=end, step=step)
         return _values(rows)
 
 
-def _cause(exc: requests.RequestException) -> str:
-    text = str(exc).lower()
-    if isinstance(exc, requests.Timeout) or "timed out" in text:
-        return "no answer in time"
-    if "refused" in text:
-        return "connection refused"
-    return type(exc).__name__
-
-
-def _values(rows: Any) -> dict[int, float]:
-    if not isinstance(rows, list):
-        raise _Unknown(f"query error: expected a matrix, got {rows!r:.80}")
+def _values(rows: list[dict[str, Any]]) -> dict[int, float]:
     if not rows:
         return {}
     try:
-        return {round(float(ts)): _as_float(v) for ts, v in rows[0]["values"]}
+        return {round(float(ts)): sample_value(v) for ts, v in rows[0]["values"]}
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise _Unknown(f"query error: unexpected answer: {exc!r}") from None
-
-
-def _as_float(value: object) -> float:
-    try:
-        return float(str(value))
-    except ValueError:
-        return math.nan
 
 
 def _budget_left(good: float | None, total: float | None, *, objective: float) -> float | None:

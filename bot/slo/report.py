@@ -10,6 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from bot.numbers import format_count, format_percent
 from bot.slo.budget import SloStatus
 from bot.slo.evaluation import DeployVerdict, SloResult, Verdict
 
@@ -62,21 +63,24 @@ def results_to_json(results: Sequence[SloResult], verdict: DeployVerdict) -> str
 
 
 def _block(result: SloResult) -> list[str]:
-    lines = [f"{_ICONS[result.status]} {result.title}", _field("Target:", _pct(result.objective))]
+    lines = [
+        f"{_ICONS[result.status]} {result.title}",
+        _field("Target:", format_percent(result.objective)),
+    ]
     if result.status is SloStatus.UNKNOWN:
         lines.append(_field("Status:", f"unknown ({result.reason or 'no reason given'})"))
         return lines
     lines += [
-        _field("Actual:", _pct(result.actual)),
-        _field("Error Budget Used:", _pct(result.budget_used_pct)),
-        _field("Error Budget Left:", _pct(result.budget_left_pct)),
+        _field("Actual:", format_percent(result.actual)),
+        _field("Error Budget Used:", format_percent(result.budget_used_pct)),
+        _field("Error Budget Left:", format_percent(result.budget_left_pct)),
         _field("Status:", result.status.value),
     ]
     if result.kind == "events":
         lines += [
-            _field("Total Requests:", _count(result.total)),
-            _field("Failed Requests:", _count(result.bad)),
-            _field("Failures Left:", _count(result.budget_left_events)),
+            _field("Total Requests:", format_count(result.total)),
+            _field("Failed Requests:", format_count(result.bad)),
+            _field("Failures Left:", format_count(result.budget_left_events)),
         ]
     return lines
 
@@ -93,17 +97,6 @@ def _verdict_line(verdict: DeployVerdict) -> str:
 
 def _field(label: str, value: str) -> str:
     return f"   {label:<{_LABEL_WIDTH}}{value}"
-
-
-def _pct(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    text = f"{value:.2f}"
-    return ("0.00" if text == "-0.00" else text) + "%"
-
-
-def _count(value: float | None) -> str:
-    return "n/a" if value is None else f"{round(value):,}"
 
 
 def _as_dict(result: SloResult) -> dict[str, Any]:

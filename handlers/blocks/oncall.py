@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.durations import humanize
-from bot.oncall.handoff import HandoffMessage
+from bot.oncall.handoff_message import HandoffMessage
 from bot.oncall.rotation import WeekPlan
 from bot.oncall.service import FatigueReport, OnCallNow
 from handlers.blocks.incident import SEVERITY_ICON, STATUS_ICON

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.durations import parse_duration
+from bot.numbers import format_count, format_percent
 from bot.slo.budget import SloStatus
 from bot.slo.evaluation import BURN_WINDOWS, DeployVerdict, SloResult, Verdict
 from bot.slo.rules import POLICY, burn_factor
@@ -135,7 +136,7 @@ def status_notice_blocks(result: SloResult, previous_status: SloStatus) -> Reply
     title = escape(result.title)
     text = (
         f"{icon} *{title}* is now *{result.status.value}* (was {previous_status.value}): "
-        f"{_pct(result.budget_left_pct)} of the {escape(result.window)} error budget left."
+        f"{format_percent(result.budget_left_pct)} of the {escape(result.window)} error budget left."
     )
     blocks = [section(text)]
     guidance = _GUIDANCE.get(result.status)
@@ -187,7 +188,7 @@ def _report_section(result: SloResult) -> Block:
     title = (
         f"{icon} *{escape(result.title)}*  ·  `{escape(result.name)}` over {escape(result.window)}"
     )
-    fields = [f"*Target*\n{_pct(result.objective)}"]
+    fields = [f"*Target*\n{format_percent(result.objective)}"]
     if result.status is SloStatus.UNKNOWN:
         fields.append("*Status*\nunknown")
         reason = escape(result.reason or "no reason given")
@@ -197,16 +198,16 @@ def _report_section(result: SloResult) -> Block:
             "fields": [mrkdwn(f, 2000) for f in fields],
         }
     fields += [
-        f"*Actual*\n{_pct(result.actual)}",
-        f"*Error Budget Used*\n{_pct(result.budget_used_pct)}",
-        f"*Error Budget Left*\n{_pct(result.budget_left_pct)}",
+        f"*Actual*\n{format_percent(result.actual)}",
+        f"*Error Budget Used*\n{format_percent(result.budget_used_pct)}",
+        f"*Error Budget Left*\n{format_percent(result.budget_left_pct)}",
         f"*Status*\n{result.status.value}",
     ]
     total_word, bad_word, left_word = _EVENT_WORDS.get(result.kind, ("Total", "Bad", "Bad Left"))
     fields += [
-        f"*{total_word}*\n{_count(result.total)}",
-        f"*{bad_word}*\n{_count(result.bad)}",
-        f"*{left_word}*\n{_count(result.budget_left_events)}",
+        f"*{total_word}*\n{format_count(result.total)}",
+        f"*{bad_word}*\n{format_count(result.bad)}",
+        f"*{left_word}*\n{format_count(result.budget_left_events)}",
     ]
     return {"type": "section", "text": mrkdwn(title), "fields": [mrkdwn(f, 2000) for f in fields]}
 
@@ -234,8 +235,8 @@ def _alerts_text(result: SloResult) -> str:
 
 def _exhausted_line(result: SloResult) -> str:
     return (
-        f"🚨 *{escape(result.title)}* (`{escape(result.name)}`): {_pct(result.actual)} against "
-        f"a target of {_pct(result.objective)}, {_pct(result.budget_left_pct)} budget left"
+        f"🚨 *{escape(result.title)}* (`{escape(result.name)}`): {format_percent(result.actual)} against "
+        f"a target of {format_percent(result.objective)}, {format_percent(result.budget_left_pct)} budget left"
     )
 
 
@@ -255,13 +256,13 @@ def _summary_line(result: SloResult) -> str:
     head = f"{icon} *{escape(result.title)}* ({result.objective:g}% over {escape(result.window)})"
     if result.status is SloStatus.UNKNOWN:
         return f"{head}: data unavailable: {escape(result.reason or 'no reason given')}"
-    return f"{head}: {_pct(result.budget_left_pct)} budget left, {result.status.value}"
+    return f"{head}: {format_percent(result.budget_left_pct)} budget left, {result.status.value}"
 
 
 def _left_line(result: SloResult) -> str:
     if result.status is SloStatus.UNKNOWN:
         return f"{result.title}: data unavailable: {result.reason or 'no reason given'}"
-    return f"{result.title}: {_pct(result.budget_left_pct)} budget left ({result.status.value})"
+    return f"{result.title}: {format_percent(result.budget_left_pct)} budget left ({result.status.value})"
 
 
 def _evaluated(snapshot: SloSnapshot) -> str:
@@ -288,17 +289,6 @@ def _capped(blocks: list[Block]) -> list[Block]:
     if len(blocks) <= MESSAGE_BLOCKS_MAX:
         return blocks
     return [*blocks[: MESSAGE_BLOCKS_MAX - 1], context("…more in `/slo report`")]
-
-
-def _pct(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    text = f"{value:.2f}"
-    return ("0.00" if text == "-0.00" else text) + "%"
-
-
-def _count(value: float | None) -> str:
-    return "n/a" if value is None else f"{round(value):,}"
 
 
 def _rate(value: float | None) -> str:

@@ -43,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.clock import Clock, SystemClock
 from bot.serving.models import (
+    MODELS,
     BreakerChange,
     BreakerState,
     Checkpoint,
@@ -53,7 +54,6 @@ from bot.serving.models import (
     RoutingChange,
 )
 
-MODELS = ("qwen", "mistral", "llama")
 MODE_MODEL = {Mode.CREATIVE: "qwen", Mode.BALANCED: "mistral", Mode.FAST: "llama"}
 LATENCY_BUCKETS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.2, 4.0, 4.5, 6.0, 10.0)
 # Log-normal latency per serving mode: medians well inside the guide's p95 targets.

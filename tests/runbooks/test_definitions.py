@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from bot.runbooks.checks import histogram_quantile, newest_stable
+from bot.runbooks.cli_text import definition_lines
 from bot.runbooks.definitions import Automation, DefinitionError, load_definitions
 from bot.runbooks.steps import StableCheckpoint
-from bot.runbooks.views import definition_lines
 from bot.serving.models import Checkpoint
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from bot.incidents.model import Severity
 from bot.incidents.service import IncidentService
+from bot.runbooks.cli_text import run_lines
 from bot.runbooks.model import RunState, StepState
 from bot.runbooks.service import RunbookService
 from bot.runbooks.steps import Audience
-from bot.runbooks.views import run_lines
 from bot.serving.client import ServingClient
 from bot.serving.models import Mode
 from storage.db import Database

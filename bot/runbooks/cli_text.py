@@ -1,4 +1,4 @@
-"""Plain-text views of runbooks and runs, for the CLI and logs (Slack has its own blocks)."""
+"""Plain-text lines of runbooks and runs, for the CLI and logs (Slack has its own blocks)."""
 
 from __future__ import annotations
 

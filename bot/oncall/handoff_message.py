@@ -1,4 +1,5 @@
-"""The Friday handoff message, as data: who hands over to whom, what is open, what to check."""
+"""The handoff message, as data: who hands over to whom, what is open, what to check; and
+the notifier that posts it. Composing and posting it on time is ``bot.oncall.handoffs``."""
 
 from __future__ import annotations
 
