@@ -102,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             return _serve(args, env)
         if args.command == "scheduler":
             return _scheduler(env)
-        config = load_config(env.SRE_CONFIG)
+        # With Slack configured the CLI posts too, so it needs to know the channels.
+        config = load_config(env.SRE_CONFIG, required=env.slack_configured)
         if args.command == "db":
             if args.action == "upgrade":
                 migrate.upgrade(env.DATABASE_URL)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
-USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+# A user ID anywhere (mentions, free text); ``USER_ID`` is a whole value of that shape.
+USER_ID_SHAPE = r"[UW][A-Z0-9]{2,}"
+USER_ID = re.compile(rf"^{USER_ID_SHAPE}$")
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")

@@ -80,7 +80,12 @@ async def owe_again(
         await session.execute(
             update(PostRow)
             .where(col(PostRow.key) == key)
-            .values(state=PENDING, next_attempt_at=None, last_error=None)
+            .values(
+                state=PENDING,
+                next_attempt_at=None,
+                last_error=None,
+                generation=PostRow.generation + 1,
+            )
         )
 
 
@@ -121,12 +126,18 @@ async def get_many(session: AsyncSession, keys: Sequence[str]) -> dict[str, Post
 
 
 async def record_sent(
-    session: AsyncSession, *, key: str, channel: str | None, ts: str | None
+    session: AsyncSession, *, key: str, generation: int, channel: str | None, ts: str | None
 ) -> None:
+    """Sent, as of ``generation``; an edit owed again meanwhile stays pending (sent anew)."""
     await session.execute(
         update(PostRow)
-        .where(col(PostRow.key) == key)
+        .where(col(PostRow.key) == key, col(PostRow.generation) == generation)
         .values(state=SENT, channel=channel, ts=ts, lease_until=None, last_error=None)
+    )
+    await session.execute(
+        update(PostRow)
+        .where(col(PostRow.key) == key, col(PostRow.generation) != generation)
+        .values(lease_until=None, channel=channel, ts=ts)
     )
 
 

@@ -94,6 +94,8 @@ class PostRow(SQLModel, table=True):
     state: str = Field(default="pending", sa_column=Column(String(16), nullable=False))
     thread_key: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
     attempts: int = 0
+    # Bumped each time an edit is owed again: a send begun before the bump is not the last.
+    generation: int = 0
     next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     last_error: str | None = None

@@ -583,6 +583,8 @@ class IncidentService:
                 at=now,
                 channel=reply_to.channel,
                 detail={"user": reply_to.user, "response_url": reply_to.response_url},
+                # After the card: the answer can point at it, and never races ahead of it.
+                thread_key=card_key(incident_id),
             )
 
     async def card_posted(self, session: AsyncSession, post: OwedPost, ref: MessageRef) -> None:

@@ -59,6 +59,7 @@ class Deliverer:
         self._on_sent = dict(on_sent or {})
         self._slots = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
+        self._one_pass = asyncio.Lock()
         self._sending: set[str] = set()  # this process's sends under way, whatever the lease
         self._task: asyncio.Task[None] | None = None
 
@@ -71,7 +72,14 @@ class Deliverer:
         self._wake.set()
 
     async def deliver_due(self) -> int:
-        """One pass: every due post this process could lease; returns how many were sent."""
+        """One pass: every due post this process could lease; returns how many were sent.
+
+        One pass at a time in a process, so what was owed first here is sent first.
+        """
+        async with self._one_pass:
+            return await self._pass()
+
+    async def _pass(self) -> int:
         now = self._clock.now()
         async with self._db.transaction() as session:
             taken: list[OwedPost] = []
@@ -79,8 +87,16 @@ class Deliverer:
                 if await outbox.lease(session, key=post.key, now=now, until=now + self._lease):
                     taken.append(post)
         self._sending.update(post.key for post in taken)
-        results = await asyncio.gather(*(self._deliver(post) for post in taken))
+        # In order within a channel (a handoff before the problem it ran into), channels at once.
+        by_channel: dict[str | None, list[OwedPost]] = {}
+        for post in taken:
+            where = post.thread.channel_id if post.thread else post.channel
+            by_channel.setdefault(where, []).append(post)
+        results = await asyncio.gather(*(self._in_order(posts) for posts in by_channel.values()))
         return sum(results)
+
+    async def _in_order(self, posts: list[OwedPost]) -> int:
+        return sum([await self._deliver(post) for post in posts])
 
     async def _ready(self, session: AsyncSession) -> list[OwedPost]:
         """Due posts nobody is sending, whose thread (if any) is out."""
@@ -144,6 +160,7 @@ class Deliverer:
             await outbox.record_sent(
                 session,
                 key=post.key,
+                generation=post.generation,
                 channel=ref.channel_id if ref else None,
                 ts=ref.ts if ref else None,
             )
@@ -198,4 +215,5 @@ def _owed(row: PostRow, parent: PostRow | None) -> OwedPost:
         detail=dict(row.detail or {}),
         thread=thread,
         attempts=row.attempts + 1,
+        generation=row.generation,
     )

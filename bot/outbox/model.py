@@ -33,6 +33,7 @@ class OwedPost:
     detail: dict[str, Any] = field(default_factory=dict)
     thread: MessageRef | None = None
     attempts: int = 1
+    generation: int = 0
 
     @property
     def retried(self) -> bool:

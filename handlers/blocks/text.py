@@ -6,6 +6,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+from bot.slack_ids import USER_ID_SHAPE
+
 SECTION_TEXT_MAX = 3000
 FIELD_TEXT_MAX = 2000
 HEADER_TEXT_MAX = 150
@@ -16,8 +18,7 @@ FALLBACK_TEXT_MAX = 3000
 # An answer as chat.postMessage, chat.postEphemeral and response_url take it: text + blocks.
 Reply = dict[str, Any]
 
-# The one home of the Slack user ID pattern in handlers/: U or W, then capitals and digits.
-USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+USER_ID = re.compile(USER_ID_SHAPE)
 # Inside free text only IDs holding a digit count, so a word such as "WARN" stays a word.
 _USER_ID_IN_TEXT = re.compile(rf"\b(?=[UW][A-Z0-9]*\d){USER_ID.pattern}\b")
 # Slack sends a mention as <@U123|name> when the command escapes users, <@U123> otherwise.

@@ -9,6 +9,7 @@ import pytest
 
 from sandbox.slack import SlackEmulator
 from tests.support.cli import run_cli
+from tests.support.config import CHANNELS_YAML
 
 GUIDE_INCIDENT = json.dumps(
     {
@@ -112,10 +113,19 @@ async def test_bad_configuration_names_the_key(cli_env: dict[str, str], tmp_path
 
 
 async def test_with_slack_configured_the_cli_posts_and_updates_the_card(
-    cli_env: dict[str, str],
+    cli_env: dict[str, str], tmp_path: Path
 ) -> None:
+    config = tmp_path / "sre.yaml"
+    config.write_text(CHANNELS_YAML)
     async with SlackEmulator() as emulator:
-        env = {**cli_env, "SLACK_BOT_TOKEN": emulator.bot_token, "SLACK_API_URL": emulator.api_url}
+        env = {
+            **cli_env,
+            "SLACK_BOT_TOKEN": emulator.bot_token,
+            "SLACK_API_URL": emulator.api_url,
+            "SRE_CONFIG": str(config),
+        }
+        code, _, err = await run_cli("incident", "list", env={**env, "SRE_CONFIG": "absent.yaml"})
+        assert code == 2 and "absent.yaml: no such file" in err  # it could not say where to post
         _, out, _ = await run_cli("incident", "create", GUIDE_INCIDENT, env=env)
         incident_id = out.split()[3]
         cards = emulator.messages("C0INCIDENTS")

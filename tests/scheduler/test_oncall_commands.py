@@ -73,7 +73,9 @@ async def test_bad_overrides_change_nothing(
 async def test_handoff_now_and_report(world: World) -> None:
     reply = await _reply(world, "handoff")
     assert "Posted the handoff" in reply
-    posts = world.emulator.messages(world.container.config.channels.oncall)
+    posts = await world.emulator.wait_for(
+        lambda e: e.messages(world.container.config.channels.oncall)
+    )
     assert len(posts) == 1 and "On-call handoff" in str(posts[0].blocks)
     await world.container.incidents.create(
         title="x",

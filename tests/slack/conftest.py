@@ -29,6 +29,11 @@ class Bot:
     def incidents_channel(self) -> str:
         return self.container.config.channels.incidents
 
+    async def delivered(self) -> None:
+        """Wait until the outbox has sent what the bot owes, as a running bot soon does."""
+        assert self.container.deliverer is not None
+        await self.container.deliverer.drain(within=15)
+
 
 @pytest.fixture
 def sre_config() -> SreConfig:

@@ -65,6 +65,7 @@ async def test_a_firing_alert_opens_one_incident_and_starts_its_runbook_in_the_t
     assert stored.title == "Qwen model failed health checks 3 times in a row"
     assert stored.severity.label == "Sev2" and stored.components == ["model-serving", "qwen"]
     await bot.container.alerts.drain()
+    await bot.delivered()
     card = bot.emulator.messages(bot.incidents_channel)[0]
     run = [
         m for m in bot.emulator.replies(card.channel, card.ts) if "qwen_failure_downshift" in m.text

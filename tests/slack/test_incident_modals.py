@@ -79,6 +79,7 @@ async def _declared(
     bot: Bot, title: str = "api latency", severity: Severity = Severity.SEV3
 ) -> tuple[str, Message]:
     incident = await bot.container.incidents.create(title=title, severity=severity, actor="U0AAA")
+    await bot.delivered()
     card = bot.emulator.messages(bot.incidents_channel)[-1]
     return incident.id, card
 
@@ -177,7 +178,9 @@ async def test_postmortem_draft_goes_to_the_thread_and_close_needs_the_url(bot: 
     await bot.emulator.wait_for(lambda e: e.responses(answer.response_url))
     closed = await bot.container.incidents.get(incident_id=incident_id)
     assert closed.status is IncidentStatus.CLOSED
-    assert bot.emulator.buttons(card.channel, card.ts) == []
+    await bot.emulator.wait_for(
+        lambda e: not e.buttons(card.channel, card.ts), description="a card without buttons"
+    )
 
 
 async def test_a_rate_limited_post_is_retried(bot: Bot) -> None:

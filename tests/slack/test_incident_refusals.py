@@ -124,6 +124,7 @@ async def test_bad_input_gets_a_clear_ephemeral_and_changes_nothing(
     incident = await bot.container.incidents.create(
         title="existing", severity=Severity.SEV3, actor="U0AAA"
     )
+    await bot.delivered()
     before = await _snapshot(bot)
     answer = await bot.slack.slash("/incident", text.format(id=incident.id), user="U0BBB")
     assert answer.status == 200

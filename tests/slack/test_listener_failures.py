@@ -65,6 +65,7 @@ async def _declared(bot: Bot) -> tuple[str, Message]:
     incident = await bot.container.incidents.create(
         title="api latency", severity=Severity.SEV3, actor=REPORTER
     )
+    await bot.delivered()
     return incident.id, bot.emulator.messages(bot.incidents_channel)[-1]
 
 

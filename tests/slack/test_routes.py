@@ -12,7 +12,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.app import build_container
 from bot.incidents.model import Severity
 from bot.settings import Environment
-from handlers.routes import create_web_app
 from tests.slack.conftest import Bot
 from tests.support.config import sandbox_config
 
@@ -43,7 +42,7 @@ async def test_live_and_ready(bot: Bot) -> None:
 async def test_ready_is_503_with_the_reason(database: str, redis: str | None, problem: str) -> None:
     env = Environment(DATABASE_URL=database, REDIS_URL=redis, SLACK_BOT_TOKEN="")
     container = build_container(env, sandbox_config())
-    runner = web.AppRunner(create_web_app(container, None))
+    runner = web.AppRunner(container.web_app(None))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

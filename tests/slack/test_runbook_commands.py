@@ -47,6 +47,7 @@ async def test_a_run_started_from_an_incident_lives_in_its_thread_and_opens_no_s
     incident = await bot.container.incidents.create(
         title="Qwen slow", severity=Severity.SEV2, actor="U0AAA"
     )
+    await bot.delivered()
     async with aiohttp.ClientSession() as http:
         await http.post(f"{serving_url}/_standin/faults", json={"model_down": "qwen"})
     await bot.slack.slash(

@@ -25,6 +25,9 @@ def upgrade() -> None:
         )
         table.add_column(sa.Column("thread_key", sa.String(length=255), nullable=True))
         table.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="1"))
+        table.add_column(
+            sa.Column("generation", sa.Integer(), nullable=False, server_default="0")
+        )
         table.add_column(sa.Column("next_attempt_at", UTCDateTime(), nullable=True))
         table.add_column(sa.Column("lease_until", UTCDateTime(), nullable=True))
         table.add_column(sa.Column("last_error", sa.Text(), nullable=True))
@@ -35,7 +38,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_posts_state_due", table_name="posts")
     with op.batch_alter_table("posts") as table:
-        for column in ("last_error", "lease_until", "next_attempt_at", "attempts"):
+        for column in ("last_error", "lease_until", "next_attempt_at", "generation", "attempts"):
             table.drop_column(column)
         table.drop_column("thread_key")
         table.drop_column("state")
