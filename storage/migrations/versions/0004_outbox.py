@@ -25,9 +25,7 @@ def upgrade() -> None:
         )
         table.add_column(sa.Column("thread_key", sa.String(length=255), nullable=True))
         table.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="1"))
-        table.add_column(
-            sa.Column("generation", sa.Integer(), nullable=False, server_default="0")
-        )
+        table.add_column(sa.Column("generation", sa.Integer(), nullable=False, server_default="0"))
         table.add_column(sa.Column("next_attempt_at", UTCDateTime(), nullable=True))
         table.add_column(sa.Column("lease_until", UTCDateTime(), nullable=True))
         table.add_column(sa.Column("last_error", sa.Text(), nullable=True))
