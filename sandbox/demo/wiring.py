@@ -54,10 +54,6 @@ class Bot:
         """Run every duty once at the clock's now, as the scheduler's next tick would."""
         return await self.duties.tick(self.container.clock.now())
 
-    async def close(self) -> None:
-        await self.scheduler.stop()
-        await self.container.close()
-
 
 def build_bot(env: Environment, config: SreConfig, *, clock: Clock) -> Bot:
     """The container, the Bolt web app (``/slack/events`` and friends) and a sole-leader

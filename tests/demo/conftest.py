@@ -150,7 +150,9 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context = browser.new_context(
+        viewport={"width": 1440, "height": 900}, locale="en-US", timezone_id="UTC"
+    )
     opened = context.new_page()
     yield opened
     context.close()

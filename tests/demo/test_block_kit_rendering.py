@@ -7,6 +7,7 @@ builder the walk forgot, fails here before a person meets a grey box on the page
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -72,3 +73,24 @@ def test_a_title_typed_by_a_person_stays_text(renderer: Page) -> None:
     assert renderer.locator("body img").count() == 0
     assert body.inner_text().strip() == "<img src=x> b"
     assert renderer.locator("body b").inner_text() == "b"
+
+
+def test_mrkdwn_renders_as_slack_shows_it(renderer: Page) -> None:
+    text = (
+        "*bold* _in italics_ ~struck~ `code` <https://example.com/pm|the postmortem> "
+        "<@U0AAA> <#C0ONCALL|oncall> <!subteam^S0ONCALL> snake_case_name "
+        "<!date^1760437800^{date_short} {time}|2025-10-14 10:30 UTC>\n```a <b> block```"
+    )
+    renderer.evaluate(RENDER, [{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+    shown = renderer.locator(".mrkdwn")
+    assert shown.locator("b").inner_text() == "bold"
+    assert shown.locator("i").inner_text() == "in italics"
+    assert shown.locator("s").inner_text() == "struck"
+    assert shown.locator("code").inner_text() == "code"
+    link = shown.locator("a")
+    assert link.inner_text() == "the postmortem"
+    assert link.get_attribute("href") == "https://example.com/pm"
+    assert shown.locator(".mention").all_inner_texts() == ["@Alice", "#oncall", "@S0ONCALL"]
+    assert "snake_case_name" in shown.inner_text()  # underscores inside a word stay
+    assert re.fullmatch(r"\w{3} \d{1,2}, 2025 \d\d:\d\d", shown.locator("time").inner_text())
+    assert shown.locator("pre").inner_text() == "a <b> block"

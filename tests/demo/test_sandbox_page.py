@@ -27,8 +27,9 @@ def open_page(page: Page, demo: Demo) -> None:
 
 
 def say(page: Page, line: str) -> None:
+    """Type ``line`` key by key into the composer, as a person does, and send it."""
     composer = page.locator("#composer")
-    composer.fill(line)
+    composer.press_sequentially(line)
     composer.press("Enter")
     expect(composer).to_have_value("", timeout=WAIT)
 
@@ -54,6 +55,10 @@ def test_declare_then_acknowledge_as_someone_else(
     demo: Demo, page: Page, screenshots: Path
 ) -> None:
     open_page(page, demo)
+    page.locator("#composer").press_sequentially("/inc")
+    offered = page.locator("#suggestions .suggestion-text")
+    expect(offered.first).to_have_text("/incident create sev2 ")  # the bot's commands
+    page.locator("#composer").fill("")
     say(page, "/incident create sev2 Checkout errors")
     declared = card(page, "Checkout errors")
     expect(declared.locator(".bk-header")).to_contain_text("Sev2", timeout=WAIT)
@@ -154,6 +159,31 @@ def test_the_rollback_waits_for_a_second_approver(
     shoot(page, screenshots, "07-rollback-approved")
 
 
+def test_breaking_qwen_downshifts_creative_and_opens_a_sev2(
+    demo: Demo, page: Page, screenshots: Path
+) -> None:
+    open_page(page, demo)
+    page.click("[data-fault='qwen_down']")
+    expect(page.locator("#faults-active")).to_contain_text("qwen down", timeout=WAIT)
+    for ahead in ("30m", "45m", "1h"):  # each skip runs a tick, and so a health probe
+        page.click("[data-skip='15m']")
+        expect(page.locator("#clock-offset")).to_contain_text(ahead, timeout=WAIT)
+    page.click("[data-channel='C0ONCALL']")
+    run = page.locator("#messages .message").filter(
+        has=page.locator(".bk-header", has_text="qwen_failure_downshift")
+    )
+    expect(run).to_contain_text(re.compile(r"State\s+succeeded"), timeout=45_000)
+    expect(run).to_contain_text("Serve creative with balanced")
+    shoot(page, screenshots, "08-qwen-downshift")
+    page.click("[data-channel='C0INCIDENTS']")
+    expect(card(page, "Qwen LLM failure").locator(".bk-header")).to_contain_text("Sev2")
+
+    page.click("[data-fault='slow_creative']")
+    expect(page.locator("#faults-active")).to_contain_text("creative +3s", timeout=WAIT)
+    page.click("[data-fault='clear']")
+    expect(page.locator("#faults-active")).to_have_text("No fault injected.", timeout=WAIT)
+
+
 def test_the_handoff_and_the_digest_arrive_when_their_time_comes(
     demo: Demo, page: Page, screenshots: Path
 ) -> None:
@@ -167,7 +197,7 @@ def test_the_handoff_and_the_digest_arrive_when_their_time_comes(
     expect(handoff).to_have_count(1, timeout=WAIT)
     expect(handoff).to_contain_text("Search is slow")  # open incidents are handed over
     expect(handoff.get_by_role("button", name="I've got it")).to_be_visible()
-    shoot(page, screenshots, "08-handoff")
+    shoot(page, screenshots, "09-handoff")
 
     page.click("[data-skip='digest']")
     page.click("[data-channel='C0SLO']")
@@ -180,4 +210,4 @@ def test_the_handoff_and_the_digest_arrive_when_their_time_comes(
     expect(chart).to_be_visible(timeout=WAIT)
     chart.evaluate("img => img.decode()")
     assert chart.evaluate("img => img.naturalWidth") > 100, "the budget chart did not load"
-    shoot(page, screenshots, "09-slo-digest-and-chart")
+    shoot(page, screenshots, "10-slo-digest-and-chart")
