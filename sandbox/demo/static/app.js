@@ -2,10 +2,13 @@
 // (/_sandbox/state) whenever the server says something changed (server-sent events), and
 // everything a person does goes to /_sandbox/act/*, where it becomes a Slack-signed
 // request to the bot. Nothing here talks to the bot directly.
+//
+// This file holds the page's state, its talk with the server and the messages (channel and
+// thread); controls.js (the sidebar) and forms.js (composers and modals) add their parts.
 (function () {
   "use strict";
 
-  const { el, renderBlocks, inputValues } = window.BlockKit;
+  const { el, renderBlocks } = window.BlockKit;
   const $ = (id) => document.getElementById(id);
 
   const page = {
@@ -216,278 +219,24 @@
     renderList($("thread-messages"), nodes);
   }
 
-  // ----- sidebar
-
-  function renderChannels() {
-    const nav = $("channels");
-    nav.replaceChildren(...page.demo.channels.map((c) => {
-      const button = el("button", "channel" + (c.id === page.channel ? " active" : ""), "# " + c.name);
-      button.type = "button";
-      button.dataset.channel = c.id;
-      const count = live(c.id).filter((m) => !m.thread_ts).length;
-      const unread = count - (page.seen[c.id] || 0);
-      if (c.id !== page.channel && unread > 0) button.append(el("span", "unread", String(unread)));
-      button.addEventListener("click", () => {
-        page.channel = c.id;
-        page.thread = null;
-        localStorage.setItem("sandbox.channel", c.id);
-        $("messages").dataset.stick = "1";
-        render();
-      });
-      return button;
-    }));
-  }
-
-  function renderPeople() {
-    const select = $("person");
-    const people = page.demo.people;
-    if (!people.some((p) => p.id === page.me)) page.me = people[0].id;
-    if (select.options.length !== people.length) {
-      select.replaceChildren(...people.map((p) => {
-        const option = el("option", null, p.name);
-        option.value = p.id;
-        return option;
-      }));
-    }
-    select.value = page.me;
-    const me = people.find((p) => p.id === page.me);
-    $("person-roles").textContent = me.roles.join(" · ");
-  }
-
-  function renderClock() {
-    if (!page.demo) return;
-    const now = demoNow();
-    const zone = page.demo.clock.timezone;
-    const local = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
-    const there = new Intl.DateTimeFormat(undefined, { timeZone: zone, weekday: "short", hour: "2-digit", minute: "2-digit", hour12: false });
-    $("clock-now").textContent = local.format(now);
-    const ahead = Math.round(page.demo.clock.offset_seconds);
-    const parts = [];
-    if (ahead >= 86400) parts.push(`${Math.floor(ahead / 86400)}d`);
-    if (ahead % 86400 >= 3600) parts.push(`${Math.floor((ahead % 86400) / 3600)}h`);
-    if (ahead % 3600 >= 60) parts.push(`${Math.floor((ahead % 3600) / 60)}m`);
-    $("clock-offset").textContent = `${there.format(now)} in ${zone} · ` +
-      (parts.length ? `${parts.join(" ")} ahead of this machine` : "the machine's time");
-  }
-
-  function renderSkips() {
-    const box = $("skips");
-    box.replaceChildren(...page.demo.clock.skips.map((s) => {
-      const button = el("button", "control", s.label);
-      button.type = "button";
-      button.dataset.skip = s.skip;
-      button.addEventListener("click", () => busy(box, () => call("/_sandbox/time", { skip: s.skip })));
-      return button;
-    }));
-  }
-
-  function renderFaults() {
-    const box = $("faults");
-    const offered = page.demo.faults.offered.map((f) => {
-      const button = el("button", "control fault", f.label);
-      button.type = "button";
-      button.dataset.fault = f.key;
-      button.title = f.what_happens;
-      button.addEventListener("click", async () => {
-        await busy(box, () => call("/_sandbox/faults", { fault: f.key }));
-        toast(f.what_happens);
-      });
-      return button;
-    });
-    const clear = el("button", "control", "Clear faults");
-    clear.type = "button";
-    clear.dataset.fault = "clear";
-    clear.addEventListener("click", () => busy(box, () => call("/_sandbox/faults", null, "DELETE")));
-    box.replaceChildren(...offered, clear);
-    const active = page.demo.faults.active || {};
-    const on = [];
-    if (active.error) on.push(active.error);
-    for (const model of active.model_down || []) on.push(`${model} down`);
-    if (active.reward_runaway) on.push("reward running away");
-    for (const [mode, seconds] of Object.entries(active.added_latency_seconds || {})) on.push(`${mode} +${seconds}s`);
-    $("faults-active").textContent = on.length ? "Active: " + on.join(", ") : "No fault injected.";
-  }
-
-  function renderPrometheus() {
-    const p = page.demo.prometheus;
-    $("prometheus").textContent = p.url
-      ? `Scraping the stand-in every 5 s (${p.url}): SLOs use real data.`
-      : p.how_to_get;
-  }
-
-  function renderTour() {
-    const list = $("tour");
-    if (!list.children.length) list.replaceChildren(...page.demo.tour.map((step) => el("li", null, step)));
-    // Shown until the first message, unless the Tour button said otherwise.
-    if (!page.tourToggled) list.hidden = Object.values(page.ws.messages).some((ms) => ms.length);
-  }
-
-  async function busy(box, work) {
-    for (const b of box.querySelectorAll("button")) b.disabled = true;
-    try { await work(); } catch (e) { /* toast already shown */ } finally {
-      for (const b of box.querySelectorAll("button")) b.disabled = false;
-      refresh();
-    }
-  }
-
-  // ----- modals
-
-  function renderModal() {
-    const views = page.ws.views.filter((v) => !v.closed && v.user === page.me);
-    const view = views[views.length - 1];
-    const modal = $("modal");
-    if (!view) { modal.hidden = true; page.modalKey = null; return; }
-    const key = `${view.id}:${view.payload.hash}`;
-    if (key !== page.modalKey) {
-      page.modalKey = key;
-      page.modalErrors = null;
-      const p = view.payload;
-      $("modal-title").textContent = p.title ? p.title.text : "";
-      $("modal-submit").textContent = p.submit ? p.submit.text : "Submit";
-      $("modal-submit").hidden = !p.submit;
-      $("modal-close").textContent = p.close ? p.close.text : "Cancel";
-      const body = $("modal-body");
-      body.replaceChildren(renderBlocks(p.blocks, context(null)));
-      modal.dataset.viewId = view.id;
-      modal.hidden = false;
-      const first = body.querySelector("input, textarea, select");
-      if (first) first.focus();
-    }
-    const errors = JSON.stringify(view.errors || {});
-    if (errors === page.modalErrors) return; // keep what the person typed and was told
-    page.modalErrors = errors;
-    for (const block of $("modal-body").querySelectorAll(".bk-input-block")) {
-      const error = (view.errors || {})[block.dataset.blockId] || "";
-      block.querySelector(".bk-error").textContent = error;
-      block.classList.toggle("has-error", Boolean(error));
-    }
-  }
-
-  $("modal-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const viewId = $("modal").dataset.viewId;
-    // Like Slack's client: a required input left empty never reaches the app.
-    let missing = false;
-    for (const block of $("modal-body").querySelectorAll(".bk-input-block")) {
-      const field = block.querySelector("[data-action-id]");
-      if (block.dataset.optional !== "1" && field && !field.value.trim()) {
-        block.querySelector(".bk-error").textContent = "Please complete this required field.";
-        block.classList.add("has-error");
-        missing = true;
-      }
-    }
-    if (missing) return;
-    await call("/_sandbox/act/submit", { user: page.me, view_id: viewId, values: inputValues($("modal-body")) });
-    refresh();
-  });
-  $("modal-close").addEventListener("click", async () => {
-    await call("/_sandbox/act/close", { view_id: $("modal").dataset.viewId });
-    refresh();
-  });
-
-  // ----- composers and suggestions
-
-  function matches(text) {
-    if (!text.startsWith("/") || !page.demo) return [];
-    return page.demo.suggestions.filter((s) => s.text.startsWith(text) && s.text !== text).slice(0, 8);
-  }
-
-  function renderSuggestions() {
-    const list = $("suggestions");
-    const found = matches($("composer").value);
-    list.hidden = !found.length;
-    if (page.highlighted >= found.length) page.highlighted = -1;
-    list.replaceChildren(...found.map((s, i) => {
-      const item = el("li", "suggestion" + (i === page.highlighted ? " highlighted" : ""));
-      item.append(el("span", "suggestion-text", s.text), el("span", "suggestion-hint", s.hint));
-      item.addEventListener("mousedown", (event) => { event.preventDefault(); take(s); });
-      return item;
-    }));
-  }
-
-  function take(suggestion) {
-    $("composer").value = suggestion.text;
-    page.highlighted = -1;
-    renderSuggestions();
-    $("composer").focus();
-  }
-
-  $("composer").addEventListener("input", () => { page.highlighted = -1; renderSuggestions(); });
-  $("composer").addEventListener("keydown", (event) => {
-    const found = matches($("composer").value);
-    if (event.key === "ArrowDown" && found.length) {
-      page.highlighted = (page.highlighted + 1) % found.length;
-    } else if (event.key === "ArrowUp" && found.length) {
-      page.highlighted = (page.highlighted + found.length - 1) % found.length;
-    } else if ((event.key === "Tab" || (event.key === "Enter" && page.highlighted >= 0)) && found.length) {
-      take(found[Math.max(page.highlighted, 0)]);
-    } else if (event.key === "Escape") {
-      page.highlighted = -1;
-      $("suggestions").hidden = true;
-      return;
-    } else {
-      return;
-    }
-    event.preventDefault();
-    renderSuggestions();
-  });
-
-  async function send(input, threadTs) {
-    const line = input.value.trim();
-    if (!line) return;
-    input.disabled = true;
-    try {
-      await call("/_sandbox/act/line", { user: page.me, channel: page.channel, line, thread_ts: threadTs || null });
-      input.value = "";
-      renderSuggestions();
-    } catch (e) { /* toast shown; keep the text to fix it */ } finally {
-      input.disabled = false;
-      input.focus();
-      refresh();
-    }
-  }
-
-  $("composer-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    $("messages").dataset.stick = "1";
-    send($("composer"), null);
-  });
-  $("thread-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    $("thread-messages").dataset.stick = "1";
-    send($("thread-composer"), page.thread);
-  });
-  $("thread-close").addEventListener("click", () => { page.thread = null; render(); });
-  $("person").addEventListener("change", () => {
-    page.me = $("person").value;
-    localStorage.setItem("sandbox.me", page.me);
-    page.modalKey = null;
-    render();
-  });
-  $("tour-toggle").addEventListener("click", () => {
-    page.tourToggled = true;
-    $("tour").hidden = !$("tour").hidden;
-  });
-
   // ----- everything
+
+  const parts = []; // the sidebar's and the forms' renderers, run after the messages
 
   function render() {
     if (!page.ws || !page.demo) return;
-    renderPeople();
+    if (!page.demo.people.some((p) => p.id === page.me)) page.me = page.demo.people[0].id;
     renderChannel();
-    renderChannels();
     renderThread();
-    renderClock();
-    renderSkips();
-    renderFaults();
-    renderPrometheus();
-    renderTour();
-    renderModal();
+    for (const part of parts) part();
   }
 
-  $("messages").dataset.stick = "1";
-  refresh();
-  listen();
-  setInterval(renderClock, 1000);
-  setInterval(refresh, 15000); // in case an event was missed
+  window.Sandbox = { page, $, call, refresh, render, parts, toast, live, demoNow, context };
+
+  window.addEventListener("load", () => {
+    $("messages").dataset.stick = "1";
+    refresh();
+    listen();
+    setInterval(refresh, 15000); // in case an event was missed
+  });
 })();
