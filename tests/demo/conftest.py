@@ -162,3 +162,10 @@ def page(browser: Browser) -> Iterator[Page]:
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say where the screenshots are, so a CI run's log points at its artifacts."""
+    taken = sorted(SCREENSHOTS.glob("*.png")) if SCREENSHOTS.is_dir() else []
+    if taken:
+        terminalreporter.write_line(f"sandbox page screenshots ({len(taken)}): {SCREENSHOTS}")
