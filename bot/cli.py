@@ -34,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--with-scheduler", action="store_true", help="also run scheduled duties")
     serve.add_argument("--host", default="0.0.0.0")
     commands.add_parser("scheduler", help="run the scheduler process")
+    demo = commands.add_parser(
+        "demo", help="the whole bot on this machine, in a local Slack in the browser ($PORT)"
+    )
+    demo.add_argument("--host", default="127.0.0.1", help="where the page listens")
+    demo.add_argument("--verbose", action="store_true", help="log what the bot does")
     db = commands.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade", "current"])
     incident.register(commands)
@@ -98,6 +103,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         env = load_environment()
+        if args.command == "demo":
+            # The product's one import of the sandbox (pyproject.toml: ignore_imports).
+            from sandbox.demo.main import run_demo
+
+            return run_demo(port=env.PORT, host=args.host, verbose=args.verbose)
         if args.command == "serve":
             return _serve(args, env)
         if args.command == "scheduler":

@@ -43,6 +43,12 @@ class SchedulerRunner:
         async with self._ticking:
             await self._duties.tick(self._clock.now())
 
+    async def tick_now(self) -> dict[str, object]:
+        """Run every duty once at the clock's now, after any tick under way (the sandbox's
+        time controls: a skip ahead shows its effect at once)."""
+        async with self._ticking:
+            return await self._duties.tick(self._clock.now())
+
     async def start(self) -> None:
         """Take leadership if free and start ticking; a first tick runs at once."""
         await self._hold()

@@ -118,6 +118,9 @@ class StandinState:
         self._checkpoint_rng = random.Random(seed + 1)  # apart, so traffic stays reproducible
         self.started = time.monotonic()
         self.traffic_per_second = traffic_per_second
+        # One turn order for the stand-in's whole life: a tick of 2 requests at the default
+        # rate must not restart it at fast, or creative would never get a request.
+        self._turns = itertools.cycle(Mode)
         self.routing: dict[str, str] = {mode.value: mode.value for mode in Mode}
         self.breakers: dict[str, str] = dict.fromkeys(MODELS, BreakerState.CLOSED.value)
         self.replicas, self.max_replicas = replicas, max_replicas
@@ -318,7 +321,9 @@ class StandinState:
         return status
 
     def generate(self, count: int, mode: Mode | None = None) -> dict[str, int]:
-        modes = itertools.repeat(mode) if mode else itertools.cycle(Mode)
+        """``count`` requests of ``mode``, or of each mode in turn, carrying on where the
+        previous call left off."""
+        modes = itertools.repeat(mode) if mode else self._turns
         statuses: dict[str, int] = {}
         for requested in itertools.islice(modes, count):
             status = self.serve_one(requested)

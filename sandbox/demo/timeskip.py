@@ -1,0 +1,79 @@
+"""Where the page's time controls move the demo's clock: 15 minutes on, the next handoff,
+the next SLO digest. Targets are read from the demo's ``sre.yaml`` so they match what the
+scheduler will find due, and land a second past the moment so it is due, not nearly due."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.settings import SreConfig
+from sandbox.demo.clock import SkippableClock
+
+_WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+PAST_THE_MOMENT = timedelta(seconds=1)
+QUARTER_HOUR = timedelta(minutes=15)
+
+
+class Skip(StrEnum):
+    QUARTER_HOUR = "15m"
+    HANDOFF = "handoff"
+    DIGEST = "digest"
+
+
+@dataclass(frozen=True)
+class SkipTarget:
+    """A button of the page's time controls, and where it would move the clock now."""
+
+    skip: Skip
+    label: str
+    at: datetime
+
+
+def next_handoff(now: datetime, config: SreConfig) -> datetime:
+    """The first handoff (``oncall.handoff``, e.g. ``FRI 17:00`` local) after ``now``."""
+    day, clock = config.oncall.handoff.split()
+    hour, minute = (int(part) for part in clock.split(":"))
+    local = now.astimezone(config.zone)
+    days_ahead = (_WEEKDAYS.index(day) - local.weekday()) % 7
+    # Wall-clock arithmetic on a zoned datetime: 17:00 stays 17:00 across a DST change.
+    candidate = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    candidate += timedelta(days=days_ahead)
+    if candidate <= local:
+        candidate += timedelta(days=7)
+    return candidate
+
+
+def next_digest(now: datetime, config: SreConfig) -> datetime:
+    """The SLO digest's next fire time (``schedule.slo_digest``, cron in local time)."""
+    trigger = CronTrigger.from_crontab(config.schedule.slo_digest, timezone=config.zone)
+    fire: datetime | None = trigger.get_next_fire_time(None, now)
+    if fire is None:  # a cron expression always fires again; kept for the type checker
+        raise ValueError(f"schedule.slo_digest {config.schedule.slo_digest!r} never fires")
+    return fire
+
+
+def targets(now: datetime, config: SreConfig) -> list[SkipTarget]:
+    """The three skips the page offers, each with the instant it would move to."""
+    handoff = next_handoff(now, config)
+    digest = next_digest(now, config)
+    return [
+        SkipTarget(Skip.QUARTER_HOUR, "Skip 15 minutes", now + QUARTER_HOUR),
+        SkipTarget(Skip.HANDOFF, f"Next handoff ({_local(handoff, config)})", handoff),
+        SkipTarget(Skip.DIGEST, f"Next SLO digest ({_local(digest, config)})", digest),
+    ]
+
+
+def move(clock: SkippableClock, skip: Skip, config: SreConfig) -> datetime:
+    """Move the clock as ``skip`` says; returns the new now."""
+    if skip is Skip.QUARTER_HOUR:
+        return clock.skip(QUARTER_HOUR)
+    found = next(t for t in targets(clock.now(), config) if t.skip is skip)
+    return clock.skip_to(found.at + PAST_THE_MOMENT)
+
+
+def _local(instant: datetime, config: SreConfig) -> str:
+    return instant.astimezone(config.zone).strftime("%a %d %b %H:%M %Z")
