@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
@@ -44,8 +45,14 @@ def create_bolt_app(
     runbooks: RunbookService,
     serving: ServingClient,
 ) -> AsyncApp:
+    async def authorize(**_: Any) -> AuthorizeResult:
+        # One workspace, one token. Bolt would otherwise ask Slack who we are (auth.test)
+        # before the first request, and refuse every command while Slack is down.
+        return AuthorizeResult(enterprise_id=None, team_id=None, bot_token=client.token)
+
     app = AsyncApp(
         client=client,
+        authorize=authorize,
         signing_secret=signing_secret,
         request_verification_enabled=signing_secret is not None,
         raise_error_for_unhandled_request=False,

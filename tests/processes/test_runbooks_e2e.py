@@ -157,16 +157,21 @@ async def test_qwen_down_is_downshifted_with_an_incident_and_a_page(
     assert routing["routing"]["creative"] == "balanced"
     assert breakers["breakers"]["qwen"] == "open"
     message = _run_message(emulator, "C0ONCALL", "qwen_failure_downshift")
-    replies = " ".join(r.text for r in emulator.replies("C0ONCALL", message.ts))
-    assert "<@U0" in replies  # the on-call engineer was paged in the run's thread
-    cards = emulator.messages("C0INCIDENTS")
+    # The on-call engineer was paged in the run's thread.
+    await emulator.wait_for(
+        lambda e: "<@U0" in " ".join(r.text for r in e.replies("C0ONCALL", message.ts)),
+        description="the page in the run's thread",
+    )
+    run_id = message.blocks[0]["text"]["text"].split()[1]
+    cards = await emulator.wait_for(
+        lambda e: [c for c in e.messages("C0INCIDENTS") if run_id in str(c.blocks)],
+        description="the incident card naming the run that opened it",
+    )
     assert (
         len(cards) == 1
         and "Qwen LLM failure" in str(cards[0].blocks)
         and "Sev2" in str(cards[0].blocks)
     )
-    run_id = message.blocks[0]["text"]["text"].split()[1]
-    assert run_id in str(cards[0].blocks)  # the incident names the run that opened it
     # Not started again while the downshift is in place.
     await asyncio.sleep(4)
     assert (
