@@ -38,8 +38,10 @@ async def _stored_card(bot: Bot) -> tuple[str, str]:
     """The one incident and the ts its row remembers, once the outbox recorded it."""
 
     async def recorded() -> tuple[str, str] | None:
-        (incident,) = await bot.container.incidents.list_incidents()
-        return (incident.id, incident.message_ts) if incident.message_ts else None
+        for incident in await bot.container.incidents.list_incidents():
+            if incident.message_ts:
+                return incident.id, incident.message_ts
+        return None
 
     for _ in range(400):
         found = await recorded()

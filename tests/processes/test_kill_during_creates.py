@@ -1,0 +1,111 @@
+"""SIGKILL in the middle of 50 concurrent ``/incident create``: after a restart every stored
+incident has exactly one card and its reporter exactly one answer."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections import Counter
+from typing import Any
+
+import aiohttp
+from sqlmodel import select
+
+from sandbox.slack import RecordedCall, SlackDriver, SlackEmulator
+from storage.db import Database
+from storage.tables import IncidentRow, PostRow
+from tests.processes.conftest import Process, free_port
+
+SECRET = "process-secret"
+
+
+async def _ready(url: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(300):
+            try:
+                async with http.get(f"{url}/health/ready") as answer:
+                    if answer.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+    raise AssertionError("the bot never became ready")
+
+
+async def _stored(database_url: str) -> tuple[list[IncidentRow], list[PostRow]]:
+    db = Database(database_url)
+    try:
+        async with db.transaction() as session:
+            incidents = list((await session.execute(select(IncidentRow))).scalars())
+            answers = list(
+                (
+                    await session.execute(
+                        select(PostRow).where(PostRow.kind == "incident.created-reply")
+                    )
+                ).scalars()
+            )
+        return incidents, answers
+    finally:
+        await db.dispose()
+
+
+def _card_keys(emulator: SlackEmulator) -> Counter[str]:
+    return Counter(
+        str(((m.metadata or {}).get("event_payload") or {}).get("key"))
+        for m in emulator.messages("C0INCIDENTS")
+        if m.thread_ts is None
+    )
+
+
+async def test_a_kill_during_fifty_creates_leaves_every_stored_incident_one_card_and_answer(
+    process_env: dict[str, str], emulator: SlackEmulator, start: Any
+) -> None:
+    port = free_port()
+    env = {**process_env, "PORT": str(port), "SLACK_SIGNING_SECRET": SECRET}
+    url = f"http://127.0.0.1:{port}"
+    first: Process = await start("bot-1", "serve", "--with-scheduler", env=env)
+    await _ready(url)
+    cards_seen: list[str] = []
+
+    async def kill_after_ten_cards(call: RecordedCall, result: dict[str, Any]) -> None:
+        # Slack has posted this card; the bot dies before it can record it.
+        if call.args.get("thread_ts") is None and "card:" in str(call.args.get("metadata")):
+            cards_seen.append(str(result.get("ts")))
+            if len(cards_seen) == 10 and first.process.returncode is None:
+                first.process.send_signal(signal.SIGKILL)
+
+    emulator.on_call("chat.postMessage", kill_after_ten_cards)
+    async with SlackDriver(app_url=url, signing_secret=SECRET, emulator=emulator) as slack:
+        await asyncio.gather(
+            *(slack.slash("/incident", f"create sev3 load {n}", user="U0AAA") for n in range(50)),
+            return_exceptions=True,  # requests the kill cut off get no answer, as in Slack
+        )
+    await first.process.wait()
+    emulator.clear_hooks()
+    second: Process = await start("bot-2", "serve", "--with-scheduler", env=env)
+    await _ready(url)
+
+    incidents, answers = await _stored(process_env["DATABASE_URL"])
+    assert 10 <= len(incidents) <= 50
+    expected = {f"card:{row.id}" for row in incidents}
+    # Within 30 s of the restart (a lease the dead process held runs out after 15 s).
+    await emulator.wait_for(
+        lambda e: (
+            set(_card_keys(e)) >= expected
+            and all(e.responses(str(a.detail["response_url"])) for a in answers)
+        ),
+        timeout=30,
+        description="a card and an answer for every stored incident",
+    )
+    await asyncio.sleep(2)  # anything sent twice would show by now
+    await second.stop()
+    cards = _card_keys(emulator)
+    assert set(cards) == expected
+    assert all(count == 1 for count in cards.values()), cards
+    assert len(answers) == len(incidents)
+    assert [len(emulator.responses(str(a.detail["response_url"]))) for a in answers] == [1] * len(
+        answers
+    )
+    incidents, _ = await _stored(process_env["DATABASE_URL"])
+    shown = {m.ts for m in emulator.messages("C0INCIDENTS")}
+    assert all(row.message_ts in shown for row in incidents)  # each row knows its one card
