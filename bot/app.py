@@ -192,7 +192,7 @@ def build_container(
     evaluator = SloEvaluator(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None
     slo = SloService(slos=config.slos, evaluator=evaluator, clock=clock)
     slo_history = SloHistory(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None
-    oncall = OncallService(db=db, config=config, clock=clock)
+    oncall = OncallService(db=db, config=config, clock=clock, incidents=incidents)
     handoffs = HandoffService(
         db=db,
         config=config,

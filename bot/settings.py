@@ -25,6 +25,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.durations import parse_duration
 from bot.errors import ConfigurationError
 from bot.incidents.model import Severity
+from bot.runbooks.definitions import load_definitions
 from bot.slack_ids import CHANNEL_ID, USER_ID, USERGROUP_ID
 from bot.slo.definitions import SloDefinition, default_slos
 
@@ -272,8 +273,6 @@ def load_config(path: str | Path, *, required: bool = False) -> SreConfig:
         config = SreConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigurationError(describe_validation_error(exc, source=str(source))) from None
-    from bot.runbooks.definitions import load_definitions
-
     load_definitions(config.runbooks.definitions, source=f"{source}: runbooks.definitions")
     if required and config.channels.missing:
         raise ConfigurationError(

@@ -91,6 +91,15 @@ async def update_if_version(
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
+async def set_card(session: AsyncSession, incident_id: str, *, channel_id: str, ts: str) -> None:
+    """Where the incident's card lives; not a state change, so the version stays."""
+    await session.execute(
+        update(IncidentRow)
+        .where(col(IncidentRow.id) == incident_id)
+        .values(channel_id=channel_id, message_ts=ts)
+    )
+
+
 def add_timeline(
     session: AsyncSession,
     *,

@@ -17,7 +17,6 @@ from bot.errors import SreError
 from bot.incidents.model import Severity
 from bot.incidents.service import IncidentService
 from bot.runbooks import RunbookService
-from storage import incidents as incident_rows
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -100,9 +99,8 @@ class AlertIntake:
         return result
 
     async def _incident_for(self, alert: Alert) -> str | None:
-        async with self._db.transaction() as session:
-            row = await incident_rows.get_by_request_key(session, alert.key)
-        return row.id if row is not None else None
+        found = await self._incidents.get_by_request_key(request_key=alert.key)
+        return found.id if found is not None else None
 
     def _known(self, name: str) -> bool:
         return any(d.name == name for d in self._runbooks.list_definitions())

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -160,6 +159,12 @@ class IncidentService:
             if row is None:
                 raise UnknownIncident(incident_id)
             return incident_from_row(row, await repo.timeline(session, incident_id))
+
+    async def get_by_request_key(self, *, request_key: str) -> Incident | None:
+        """The incident first filed under ``request_key`` (a retried request, an alert)."""
+        async with self._db.transaction() as session:
+            row = await repo.get_by_request_key(session, request_key)
+            return incident_from_row(row) if row is not None else None
 
     async def list_incidents(
         self,
@@ -589,11 +594,7 @@ class IncidentService:
 
     async def card_posted(self, session: AsyncSession, post: OwedPost, ref: MessageRef) -> None:
         """The outbox sent the card: remember where, for updates, threads and ``/incident ack``."""
-        await session.execute(
-            update(IncidentRow)
-            .where(IncidentRow.id == post.subject)  # type: ignore[arg-type]
-            .values(channel_id=ref.channel_id, message_ts=ref.ts)
-        )
+        await repo.set_card(session, post.subject, channel_id=ref.channel_id, ts=ref.ts)
 
 
 def _jsonable(value: Any) -> Any:

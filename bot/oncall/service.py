@@ -10,12 +10,12 @@ from typing import Protocol
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotAuthorized
 from bot.incidents.model import Incident
+from bot.incidents.service import IncidentService
 from bot.oncall.fatigue import Fatigue, fatigue
 from bot.oncall.hours import Pool
 from bot.oncall.overrides import Override, new_override, parse_until
 from bot.oncall.rotation import Rotation, WeekPlan
 from bot.settings import SreConfig
-from storage import incidents as incident_rows
 from storage import oncall as rows
 from storage.audit import add_audit
 from storage.db import Database
@@ -53,9 +53,17 @@ class FatigueReport:
 
 class OncallService:
     def __init__(
-        self, *, db: Database, config: SreConfig, clock: Clock, rotation: Rotation | None = None
+        self,
+        *,
+        db: Database,
+        config: SreConfig,
+        clock: Clock,
+        incidents: IncidentService,
+        rotation: Rotation | None = None,
     ) -> None:
+        """``incidents`` answers the fatigue report's question: who was paged, when."""
         self._db = db
+        self._incidents = incidents
         self._config = config
         self._clock = clock
         self.rotation = rotation or Rotation.from_config(config)
@@ -194,8 +202,5 @@ class OncallService:
         )
 
     async def _incidents_between(self, start: datetime, end: datetime) -> Sequence[Incident]:
-        from bot.incidents.service import incident_from_row
-
-        async with self._db.transaction() as session:
-            found = await incident_rows.list_rows(session, since=start)
-        return [incident_from_row(row) for row in found if row.created_at < end]
+        found = await self._incidents.list_incidents(active_only=False, since=start, limit=None)
+        return [incident for incident in found if incident.created_at < end]
