@@ -33,6 +33,7 @@ class SchedulerRunner:
         self._leading = False
         self._ticking = asyncio.Lock()
         self._scheduler = AsyncIOScheduler(timezone="UTC")
+        self._first_tick: asyncio.Task[None] | None = None
 
     async def _hold(self) -> None:
         self._leading = await self._leadership.hold()
@@ -60,7 +61,7 @@ class SchedulerRunner:
             self._run_duties, "interval", seconds=self._tick.total_seconds(), **common
         )
         self._scheduler.start()
-        asyncio.get_running_loop().create_task(self._run_duties())
+        self._first_tick = asyncio.get_running_loop().create_task(self._run_duties())
         log.info(
             "scheduler started (%s), duties: %s",
             self._leadership.identity,
@@ -70,5 +71,7 @@ class SchedulerRunner:
     async def stop(self) -> None:
         """Stop ticking, let a tick under way finish its posts, then step down."""
         self._scheduler.shutdown(wait=False)
+        if self._first_tick is not None:
+            await self._first_tick
         async with self._ticking:
             await self._leadership.release()

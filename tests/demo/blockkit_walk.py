@@ -16,11 +16,10 @@ from functools import partial
 from types import ModuleType
 from typing import Any
 
-from bot.oncall.handoff import HandoffMessage, PoolHandoff
-
 from bot.incidents.model import Incident, IncidentStatus, Severity, TimelineEntry
 from bot.incidents.report import build_report
 from bot.oncall.fatigue import fatigue
+from bot.oncall.handoff_message import HandoffMessage, PoolHandoff
 from bot.oncall.hours import Pool
 from bot.oncall.overrides import Override
 from bot.oncall.rotation import Rotation
