@@ -95,11 +95,16 @@ def _scheduler(env: Environment) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def configure_logging() -> None:
+    """What every ``python -m bot`` process logs, and how."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    configure_logging()
     args = _parser().parse_args(argv)
     try:
         env = load_environment()

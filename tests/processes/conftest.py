@@ -15,6 +15,8 @@ import pytest
 from sandbox.slack import SlackEmulator
 from tests.support.config import CHANNELS_YAML
 
+ROOT = Path(__file__).resolve().parents[2]
+
 FAST_CONFIG = (
     CHANNELS_YAML
     + """
@@ -84,11 +86,12 @@ def process_env(database_url: str, tmp_path: Path, emulator: SlackEmulator) -> d
 async def start(tmp_path: Path) -> AsyncIterator[Callable[..., object]]:
     started: list[Process] = []
 
-    async def _start(name: str, *args: str, env: dict[str, str]) -> Process:
+    async def _start(name: str, *args: str, env: dict[str, str], module: str = "bot") -> Process:
+        """``python -m <module> <args>`` (``bot`` by default) from the repository's root."""
         log_path = tmp_path / f"{name}.log"
         log = log_path.open("ab")
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", *args, env=env, stdout=log, stderr=log
+            sys.executable, "-m", module, *args, env=env, stdout=log, stderr=log, cwd=ROOT
         )
         handle = Process(name=name, process=process, log_path=log_path, _log=log)
         started.append(handle)
