@@ -51,11 +51,7 @@ def create_bolt_app(
         return AuthorizeResult(enterprise_id=None, team_id=None, bot_token=client.token)
 
     app = AsyncApp(
-        # Bolt's per-request client gets the token from ``authorize``; given it twice, Bolt
-        # warns at every start that one is ignored.
-        client=AsyncWebClient(
-            base_url=client.base_url, timeout=client.timeout, retry_handlers=client.retry_handlers
-        ),
+        client=client,
         authorize=authorize,
         signing_secret=signing_secret,
         request_verification_enabled=signing_secret is not None,

@@ -33,10 +33,10 @@ from bot.slo.budget import SloStatus
 from bot.slo.definitions import default_slos
 from bot.slo.evaluation import SloResult, deploy_verdict
 from bot.slo.service import SloSnapshot
-from handlers.blocks import chase, incident, oncall, runbook, slo, text
+from handlers.blocks import chase, errors, incident, oncall, runbook, slo, text
 from sandbox.serving.standin import StandinState
 
-MODULES: tuple[ModuleType, ...] = (chase, incident, oncall, runbook, slo, text)
+MODULES: tuple[ModuleType, ...] = (chase, errors, incident, oncall, runbook, slo, text)
 NOT_BUILDERS = {
     "escape",
     "clip",
@@ -47,6 +47,11 @@ NOT_BUILDERS = {
     "fallback",
     "incident_fallback",
     "fatigue_lines",
+    "is_user_id",
+    "user_in",
+    "mention_users",
+    "refusal_text",
+    "failure_text",
 }
 Blocks = list[dict[str, Any]]
 NOW = datetime(2026, 10, 14, 10, 30, tzinfo=UTC)
@@ -305,6 +310,19 @@ def _calls() -> Iterator[tuple[str, Callable[[], Any]]]:
     yield "runbook_list", lambda: runbook.runbook_list(default_definitions())
     yield "health_reply", lambda: runbook.health_reply(health, [qwen])
     yield "recovery_notice", lambda: runbook.recovery_notice("qwen", "qwen_restore_creative")
+    for reachable in (None, "connection refused"):
+        yield (
+            "drill_summary",
+            partial(
+                runbook.drill_summary, reachable=reachable, lines=["• rl_rollback: RUN-1 succeeded"]
+            ),
+        )
+    yield (
+        "failure_modal",
+        lambda: errors.failure_modal(
+            errors.failure_text("3f2a9c01de", outcome=errors.NOTHING_CHANGED)
+        ),
+    )
     yield "slo_help", lambda: slo.slo_help([d.name for d in default_slos()])
     for shown_snapshot in (snapshot, patchy):
         yield "verdict_blocks", partial(slo.verdict_blocks, shown_snapshot)
