@@ -29,6 +29,17 @@ def pytest_report_header() -> str:
     return f"database backend: {BACKEND}"
 
 
+DATABASE_FIXTURES = {"database_url", "migrated_database", "db"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``database`` every test that reaches a database, so the PostgreSQL run of
+    ``.ci/run`` can repeat exactly those (the rest cannot tell the two engines apart)."""
+    for item in items:
+        if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.database)
+
+
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     """``../shared/fixtures``: the real Slack and Alertmanager payloads."""
