@@ -134,7 +134,8 @@ class SlackEmulator:
     async def start(self) -> None:
         """Serve on ``host:port`` (port 0 picks a free one)."""
         app = EmulatorServer(self.workspace, self._faults).application()
-        self._runner = web.AppRunner(app, access_log=None)
+        # A stalled answer (``stall``, ``hang``) is cut off at stop instead of waited out.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
         await site.start()
