@@ -22,7 +22,11 @@ EXIT_USAGE = 2
 
 
 def exit_code(error: SreError) -> int:
-    """Bad input (the request could not be understood) is 2, a refusal by the state is 1."""
+    """Bad input (the request could not be understood) is 2, a refusal by the state is 1.
+
+    ``UnknownRun`` says whether the ID was malformed (bad input) or merely not there; it is
+    read by attribute because importing ``bot.runbooks`` here would load the whole domain.
+    """
     if isinstance(error, (InvalidInput, ConfigurationError)) or getattr(error, "malformed", False):
         return EXIT_USAGE
     return EXIT_REFUSED
