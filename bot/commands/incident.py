@@ -6,8 +6,9 @@ import argparse
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from bot.app import Container
 from bot.commands.shell import shell_command
@@ -31,7 +32,8 @@ class IncidentFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str
+    # Checked here, so an empty title is told in JSON terms rather than with /incident's words.
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
     description: str = ""
     severity: str = "Sev3"
     components: list[str] = Field(default_factory=list)

@@ -73,6 +73,7 @@ async def test_ack_show_list_report(cli_env: dict[str, str]) -> None:
         (("incident", "create", "{not json"), 2, "incident create: json"),
         (("incident", "create", '{"title": "x", "severity": "Sev9"}'), 2, "Unknown severity"),
         (("incident", "create", '{"severity": "Sev2"}'), 2, "title: Field required"),
+        (("incident", "create", '{"title": "  "}'), 2, "title: String should have at least 1"),
         (("incident", "ack", "INC-20990101-000000", "--responder", "bob"), 1, "No incident"),
         (("incident", "show", "nonsense"), 2, "not an incident ID"),
     ],
