@@ -1,98 +1,35 @@
-"""``python -m bot`` / ``artisan-sre``: serve the bot and run the SRE practice from a shell."""
+# PYTHON_ARGCOMPLETE_OK
+"""``python -m bot`` / ``artisan-sre``: serve the bot and run the SRE practice from a shell.
+
+Arguments are parsed before anything heavy is imported, so ``--help``, a usage mistake and
+tab completion answer at once; the app (Slack, the database, pydantic) is loaded only for
+the command chosen.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
+import os
 import sys
-from collections.abc import Awaitable, Callable
 
-from bot.app import Container, build_container, prepare_database
-from bot.commands import incident, oncall, runbook, slo
-from bot.errors import ConfigurationError, SreError
-from bot.serve import run_scheduler, serve
-from bot.settings import Environment, SreConfig, load_config, load_environment
-from storage import migrate
-from storage.db import Database
+from bot.commands.arguments import parser
+from bot.commands.shell import shell_command
+from bot.errors import ConfigurationError, InvalidInput, SreError
 
+EXIT_REFUSED = 1
 EXIT_USAGE = 2
 
-AREAS: dict[str, Callable[[argparse.Namespace, Container], Awaitable[int]]] = {
-    "incident": incident.run,
-    "slo": slo.run,
-    "oncall": oncall.run,
-    "runbook": runbook.run,
-    "health": runbook.health,
-}
 
+def exit_code(error: SreError) -> int:
+    """Bad input (the request could not be understood) is 2, a refusal by the state is 1.
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="artisan-sre", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the Slack bot (HTTP, or Socket Mode)")
-    serve.add_argument("--with-scheduler", action="store_true", help="also run scheduled duties")
-    serve.add_argument("--host", default="0.0.0.0")
-    commands.add_parser("scheduler", help="run the scheduler process")
-    demo = commands.add_parser(
-        "demo", help="the whole bot on this machine, in a local Slack in the browser ($PORT)"
-    )
-    demo.add_argument("--host", default="127.0.0.1", help="where the page listens")
-    demo.add_argument("--verbose", action="store_true", help="log what the bot does")
-    db = commands.add_parser("db", help="database schema")
-    db.add_argument("action", choices=["upgrade", "current"])
-    incident.register(commands)
-    slo.register(commands)
-    oncall.register(commands)
-    runbook.register(commands)
-    return parser
-
-
-def _fail(message: str, code: int = EXIT_USAGE) -> int:
-    print(message, file=sys.stderr)
-    return code
-
-
-async def _run_area(
-    area: Callable[[argparse.Namespace, Container], Awaitable[int]],
-    args: argparse.Namespace,
-    env: Environment,
-    config: SreConfig,
-) -> int:
-    container = build_container(env, config, db=Database(env.DATABASE_URL))
-    try:
-        return await area(args, container)
-    finally:
-        if container.deliverer is not None:
-            # What the command owes Slack (a card, its update) goes out before we exit;
-            # what does not make it in time is sent by the running bot.
-            await container.deliverer.drain(within=15)
-        await container.close()
-
-
-def _serve(args: argparse.Namespace, env: Environment) -> int:
-    missing = env.missing_for_serve()
-    if missing:
-        return _fail(
-            "serve needs Slack credentials; missing environment variables: "
-            + ", ".join(missing)
-            + " (see README: Configuration)"
-        )
-    config = load_config(env.SRE_CONFIG, required=True)
-    prepare_database(env)
-    container = build_container(env, config)
-    with_scheduler = args.with_scheduler or not env.REDIS_URL
-    asyncio.run(serve(container, host=args.host, port=env.PORT, with_scheduler=with_scheduler))
-    return 0
-
-
-def _scheduler(env: Environment) -> int:
-    if not env.SLACK_BOT_TOKEN:
-        return _fail("the scheduler posts to Slack; missing environment variable: SLACK_BOT_TOKEN")
-    config = load_config(env.SRE_CONFIG, required=True)
-    prepare_database(env)
-    asyncio.run(run_scheduler(build_container(env, config)))
-    return 0
+    ``UnknownRun`` says whether the ID was malformed (bad input) or merely not there; it is
+    read by attribute because importing ``bot.runbooks`` here would load the whole domain.
+    """
+    if isinstance(error, (InvalidInput, ConfigurationError)) or getattr(error, "malformed", False):
+        return EXIT_USAGE
+    return EXIT_REFUSED
 
 
 def configure_logging() -> None:
@@ -103,31 +40,37 @@ def configure_logging() -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
-def main(argv: list[str] | None = None) -> int:
-    configure_logging()
-    args = _parser().parse_args(argv)
-    try:
-        env = load_environment()
-        if args.command == "demo":
-            # The product's one import of the sandbox (pyproject.toml: ignore_imports).
-            from sandbox.demo.main import run_demo
+def _run(args: argparse.Namespace) -> int:
+    # The heavy dependencies are loaded on purpose here, after parsing, and only for the
+    # command chosen: `--help` and tab completion must not wait for Slack, SQLAlchemy and
+    # pydantic to import.
+    from bot.settings import load_environment
 
-            return run_demo(port=env.PORT, host=args.host, verbose=args.verbose)
-        if args.command == "serve":
-            return _serve(args, env)
-        if args.command == "scheduler":
-            return _scheduler(env)
-        # With Slack configured the CLI posts too, so it needs to know the channels.
-        config = load_config(env.SRE_CONFIG, required=env.slack_configured)
-        if args.command == "db":
-            if args.action == "upgrade":
-                migrate.upgrade(env.DATABASE_URL)
-            current = migrate.current_revision(env.DATABASE_URL)
-            print(f"database schema at {current} (head {migrate.head_revision()})")
-            return 0
-        prepare_database(env)
-        return asyncio.run(_run_area(AREAS[args.command], args, env, config))
+    env = load_environment()
+    if args.command == "demo":
+        # The product's one import of the sandbox (pyproject.toml: ignore_imports).
+        from sandbox.demo.main import run_demo
+
+        return run_demo(port=env.PORT, host=args.host, verbose=args.verbose)
+    from bot.commands.execute import execute
+
+    return execute(args, env)
+
+
+def main(argv: list[str] | None = None) -> int:
+    top = parser()
+    if "_ARGCOMPLETE" in os.environ:
+        # The shell asks for completions (README: From a shell); only then is it imported.
+        import argcomplete
+
+        argcomplete.autocomplete(top)
+    args = top.parse_args(argv)
+    configure_logging()
+    try:
+        return _run(args)
     except ConfigurationError as exc:
-        return _fail(f"configuration error:\n{exc.message}")
+        print(f"configuration error:\n{exc.message}", file=sys.stderr)
+        return EXIT_USAGE
     except SreError as exc:
-        return _fail(exc.message, 1)
+        print(exc.render(shell_command), file=sys.stderr)
+        return exit_code(exc)

@@ -6,15 +6,52 @@ gets a reference id instead (see ``handlers/errors.py``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+
+HINT = "{hint}"
+"""Where a message shows its hint; only this marker is replaced, so braces elsewhere are safe."""
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A command the person could type next, in no door's syntax: each door spells it its
+    own way (Slack ``/incident resolve INC-1 <what fixed it>``, a shell
+    ``python -m bot incident resolve INC-1 "<what fixed it>"``). ``<words>`` are for the
+    person to fill in."""
+
+    area: str
+    verb: str
+    args: tuple[str, ...] = ()
+
+
+Spelling = Callable[[Hint], str]
+
+
+def slash_command(hint: Hint) -> str:
+    """The Slack spelling, the default: ``/incident resolve INC-1 <what fixed it>``."""
+    return " ".join((f"/{hint.area}", hint.verb, *hint.args))
 
 
 class SreError(Exception):
-    """Base of user-safe errors; ``str(error)`` is the message shown to the person."""
+    """Base of user-safe errors; ``message`` is the text shown to a person in Slack.
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    A ``hint`` names the command to try next; the message marks its place with ``{hint}``
+    and ``render`` spells it for the door the person used.
+    """
+
+    def __init__(self, message: str, *, hint: Hint | None = None) -> None:
+        self.template = message
+        self.hint = hint
+        self.message = self.render(slash_command)
+        super().__init__(self.message)
+
+    def render(self, spelling: Spelling) -> str:
+        """The message with its hint spelled for one door."""
+        if self.hint is None:
+            return self.template
+        return self.template.replace(HINT, spelling(self.hint))
 
 
 class InvalidInput(SreError):
@@ -23,7 +60,10 @@ class InvalidInput(SreError):
 
 class UnknownIncident(SreError):
     def __init__(self, incident_id: str) -> None:
-        super().__init__(f"No incident {incident_id} exists. `/incident list` shows the open ones.")
+        super().__init__(
+            f"No incident {incident_id} exists. `{HINT}` shows the open ones.",
+            hint=Hint("incident", "list"),
+        )
         self.incident_id = incident_id
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from bot.app import Container
+from bot.commands.shell import shell_command
+from bot.errors import Hint
 from bot.incidents.cli_text import (
     acknowledged_lines,
     created_lines,
@@ -18,7 +21,8 @@ from bot.incidents.cli_text import (
     list_text,
     report_text,
 )
-from bot.incidents.model import Severity
+from bot.incidents.model import Incident, IncidentStatus, Severity
+from bot.incidents.postmortem import postmortem_draft
 
 EXIT_USAGE = 2
 
@@ -28,28 +32,11 @@ class IncidentFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str
+    # Checked here, so an empty title is told in JSON terms rather than with /incident's words.
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
     description: str = ""
     severity: str = "Sev3"
     components: list[str] = Field(default_factory=list)
-
-
-def register(commands: Any) -> None:
-    incident = commands.add_parser("incident", help="declare and run incidents")
-    actions = incident.add_subparsers(dest="action", required=True)
-    create = actions.add_parser("create", help="declare an incident from guide §4.2 JSON")
-    create.add_argument("json")
-    ack = actions.add_parser("ack", help="acknowledge an incident")
-    ack.add_argument("incident_id")
-    ack.add_argument("--responder", required=True)
-    show = actions.add_parser("show")
-    show.add_argument("incident_id")
-    show.add_argument("--json", action="store_true")
-    listing = actions.add_parser("list")
-    listing.add_argument("--json", action="store_true")
-    listing.add_argument("--all", action="store_true", help="include resolved and closed")
-    report = actions.add_parser("report")
-    report.add_argument("--days", type=int, default=30, help="look back this many days (0: all)")
 
 
 async def run(args: argparse.Namespace, container: Container) -> int:
@@ -72,8 +59,10 @@ async def run(args: argparse.Namespace, container: Container) -> int:
         )
         print(created_lines(incident))
     elif args.action == "ack":
-        incident = await service.acknowledge(incident_id=args.incident_id, actor=args.responder)
+        incident = await service.acknowledge(incident_id=args.incident_id, actor=args.actor)
         print(acknowledged_lines(incident))
+    elif args.action in _CHANGES:
+        print(await _CHANGES[args.action](args, container))
     elif args.action == "show":
         incident = await service.get(incident_id=args.incident_id)
         if args.json:
@@ -93,3 +82,69 @@ async def run(args: argparse.Namespace, container: Container) -> int:
     elif args.action == "report":
         print(report_text(await service.report(days=args.days or None)))
     return 0
+
+
+async def _status(args: argparse.Namespace, container: Container) -> str:
+    incident = await container.incidents.update_status(
+        args.incident_id, IncidentStatus(args.status), " ".join(args.note), args.actor
+    )
+    return f"{incident.id} is now {incident.status.value}.{_postmortem_due(incident)}"
+
+
+async def _severity(args: argparse.Namespace, container: Container) -> str:
+    incident = await container.incidents.set_severity(
+        incident_id=args.incident_id, severity=Severity.parse(args.severity), actor=args.actor
+    )
+    return f"{incident.id} is now {incident.severity.label}."
+
+
+async def _note(args: argparse.Namespace, container: Container) -> str:
+    incident = await container.incidents.add_note(
+        incident_id=args.incident_id, text=" ".join(args.text), actor=args.actor
+    )
+    return f"📝 Noted on {incident.id}'s timeline."
+
+
+async def _rootcause(args: argparse.Namespace, container: Container) -> str:
+    incident = await container.incidents.set_root_cause(
+        args.incident_id, " ".join(args.text), args.actor
+    )
+    return f"🔎 Root cause of {incident.id} recorded."
+
+
+async def _resolve(args: argparse.Namespace, container: Container) -> str:
+    incident = await container.incidents.resolve(
+        incident_id=args.incident_id, resolution=" ".join(args.text), actor=args.actor
+    )
+    return f"✅ {incident.id} resolved.{_postmortem_due(incident)}"
+
+
+async def _close(args: argparse.Namespace, container: Container) -> str:
+    incident = await container.incidents.close_incident(args.incident_id, args.actor)
+    return f"📁 {incident.id} closed."
+
+
+async def _postmortem(args: argparse.Namespace, container: Container) -> str:
+    if args.url is None:
+        # A draft to start from, printed here (Slack's `/incident postmortem` posts it instead).
+        return postmortem_draft(await container.incidents.get(incident_id=args.incident_id))
+    incident = await container.incidents.complete_postmortem(args.incident_id, args.url, args.actor)
+    return f"📝 Postmortem of {incident.id} recorded: {incident.postmortem_url}"
+
+
+def _postmortem_due(incident: Incident) -> str:
+    if not incident.postmortem_pending:
+        return ""
+    draft = shell_command(Hint("incident", "postmortem", (incident.id,)))
+    return f" {incident.severity.label} needs a postmortem: `{draft}` prints a draft."
+
+
+_CHANGES: dict[str, Callable[[argparse.Namespace, Container], Awaitable[str]]] = {
+    "status": _status,
+    "sev": _severity,
+    "note": _note,
+    "rootcause": _rootcause,
+    "resolve": _resolve,
+    "close": _close,
+    "postmortem": _postmortem,
+}

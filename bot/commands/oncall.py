@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from bot.app import Container
 from bot.durations import humanize
-
-
-def register(commands: Any) -> None:
-    oncall = commands.add_parser("oncall", help="the on-call rotation")
-    oncall.add_argument(
-        "action", choices=["now", "schedule", "handoff", "report"], nargs="?", default="now"
-    )
 
 
 async def run(args: argparse.Namespace, container: Container) -> int:

@@ -7,22 +7,10 @@ import json
 from typing import Any
 
 from bot.app import Container
-from bot.errors import InvalidInput
+from bot.commands.shell import shell_command
+from bot.errors import HINT, Hint, InvalidInput, SreError
 from bot.runbooks import RunState, definition_lines, run_lines
 from bot.serving.client import ServingError
-from bot.serving.models import MODELS
-
-
-def register(commands: Any) -> None:
-    runbook = commands.add_parser("runbook", help="runbooks that act on the serving process")
-    actions = runbook.add_subparsers(dest="action", required=True)
-    actions.add_parser("list", help="the runbooks, how automatic, their steps")
-    execute = actions.add_parser("execute", help="run one now (an approval step waits in Slack)")
-    execute.add_argument("name")
-    execute.add_argument("--dry-run", action="store_true", help="show every call, make none")
-    execute.add_argument("--target", help="what to act on, when the runbook allows several")
-    health = commands.add_parser("health", help="model health from the serving process")
-    health.add_argument("model", nargs="?", choices=MODELS)
 
 
 async def run(args: argparse.Namespace, container: Container) -> int:
@@ -32,6 +20,24 @@ async def run(args: argparse.Namespace, container: Container) -> int:
             print("\n".join(definition_lines(definition)))
             print()
         return 0
+    if args.action == "status":
+        print("\n".join(run_lines(await runbooks.get(run_id=args.run_id))))
+        return 0
+    if args.action == "cancel":
+        cancelled = await runbooks.cancel(run_id=args.run_id, actor=args.actor, reason=args.reason)
+        print("\n".join(run_lines(cancelled)))
+        return 0
+    definition = runbooks.definition(name=args.name)
+    if definition.needs_approval and not args.dry_run and container.slack is None:
+        # Refused before the run exists: no row, no lock, nothing waiting for a message
+        # that no process here could post.
+        raise SreError(
+            f"{definition.name} has an approval step, and its approver is asked in Slack: "
+            "without Slack (SLACK_BOT_TOKEN) nobody could approve it, so nothing was started. "
+            "Set SLACK_BOT_TOKEN (and SRE_CONFIG's channels) to post its approval message, "
+            f"or see every call it would make with `{HINT}`.",
+            hint=Hint("runbook", "execute", (definition.name, "--dry-run")),
+        )
     started = await runbooks.start(
         name=args.name,
         requester="cli",
@@ -41,10 +47,10 @@ async def run(args: argparse.Namespace, container: Container) -> int:
     )
     print("\n".join(run_lines(started)))
     if started.state is RunState.WAITING_APPROVAL:
+        status = shell_command(Hint("runbook", "status", (started.id,)))
         print(
-            "Waiting for an approver: Approve/Deny in Slack, or `/runbook status "
-            + started.id
-            + "`."
+            f"{started.id} waits for an approver: Approve/Deny in Slack; "
+            f"`{status}` shows where it is."
         )
     return 0 if started.state in (RunState.SUCCEEDED, RunState.WAITING_APPROVAL) else 1
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from bot.errors import InvalidInput, TransitionForbidden
+from bot.errors import HINT, Hint, InvalidInput, TransitionForbidden
 
 TITLE_MAX = 3000
 TEXT_MAX = 3000
@@ -111,10 +111,14 @@ def next_status(
     if target is not None:
         return target
     allowed = sorted(e.value for (state, e) in TRANSITIONS if state == current)
-    hint = f" From {current.value} you can: {', '.join(allowed)}." if allowed else ""
+    advice = f" From {current.value} you can: {', '.join(allowed)}." if allowed else ""
+    hint = None
     if current is S.OPEN and event is E.CLOSE:
-        hint = " Resolve it first: `/incident resolve " + incident_id + " <what fixed it>`."
-    raise TransitionForbidden(f"{incident_id} is {current.value}: cannot {event.value} it.{hint}")
+        advice = f" Resolve it first: `{HINT}`."
+        hint = Hint("incident", "resolve", (incident_id, "<what fixed it>"))
+    raise TransitionForbidden(
+        f"{incident_id} is {current.value}: cannot {event.value} it.{advice}", hint=hint
+    )
 
 
 def validate_incident_id(text: str) -> str:

@@ -18,7 +18,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
-from bot.errors import AlreadyAcknowledged, InvalidInput, TransitionForbidden, UnknownIncident
+from bot.errors import (
+    HINT,
+    AlreadyAcknowledged,
+    Hint,
+    InvalidInput,
+    TransitionForbidden,
+    UnknownIncident,
+)
 from bot.ids import next_free_id
 from bot.incidents.model import (
     ACTIVE,
@@ -360,8 +367,8 @@ class IncidentService:
                 resolution = note or incident.resolution
                 if not resolution:
                     raise InvalidInput(
-                        f"Say what resolved {incident.id}: "
-                        f"`/incident resolve {incident.id} <what fixed it>`."
+                        f"Say what resolved {incident.id}: `{HINT}`.",
+                        hint=Hint("incident", "resolve", (incident.id, "<what fixed it>")),
                     )
                 change.values |= {"resolved_at": now, "resolution": resolution}
             if event is IncidentEvent.REOPEN:
@@ -383,8 +390,8 @@ class IncidentService:
             if incident.severity.needs_postmortem and not incident.postmortem_url:
                 raise TransitionForbidden(
                     f"{incident.id} is {incident.severity.label}: record its postmortem before "
-                    f"closing it (`/incident postmortem {incident.id} <url>`; "
-                    "without a URL I post a draft to start from)."
+                    f"closing it (`{HINT}`; without a URL I post a draft to start from).",
+                    hint=Hint("incident", "postmortem", (incident.id, "<url>")),
                 )
             return _Change(
                 values={"status": target.value, "closed_at": now}, entries=[("closed", "")]

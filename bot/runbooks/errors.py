@@ -24,6 +24,7 @@ class UnknownRun(SreError):
         )
         super().__init__(message)
         self.run_id = run_id
+        self.malformed = malformed
 
 
 class RunAlreadyActive(SreError):

@@ -240,12 +240,15 @@ def drill_summary(*, reachable: str | None, lines: list[str]) -> dict[str, Any]:
     return message(text + "\n" + escape("\n".join(lines)))
 
 
-RUNBOOK_HELP = "\n".join(
-    [
-        "*`/runbook`* — runbooks that act on the model-serving process",
-        "`/runbook list` — what there is, how automatic, its steps",
-        "`/runbook run <name> [--dry-run] [--incident INC-ID] [target]` — run it here, or in the incident's thread (dry run: show every call, make none)",
-        "`/runbook status <RUN-ID>` · `/runbook cancel <RUN-ID>`",
-        "`/health [model]` — model health from the serving process",
-    ]
+# Escaped: Slack reads a bare <title> as a (broken) link and shows nothing.
+RUNBOOK_HELP = escape(
+    "\n".join(
+        [
+            "*`/runbook`* — runbooks that act on the model-serving process",
+            "`/runbook list` — what there is, how automatic, its steps",
+            "`/runbook run <name> [--dry-run] [--incident INC-ID] [target]` — run it here, or in the incident's thread (dry run: show every call, make none)",
+            "`/runbook status <RUN-ID>` · `/runbook cancel <RUN-ID>`",
+            "`/health [model]` — model health from the serving process",
+        ]
+    )
 )

@@ -60,10 +60,13 @@ def slo_help(names: Sequence[str]) -> Reply:
         "*/slo* — SLOs and error budgets\n"
         "• `/slo check` — may we deploy? The verdict and the SLOs that block it\n"
         "• `/slo report` — every SLO's target, actual and error budget\n"
-        "• `/slo <name>` — one SLO in detail, with its burn rates\n"
+        "• `/slo &lt;name&gt;` — one SLO in detail, with its burn rates\n"
         f"• `/slo help` — this text\nSLOs: {known}"
     )
-    return {"text": fallback("/slo check | report | <name> | help"), "blocks": [section(text)]}
+    return {
+        "text": fallback("/slo check | report | &lt;name&gt; | help"),
+        "blocks": [section(text)],
+    }
 
 
 def verdict_blocks(snapshot: SloSnapshot) -> Reply:

@@ -21,14 +21,6 @@ GUIDE_INCIDENT = json.dumps(
 )
 
 
-@pytest.fixture
-def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    environment = {"DATABASE_URL": database_url, "SRE_CONFIG": str(tmp_path / "absent.yaml")}
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "REDIS_URL"):
-        environment[name] = ""
-    return environment
-
-
 async def test_create_prints_the_guide_lines(cli_env: dict[str, str]) -> None:
     code, out, _ = await run_cli("incident", "create", GUIDE_INCIDENT, env=cli_env)
     assert code == 0
@@ -79,10 +71,11 @@ async def test_ack_show_list_report(cli_env: dict[str, str]) -> None:
     ("args", "code", "message"),
     [
         (("incident", "create", "{not json"), 2, "incident create: json"),
-        (("incident", "create", '{"title": "x", "severity": "Sev9"}'), 1, "Unknown severity"),
+        (("incident", "create", '{"title": "x", "severity": "Sev9"}'), 2, "Unknown severity"),
         (("incident", "create", '{"severity": "Sev2"}'), 2, "title: Field required"),
+        (("incident", "create", '{"title": "  "}'), 2, "title: String should have at least 1"),
         (("incident", "ack", "INC-20990101-000000", "--responder", "bob"), 1, "No incident"),
-        (("incident", "show", "nonsense"), 1, "not an incident ID"),
+        (("incident", "show", "nonsense"), 2, "not an incident ID"),
     ],
 )
 async def test_bad_input_exits_non_zero_with_a_message(
@@ -143,4 +136,4 @@ async def test_oncall_now_from_the_shell(cli_env: dict[str, str], tmp_path: Path
     assert code == 0
     assert "Paged now:" in out and "Weekend on-call:  U0DDD" in out
     code, _, err = await run_cli("oncall", "now", env=cli_env)
-    assert code == 1 and "No rotation is configured" in err
+    assert code == 2 and "No rotation is configured" in err  # a configuration mistake

@@ -23,6 +23,18 @@ async def test_help_answers_every_command(bot: Bot, command: str) -> None:
     assert f"`{command} " in await _reply(bot, command, "HELP")
 
 
+@pytest.mark.parametrize(
+    ("command", "placeholder"),
+    [("/incident", "title"), ("/runbook", "RUN-ID"), ("/oncall", "until"), ("/slo", "name")],
+)
+async def test_help_escapes_its_placeholders(bot: Bot, command: str, placeholder: str) -> None:
+    """Slack would take a bare ``<title>`` for a broken link and show nothing of it."""
+    answer = await bot.slack.slash(command, "help", user="U0AAA")
+    posts = await bot.emulator.wait_for(lambda e: e.responses(answer.response_url))
+    sent = json.dumps(posts[0].body, ensure_ascii=False)
+    assert f"&lt;{placeholder}&gt;" in sent and f"<{placeholder}>" not in sent
+
+
 @pytest.mark.parametrize("command", ["/incident", "/runbook", "/oncall"])
 async def test_an_unknown_word_is_refused_with_the_help(bot: Bot, command: str) -> None:
     reply = await _reply(bot, command, "frobnicate now")

@@ -1,0 +1,90 @@
+"""Running the command ``bot.cli`` parsed: build what it needs, run it, close it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+
+from bot.app import Container, build_container, prepare_database
+from bot.commands import incident, oncall, runbook, slo
+from bot.serve import run_scheduler, serve
+from bot.settings import Environment, SreConfig, load_config
+from storage import migrate
+from storage.db import Database
+
+EXIT_USAGE = 2
+
+AREAS: dict[str, Callable[[argparse.Namespace, Container], Awaitable[int]]] = {
+    "incident": incident.run,
+    "slo": slo.run,
+    "oncall": oncall.run,
+    "runbook": runbook.run,
+    "health": runbook.health,
+}
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> int:
+    print(message, file=sys.stderr)
+    return code
+
+
+async def _run_area(
+    area: Callable[[argparse.Namespace, Container], Awaitable[int]],
+    args: argparse.Namespace,
+    env: Environment,
+    config: SreConfig,
+) -> int:
+    container = build_container(env, config, db=Database(env.DATABASE_URL))
+    try:
+        return await area(args, container)
+    finally:
+        if container.deliverer is not None:
+            # What the command owes Slack (a card, its update) goes out before we exit;
+            # what does not make it in time is sent by the running bot.
+            await container.deliverer.drain(within=15)
+        await container.close()
+
+
+def _serve(args: argparse.Namespace, env: Environment) -> int:
+    missing = env.missing_for_serve()
+    if missing:
+        return _fail(
+            "serve needs Slack credentials; missing environment variables: "
+            + ", ".join(missing)
+            + " (see README: Configuration)"
+        )
+    config = load_config(env.SRE_CONFIG, required=True)
+    prepare_database(env)
+    container = build_container(env, config)
+    with_scheduler = args.with_scheduler or not env.REDIS_URL
+    asyncio.run(serve(container, host=args.host, port=env.PORT, with_scheduler=with_scheduler))
+    return 0
+
+
+def _scheduler(env: Environment) -> int:
+    if not env.SLACK_BOT_TOKEN:
+        return _fail("the scheduler posts to Slack; missing environment variable: SLACK_BOT_TOKEN")
+    config = load_config(env.SRE_CONFIG, required=True)
+    prepare_database(env)
+    asyncio.run(run_scheduler(build_container(env, config)))
+    return 0
+
+
+def execute(args: argparse.Namespace, env: Environment) -> int:
+    """Run every command but ``demo``; SreError propagates for ``bot.cli`` to explain."""
+    if args.command == "serve":
+        return _serve(args, env)
+    if args.command == "scheduler":
+        return _scheduler(env)
+    # With Slack configured the CLI posts too, so it needs to know the channels.
+    config = load_config(env.SRE_CONFIG, required=env.slack_configured)
+    if args.command == "db":
+        if args.action == "upgrade":
+            migrate.upgrade(env.DATABASE_URL)
+        current = migrate.current_revision(env.DATABASE_URL)
+        print(f"database schema at {current} (head {migrate.head_revision()})")
+        return 0
+    prepare_database(env)
+    return asyncio.run(_run_area(AREAS[args.command], args, env, config))

@@ -1,0 +1,156 @@
+"""The shell is a first-class door: an incident finished, a runbook run followed and
+stopped, hints spelled for the shell, and one exit code per kind of mistake."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bot.commands.arguments import HEALTH_MODELS
+from bot.serving.models import MODELS
+from sandbox.slack import SlackEmulator
+from tests.support.cli import run_cli
+from tests.support.config import CHANNELS_YAML
+
+SEV2 = json.dumps({"title": "Qwen down", "severity": "Sev2", "components": ["Qwen"]})
+
+ASK_FIRST = """\
+runbooks:
+  approvers: [U0AAA]
+  definitions:
+    - name: ask_first
+      description: Ask an approver, then tell the on-call.
+      target: qwen
+      steps:
+        - {id: approve, type: approval, title: Approve it}
+        - {id: tell, type: notify, title: Tell the on-call, text: approved}
+"""
+
+
+async def _create(env: dict[str, str]) -> str:
+    code, out, _ = await run_cli("incident", "create", SEV2, env=env)
+    assert code == 0
+    return out.split()[3]
+
+
+async def test_an_incident_is_run_to_its_end_from_the_shell(cli_env: dict[str, str]) -> None:
+    incident_id = await _create(cli_env)
+
+    async def cli(*args: str) -> tuple[int, str, str]:
+        return await run_cli("incident", *args, env=cli_env)
+
+    code, _, err = await cli("close", incident_id)
+    assert code == 1
+    assert (
+        f'Resolve it first: `python -m bot incident resolve {incident_id} "<what fixed it>"`' in err
+    )
+    assert (await cli("status", incident_id, "mitigated", "rolled", "back", "--actor", "alice"))[
+        :2
+    ] == (0, f"{incident_id} is now mitigated.\n")
+    assert (await cli("note", incident_id, "dashboards green", "--actor", "bob"))[0] == 0
+    assert (await cli("rootcause", incident_id, "a bad deploy", "--responder", "bob"))[0] == 0
+    assert (await cli("sev", incident_id, "SEV1"))[:2] == (0, f"{incident_id} is now Sev1.\n")
+    code, out, _ = await cli("resolve", incident_id, "restarted", "the", "pods", "--actor", "alice")
+    assert code == 0
+    assert out.startswith(f"✅ {incident_id} resolved. Sev1 needs a postmortem: ")
+    assert f"`python -m bot incident postmortem {incident_id}`" in out
+    code, _, err = await cli("close", incident_id)
+    assert code == 1 and f'`python -m bot incident postmortem {incident_id} "<url>"`' in err
+    code, out, _ = await cli("postmortem", incident_id)
+    assert code == 0 and out.startswith(f"# Postmortem: {incident_id} — Qwen down")
+    assert "a bad deploy" in out and "restarted the pods" in out
+    assert (await cli("postmortem", incident_id, "https://wiki.example/pm-1"))[0] == 0
+    assert (await cli("close", incident_id, "--actor", "carol"))[:2] == (
+        0,
+        f"📁 {incident_id} closed.\n",
+    )
+
+    shown = json.loads((await cli("show", incident_id, "--json"))[1])
+    assert shown["status"] == "closed" and shown["severity"] == "Sev1"
+    assert shown["root_cause"] == "a bad deploy" and shown["resolution"] == "restarted the pods"
+    assert [(e["action"], e["actor"], e["note"]) for e in shown["timeline"]] == [
+        ("created", "cli", "Sev2: Qwen down"),
+        ("acknowledged", "alice", ""),
+        ("status → mitigated", "alice", "rolled back"),
+        ("note", "bob", "dashboards green"),
+        ("root cause", "bob", "a bad deploy"),
+        ("severity changed", "cli", "Sev2 → Sev1"),
+        ("status → resolved", "alice", "restarted the pods"),
+        ("postmortem", "cli", "https://wiki.example/pm-1"),
+        ("closed", "carol", ""),
+    ]
+
+
+async def test_bad_input_to_each_verb_exits_2_and_changes_nothing(
+    cli_env: dict[str, str],
+) -> None:
+    incident_id = await _create(cli_env)
+    cases: list[tuple[tuple[str, ...], str]] = [
+        (("status", incident_id, "fixed"), "invalid choice: 'fixed'"),
+        (("status", incident_id, "resolved"), f'python -m bot incident resolve {incident_id} "<'),
+        (("status", "INC-1", "mitigated"), "'INC-1' is not an incident ID"),
+        (("sev", incident_id, "sev9"), "invalid choice: 'sev9'"),
+        (("note", incident_id), "the following arguments are required: TEXT"),
+        (("note", incident_id, "   "), "note"),
+        (("rootcause", "nonsense", "why"), "not an incident ID"),
+        (("resolve", incident_id), "the following arguments are required: RESOLUTION"),
+        (("close",), "the following arguments are required: INC-ID"),
+        (("postmortem", incident_id, "wiki page"), "is not a link to a postmortem"),
+    ]
+    for args, message in cases:
+        code, out, err = await run_cli("incident", *args, env=cli_env)
+        assert (code, out) == (2, ""), (args, err)
+        assert message in err, (args, err)
+    code, _, err = await run_cli("incident", "resolve", "INC-20990101-000000", "x", env=cli_env)
+    assert (
+        code == 1 and "No incident INC-20990101-000000 exists. `python -m bot incident list`" in err
+    )
+    shown = json.loads((await run_cli("incident", "show", incident_id, "--json", env=cli_env))[1])
+    assert shown["status"] == "open" and shown["severity"] == "Sev2"
+    assert [e["action"] for e in shown["timeline"]] == ["created"]
+
+
+async def test_an_approval_runbook_needs_slack_and_is_followed_and_cancelled_from_the_shell(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    config = tmp_path / "sre.yaml"
+    config.write_text(CHANNELS_YAML + ASK_FIRST)
+    env = {**cli_env, "SRE_CONFIG": str(config)}
+    code, out, err = await run_cli("runbook", "execute", "ask_first", env=env)
+    assert (code, out) == (1, "")
+    assert "without Slack (SLACK_BOT_TOKEN) nobody could approve it" in err
+    assert "`python -m bot runbook execute ask_first --dry-run`" in err
+
+    async with SlackEmulator() as emulator:
+        env |= {"SLACK_BOT_TOKEN": emulator.bot_token, "SLACK_API_URL": emulator.api_url}
+        # Started now, so the refusal above left no run and no lock behind.
+        code, out, err = await run_cli("runbook", "execute", "ask_first", env=env)
+        assert code == 0, err
+        run_id = next(word for word in out.split() if word.startswith("RUN-"))
+        assert f"`python -m bot runbook status {run_id}` shows where it is" in out
+        assert len(emulator.messages("C0ONCALL")) == 1  # the approval message, posted
+        code, out, _ = await run_cli("runbook", "status", run_id, env=env)
+        assert code == 0 and run_id in out and "approv" in out.lower()
+        code, out, _ = await run_cli("runbook", "cancel", run_id, "--reason", "not now", env=env)
+        assert code == 0 and "cancel" in out.lower()
+        code, _, err = await run_cli("runbook", "cancel", run_id, env=env)
+        assert code == 1 and run_id in err
+    code, _, err = await run_cli("runbook", "status", "nonsense", env=env)
+    assert code == 2 and "is not a run ID" in err
+
+
+async def test_help_is_written_for_a_person() -> None:
+    code, out, _ = await run_cli("--help", env={})
+    assert code == 0 and "``" not in out and "Exit codes:" in out
+    code, out, _ = await run_cli("incident", "--help", env={})
+    verbs = "create ack status sev note rootcause resolve close postmortem show list report"
+    listed = [
+        line.split()[0] for line in out.splitlines() if line[:4] == "    " and line[4:5].isalpha()
+    ]
+    assert code == 0 and listed == verbs.split()
+    code, _, err = await run_cli("frobnicate", env={})
+    assert code == 2 and "invalid choice: 'frobnicate'" in err
+
+
+def test_health_offers_the_serving_models() -> None:
+    assert HEALTH_MODELS == MODELS
