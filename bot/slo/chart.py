@@ -12,13 +12,13 @@ import io
 import math
 from collections.abc import Sequence
 from datetime import datetime
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from bot.slo.budget import EXHAUSTED_AT_PCT, WARNING_AT_PCT, status_for
 from bot.slo.history import BudgetSeries
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 WIDTH_INCHES = 8.0
 PANEL_INCHES = 1.7
@@ -29,6 +29,11 @@ _CLIP_BELOW = -100.0  # deeply overspent budgets are drawn off the bottom, not s
 
 def render_budget_chart(series: Sequence[BudgetSeries], *, at: datetime) -> bytes:
     """PNG bytes; at most MAX_PANELS panels (the digest lists every SLO anyway)."""
+    # matplotlib is loaded on purpose only when a chart is drawn: it costs half a second
+    # at import, and most processes (the CLI, serve's Slack requests) never draw one.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     shown = list(series[:MAX_PANELS])
     rows = max(1, len(shown))
     figure = Figure(figsize=(WIDTH_INCHES, 0.6 + PANEL_INCHES * rows), dpi=DPI)
