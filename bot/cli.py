@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from bot.app import Container, build_container, prepare_database
 from bot.commands import incident, oncall, runbook, slo
 from bot.errors import ConfigurationError, SreError
+from bot.failures import failure_exit_code, report_failure
 from bot.serve import run_scheduler, serve
 from bot.settings import Environment, SreConfig, load_config, load_environment
 from storage import migrate
@@ -106,6 +107,7 @@ def configure_logging() -> None:
 def main(argv: list[str] | None = None) -> int:
     configure_logging()
     args = _parser().parse_args(argv)
+    env: Environment | None = None
     try:
         env = load_environment()
         if args.command == "demo":
@@ -130,4 +132,6 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigurationError as exc:
         return _fail(f"configuration error:\n{exc.message}")
     except SreError as exc:
-        return _fail(exc.message, 1)
+        return _fail(exc.message, failure_exit_code(args, 1))
+    except Exception as exc:  # a clear paragraph, or the traceback logged: bot/failures.py
+        return report_failure(exc, args=args, database_url=env.DATABASE_URL if env else None)
