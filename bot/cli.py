@@ -13,7 +13,13 @@ from bot.commands import incident, oncall, runbook, slo
 from bot.errors import ConfigurationError, SreError
 from bot.failures import failure_exit_code, report_failure
 from bot.serve import run_scheduler, serve
-from bot.settings import Environment, SreConfig, load_config, load_environment
+from bot.settings import (
+    Environment,
+    SreConfig,
+    load_config,
+    load_environment,
+    policy_file_required,
+)
 from storage import migrate
 from storage.db import Database
 
@@ -30,6 +36,9 @@ AREAS: dict[str, Callable[[argparse.Namespace, Container], Awaitable[int]]] = {
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="artisan-sre", description=__doc__)
+    parser.add_argument(
+        "--config", metavar="PATH", help="the team's sre.yaml (default: $SRE_CONFIG, else sre.yaml)"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the Slack bot (HTTP, or Socket Mode)")
     serve.add_argument("--with-scheduler", action="store_true", help="also run scheduled duties")
@@ -110,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     env: Environment | None = None
     try:
         env = load_environment()
+        if args.config:  # --config wins over SRE_CONFIG, for every command
+            env = env.model_copy(update={"SRE_CONFIG": args.config})
         if args.command == "demo":
             # The product's one import of the sandbox (pyproject.toml: ignore_imports).
             from sandbox.demo.main import run_demo
@@ -120,7 +131,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "scheduler":
             return _scheduler(env)
         # With Slack configured the CLI posts too, so it needs to know the channels.
-        config = load_config(env.SRE_CONFIG, required=env.slack_configured)
+        config = load_config(
+            env.SRE_CONFIG,
+            required=env.slack_configured,
+            must_exist=policy_file_required(args.command, slack_configured=env.slack_configured),
+        )
         if args.command == "db":
             if args.action == "upgrade":
                 migrate.upgrade(env.DATABASE_URL)

@@ -251,16 +251,28 @@ def describe_validation_error(error: ValidationError, *, source: str) -> str:
     return "\n".join(lines)
 
 
-def load_config(path: str | Path, *, required: bool = False) -> SreConfig:
-    """Read and validate ``sre.yaml``. A missing file means the defaults, unless ``required``
-    (``serve``, ``scheduler``): then it is an error that names the file."""
+# Commands that act on the team's policy (rotation, SLOs, runbooks, approvers): run against
+# built-in defaults they would answer for another team, so a missing sre.yaml stops them.
+POLICY_COMMANDS = frozenset({"serve", "scheduler", "oncall", "slo", "runbook", "health"})
+
+
+def policy_file_required(command: str, *, slack_configured: bool) -> bool:
+    """Whether ``command`` must find its sre.yaml; a CLI that posts to Slack always must."""
+    return command in POLICY_COMMANDS or slack_configured
+
+
+def load_config(path: str | Path, *, required: bool = False, must_exist: bool = False) -> SreConfig:
+    """Read and validate ``sre.yaml``. A missing file means the defaults, unless
+    ``must_exist`` (a command that reads policy) or ``required`` (``serve``, ``scheduler``,
+    a CLI that posts; the three channels must be set too): then it is an error that names
+    the file."""
     source = Path(path)
-    if not source.exists():
-        if required:
+    if not source.is_file():
+        if required or must_exist:
             raise ConfigurationError(
-                f"{source}: no such file. The bot needs its sre.yaml (channels, rotation, "
-                "SLOs): set SRE_CONFIG to its path (the repository's sre.yaml is a "
-                "complete, commented example)."
+                f"{source}: no such file. This command needs the team's sre.yaml (channels, "
+                "rotation, SLOs, runbooks): pass --config PATH or set SRE_CONFIG to its path "
+                "(the repository's sre.yaml is a complete, commented example)."
             )
         return SreConfig()
     try:
