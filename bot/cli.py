@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 
@@ -12,6 +11,7 @@ from bot.app import Container, build_container, prepare_database
 from bot.commands import incident, oncall, runbook, slo
 from bot.errors import ConfigurationError, SreError
 from bot.failures import failure_exit_code, report_failure
+from bot.logs import configure_logging as configure_process_logging
 from bot.serve import run_scheduler, serve
 from bot.settings import (
     Environment,
@@ -105,12 +105,12 @@ def _scheduler(env: Environment) -> int:
     return 0
 
 
-def configure_logging() -> None:
-    """What every ``python -m bot`` process logs, and how."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+def configure_logging(env: Environment | None = None) -> None:
+    """What every ``python -m bot`` process logs, and how (bot/logs.py)."""
+    if env is None:
+        configure_process_logging()
+    else:
+        configure_process_logging(env.LOG_LEVEL, env.LOG_FORMAT)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     env: Environment | None = None
     try:
         env = load_environment()
+        configure_logging(env)
         if args.config:  # --config wins over SRE_CONFIG, for every command
             env = env.model_copy(update={"SRE_CONFIG": args.config})
         if args.command == "demo":

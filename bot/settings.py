@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -64,6 +64,10 @@ class Environment(BaseSettings):
     ALERTMANAGER_TOKEN: str | None = None
     PORT: int = 3000
     SRE_CONFIG: str = "sre.yaml"
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "debug", "info", "warning", "error"] = (
+        "INFO"
+    )
+    LOG_FORMAT: Literal["text", "json"] = "text"
 
     @property
     def slack_configured(self) -> bool:
