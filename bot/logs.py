@@ -61,6 +61,12 @@ def configure_logging(
         logging.getLogger(name).setLevel(quiet)
 
 
+def is_outage(error: BaseException) -> bool:
+    """A dependency not answering (refused, reset, timed out): expected, no traceback needed.
+    aiohttp's and requests' connection errors are ``OSError`` subclasses too."""
+    return isinstance(error, OSError | TimeoutError | ConnectionError)
+
+
 class FailureSummary:
     """A dependency's repeated failures, logged as its first failure, then one line every
     ``every_seconds`` with the count, and one line when it answers again.
@@ -74,10 +80,12 @@ class FailureSummary:
         dependency: str,
         *,
         every_seconds: float = 300.0,
+        state: str = "unreachable",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._log = log
         self._dependency = dependency
+        self._state = state
         self._every = every_seconds
         self._clock = clock
         self._failures = 0
@@ -88,19 +96,28 @@ class FailureSummary:
     def failing(self) -> bool:
         return self._failures > 0
 
-    def failed(self, what: str) -> None:
-        """Record one failure; ``what`` is a one-line cause (no traceback: it is expected)."""
+    def failed(self, what: str, *, error: BaseException | None = None) -> None:
+        """Record one failure; ``what`` is a one-line cause. An ``error`` that is not an
+        outage (a connection refused or a timeout) gets its traceback, once, in the first line."""
         now = self._clock()
         self._failures += 1
         self._since_summary += 1
         if self._failures == 1:
-            self._log.warning("%s unreachable: %s", self._dependency, what)
+            unexpected = error is not None and not is_outage(error)
+            self._log.warning(
+                "%s %s: %s",
+                self._dependency,
+                self._state,
+                what,
+                exc_info=error if unexpected else None,
+            )
             self._since_summary = 0
             self._next_summary = now + self._every
         elif now >= self._next_summary:
             self._log.warning(
-                "%s still unreachable: %d more failures (%d in all); last: %s",
+                "%s still %s: %d more failures (%d in all); last: %s",
                 self._dependency,
+                self._state,
                 self._since_summary,
                 self._failures,
                 what,

@@ -9,6 +9,7 @@ import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -20,6 +21,7 @@ from bot.clock import FixedClock
 from bot.incidents.model import Severity
 from bot.logs import FailureSummary, configure_logging
 from bot.settings import Environment
+from scheduler.duties import Duties
 from scheduler.leader import RedisLeader
 from tests.support.cli import run_cli
 from tests.support.config import CHANNELS_YAML, sandbox_config
@@ -140,4 +142,25 @@ async def test_slack_down_is_one_line_for_every_post_and_attempt(
     failures = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(failures) == 1, [r.getMessage() for r in failures]
     assert failures[0].getMessage().startswith("Slack unreachable: could not post card:")
+    assert all(record.exc_info is None for record in caplog.records)
+
+
+async def test_a_duty_failing_every_tick_is_one_line_without_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/api/users.list"
+
+    async def ask_slack(now: datetime) -> object:
+        async with aiohttp.ClientSession() as http, http.get(url) as answer:
+            return answer.status
+
+    duties = Duties([("sync the on-call user group", ask_slack)])
+    start = datetime(2026, 10, 14, 1, 0, tzinfo=UTC)
+    with caplog.at_level(logging.INFO):
+        for n in range(20):  # ten minutes of 30 s ticks
+            outcome = await duties.tick(start + timedelta(seconds=30 * n))
+            assert isinstance(outcome["sync the on-call user group"], OSError)
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("duty 'sync the on-call user group' failing: failed at")
     assert all(record.exc_info is None for record in caplog.records)
