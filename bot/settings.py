@@ -64,9 +64,9 @@ class Environment(BaseSettings):
     ALERTMANAGER_TOKEN: str | None = None
     PORT: int = 3000
     SRE_CONFIG: str = "sre.yaml"
-    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "debug", "info", "warning", "error"] = (
-        "INFO"
-    )
+    LOG_LEVEL: Annotated[
+        Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(lambda v: str(v).upper())
+    ] = "INFO"
     LOG_FORMAT: Literal["text", "json"] = "text"
 
     @property
