@@ -8,7 +8,6 @@ the command chosen.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import sys
@@ -16,9 +15,12 @@ import sys
 from bot.commands.arguments import parser
 from bot.commands.shell import shell_command
 from bot.errors import ConfigurationError, InvalidInput, SreError
+from bot.logs import configure_logging as configure_process_logging
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
+
+log = logging.getLogger(__name__)
 
 
 def exit_code(error: SreError) -> int:
@@ -32,29 +34,9 @@ def exit_code(error: SreError) -> int:
     return EXIT_REFUSED
 
 
-def configure_logging() -> None:
-    """What every ``python -m bot`` process logs, and how."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-
-
-def _run(args: argparse.Namespace) -> int:
-    # The heavy dependencies are loaded on purpose here, after parsing, and only for the
-    # command chosen: `--help` and tab completion must not wait for Slack, SQLAlchemy and
-    # pydantic to import.
-    from bot.settings import load_environment
-
-    env = load_environment()
-    if args.command == "demo":
-        # The product's one import of the sandbox (pyproject.toml: ignore_imports).
-        from sandbox.demo.main import run_demo
-
-        return run_demo(port=env.PORT, host=args.host, verbose=args.verbose)
-    from bot.commands.execute import execute
-
-    return execute(args, env)
+def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
+    """What every ``python -m bot`` process logs, and how (``bot/logs.py``)."""
+    configure_process_logging(level, fmt)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,11 +48,31 @@ def main(argv: list[str] | None = None) -> int:
         argcomplete.autocomplete(top)
     args = top.parse_args(argv)
     configure_logging()
+    # The heavy dependencies are loaded on purpose from here on, after parsing, and only for
+    # the command chosen: `--help` and tab completion must not wait for Slack, SQLAlchemy
+    # and pydantic to import.
+    from bot.failures import failure_exit_code, report_failure
+    from bot.settings import Environment, load_environment
+
+    env: Environment | None = None
     try:
-        return _run(args)
+        env = load_environment()
+        configure_logging(env.LOG_LEVEL, env.LOG_FORMAT)
+        if args.config:  # --config wins over SRE_CONFIG, for every command
+            env = env.model_copy(update={"SRE_CONFIG": args.config})
+        if args.command == "demo":
+            # The product's one import of the sandbox (pyproject.toml: ignore_imports).
+            from sandbox.demo.main import run_demo
+
+            return run_demo(port=env.PORT, host=args.host, verbose=args.verbose)
+        from bot.commands.execute import execute
+
+        return execute(args, env)
     except ConfigurationError as exc:
         print(f"configuration error:\n{exc.message}", file=sys.stderr)
         return EXIT_USAGE
     except SreError as exc:
         print(exc.render(shell_command), file=sys.stderr)
-        return exit_code(exc)
+        return failure_exit_code(args, exit_code(exc))
+    except Exception as exc:  # a clear paragraph, or the traceback logged: bot/failures.py
+        return report_failure(exc, args=args, database_url=env.DATABASE_URL if env else None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -64,6 +64,10 @@ class Environment(BaseSettings):
     ALERTMANAGER_TOKEN: str | None = None
     PORT: int = 3000
     SRE_CONFIG: str = "sre.yaml"
+    LOG_LEVEL: Annotated[
+        Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(lambda v: str(v).upper())
+    ] = "INFO"
+    LOG_FORMAT: Literal["text", "json"] = "text"
 
     @property
     def slack_configured(self) -> bool:
@@ -251,16 +255,28 @@ def describe_validation_error(error: ValidationError, *, source: str) -> str:
     return "\n".join(lines)
 
 
-def load_config(path: str | Path, *, required: bool = False) -> SreConfig:
-    """Read and validate ``sre.yaml``. A missing file means the defaults, unless ``required``
-    (``serve``, ``scheduler``): then it is an error that names the file."""
+# Commands that act on the team's policy (rotation, SLOs, runbooks, approvers): run against
+# built-in defaults they would answer for another team, so a missing sre.yaml stops them.
+POLICY_COMMANDS = frozenset({"serve", "scheduler", "oncall", "slo", "runbook", "health"})
+
+
+def policy_file_required(command: str, *, slack_configured: bool) -> bool:
+    """Whether ``command`` must find its sre.yaml; a CLI that posts to Slack always must."""
+    return command in POLICY_COMMANDS or slack_configured
+
+
+def load_config(path: str | Path, *, required: bool = False, must_exist: bool = False) -> SreConfig:
+    """Read and validate ``sre.yaml``. A missing file means the defaults, unless
+    ``must_exist`` (a command that reads policy) or ``required`` (``serve``, ``scheduler``,
+    a CLI that posts; the three channels must be set too): then it is an error that names
+    the file."""
     source = Path(path)
-    if not source.exists():
-        if required:
+    if not source.is_file():
+        if required or must_exist:
             raise ConfigurationError(
-                f"{source}: no such file. The bot needs its sre.yaml (channels, rotation, "
-                "SLOs): set SRE_CONFIG to its path (the repository's sre.yaml is a "
-                "complete, commented example)."
+                f"{source}: no such file. This command needs the team's sre.yaml (channels, "
+                "rotation, SLOs, runbooks): pass --config PATH or set SRE_CONFIG to its path "
+                "(the repository's sre.yaml is a complete, commented example)."
             )
         return SreConfig()
     try:

@@ -6,6 +6,8 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
+from bot.logs import FailureSummary
+
 log = logging.getLogger(__name__)
 
 Duty = Callable[[datetime], Awaitable[object]]
@@ -14,6 +16,10 @@ Duty = Callable[[datetime], Awaitable[object]]
 class Duties:
     def __init__(self, duties: Sequence[tuple[str, Duty]]) -> None:
         self._duties = list(duties)
+        # A duty failing every tick (Slack down) is one line, then a count every 5 minutes.
+        self._failures = {
+            name: FailureSummary(log, f"duty {name!r}", state="failing") for name, _ in duties
+        }
 
     @property
     def names(self) -> list[str]:
@@ -26,8 +32,11 @@ class Duties:
             try:
                 outcome[name] = await duty(now)
             except Exception as exc:
-                log.exception("duty %s failed at %s", name, now.isoformat())
+                why = f"failed at {now.isoformat()}: {type(exc).__name__}: {exc}"
+                self._failures[name].failed(why, error=exc)
                 outcome[name] = exc
+            else:
+                self._failures[name].recovered()
         return outcome
 
 

@@ -16,6 +16,8 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
+from bot.logs import FailureSummary
+
 log = logging.getLogger(__name__)
 
 LEADER_KEY = "artisan-sre:scheduler:leader"
@@ -64,6 +66,8 @@ class RedisLeader:
         self._ttl_ms = int(ttl.total_seconds() * 1000)
         self.identity = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._leading = False
+        at = redis.connection_pool.connection_kwargs
+        self._outage = FailureSummary(log, f"Redis at {at.get('host')}:{at.get('port')}")
 
     async def hold(self) -> bool:
         try:
@@ -71,9 +75,11 @@ class RedisLeader:
             leading = bool(renewed) or bool(
                 await self._redis.set(self._key, self.identity, nx=True, px=self._ttl_ms)
             )
-        except Exception:
-            log.warning("Redis unreachable: standing by until it answers", exc_info=True)
+        except Exception as exc:
+            self._outage.failed(f"{type(exc).__name__}: {exc}; standing by until it answers")
             leading = False
+        else:
+            self._outage.recovered()
         if leading != self._leading:
             log.info(
                 "scheduler %s is now %s", self.identity, "leader" if leading else "standing by"
@@ -84,5 +90,5 @@ class RedisLeader:
     async def release(self) -> None:
         try:
             await self._redis.eval(_RELEASE, 1, self._key, self.identity)
-        except Exception:
-            log.warning("could not release the leader key", exc_info=True)
+        except Exception as exc:
+            log.warning("could not release the leader key: %s: %s", type(exc).__name__, exc)

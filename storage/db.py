@@ -16,6 +16,10 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
+class UnsupportedDatabase(ValueError):
+    """DATABASE_URL names a database this project does not run on."""
+
+
 def _with_driver(url: str, *, sqlite: str) -> str:
     parsed = make_url(url)
     backend = parsed.get_backend_name()
@@ -23,7 +27,9 @@ def _with_driver(url: str, *, sqlite: str) -> str:
         return str(parsed.set(drivername=sqlite))
     if backend in ("postgresql", "postgres"):
         return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    raise ValueError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
+    raise UnsupportedDatabase(
+        f"unsupported database {backend!r}: use sqlite:///PATH or postgresql://HOST/NAME"
+    )
 
 
 def async_url(url: str) -> str:

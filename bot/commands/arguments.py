@@ -205,6 +205,11 @@ def parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    top.add_argument(
+        "--config",
+        metavar="PATH",
+        help="the team's sre.yaml (default: $SRE_CONFIG, else ./sre.yaml)",
+    )
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = _parser(commands, "serve", "run the Slack bot (HTTP, or Socket Mode)")
     serve.add_argument(

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from bot.app import Container, build_container, prepare_database
 from bot.commands import incident, oncall, runbook, slo
 from bot.serve import run_scheduler, serve
-from bot.settings import Environment, SreConfig, load_config
+from bot.settings import Environment, SreConfig, load_config, policy_file_required
 from storage import migrate
 from storage.db import Database
 
@@ -78,8 +78,13 @@ def execute(args: argparse.Namespace, env: Environment) -> int:
         return _serve(args, env)
     if args.command == "scheduler":
         return _scheduler(env)
-    # With Slack configured the CLI posts too, so it needs to know the channels.
-    config = load_config(env.SRE_CONFIG, required=env.slack_configured)
+    # With Slack configured the CLI posts too, so it needs to know the channels; a command
+    # that reads policy needs its file.
+    config = load_config(
+        env.SRE_CONFIG,
+        required=env.slack_configured,
+        must_exist=policy_file_required(args.command, slack_configured=env.slack_configured),
+    )
     if args.command == "db":
         if args.action == "upgrade":
             migrate.upgrade(env.DATABASE_URL)

@@ -83,6 +83,7 @@ CARD = "incident.card"
 CARD_UPDATE = "incident.card-update"
 CREATED_REPLY = "incident.created-reply"
 POSTMORTEM_DRAFT = "incident.postmortem-draft"
+RESOLVED_ON_CLOSE = "resolved on close: its resolution was already recorded"
 CHASE_KINDS = ("reminder", "escalation")
 IN_FLIGHT_PATIENCE = 10.0
 
@@ -385,6 +386,25 @@ class IncidentService:
         return await self.update_status(incident_id, IncidentStatus.RESOLVED, resolution, actor)
 
     async def close_incident(self, incident_id: str, actor: str) -> Incident:
+        """Close a resolved incident. One still active whose resolution is already set (the
+        guide's §4.4: root cause, resolution, close) is resolved on the way, in its own
+        step, so a Sev1/Sev2 refused for its missing postmortem stays resolved."""
+        incident = await self.get(incident_id=incident_id)
+        if incident.status in ACTIVE and incident.resolution:
+
+            def resolve(incident: Incident, now: datetime) -> _Change:
+                target = next_status(
+                    incident.status, IncidentEvent.RESOLVE, incident_id=incident.id
+                )
+                change = _Change(values={"status": target.value, "resolved_at": now})
+                if incident.status is IncidentStatus.OPEN:
+                    change.values |= {"acknowledged_by": actor, "acknowledged_at": now}
+                    change.entries.append(("acknowledged", ""))
+                change.entries.append((f"status → {target.value}", RESOLVED_ON_CLOSE))
+                return change
+
+            await self._apply(incident_id=incident_id, actor=actor, decide=resolve, action="status")
+
         def decide(incident: Incident, now: datetime) -> _Change:
             target = next_status(incident.status, IncidentEvent.CLOSE, incident_id=incident.id)
             if incident.severity.needs_postmortem and not incident.postmortem_url:

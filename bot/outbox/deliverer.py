@@ -20,6 +20,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.logs import FailureSummary
 from bot.outbox.model import MessageRef, NothingToSend, OwedPost, Sender, Undeliverable
 from storage import outbox
 from storage.db import Database
@@ -59,6 +60,9 @@ class Deliverer:
         self._lease = lease
         self._on_sent = dict(on_sent or {})
         self._slots = asyncio.Semaphore(concurrency)
+        # One summary per dependency, not one line per post per attempt during an outage.
+        self._slack_failures = FailureSummary(log, "Slack")
+        self._pass_failures = FailureSummary(log, "the outbox's database")
         self._wake = asyncio.Event()
         self._one_pass = asyncio.Lock()
         self._sending: set[str] = set()  # this process's sends under way, whatever the lease
@@ -150,9 +154,10 @@ class Deliverer:
                 await self._finish(post, failure=str(refusal), retry=False)
                 return 0
             except Exception as exc:
-                log.warning("could not post %s (attempt %d): %s", post.key, post.attempts, exc)
+                self._slack_failures.failed(f"could not post {post.key}: {exc}")
                 await self._finish(post, failure=f"{type(exc).__name__}: {exc}", retry=True)
                 return 0
+            self._slack_failures.recovered()
             await self._record(post, ref)
             return 1
 
@@ -197,8 +202,10 @@ class Deliverer:
             self._wake.clear()
             try:
                 await self.deliver_due()
-            except Exception:
-                log.warning("outbox pass failed; trying again", exc_info=True)
+            except Exception as exc:
+                self._pass_failures.failed(f"outbox pass failed ({type(exc).__name__}: {exc})")
+            else:
+                self._pass_failures.recovered()
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL)
 

@@ -14,6 +14,7 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.runbooks.checks import histogram_quantile
+from bot.urls import masked_url
 
 HISTOGRAM = "llm_brief_latency_seconds"
 
@@ -36,6 +37,7 @@ class ServingMetricsLatency:
 
     def __init__(self, *, base_url: str, timeout: float = 5.0) -> None:
         self._url = base_url.rstrip("/") + "/metrics"
+        self._shown = masked_url(self._url)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
     async def quantile_seconds(self, *, quantile: float, mode: str | None) -> float | None:
@@ -46,9 +48,9 @@ class ServingMetricsLatency:
             ):
                 text = await response.text()
                 if response.status != 200:
-                    raise LatencyUnavailable(f"GET {self._url} answered {response.status}")
+                    raise LatencyUnavailable(f"GET {self._shown} answered {response.status}")
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise LatencyUnavailable(f"GET {self._url} failed ({type(exc).__name__})") from exc
+            raise LatencyUnavailable(f"GET {self._shown} failed ({type(exc).__name__})") from exc
         return histogram_quantile(quantile, _buckets(text, mode))
 
 

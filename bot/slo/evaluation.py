@@ -186,7 +186,7 @@ class SloEvaluator:
             return {str(row["metric"][_PART_LABEL]): sample_value(row["value"][1]) for row in rows}
         except (KeyError, IndexError, TypeError) as exc:
             raise _Unknown(
-                f"query error: unexpected answer from {self._prometheus.url}: {exc!r}"
+                f"query error: unexpected answer from {self._prometheus.shown_url}: {exc!r}"
             ) from None
 
     def _result(self, slo: SloDefinition, counts: Mapping[str, float], at: datetime) -> SloResult:

@@ -21,6 +21,8 @@ from prometheus_api_client import PrometheusConnect
 from prometheus_api_client.exceptions import PrometheusApiClientException
 from urllib3.util.retry import Retry
 
+from bot.urls import masked_url
+
 _HTTP_ERROR = re.compile(r"HTTP Status Code (\d+) \((.*)\)$", re.S)
 
 
@@ -45,6 +47,7 @@ class PrometheusSource:
         client: PrometheusConnect | None = None,
     ) -> None:
         self.url = url.rstrip("/")
+        self.shown_url = masked_url(self.url)
         self.timeout = timeout
         self._limit = asyncio.Semaphore(max_concurrency)
         retry = Retry(total=retries, backoff_factor=0.2, status_forcelist=(502, 504))
@@ -59,7 +62,7 @@ class PrometheusSource:
         rows = await self._call(self._client.custom_query, promql, params=params)
         if not isinstance(rows, list):
             raise PrometheusUnanswered(
-                f"query error: expected a vector from {self.url}, got {rows!r:.80}"
+                f"query error: expected a vector from {self.shown_url}, got {rows!r:.80}"
             )
         return rows
 
@@ -77,7 +80,7 @@ class PrometheusSource:
         )
         if not isinstance(rows, list):
             raise PrometheusUnanswered(
-                f"query error: expected a matrix from {self.url}, got {rows!r:.80}"
+                f"query error: expected a matrix from {self.shown_url}, got {rows!r:.80}"
             )
         return rows
 
@@ -87,13 +90,13 @@ class PrometheusSource:
                 return await asyncio.to_thread(query, *args, **kwargs)
         except requests.RequestException as exc:
             raise PrometheusUnanswered(
-                f"Prometheus unreachable at {self.url}: {self._why(exc)}"
+                f"Prometheus unreachable at {self.shown_url}: {self._why(exc)}"
             ) from None
         except PrometheusApiClientException as exc:
             raise PrometheusUnanswered(f"query error: {_api_error(exc)}") from None
         except (ValueError, KeyError, TypeError) as exc:  # not a Prometheus API answer
             raise PrometheusUnanswered(
-                f"query error: unexpected answer from {self.url}: {exc}"
+                f"query error: unexpected answer from {self.shown_url}: {exc}"
             ) from None
 
     def _why(self, exc: requests.RequestException) -> str:

@@ -135,5 +135,6 @@ async def test_oncall_now_from_the_shell(cli_env: dict[str, str], tmp_path: Path
     code, out, _ = await run_cli("oncall", "now", env={**cli_env, "SRE_CONFIG": str(config)})
     assert code == 0
     assert "Paged now:" in out and "Weekend on-call:  U0DDD" in out
-    code, _, err = await run_cli("oncall", "now", env=cli_env)
+    config.write_text("timezone: Asia/Seoul\n")
+    code, _, err = await run_cli("oncall", "now", env={**cli_env, "SRE_CONFIG": str(config)})
     assert code == 2 and "No rotation is configured" in err  # a configuration mistake

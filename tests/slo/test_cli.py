@@ -77,7 +77,12 @@ async def test_rules_are_written_for_promtool(cli_env: dict[str, str], tmp_path:
         "rules",
         "--output",
         str(target),
-        env={**cli_env, "SRE_CONFIG": str(tmp_path / "none.yaml")},
+        env={
+            **cli_env,
+            "SRE_CONFIG": _config(
+                tmp_path, [s["name"] for s in yaml.safe_load(EXAMPLE_YAML)["slos"]]
+            ),
+        },
     )
     assert code == 0
     checked = await asyncio.create_subprocess_exec(
