@@ -90,9 +90,10 @@ def _assert_each_post_once(emulator: SlackEmulator, posts: list[PostRow]) -> Non
     # reminder a dying process sent unrecorded, then superseded by a newer one, is in Slack
     # once and dropped in the outbox: the count is by key, not by rows.)
     keys = Counter(
-        str(((m.metadata or {}).get("event_payload") or {}).get("key"))
-        for m in emulator.messages("C0INCIDENTS")
-        if m.thread_ts is not None and m.text.startswith("⏰")
+        str(((reply.metadata or {}).get("event_payload") or {}).get("key"))
+        for card in emulator.messages("C0INCIDENTS")
+        for reply in emulator.replies("C0INCIDENTS", card.ts)
+        if reply.text.startswith("⏰")
     )
     assert all(count == 1 for count in keys.values()), keys
     assert {p.key for p in posts if p.ts} <= set(keys)
