@@ -203,7 +203,7 @@ def build_container(
         notifier=SlackOncallNotifier(client=slack) if slack else None,
     )
     handoffs.when_owed(kick)
-    serving = ServingClient(base_url=env.SERVING_URL)
+    serving = ServingClient(base_url=env.SERVING_URL, timeout=env.SERVING_TIMEOUT)
     runbooks = RunbookService(
         db=db,
         clock=clock,

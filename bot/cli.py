@@ -14,7 +14,7 @@ import sys
 
 from bot.commands.arguments import parser
 from bot.commands.shell import shell_command
-from bot.errors import ConfigurationError, InvalidInput, SreError
+from bot.errors import ConfigurationError, InvalidInput, NoVerdict, SreError
 from bot.logs import configure_logging as configure_process_logging
 
 EXIT_REFUSED = 1
@@ -24,12 +24,15 @@ log = logging.getLogger(__name__)
 
 
 def exit_code(error: SreError) -> int:
-    """Bad input (the request could not be understood) is 2, a refusal by the state is 1.
+    """Bad input (the request could not be understood) and a question nobody could answer
+    are 2, a refusal by the state is 1.
 
     ``UnknownRun`` says whether the ID was malformed (bad input) or merely not there; it is
     read by attribute because importing ``bot.runbooks`` here would load the whole domain.
     """
-    if isinstance(error, (InvalidInput, ConfigurationError)) or getattr(error, "malformed", False):
+    if isinstance(error, (InvalidInput, NoVerdict, ConfigurationError)) or getattr(
+        error, "malformed", False
+    ):
         return EXIT_USAGE
     return EXIT_REFUSED
 

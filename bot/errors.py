@@ -88,5 +88,9 @@ class NotAuthorized(SreError):
     """The person may not do this (not an approver, not in a rotation, ...)."""
 
 
+class NoVerdict(SreError):
+    """A question nobody could answer: its source (Prometheus, the serving process) is silent."""
+
+
 class ConfigurationError(SreError):
     """The operator's configuration is invalid; start-up stops with this message."""

@@ -61,6 +61,8 @@ class Environment(BaseSettings):
     REDIS_URL: str | None = None
     PROMETHEUS_URL: str | None = None
     SERVING_URL: str = "http://localhost:8000"
+    # Seconds one call to the serving process may take (a read is tried 3 times).
+    SERVING_TIMEOUT: float = Field(default=5.0, gt=0, le=120)
     ALERTMANAGER_TOKEN: str | None = None
     PORT: int = 3000
     SRE_CONFIG: str = "sre.yaml"
@@ -257,7 +259,7 @@ def describe_validation_error(error: ValidationError, *, source: str) -> str:
 
 # Commands that act on the team's policy (rotation, SLOs, runbooks, approvers): run against
 # built-in defaults they would answer for another team, so a missing sre.yaml stops them.
-POLICY_COMMANDS = frozenset({"serve", "scheduler", "oncall", "slo", "runbook", "health"})
+POLICY_COMMANDS = frozenset({"serve", "scheduler", "oncall", "slo", "runbook"})
 
 
 def policy_file_required(command: str, *, slack_configured: bool) -> bool:

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.errors import InvalidInput
-from handlers.blocks.text import Reply, message
+from handlers.blocks.text import Reply, escape, message
 from handlers.payloads import SlashCommand
 
 _WHITESPACE = re.compile(r"\s+")
@@ -45,6 +45,7 @@ class SubcommandRouter:
     """
 
     def __init__(self, command: str, *, help_text: str, default: str = "help") -> None:
+        """``help_text`` is raw mrkdwn (``<title>`` as typed): it is escaped where shown."""
         self.command = command
         self.help_text = help_text
         self.default = default
@@ -80,4 +81,4 @@ class SubcommandRouter:
         return await subcommand.run(command, rest)
 
     async def _help(self, command: SlashCommand, rest: str) -> Reply:
-        return message(self.help_text)
+        return message(escape(self.help_text))

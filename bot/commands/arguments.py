@@ -17,7 +17,8 @@ and resolve incidents, check SLOs and error budgets, see who is on call, run run
 
 Exit codes: 0 done; 1 refused (the request was understood but the state does not allow
 it, or a check failed); 2 bad input (a usage mistake, a malformed ID, a missing text,
-an invalid configuration)."""
+an invalid configuration) or no verdict (Prometheus or the serving process did not
+answer `slo check` or `health`)."""
 
 EPILOG = "Each command has its own help: python -m bot incident --help"
 
@@ -171,6 +172,11 @@ def _oncall(commands: Any) -> None:
         help="now: who is paged (default); schedule: the next four weeks; handoff: post the "
         "handoff now; report: the last shift's pages and MTTA",
     )
+    oncall.add_argument(
+        "--preview",
+        action="store_true",
+        help="with handoff: print the coming handoff here instead of posting it (no Slack needed)",
+    )
 
 
 def _runbook(commands: Any) -> None:
@@ -191,7 +197,12 @@ def _runbook(commands: Any) -> None:
     cancel.add_argument("run_id", metavar="RUN-ID", help="e.g. RUN-20261014-103000")
     cancel.add_argument("--reason", default="", help="why, for the run's record")
     _actor(cancel)
-    health = _parser(commands, "health", "model health from the serving process")
+    health = _parser(
+        commands,
+        "health",
+        "model health from the serving process: exit 0 when every model asked about can "
+        "serve, 1 when one cannot, 2 when the serving process does not answer",
+    )
     health.add_argument(
         "model", nargs="?", choices=HEALTH_MODELS, help="one model (default: all of them)"
     )

@@ -6,6 +6,7 @@ import argparse
 
 from bot.app import Container
 from bot.durations import humanize
+from bot.oncall.cli_text import handoff_lines
 
 
 async def run(args: argparse.Namespace, container: Container) -> int:
@@ -26,6 +27,8 @@ async def run(args: argparse.Namespace, container: Container) -> int:
                 print(
                     f"   {cover.pool.value:<8} {cover.user:<12} {cover.start_local:%a %H:%M} → {cover.end_local:%a %H:%M}"
                 )
+    elif args.action == "handoff" and args.preview:
+        print("\n".join(handoff_lines(await container.handoffs.preview(), zone)))
     elif args.action == "handoff":
         message = await container.handoffs.post_now(actor="cli")
         print(

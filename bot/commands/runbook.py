@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+import sys
 
 from bot.app import Container
 from bot.commands.shell import shell_command
-from bot.errors import HINT, Hint, InvalidInput, SreError
+from bot.errors import HINT, Hint, NoVerdict, SreError
 from bot.runbooks import RunState, definition_lines, run_lines
 from bot.serving.client import ServingError
+from bot.serving.models import AllModelsHealth, ModelHealth, ModelStatus
+from bot.urls import masked_url
 
 
 async def run(args: argparse.Namespace, container: Container) -> int:
@@ -56,15 +58,34 @@ async def run(args: argparse.Namespace, container: Container) -> int:
 
 
 async def health(args: argparse.Namespace, container: Container) -> int:
-    """Guide §6.1: the JSON of ``/health/llm?model=`` or ``/health/llm/all``."""
+    """Guide §6.1: the JSON of ``/health/llm?model=`` or ``/health/llm/all``.
+
+    Exit 0 when every model asked about can serve (healthy, or degraded but
+    inference-ready), 1 when one cannot, 2 when the serving process gave no answer. One
+    read, no retries: a hung server is reported after the client's timeout, not three.
+    """
+    serving = container.serving
+    answer: ModelHealth | AllModelsHealth
     try:
         if args.model:
-            answer: Any = await container.serving.model_health(args.model)
+            answer = await serving.model_health(args.model, retries=0)
         else:
-            answer = await container.serving.all_models_health()
+            answer = await serving.all_models_health(retries=0)
     except ServingError as exc:
-        raise InvalidInput(
-            f"The serving process at {container.env.SERVING_URL} did not answer: {exc}"
+        raise NoVerdict(
+            f"No health verdict: the serving process at "
+            f"{masked_url(container.env.SERVING_URL)} did not answer ({exc})."
         ) from None
     print(json.dumps(answer.model_dump(mode="json"), indent=2))
+    if isinstance(answer, ModelHealth):
+        down = (
+            []
+            if answer.inference_ready and answer.status is not ModelStatus.UNHEALTHY
+            else [answer.model_name]
+        )
+    else:
+        down = sorted(name for name, status in answer.models.items() if status == "unhealthy")
+    if down:
+        print(f"cannot serve: {', '.join(down)}", file=sys.stderr)
+        return 1
     return 0

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
-from bot.errors import InvalidInput, NotAuthorized
+from bot.errors import HINT, Hint, InvalidInput, NotAuthorized, SreError
 from bot.incidents.service import IncidentService
 from bot.oncall.handoff_message import (
     HandoffMessage,
@@ -114,6 +114,11 @@ class HandoffService:
         if posted:
             await self.sync_user_group()
         return posted
+
+    async def preview(self) -> HandoffMessage:
+        """The coming handoff as it would be posted now; nothing is posted or stored."""
+        at = self._oncall.rotation.next_handoffs(self._clock.now(), 1)[0]
+        return await self.compose(at=at, key="handoff:preview")
 
     async def post_now(self, *, actor: str) -> HandoffMessage:
         """``/oncall handoff``: the coming handoff, posted now as a preview people can act on."""
@@ -245,6 +250,8 @@ class HandoffService:
 
     def _require_notifier(self) -> None:
         if self._notifier is None:
-            raise InvalidInput(
-                "Slack is not configured (SLACK_BOT_TOKEN), so there is nowhere to post."
+            raise SreError(
+                "Slack is not configured (SLACK_BOT_TOKEN), so there is nowhere to post the "
+                f"handoff; nothing was posted. `{HINT}` shows it here.",
+                hint=Hint("oncall", "handoff", ("--preview",)),
             )

@@ -13,6 +13,7 @@ _MARK = {
     StepState.WAITING_APPROVAL: "?",
     StepState.SUCCEEDED: "✓",
     StepState.FAILED: "✗",
+    StepState.NOT_MET: "⊘",
     StepState.UNKNOWN: "!",
     StepState.SKIPPED: "-",
     StepState.PLANNED: "○",
@@ -51,7 +52,7 @@ def run_lines(run: Run) -> list[str]:
         took = f" ({humanize(step.duration)})" if step.duration is not None else ""
         by = f" by {step.decided_by}" if step.decided_by else ""
         lines.append(
-            f"  {_MARK[step.state]} {step.index + 1}. {step.title} [{step.state.value}{by}]{took}"
+            f"  {_MARK[step.state]} {step.index + 1}. {step.title} [{step.state.label}{by}]{took}"
         )
         if step.call is not None:
             lines.append(f"      call: {describe_call(step.call)}")

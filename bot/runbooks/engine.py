@@ -70,6 +70,8 @@ __all__ = [
 ]
 
 
+UNREADABLE = "a check that cannot be read never passes, so the run ends failed"
+
 # -- the engine ---------------------------------------------------------------------------------
 
 
@@ -159,8 +161,10 @@ def _step_finished(run: Run, event: StepFinished, now: datetime) -> list[Command
     if event.call is not None:
         step.call = event.call
     if run.dry_run:
-        verdict = _dry_run_verdict(spec, event)
-        _close(step, StepState.PLANNED, now, verdict)
+        # A check nobody could read fails the dry run too: it proved nothing about the runbook.
+        unread = event.result == StepResult.UNREADABLE
+        state = StepState.FAILED if unread else StepState.PLANNED
+        _close(step, state, now, _dry_run_verdict(spec, event))
         _move(run, RunEvent.STEP)
         return _continue(run, event.index + 1, now)
     if event.result == StepResult.OK:
@@ -175,8 +179,15 @@ def _step_finished(run: Run, event: StepFinished, now: datetime) -> list[Command
             "serving process, then resume the run (it took effect / send it again) or cancel it."
         )
         return []
-    _close(step, StepState.FAILED, now, event.detail)
     on_fail = getattr(spec, "on_fail", OnFail.FAIL)
+    if event.result == StepResult.UNREADABLE:
+        # Whatever on_fail says: a check nobody could read proves nothing either way.
+        _close(step, StepState.FAILED, now, event.detail)
+        return _end(run, now, f"{step.title}: {event.detail}; {UNREADABLE}", failed=True)
+    if on_fail in (OnFail.FAIL, OnFail.CONTINUE):
+        _close(step, StepState.FAILED, now, event.detail)
+    else:  # the runbook's own branch: the condition did not hold, which is no failure
+        _close(step, StepState.NOT_MET, now, event.detail)
     if on_fail is OnFail.FAIL:
         return _end(run, now, f"{step.title}: {event.detail}", failed=True)
     if on_fail is OnFail.STOP:
@@ -193,6 +204,8 @@ def _dry_run_verdict(spec: StepSpec, event: StepFinished) -> str:
         return event.detail
     if event.result == StepResult.OK:
         return f"passes now: {event.detail}"
+    if event.result == StepResult.UNREADABLE:
+        return f"cannot be read now: {event.detail}; the run would fail here"
     consequence = {
         OnFail.FAIL: "the run would fail here",
         OnFail.STOP: "the run would stop here",
@@ -252,11 +265,14 @@ def _continue(run: Run, start: int, now: datetime) -> list[Command]:
         _begin(run, step, now)
         return [ExecuteStep(index)]
     failed = [s for s in run.steps if s.state is StepState.FAILED and _counts_as_failure(run, s)]
+    if failed and run.dry_run:
+        note = f"dry run: nothing was changed; {failed[0].title}: {failed[0].detail}"
+        return _end(run, now, note, failed=True)
     if failed:
         return _end(
             run, now, f"finished, but {failed[0].title} failed: {failed[0].detail}", failed=True
         )
-    run.note = "dry run: nothing was changed" if run.dry_run else "all steps done"
+    run.note = _dry_run_note(run) if run.dry_run else "all steps done"
     _move(run, RunEvent.COMPLETE)
     return [Finish(run.state, run.note)]
 
@@ -293,7 +309,19 @@ def _end(run: Run, now: datetime, note: str, *, failed: bool = False) -> list[Co
     return [Finish(run.state, note)]
 
 
+def _dry_run_note(run: Run) -> str:
+    shown = " ".join(step.detail for step in run.steps)
+    if DRY_RUN_VALUE[0] in shown:
+        return (
+            "dry run: nothing was changed; ⟨name⟩ is a value an earlier step finds when the "
+            "run is real"
+        )
+    return "dry run: nothing was changed"
+
+
 def _counts_as_failure(run: Run, step: StepRecord) -> bool:
+    if run.dry_run:  # only an unreadable check leaves a dry run's step failed
+        return True
     return getattr(run.spec(step.index), "on_fail", OnFail.FAIL) in (OnFail.FAIL, OnFail.CONTINUE)
 
 
@@ -334,9 +362,16 @@ def _ttl(spec: ApprovalStep) -> str:
     return format_duration(spec.ttl)
 
 
+DRY_RUN_VALUE = "⟨{}⟩"  # in a dry run: a value an earlier step finds when the run is real
+
+
 class _Values(dict[str, Any]):
+    def __init__(self, values: dict[str, Any], *, dry_run: bool) -> None:
+        super().__init__(values)
+        self._dry_run = dry_run
+
     def __missing__(self, key: str) -> str:
-        return f"{{{key}: not known yet}}"
+        return DRY_RUN_VALUE.format(key) if self._dry_run else f"({key} not known)"
 
 
 def run_values(run: Run) -> dict[str, Any]:
@@ -354,6 +389,6 @@ def run_values(run: Run) -> dict[str, Any]:
 def render(text: str, run: Run) -> str:
     """``text`` with ``{name}`` filled in; a value not known yet is shown as such."""
     try:
-        return string.Formatter().vformat(text, (), _Values(run_values(run)))
+        return string.Formatter().vformat(text, (), _Values(run_values(run), dry_run=run.dry_run))
     except (ValueError, TypeError):  # a format spec that does not fit a missing value
         return text

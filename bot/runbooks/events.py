@@ -23,6 +23,7 @@ class StepResult(StrEnum):
     OK = "ok"
     FAILED = "failed"
     UNKNOWN = "unknown"  # an admin call that may or may not have taken effect
+    UNREADABLE = "unreadable"  # a check that could not be evaluated: never a pass
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,10 @@ Sleep = Callable[[float], Awaitable[None]]
 _OUTPUT_TAIL = 200
 
 
+class _CannotTell(Exception):
+    """A check that got an answer which says nothing about its condition."""
+
+
 @dataclass(frozen=True)
 class PlannedAction:
     """The exact change an action step will make, and what later steps learn from it."""
@@ -93,11 +97,13 @@ class RunExecutor:
         try:
             check = resolve(spec.check, run_values(run))
         except Unresolved as exc:
-            return StepFinished(index, StepResult.FAILED, f"cannot check: {exc} is not known")
+            return StepFinished(index, StepResult.UNREADABLE, f"cannot check: {exc} is not known")
         try:
             ok, detail, outputs = await self._evaluate(check, run)
         except (ServingError, LatencyUnavailable) as exc:
-            return StepFinished(index, StepResult.FAILED, f"could not read: {exc}")
+            return StepFinished(index, StepResult.UNREADABLE, f"could not read: {exc}")
+        except _CannotTell as exc:
+            return StepFinished(index, StepResult.UNREADABLE, f"cannot tell: {exc}")
         return StepFinished(index, StepResult.OK if ok else StepResult.FAILED, detail, outputs)
 
     async def _evaluate(self, check: Any, run: Run) -> tuple[bool, str, dict[str, Any]]:
@@ -114,6 +120,8 @@ class RunExecutor:
                 return True, detail, {"failed_probes": probes}
             case ModelHealthy(model=model):
                 result = await serving.check_model(model)
+                if result.status is None:  # no answer at all: not a verdict on the model
+                    raise _CannotTell(f"{model}'s health: {result.reason}")
                 return result.ok, f"{model}: {result.reason}", {}
             case RoutingIs(mode=mode, serve_with=serve_with):
                 serving_now = (await serving.routing()).serving(mode)
@@ -170,10 +178,10 @@ class RunExecutor:
                 quantile=check.quantile, mode=check.mode.value if check.mode else None
             )
             if measured is None:
-                return False, f"cannot tell: no latency samples for {label}", {}
+                raise _CannotTell(f"no latency samples for {label}")
             seconds, source = measured, "from serving metrics"
         else:
-            return False, "cannot tell: no latency given and no latency source configured", {}
+            raise _CannotTell("no latency given and no latency source configured")
         over = seconds > check.threshold_seconds
         relation = "over" if over else "within"
         detail = f"{label} {seconds:.2f}s {source}, {relation} {check.threshold_seconds:g}s"
@@ -279,22 +287,47 @@ class RunExecutor:
         )
 
     async def open_incident(self, run: Run, command: OpenIncident) -> StepFinished:
-        """Open the incident; the request key makes a repeat (after a restart) find it."""
-        if self._incidents is None:
+        """Open the incident, or join the open one an earlier run opened for the same outage.
+
+        The request key makes a repeat of this step (after a restart) find its own incident.
+        An open incident with the very title this step would give is the same outage (a
+        second downshift while Qwen is still down): the run joins it, with a timeline note.
+        """
+        incidents = self._incidents
+        if incidents is None:
             return StepFinished(command.index, StepResult.FAILED, "no incident service configured")
         step_id = run.steps[command.index].step_id
+        request_key = f"runbook:{run.id}:{step_id}"
         try:
-            incident = await self._incidents.create(
+            if await incidents.get_by_request_key(request_key=request_key) is None:
+                joined = await self._join_open(run, command)
+                if joined is not None:
+                    return joined
+            incident = await incidents.create(
                 title=command.title,
                 severity=command.severity,
                 actor=run.requester,
                 description=command.description,
                 components=list(command.components),
-                request_key=f"runbook:{run.id}:{step_id}",
+                request_key=request_key,
             )
         except SreError as exc:
             return StepFinished(command.index, StepResult.FAILED, str(exc))
         detail = f"opened {incident.id} ({incident.severity.label}): {incident.title}"
+        return StepFinished(command.index, StepResult.OK, detail, {"incident_id": incident.id})
+
+    async def _join_open(self, run: Run, command: OpenIncident) -> StepFinished | None:
+        assert self._incidents is not None
+        ongoing = [i for i in await self._incidents.list_incidents() if i.title == command.title]
+        if not ongoing:
+            return None
+        incident = min(ongoing, key=lambda i: i.created_at)
+        await self._incidents.add_note(
+            incident_id=incident.id,
+            text=f"{run.runbook} ran again for this outage ({run.id}).",
+            actor=run.requester,
+        )
+        detail = f"joined {incident.id} ({incident.severity.label}), still open: {incident.title}"
         return StepFinished(command.index, StepResult.OK, detail, {"incident_id": incident.id})
 
 

@@ -94,12 +94,17 @@ class StepState(StrEnum):
     WAITING_APPROVAL = "waiting_approval"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    NOT_MET = "not_met"  # a check that did not hold where the runbook stops or skips
     UNKNOWN = "unknown"  # an admin call whose effect nobody knows: a person must look
     SKIPPED = "skipped"
     PLANNED = "planned"  # a dry run's step: shown, never done
     DENIED = "denied"
     EXPIRED = "expired"
     CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
 
 
 STEP_DONE = frozenset(set(StepState) - {StepState.PENDING, StepState.RUNNING})

@@ -137,14 +137,13 @@ class ServingClient:
         """Readiness; a 503 answer is "not ready" (``ok=False``), not an exception."""
         return await self._probe("/health/ready")
 
-    async def model_health(self, model: str) -> ModelHealth:
-        reply = await self._get("/health/llm", params={"model": model})
+    async def model_health(self, model: str, *, retries: int | None = None) -> ModelHealth:
+        reply = await self._get("/health/llm", params={"model": model}, retries=retries)
         return self._parse(ModelHealth, reply, "GET", f"/health/llm?model={model}")
 
-    async def all_models_health(self) -> AllModelsHealth:
-        return self._parse(
-            AllModelsHealth, await self._get("/health/llm/all"), "GET", "/health/llm/all"
-        )
+    async def all_models_health(self, *, retries: int | None = None) -> AllModelsHealth:
+        reply = await self._get("/health/llm/all", retries=retries)
+        return self._parse(AllModelsHealth, reply, "GET", "/health/llm/all")
 
     async def check_model(self, model: str) -> ModelHealthCheck:
         """One probe, no retries (the runbook counts consecutive failures); never raises.

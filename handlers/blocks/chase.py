@@ -8,7 +8,7 @@ from typing import Any
 from bot.durations import format_duration, humanize
 from bot.incidents.model import Incident
 from handlers.blocks.incident import IncidentAction
-from handlers.blocks.text import button, escape, fallback, mention, section
+from handlers.blocks.text import button, escape, fallback, mention, placeholder, section
 
 
 def _ack_button(incident: Incident) -> dict[str, Any]:
@@ -63,7 +63,7 @@ def postmortem_nudge_reply(incident: Incident, *, days: int) -> dict[str, Any]:
     text = (
         f"📝 {owner}*{incident.id}* ({incident.severity.label}) was resolved {days} day"
         f"{'s' if days != 1 else ''} ago and still has no postmortem. `/incident postmortem "
-        f"{incident.id}` posts a draft from the timeline; `/incident postmortem {incident.id} <url>` "
+        f"{incident.id}` posts a draft from the timeline; `/incident postmortem {incident.id} {placeholder('url')}` "
         "records it."
     )
     return {"text": fallback(text), "blocks": [section(text)]}

@@ -18,6 +18,7 @@ from handlers.blocks.text import (
     header,
     mention,
     mrkdwn,
+    placeholder,
     plain,
     section,
     when,
@@ -302,27 +303,25 @@ def postmortem_draft_blocks(incident: Incident, draft: str) -> dict[str, Any]:
         blocks.append(section("\n".join(chunk)))
     blocks.append(
         context(
-            f"Copy it to the wiki, fill it in, then `/incident postmortem {incident.id} <url>`."
+            f"Copy it to the wiki, fill it in, then `/incident postmortem {incident.id} {placeholder('url')}`."
         )
     )
     return {"text": f"Postmortem draft for {incident.id}", "blocks": blocks[:50]}
 
 
-# Escaped: Slack reads a bare <title> as a (broken) link and shows nothing.
-INCIDENT_HELP = escape(
-    "\n".join(
-        [
-            "*`/incident`* — declare and run incidents",
-            "`/incident create [sev1|sev2|sev3|sev4] <title>` — declare (no arguments: a form)",
-            "`/incident ack [INC-ID]` — acknowledge (ID optional when one incident is open here)",
-            "`/incident status <INC-ID> <investigating|mitigated|resolved> [note]`",
-            "`/incident sev <INC-ID> <sev1..sev4>` — change severity",
-            "`/incident note <INC-ID> <text>` — add to the timeline",
-            "`/incident rootcause <INC-ID> <text>`",
-            "`/incident resolve <INC-ID> <what fixed it>`",
-            "`/incident close <INC-ID>` — Sev1/Sev2 need a postmortem first",
-            "`/incident postmortem <INC-ID> [url]` — record it, or get a draft from the timeline",
-            "`/incident list` · `/incident show <INC-ID>` · `/incident report`",
-        ]
-    )
+# Raw text: the router escapes it when it is shown (Slack would read a bare <title> as a link).
+INCIDENT_HELP = "\n".join(
+    [
+        "*`/incident`* — declare and run incidents",
+        "`/incident create [sev1|sev2|sev3|sev4] <title>` — declare (no arguments: a form)",
+        "`/incident ack [INC-ID]` — acknowledge (ID optional when one incident is open here)",
+        "`/incident status <INC-ID> <investigating|mitigated|resolved> [note]`",
+        "`/incident sev <INC-ID> <sev1..sev4>` — change severity",
+        "`/incident note <INC-ID> <text>` — add to the timeline",
+        "`/incident rootcause <INC-ID> <text>`",
+        "`/incident resolve <INC-ID> <what fixed it>`",
+        "`/incident close <INC-ID>` — Sev1/Sev2 need a postmortem first",
+        "`/incident postmortem <INC-ID> [url]` — record it, or get a draft from the timeline",
+        "`/incident list` · `/incident show <INC-ID>` · `/incident report`",
+    ]
 )

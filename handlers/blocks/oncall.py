@@ -30,18 +30,16 @@ class OncallAction(StrEnum):
     CONFIRM_HANDOFF = "handoff_confirm"
 
 
-# Escaped: Slack reads a bare <title> as a (broken) link and shows nothing.
-ONCALL_HELP = escape(
-    "\n".join(
-        [
-            "*`/oncall`* — the rotation",
-            "`/oncall` or `/oncall now` — who is on call now and next",
-            "`/oncall schedule` — the next four weeks",
-            "`/oncall override @user <until> [weekday|weekend]` — cover the pool paged now (or the one named) until then, e.g. `18:00`, `tomorrow 09:00`, `+4h`",
-            "`/oncall handoff` — post the handoff message now",
-            "`/oncall report` — pages per person in the last shift, out-of-hours pages, MTTA",
-        ]
-    )
+# Raw text: the router escapes it when it is shown (Slack would read a bare <title> as a link).
+ONCALL_HELP = "\n".join(
+    [
+        "*`/oncall`* — the rotation",
+        "`/oncall` or `/oncall now` — who is on call now and next",
+        "`/oncall schedule` — the next four weeks",
+        "`/oncall override @user <until> [weekday|weekend]` — cover the pool paged now (or the one named) until then, e.g. `18:00`, `tomorrow 09:00`, `+4h`",
+        "`/oncall handoff` — post the handoff message now",
+        "`/oncall report` — pages per person in the last shift, out-of-hours pages, MTTA",
+    ]
 )
 
 

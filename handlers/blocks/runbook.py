@@ -40,6 +40,7 @@ STEP_ICON = {
     StepState.WAITING_APPROVAL: "✋",
     StepState.SUCCEEDED: "✅",
     StepState.FAILED: "❌",
+    StepState.NOT_MET: "➖",
     StepState.UNKNOWN: "⚠️",
     StepState.SKIPPED: "⏭️",
     StepState.PLANNED: "📝",
@@ -66,7 +67,7 @@ def _step_line(run: Run, index: int) -> str:
     took = f" · {humanize(step.duration)}" if step.duration is not None else ""
     by = f" · {mention(step.decided_by)}" if step.decided_by else ""
     line = (
-        f"{STEP_ICON[step.state]} {index + 1}. {escape(step.title)} _{step.state.value}_{by}{took}"
+        f"{STEP_ICON[step.state]} {index + 1}. {escape(step.title)} _{step.state.label}_{by}{took}"
     )
     if step.call is not None:
         line += f"\n      `{escape(clip(describe_call(step.call), 400))}`"
@@ -240,15 +241,13 @@ def drill_summary(*, reachable: str | None, lines: list[str]) -> dict[str, Any]:
     return message(text + "\n" + escape("\n".join(lines)))
 
 
-# Escaped: Slack reads a bare <title> as a (broken) link and shows nothing.
-RUNBOOK_HELP = escape(
-    "\n".join(
-        [
-            "*`/runbook`* — runbooks that act on the model-serving process",
-            "`/runbook list` — what there is, how automatic, its steps",
-            "`/runbook run <name> [--dry-run] [--incident INC-ID] [target]` — run it here, or in the incident's thread (dry run: show every call, make none)",
-            "`/runbook status <RUN-ID>` · `/runbook cancel <RUN-ID>`",
-            "`/health [model]` — model health from the serving process",
-        ]
-    )
+# Raw text: the router escapes it when it is shown (Slack would read a bare <title> as a link).
+RUNBOOK_HELP = "\n".join(
+    [
+        "*`/runbook`* — runbooks that act on the model-serving process",
+        "`/runbook list` — what there is, how automatic, its steps",
+        "`/runbook run <name> [--dry-run] [--incident INC-ID] [target]` — run it here, or in the incident's thread (dry run: show every call, make none)",
+        "`/runbook status <RUN-ID>` · `/runbook cancel <RUN-ID>`",
+        "`/health [model]` — model health from the serving process",
+    ]
 )

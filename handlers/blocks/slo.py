@@ -25,6 +25,7 @@ from handlers.blocks.text import (
     fallback,
     header,
     mrkdwn,
+    placeholder,
     section,
     when,
 )
@@ -93,7 +94,9 @@ def report_blocks(snapshot: SloSnapshot) -> Reply:
     blocks: list[Block] = [header("SLO & Error Budget Report")]
     blocks.extend(_report_section(r) for r in snapshot.results[:room])
     if len(snapshot.results) > room:
-        blocks.append(section(f"…and {len(snapshot.results) - room} more: `/slo <name>`"))
+        blocks.append(
+            section(f"…and {len(snapshot.results) - room} more: `/slo {placeholder('name')}`")
+        )
     blocks.append({"type": "divider"})
     blocks.append(section(_report_verdict(snapshot.verdict)))
     blocks.append(context(_evaluated(snapshot)))

@@ -34,6 +34,11 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def placeholder(word: str) -> str:
+    """``<word>`` in a command's usage, escaped: Slack reads a bare ``<url>`` as a link."""
+    return escape(f"<{word}>")
+
+
 def clip(text: str, limit: int) -> str:
     """At most ``limit`` characters, ending in … when cut, never inside an ``&amp;`` entity."""
     if len(text) <= limit:

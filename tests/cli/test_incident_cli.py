@@ -138,3 +138,28 @@ async def test_oncall_now_from_the_shell(cli_env: dict[str, str], tmp_path: Path
     config.write_text("timezone: Asia/Seoul\n")
     code, _, err = await run_cli("oncall", "now", env={**cli_env, "SRE_CONFIG": str(config)})
     assert code == 2 and "No rotation is configured" in err  # a configuration mistake
+
+
+async def test_the_handoff_is_previewed_from_a_shell_without_slack(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    config = tmp_path / "sre.yaml"
+    config.write_text("oncall:\n  weekday: [U0AAA, U0BBB]\n  weekend: [U0DDD]\n")
+    env = {**cli_env, "SRE_CONFIG": str(config)}
+    slow = json.dumps({"title": "Slow search", "severity": "Sev3"})
+    code, out, _ = await run_cli("incident", "create", slow, env=env)
+    assert code == 0, out
+    incident_id = out.split()[3]
+
+    code, out, err = await run_cli("oncall", "handoff", "--preview", env=env)
+
+    assert code == 0, err
+    assert out.startswith("On-call handoff · Fri ")
+    assert "Weekend: U0DDD → U0DDD" in out and "Weekday: U0" in out
+    assert f"{incident_id} Sev3 open Slow search · unacknowledged" in out
+    assert "Last shift:" in out and "SLO status:" in out
+    assert "[ ] VPN access works" in out
+    # Without --preview there is nowhere to post: refused, and told how to see it here.
+    code, out, err = await run_cli("oncall", "handoff", env=env)
+    assert (code, out) == (1, "")
+    assert "nothing was posted" in err and "`python -m bot oncall handoff --preview`" in err

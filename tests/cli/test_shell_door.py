@@ -8,9 +8,12 @@ from pathlib import Path
 
 from bot.commands.arguments import HEALTH_MODELS
 from bot.serving.models import MODELS
+from sandbox.serving.standin import StandinState
 from sandbox.slack import SlackEmulator
+from tests.serving.conftest import running_standin
 from tests.support.cli import run_cli
 from tests.support.config import CHANNELS_YAML
+from tests.support.prometheus import unused_port
 
 SEV2 = json.dumps({"title": "Qwen down", "severity": "Sev2", "components": ["Qwen"]})
 
@@ -154,3 +157,59 @@ async def test_help_is_written_for_a_person() -> None:
 
 def test_health_offers_the_serving_models() -> None:
     assert HEALTH_MODELS == MODELS
+
+
+async def test_a_check_that_cannot_read_fails_the_run_and_the_command(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    config = tmp_path / "sre.yaml"
+    config.write_text(CHANNELS_YAML + "runbooks:\n  approvers: [U0AAA]\n")
+    nobody = f"http://127.0.0.1:{unused_port()}"
+    async with SlackEmulator() as emulator:
+        env = cli_env | {
+            "SRE_CONFIG": str(config),
+            "SERVING_URL": nobody,
+            "SLACK_BOT_TOKEN": emulator.bot_token,
+            "SLACK_API_URL": emulator.api_url,
+        }
+        for runbook in ("rl_reward_runaway_rollback", "api_high_latency_scaleup"):
+            code, out, err = await run_cli("runbook", "execute", runbook, env=env)
+
+            assert code == 1, (out, err)
+            assert ": failed" in out.splitlines()[0]
+            assert "cannot be read never passes, so the run ends failed" in out
+            assert "succeeded" not in out
+        # In Slack too: each run's message says failed, and nobody was asked to approve.
+        posted = emulator.messages("C0ONCALL")
+        assert [m.text.rsplit(": ", 1)[1] for m in posted] == ["failed", "failed"]
+        assert "runbook_approve" not in json.dumps([m.blocks for m in posted])
+
+        code, out, _ = await run_cli(
+            "runbook", "execute", "rl_reward_runaway_rollback", "--dry-run", env=env
+        )
+        assert code == 1
+        assert "dry run: nothing was changed; Confirm the current checkpoint" in out
+        assert "cannot be read now" in out
+
+
+async def test_health_exits_by_what_the_models_can_do(cli_env: dict[str, str]) -> None:
+    async with running_standin(StandinState(seed=7)) as standin:
+        env = cli_env | {"SERVING_URL": standin.url}
+        code, out, _ = await run_cli("health", env=env)
+        assert code == 0 and json.loads(out)["unhealthy_count"] == 0
+
+        await standin.faults(model_down="qwen")
+        code, out, err = await run_cli("health", env=env)
+        assert code == 1 and json.loads(out)["models"]["qwen"] == "unhealthy"
+        assert "cannot serve: qwen" in err
+        code, out, _ = await run_cli("health", "qwen", env=env)
+        assert code == 1 and json.loads(out)["inference_ready"] is False
+        code, out, _ = await run_cli("health", "mistral", env=env)
+        assert code == 0 and json.loads(out)["model_name"] == "mistral"
+
+        # A hung server: one read, reported once the client's timeout has passed.
+        await standin.faults(hang_seconds=30, route="/health/llm/all")
+        code, out, err = await run_cli("health", env=env | {"SERVING_TIMEOUT": "1"})
+        assert (code, out) == (2, "")
+        assert "No health verdict" in err and "no answer within 1s" in err
+        assert "tried" not in err

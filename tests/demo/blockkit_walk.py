@@ -40,6 +40,7 @@ MODULES: tuple[ModuleType, ...] = (chase, errors, incident, oncall, runbook, slo
 NOT_BUILDERS = {
     "escape",
     "clip",
+    "placeholder",
     "mention",
     "when",
     "mrkdwn",

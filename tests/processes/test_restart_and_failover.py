@@ -116,7 +116,7 @@ async def test_a_sigkilled_bot_posts_every_due_reminder_once_after_restart(
     before = len(_reminders(emulator, declared))
     await emulator.wait_for(
         lambda e: len(_reminders(e, declared)) >= before + 3,
-        timeout=20,
+        timeout=45,  # a start on a busy machine, and a dead process's leases running out
         description="after restart",
     )
     # A post the kill left unrecorded is settled once its lease has run out.

@@ -72,6 +72,7 @@ async def test_a_healthy_qwen_stops_the_run_before_any_change(
 
     assert run.state is RunState.SUCCEEDED
     assert "nothing else to do" in run.note
+    assert run.steps[0].state is StepState.NOT_MET
     assert "qwen answered healthy on check 1" in run.steps[0].detail
     assert {s.state for s in run.steps[1:]} == {StepState.SKIPPED}
     assert await admin_posts(standin) == []
@@ -129,3 +130,34 @@ async def test_dry_run_shows_every_exact_call_and_sends_none(
     # A dry run holds no lock: a real run can start at once.
     real = await service.start(name="qwen_failure_downshift", requester="U0AAA")
     assert real.state is RunState.SUCCEEDED
+
+
+async def test_a_second_downshift_for_the_same_outage_joins_the_open_incident(
+    service: RunbookService, standin: Standin, incidents: IncidentService
+) -> None:
+    await standin.faults(model_down="qwen")
+    first = await service.start(name="qwen_failure_downshift", requester="alertmanager")
+    second = await service.start(name="qwen_failure_downshift", requester="U0BBB")
+
+    assert first.state is second.state is RunState.SUCCEEDED
+    assert second.incident_id == first.incident_id
+    assert f"joined {first.incident_id}" in second.steps[-1].detail
+    (only,) = await incidents.list_incidents()
+    shown = await incidents.get(incident_id=only.id)
+    assert any(second.id in entry.note for entry in shown.timeline)
+
+    # Once that outage is resolved, the next failure is a new incident.
+    await incidents.resolve(incident_id=only.id, resolution="Qwen restarted", actor="U0AAA")
+    third = await service.start(name="qwen_failure_downshift", requester="alertmanager")
+    assert third.incident_id not in (None, first.incident_id)
+
+
+async def test_a_dry_run_marks_the_values_only_a_real_run_finds(
+    service: RunbookService, standin: Standin
+) -> None:
+    run = await service.start(name="qwen_failure_downshift", requester="U0AAA", dry_run=True)
+
+    text = "\n".join(run_lines(run))
+    assert "Qwen failed ⟨failed_probes⟩ health checks" in text
+    assert "not known" not in text and "{failed_probes" not in text
+    assert "⟨name⟩ is a value an earlier step finds when the run is real" in run.note

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.errors import InvalidInput, NotAuthorized
+from bot.runbooks.cli_text import run_lines
 from bot.runbooks.errors import (
     AlreadyDecided,
     RunAlreadyActive,
@@ -16,15 +17,20 @@ from bot.runbooks.errors import (
     UnknownRunbook,
 )
 from bot.runbooks.model import RunState, StepState
+from bot.runbooks.probes import Drills
 from bot.runbooks.service import RunbookService
 from bot.serving.client import ServingClient
 from bot.serving.models import Mode
 from storage.db import Database
 from tests.runbooks.conftest import ServiceFactory, admin_posts, audit_actions, clear_faults
 from tests.serving.conftest import Standin
+from tests.support.config import sandbox_config
+from tests.support.prometheus import unused_port
 
 DOWNSHIFT = "qwen_failure_downshift"
 ROLLBACK = "rl_reward_runaway_rollback"
+RESTORE = "qwen_restore_creative"
+SCALEUP = "api_high_latency_scaleup"
 
 
 @pytest.fixture
@@ -236,3 +242,50 @@ async def test_a_broken_slack_never_stops_a_downshift(
     # ... and the run says the page did not go out, instead of claiming success.
     assert run.state is RunState.FAILED
     assert "Notify the on-call engineer failed: could not tell oncall" in run.note
+
+
+@pytest.fixture
+async def unreachable() -> AsyncIterator[ServingClient]:
+    """A serving client whose serving process is not there at all."""
+    url = f"http://127.0.0.1:{unused_port()}"
+    async with ServingClient(base_url=url, timeout=0.5, retry_backoff=0.01) as client:
+        yield client
+
+
+async def test_a_check_that_cannot_read_never_lets_a_run_succeed(
+    make_service: ServiceFactory, unreachable: ServingClient, db: Database
+) -> None:
+    service = make_service(serving=unreachable)
+
+    for name in (ROLLBACK, RESTORE, SCALEUP):
+        run = await service.start(name=name, requester="U0AAA")
+
+        assert run.state is RunState.FAILED, name
+        assert run.steps[0].state is StepState.FAILED
+        assert run.steps[0].detail.startswith(("could not read", "cannot tell")), name
+        assert all(s.state is StepState.SKIPPED for s in run.steps[1:])
+
+    drills = Drills(
+        db=db,
+        config=sandbox_config(),
+        serving=unreachable,
+        runbooks=service,
+        owed=lambda: None,
+    )
+    reachable, lines = await drills.drill()
+    assert reachable is not None and "connection refused" in reachable
+    by_runbook = {line.split()[1].rstrip(":"): line.split()[-1] for line in lines}
+    assert by_runbook[ROLLBACK] == by_runbook[RESTORE] == by_runbook[SCALEUP] == "failed"
+    assert await service.list_runs(active_only=True) == []
+
+
+async def test_a_check_that_does_not_hold_stops_the_run_without_a_failed_step(
+    service: RunbookService, standin: Standin
+) -> None:
+    run = await service.start(name=ROLLBACK, requester="U0AAA")  # the reward is fine
+
+    assert run.state is RunState.SUCCEEDED
+    assert run.steps[0].state is StepState.NOT_MET
+    assert "nothing else to do" in run.note
+    assert "✗" not in "\n".join(run_lines(run))
+    assert await admin_posts(standin) == []

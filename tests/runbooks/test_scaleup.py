@@ -58,9 +58,13 @@ async def test_scaling_stops_at_the_configured_maximum(
     assert [e["json"] for e in await admin_posts(standin)] == [{"replicas": 9}, {"replicas": 10}]
 
 
-async def test_no_latency_data_means_no_scaling(service: RunbookService, standin: Standin) -> None:
+async def test_no_latency_data_fails_the_run_without_scaling(
+    service: RunbookService, standin: Standin
+) -> None:
     run = await service.start(name=SCALEUP, requester="U0AAA")
 
-    assert run.state is RunState.SUCCEEDED
+    assert run.state is RunState.FAILED
+    assert run.steps[0].state is StepState.FAILED
     assert "cannot tell: no latency samples" in run.steps[0].detail
+    assert "cannot be read never passes" in run.note
     assert await admin_posts(standin) == []

@@ -39,6 +39,23 @@ async def test_help_escapes_its_placeholders(bot: Bot, command: str, placeholder
 async def test_an_unknown_word_is_refused_with_the_help(bot: Bot, command: str) -> None:
     reply = await _reply(bot, command, "frobnicate now")
     assert "Unknown subcommand 'frobnicate'" in reply and f"`{command} " in reply
+    # Escaped once: a second escape would show a literal "&lt;INC-ID&gt;" in Slack.
+    assert "&amp;" not in reply
+
+
+async def test_placeholders_in_a_postmortem_draft_are_escaped(bot: Bot) -> None:
+    await bot.slack.slash("/incident", "create sev3 Slow search", user="U0AAA")
+    (card,) = await bot.emulator.wait_for(lambda e: e.messages(bot.incidents_channel))
+    incident_id = card.blocks[0]["text"]["text"].split()[1]
+    await bot.slack.slash("/incident", f"resolve {incident_id} restarted", user="U0AAA")
+    answer = await bot.slack.slash("/incident", f"postmortem {incident_id}", user="U0AAA")
+    await bot.emulator.wait_for(
+        lambda e: [c for c in e.calls if "Postmortem draft" in json.dumps(c.args)]
+    )
+    said = [c.args for c in bot.emulator.calls] + [r.body for r in bot.emulator.responses()]
+    sent = json.dumps(said, ensure_ascii=False)
+    assert f"postmortem {incident_id} &lt;url&gt;" in sent
+    assert f"{incident_id} <url>" not in sent and answer.status == 200
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,54 @@
+"""The handoff as the shell shows it: ``python -m bot oncall handoff --preview``."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from bot.durations import humanize
+from bot.oncall.handoff_message import HandoffMessage
+
+
+def handoff_lines(message: HandoffMessage, zone: tzinfo) -> list[str]:
+    """What the Slack handoff post says, as plain lines: pools, incidents, SLOs, checklist."""
+
+    def local(instant: datetime) -> str:
+        return f"{instant.astimezone(zone):%a %Y-%m-%d %H:%M %Z}"
+
+    lines = [f"On-call handoff · {local(message.at)}"]
+    for pool in message.pools:
+        paged = ", ".join(
+            f"{c.start_local:%a %H:%M} → {c.end_local:%a %H:%M}" for c in pool.coverage
+        )
+        lines.append(f"  {pool.pool.value.capitalize()}: {pool.outgoing} → {pool.incoming}")
+        lines.append(f"    paged {paged or '—'}")
+    lines.append("Open incidents:")
+    for incident in message.open_incidents:
+        owner = incident.acknowledged_by or "unacknowledged"
+        age = (
+            humanize(message.at - incident.created_at)
+            if message.at > incident.created_at
+            else "new"
+        )
+        lines.append(
+            f"  {incident.id} {incident.severity.label} {incident.status.value} "
+            f"{incident.title} · {owner} · {age}"
+        )
+    if not message.open_incidents:
+        lines.append("  none")
+    lines.append("SLO status:")
+    results = message.slo.results if message.slo is not None else []
+    lines += [f"  {r.name}: {r.status.value}" for r in results] or ["  not available"]
+    lines.append("Last shift:")
+    fatigue = message.fatigue
+    if fatigue is None:
+        lines.append("  no rotation configured")
+    else:
+        lines += [
+            f"  {user}: {count} page{'s' if count != 1 else ''}, "
+            f"{fatigue.fatigue.out_of_hours.get(user, 0)} out of hours"
+            for user, count in fatigue.fatigue.pages.items()
+        ] or ["  no pages"]
+    lines.append("Checklist:")
+    lines += [f"  [ ] {item}" for item in message.checklist]
+    lines.append("Next handoffs: " + " · ".join(local(at) for at in message.next_handoffs))
+    return lines
