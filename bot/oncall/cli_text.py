@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from bot.durations import humanize
 from bot.oncall.handoff_message import HandoffMessage
 
 
@@ -24,14 +23,9 @@ def handoff_lines(message: HandoffMessage, zone: tzinfo) -> list[str]:
     lines.append("Open incidents:")
     for incident in message.open_incidents:
         owner = incident.acknowledged_by or "unacknowledged"
-        age = (
-            humanize(message.at - incident.created_at)
-            if message.at > incident.created_at
-            else "new"
-        )
         lines.append(
             f"  {incident.id} {incident.severity.label} {incident.status.value} "
-            f"{incident.title} · {owner} · {age}"
+            f"{incident.title} · {owner} · {message.age_of(incident)}"
         )
     if not message.open_incidents:
         lines.append("  none")

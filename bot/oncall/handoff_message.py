@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from bot.durations import humanize
 from bot.incidents.model import Incident, IncidentStatus
 from bot.oncall.hours import Pool
 from bot.oncall.rotation import Coverage
@@ -54,6 +55,10 @@ class HandoffMessage:
     checklist: tuple[str, ...] = CHECKLIST
     confirmed_by: str | None = None
     notes: list[str] = field(default_factory=list)
+
+    def age_of(self, incident: Incident) -> str:
+        """How long ``incident`` will have been open at the handoff (``new`` if not yet)."""
+        return humanize(self.at - incident.created_at) if self.at > incident.created_at else "new"
 
 
 def order_open_incidents(incidents: list[Incident]) -> list[Incident]:

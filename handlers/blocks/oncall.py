@@ -106,14 +106,10 @@ def _incident_lines(message: HandoffMessage) -> str:
         owner = (
             mention(incident.acknowledged_by) if incident.acknowledged_by else "*unacknowledged*"
         )
-        age = (
-            humanize(message.at - incident.created_at)
-            if message.at > incident.created_at
-            else "new"
-        )
         lines.append(
             f"{STATUS_ICON[incident.status]} *{incident.id}* {SEVERITY_ICON[incident.severity]} "
-            f"{incident.severity.label} {escape(clip(incident.title, 80))} · {owner} · {age}"
+            f"{incident.severity.label} {escape(clip(incident.title, 80))} · {owner} · "
+            f"{message.age_of(incident)}"
         )
     if len(message.open_incidents) > 15:
         lines.append(f"…and {len(message.open_incidents) - 15} more: `/incident list`")
