@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from sandbox.slack import SlackEmulator
@@ -108,3 +109,20 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+async def wait_ready(url: str, *, within: float = 60.0) -> None:
+    """Until the bot at ``url`` answers ``/health/ready`` with 200. Generous: a process
+    starts in about 2 s alone, many times that beside a busy test run."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+        while loop.time() < deadline:
+            try:
+                async with http.get(f"{url}/health/ready") as answer:
+                    if answer.status == 200:
+                        return
+            except (aiohttp.ClientError, TimeoutError):
+                pass
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"the bot at {url} was not ready within {within:g} s")

@@ -8,28 +8,14 @@ import signal
 from collections import Counter
 from typing import Any
 
-import aiohttp
 from sqlmodel import select
 
 from sandbox.slack import RecordedCall, SlackDriver, SlackEmulator
 from storage.db import Database
 from storage.tables import IncidentRow, PostRow
-from tests.processes.conftest import Process, free_port
+from tests.processes.conftest import Process, free_port, wait_ready
 
 SECRET = "process-secret"
-
-
-async def _ready(url: str) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(300):
-            try:
-                async with http.get(f"{url}/health/ready") as answer:
-                    if answer.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
-    raise AssertionError("the bot never became ready")
 
 
 async def _stored(database_url: str) -> tuple[list[IncidentRow], list[PostRow]]:
@@ -64,7 +50,7 @@ async def test_a_kill_during_fifty_creates_leaves_every_stored_incident_one_card
     env = {**process_env, "PORT": str(port), "SLACK_SIGNING_SECRET": SECRET}
     url = f"http://127.0.0.1:{port}"
     first: Process = await start("bot-1", "serve", "--with-scheduler", env=env)
-    await _ready(url)
+    await wait_ready(url)
     cards_seen: list[str] = []
 
     async def kill_after_ten_cards(call: RecordedCall, result: dict[str, Any]) -> None:
@@ -83,7 +69,7 @@ async def test_a_kill_during_fifty_creates_leaves_every_stored_incident_one_card
     await first.process.wait()
     emulator.clear_hooks()
     second: Process = await start("bot-2", "serve", "--with-scheduler", env=env)
-    await _ready(url)
+    await wait_ready(url)
 
     incidents, answers = await _stored(process_env["DATABASE_URL"])
     assert 10 <= len(incidents) <= 50

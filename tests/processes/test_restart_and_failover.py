@@ -131,8 +131,8 @@ async def test_a_sigkilled_bot_posts_every_due_reminder_once_after_restart(
 
 
 async def _holder(client: redis.Redis) -> str:
-    """Who holds the leader key, waiting up to 30 s for someone to take it."""
-    for _ in range(300):
+    """Who holds the leader key, waiting up to 60 s for someone to take it."""
+    for _ in range(600):
         value = await client.get(LEADER_KEY)
         if value:
             return value.decode()

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from sandbox.slack import Message, SlackDriver, SlackEmulator
-from tests.processes.conftest import Process, free_port
+from tests.processes.conftest import Process, free_port, wait_ready
 from tests.support.config import CHANNELS_YAML
 
 SECRET = "process-secret"
@@ -102,16 +102,8 @@ def bot_env(process_env: dict[str, str], standin: Standin, tmp_path: Path) -> di
 
 async def _ready(bot_env: dict[str, str]) -> str:
     url = f"http://127.0.0.1:{bot_env['PORT']}"
-    async with aiohttp.ClientSession() as http:
-        for _ in range(200):
-            try:
-                async with http.get(f"{url}/health/ready") as answer:
-                    if answer.status == 200:
-                        return url
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
-    raise AssertionError("the bot never became ready")
+    await wait_ready(url)
+    return url
 
 
 def _run_message(emulator: SlackEmulator, channel: str, runbook: str) -> Message:

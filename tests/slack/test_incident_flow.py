@@ -89,7 +89,7 @@ async def test_fifty_concurrent_creates(bot: Bot) -> None:
     )
     assert all(a.status == 200 for a in answers)
     # Each person's confirmation comes after their card is stored, so wait for all 50.
-    await bot.emulator.wait_for(lambda e: len(e.responses()) == 50, timeout=20)
+    await bot.emulator.wait_for(lambda e: len(e.responses()) == 50, timeout=60)
     assert len(bot.emulator.messages(bot.incidents_channel)) == 50
     async with bot.container.db.transaction() as session:
         rows = list((await session.execute(select(IncidentRow))).scalars())
