@@ -26,7 +26,7 @@ from tests.demo.conftest import (
 
 # The promise: the page within 120 s of the README's command on a fresh clone,
 # install included. A slower machine may say how long it allows.
-INSTALL_BUDGET = float(os.environ.get("DEMO_INSTALL_BUDGET_SECONDS", "240"))
+INSTALL_BUDGET = float(os.environ.get("DEMO_INSTALL_BUDGET_SECONDS", "120"))
 
 
 def readme_first_command() -> str:
