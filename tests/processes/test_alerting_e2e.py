@@ -182,6 +182,16 @@ async def test_qwen_down_alert_to_downshift_to_resolved_note(
         return bool(routing["routing"]["creative"] == "balanced")
 
     await eventually(downshifted, within=60, description="creative served by balanced")
+    # The run started from the alert's incident shows in the incident's thread (SPEC §6).
+    await emulator.wait_for(
+        lambda e: [
+            r
+            for r in e.replies("C0INCIDENTS", card.ts)
+            if "qwen_failure_downshift" in r.text and r.text.endswith("succeeded")
+        ],
+        timeout=30,
+        description="the downshift run, succeeded, in the incident's thread",
+    )
     breakers = await standin.call("GET", "/admin/circuit-breaker")
     assert breakers["breakers"]["qwen"] == "open"
 
