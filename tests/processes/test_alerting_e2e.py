@@ -213,13 +213,22 @@ async def test_qwen_down_alert_to_downshift_to_resolved_note(
     assert len(log["requests"]) == 1
 
 
+BURNING = {"api_availability": "API Availability", "llm_creative_latency": "LLM Creative Mode"}
+
+
 async def test_an_outage_through_the_slo_rules_opens_one_incident_per_slo(
     stack: Stack, emulator: SlackEmulator
 ) -> None:
+    """Half the briefs fail and creative is 5 s slow: two SLOs burn, four burn-rate alerts
+    fire (a page and a ticket each), two incidents open (each page inhibits its ticket)."""
     standin = stack.standin
-    await standin.call("POST", "/_standin/faults", {"error_rate": 0.5})
+    await standin.call(
+        "POST",
+        "/_standin/faults",
+        {"error_rate": 0.5, "added_latency_seconds": 5, "mode": "creative"},
+    )
     # Traffic driven by the test (seeded, so the latencies are the same each run): a first
-    # batch large enough that no latency SLO sees a handful of slow briefs as a burn.
+    # batch large enough that fast and balanced never see a handful of slow briefs as a burn.
     await standin.call("POST", "/_standin/traffic", {"requests": 600})
 
     async def pump() -> None:
@@ -229,36 +238,41 @@ async def test_an_outage_through_the_slo_rules_opens_one_incident_per_slo(
 
     traffic = asyncio.create_task(pump())
     try:
-        # Both burn-rate alerts of the API SLO fire in Prometheus: its page and its ticket.
-        async def both_fire() -> list[dict[str, str]]:
+
+        async def four_fire() -> list[dict[str, str]]:
             firing = await asyncio.to_thread(stack.prometheus.firing, "SLOErrorBudgetBurn")
-            api = [a for a in firing if a["slo"] == "api_availability"]
-            return api if {a["severity"] for a in api} == {"page", "ticket"} else []
+            pairs = {(a["slo"], a["severity"]) for a in firing}
+            wanted = {(slo, kind) for slo in BURNING for kind in ("page", "ticket")}
+            return firing if wanted <= pairs else []
 
-        await eventually(both_fire, within=60, description="the API SLO's page and ticket")
-        await emulator.wait_for(
-            lambda e: _titled(e, "API Availability: error budget burning fast (page)"),
-            timeout=60,
-            description="the API SLO's incident",
-        )
-
-        # Alertmanager holds the ticket back: the page of the same SLO inhibits it.
-        async def ticket_inhibited() -> bool:
-            alerts = await asyncio.to_thread(stack.alertmanager.alerts)
-            return any(
-                a["labels"].get("severity") == "ticket"
-                and a["labels"].get("slo") == "api_availability"
-                and a["status"]["state"] == "suppressed"
-                and a["status"]["inhibitedBy"]
-                for a in alerts
+        await eventually(four_fire, within=60, description="a page and a ticket per SLO")
+        for title in BURNING.values():
+            await emulator.wait_for(
+                lambda e, title=title: _titled(e, f"{title}"),
+                timeout=60,
+                description=f"the incident of {title}",
             )
 
-        await eventually(ticket_inhibited, within=30, description="the ticket inhibited")
+        # Alertmanager holds each ticket back: the page of the same SLO inhibits it.
+        async def tickets_inhibited() -> bool:
+            alerts = await asyncio.to_thread(stack.alertmanager.alerts)
+            held = {
+                a["labels"].get("slo")
+                for a in alerts
+                if a["labels"].get("severity") == "ticket"
+                and a["status"]["state"] == "suppressed"
+                and a["status"]["inhibitedBy"]
+            }
+            return set(BURNING) <= held
+
+        await eventually(tickets_inhibited, within=30, description="the tickets inhibited")
         # Let Alertmanager flush its groups a few more times (group_interval 2 s).
         await asyncio.sleep(6)
     finally:
         traffic.cancel()
-    slo_cards = [m for m in _cards(emulator) if "error budget burning" in m.text + str(m.blocks)]
-    assert len(slo_cards) == 1, [m.text for m in slo_cards]
-    assert "API Availability" in slo_cards[0].text + str(slo_cards[0].blocks)
-    assert "(ticket)" not in slo_cards[0].text + str(slo_cards[0].blocks)
+    slo_cards = [m.text + str(m.blocks) for m in _cards(emulator)]
+    slo_cards = [card for card in slo_cards if "error budget burning" in card]
+    assert len(slo_cards) == 2, slo_cards
+    for title in BURNING.values():
+        (card,) = [c for c in slo_cards if title in c]
+        assert "burning fast (page)" in card and "(ticket)" not in card
