@@ -307,7 +307,7 @@ def _duties(
     duties: list[tuple[str, Duty]] = [
         ("recover interrupted runbook runs", recover_runs),
         ("expire runbook approvals", runbooks.expire_due),
-        ("probe model health", every(schedule.health_probe_every, watch.probe)),
+        ("probe model health", every(schedule.health_probe_every, watch.probe, tick=schedule.tick)),
         ("drill the runbooks", drills.drill_if_due),
         ("chase unacknowledged incidents", chaser.run),
         ("post the handoff", handoffs.post_due),
@@ -315,7 +315,7 @@ def _duties(
         ("post the SLO digest", slo_duties.digest_if_due),
         (
             "announce SLO status changes",
-            every(schedule.slo_status_every, slo_duties.check_status_changes),
+            every(schedule.slo_status_every, slo_duties.check_status_changes, tick=schedule.tick),
         ),
     ]
     return Duties(duties)

@@ -40,14 +40,23 @@ class Duties:
         return outcome
 
 
-def every(interval: timedelta, duty: Duty) -> Duty:
-    """Run ``duty`` at most once per ``interval`` of the ticks' clock."""
-    last: list[datetime] = []
+def every(interval: timedelta, duty: Duty, *, tick: timedelta = timedelta(0)) -> Duty:
+    """Run ``duty`` every ``interval`` of the ticks' clock, on the tick nearest each due time.
 
-    async def throttled(now: datetime) -> object:
-        if last and now - last[0] < interval:
+    Due times are anchored (each one ``interval`` after the last, not after the tick that ran
+    it), and a tick up to half a ``tick`` early counts: a tick arriving at 29.99 s runs a
+    30-second duty instead of skipping it to 60 s, so three probes 30 s apart take 60 s, not
+    up to 120 s. A schedule that fell a whole interval behind (a stalled process) restarts
+    from now rather than catching up in a burst.
+    """
+    early = tick / 2
+    due: list[datetime] = []
+
+    async def on_schedule(now: datetime) -> object:
+        if due and now < due[0] - early:
             return None
-        last[:] = [now]
+        following = due[0] + interval if due else now + interval
+        due[:] = [following if following > now else now + interval]
         return await duty(now)
 
-    return throttled
+    return on_schedule

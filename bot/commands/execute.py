@@ -91,5 +91,7 @@ def execute(args: argparse.Namespace, env: Environment) -> int:
         current = migrate.current_revision(env.DATABASE_URL)
         print(f"database schema at {current} (head {migrate.head_revision()})")
         return 0
+    if args.command == "slo" and args.action == "rules":
+        return slo.rules(args, config.slos)  # text from sre.yaml: no database, no Slack
     prepare_database(env)
     return asyncio.run(_run_area(AREAS[args.command], args, env, config))

@@ -15,7 +15,7 @@ from bot.durations import parse_duration
 from bot.numbers import format_count, format_percent
 from bot.slo.budget import SloStatus
 from bot.slo.evaluation import BURN_WINDOWS, DeployVerdict, SloResult, Verdict
-from bot.slo.rules import POLICY, burn_factor
+from bot.slo.rules import burn_factor, policy_for
 from bot.slo.service import SloSnapshot
 from handlers.blocks.text import (
     SECTION_TEXT_MAX,
@@ -219,10 +219,10 @@ def _report_section(result: SloResult) -> Block:
 
 
 def _alerts_text(result: SloResult) -> str:
-    """Which burn-rate alerts of the policy (SPEC §5) the current rates would fire."""
+    """Which burn-rate window pairs of the policy (SPEC §5) the current rates would fire."""
     window = parse_duration(result.window)
     lines = []
-    for alert in POLICY:
+    for alert in policy_for(window):
         factor = float(burn_factor(alert, window))
         long_rate = result.burn_rates.get(alert.long_window)
         short_rate = result.burn_rates.get(alert.short_window)

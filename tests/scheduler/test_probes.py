@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import aiohttp
+
 from bot.serving.models import Mode
+from scheduler.duties import every
 from tests.scheduler.conftest import START, World
+
+PROBE = "probe model health"
 
 # The first Monday of November 2026, 10:00 in Seoul.
 DRILL = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
@@ -57,3 +62,37 @@ async def test_the_monthly_drill_dry_runs_every_runbook_once(world: World) -> No
     names = {d.text.split()[1].rstrip(":") for d in dry_runs}
     assert names == {r.name for r in world.container.runbooks.list_definitions()}
     assert await world.container.runbooks.list_runs(active_only=True) == []
+
+
+async def test_a_duty_every_30s_runs_on_ticks_that_arrive_a_little_early() -> None:
+    runs: list[datetime] = []
+
+    async def duty(now: datetime) -> None:
+        runs.append(now)
+
+    due = every(timedelta(seconds=30), duty, tick=timedelta(seconds=30))
+    ticks = [START + timedelta(seconds=29.99 * n) for n in range(7)]
+    for at in ticks:
+        await due(at)
+    assert runs == ticks  # a tick at 29.99 s runs it; none is skipped to 60 s
+
+    runs.clear()
+    slow = every(timedelta(minutes=5), duty, tick=timedelta(seconds=30))
+    for n in range(41):  # 20 minutes of 30 s ticks, each 10 ms early
+        await slow(START + timedelta(seconds=30 * n - 0.01 * n))
+    assert [round((at - START).total_seconds() / 60) for at in runs] == [0, 5, 10, 15, 20]
+
+
+async def test_three_failed_probes_30s_apart_downshift_on_the_third(world: World) -> None:
+    """Guide §5.3: three failures in a row, probes every 30 s, ticks a hair early: the
+    downshift starts 60 s after the first failed probe, within the 90 s the guide allows."""
+    async with aiohttp.ClientSession() as http:
+        faults = f"{world.container.serving.base_url}/_standin/faults"
+        async with http.post(faults, json={"model_down": "qwen"}) as answer:
+            assert answer.status == 200
+    tick = timedelta(seconds=29.99)
+    outcomes = [(await world.at(tick * n))[PROBE] for n in range(3)]
+    assert outcomes[:2] == ["failed 1", "failed 2"]
+    assert str(outcomes[2]).startswith("started RUN-")
+    routing = await world.container.serving.routing()
+    assert routing.serving(Mode.CREATIVE) == Mode.BALANCED

@@ -1,0 +1,278 @@
+"""From alert to recovery with every real process: the serving stand-in, Prometheus and
+Alertmanager loading deploy/ (intervals shortened), the bot, and the Slack emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiohttp
+import pytest
+
+from sandbox.slack import Message, SlackEmulator
+from tests.processes.conftest import free_port
+from tests.support.alerting import Alertmanager, Prometheus
+from tests.support.config import CHANNELS_YAML
+
+T = TypeVar("T")
+TOKEN = "e2e-alertmanager-token"
+CONFIG = (
+    CHANNELS_YAML
+    + """
+oncall:
+  weekday: [U0AAA, U0BBB, U0CCC]
+  weekend: [U0DDD, U0EEE]
+runbooks:
+  approvers: [U0AAA, U0BBB, U0DDD]
+schedule:
+  tick: 1s
+  health_probe_every: 10m   # detection by the alert alone: the bot's own probe stays out
+  post_timeout: 3s
+"""
+)
+
+
+async def eventually(read: Callable[[], Awaitable[T]], *, within: float, description: str) -> T:
+    """Poll ``read`` until it returns something truthy; fail after ``within`` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        found = await read()
+        if found:
+            return found
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {within}s waiting for {description}")
+        await asyncio.sleep(0.2)
+
+
+@dataclass
+class Standin:
+    url: str
+    http: aiohttp.ClientSession
+
+    @property
+    def target(self) -> str:
+        return self.url.removeprefix("http://")
+
+    async def call(self, method: str, path: str, body: Any = None) -> Any:
+        async with self.http.request(method, self.url + path, json=body) as answer:
+            assert answer.status == 200, await answer.text()
+            return await answer.json()
+
+
+@dataclass
+class Stack:
+    standin: Standin
+    prometheus: Prometheus
+    alertmanager: Alertmanager
+    bot_url: str
+    env: dict[str, str]
+
+    async def cli(self, *args: str) -> str:
+        """``python -m bot ARGS`` against the bot's database; its stdout."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", *args, env=self.env, stdout=asyncio.subprocess.PIPE
+        )
+        out, _ = await process.communicate()
+        assert process.returncode == 0, out
+        return out.decode()
+
+
+@pytest.fixture
+async def standin(tmp_path: Path) -> AsyncIterator[Standin]:
+    port = free_port()
+    with (tmp_path / "standin.log").open("ab") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *("-m", "sandbox.serving", "--host", "127.0.0.1", "--port", str(port), "--no-traffic"),
+            stdout=log,
+            stderr=log,
+        )
+    url = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as http:
+        running = Standin(url, http)
+
+        async def live() -> bool:
+            try:
+                return bool(await running.call("GET", "/health/live"))
+            except aiohttp.ClientError:
+                return False
+
+        await eventually(live, within=30, description="the stand-in")
+        yield running
+    process.terminate()
+    await process.wait()
+
+
+@pytest.fixture
+def monitoring(tmp_path: Path) -> Iterator[tuple[Prometheus, Alertmanager]]:
+    prometheus, alertmanager = Prometheus(tmp_path), Alertmanager(tmp_path)
+    try:
+        yield prometheus, alertmanager
+    finally:
+        prometheus.stop()
+        alertmanager.stop()
+
+
+@pytest.fixture
+async def stack(
+    process_env: dict[str, str],
+    standin: Standin,
+    monitoring: tuple[Prometheus, Alertmanager],
+    start: Callable[..., Any],
+    tmp_path: Path,
+) -> Stack:
+    config = tmp_path / "alerting.yaml"
+    config.write_text(CONFIG)
+    port = free_port()
+    env = {
+        **process_env,
+        "SRE_CONFIG": str(config),
+        "SERVING_URL": standin.url,
+        "PORT": str(port),
+        "ALERTMANAGER_TOKEN": TOKEN,
+    }
+    await start("bot", "serve", "--with-scheduler", env=env)
+    bot_url = f"http://127.0.0.1:{port}"
+
+    async def ready() -> bool:
+        try:
+            async with standin.http.get(f"{bot_url}/health/ready") as answer:
+                return answer.status == 200
+        except aiohttp.ClientError:
+            return False
+
+    await eventually(ready, within=60, description="the bot to be ready")
+    prometheus, alertmanager = monitoring
+    alertmanager.start(bot_url=bot_url, token=TOKEN)
+    prometheus.start(target=standin.target, alertmanager=alertmanager.url)
+    return Stack(standin, prometheus, alertmanager, bot_url, env)
+
+
+def _cards(emulator: SlackEmulator) -> list[Message]:
+    """The incident cards: top-level messages in the incidents channel."""
+    return [m for m in emulator.messages("C0INCIDENTS") if "INC-" in m.text + str(m.blocks)]
+
+
+def _titled(emulator: SlackEmulator, title: str) -> list[Message]:
+    return [m for m in _cards(emulator) if title in m.text + str(m.blocks)]
+
+
+async def test_qwen_down_alert_to_downshift_to_resolved_note(
+    stack: Stack, emulator: SlackEmulator
+) -> None:
+    standin = stack.standin
+    await standin.call("POST", "/_standin/faults", {"model_down": "qwen"})
+
+    # Prometheus fires QwenModelUnhealthy, Alertmanager posts it, the bot opens one incident.
+    (card,) = await emulator.wait_for(
+        lambda e: _titled(e, "Qwen model is unhealthy"),
+        timeout=60,
+        description="the incident card of QwenModelUnhealthy",
+    )
+
+    # qwen_failure_downshift runs (three probes 5 s apart) and creative goes to balanced.
+    async def downshifted() -> bool:
+        routing = await standin.call("GET", "/admin/routing")
+        return bool(routing["routing"]["creative"] == "balanced")
+
+    await eventually(downshifted, within=60, description="creative served by balanced")
+    # The run started from the alert's incident shows in the incident's thread (SPEC §6).
+    await emulator.wait_for(
+        lambda e: [
+            r
+            for r in e.replies("C0INCIDENTS", card.ts)
+            if "qwen_failure_downshift" in r.text and r.text.endswith("succeeded")
+        ],
+        timeout=30,
+        description="the downshift run, succeeded, in the incident's thread",
+    )
+    breakers = await standin.call("GET", "/admin/circuit-breaker")
+    assert breakers["breakers"]["qwen"] == "open"
+
+    # Qwen recovers: the alert resolves and the incident records it. (Today's intake writes
+    # the note to the timeline and edits the card; a reply in the thread is the grouped
+    # intake's to add.)
+    await standin.call("DELETE", "/_standin/faults")
+    (incident_id,) = set(re.findall(r"INC-[0-9-]+", card.text + str(card.blocks)))
+
+    async def resolved_note() -> list[str]:
+        shown = await stack.cli("incident", "show", incident_id, "--json")
+        notes = [entry["note"] or "" for entry in json.loads(shown)["timeline"]]
+        return [n for n in notes if n.startswith("Alert resolved in Alertmanager")]
+
+    assert len(await eventually(resolved_note, within=60, description="the resolved note")) == 1
+    # One incident, one downshift: the run linked to the alert's incident, opened none.
+    assert _cards(emulator) == [_titled(emulator, "Qwen model is unhealthy")[0]]
+    log = await standin.call("GET", "/_standin/requests?method=POST&prefix=/admin/routing")
+    assert len(log["requests"]) == 1
+
+
+BURNING = {"api_availability": "API Availability", "llm_creative_latency": "LLM Creative Mode"}
+
+
+async def test_an_outage_through_the_slo_rules_opens_one_incident_per_slo(
+    stack: Stack, emulator: SlackEmulator
+) -> None:
+    """Half the briefs fail and creative is 5 s slow: two SLOs burn, four burn-rate alerts
+    fire (a page and a ticket each), two incidents open (each page inhibits its ticket)."""
+    standin = stack.standin
+    await standin.call(
+        "POST",
+        "/_standin/faults",
+        {"error_rate": 0.5, "added_latency_seconds": 5, "mode": "creative"},
+    )
+    # Traffic driven by the test (seeded, so the latencies are the same each run): a first
+    # batch large enough that fast and balanced never see a handful of slow briefs as a burn.
+    await standin.call("POST", "/_standin/traffic", {"requests": 600})
+
+    async def pump() -> None:
+        while True:
+            await standin.call("POST", "/_standin/traffic", {"requests": 30})
+            await asyncio.sleep(0.5)
+
+    traffic = asyncio.create_task(pump())
+    try:
+
+        async def four_fire() -> list[dict[str, str]]:
+            firing = await asyncio.to_thread(stack.prometheus.firing, "SLOErrorBudgetBurn")
+            pairs = {(a["slo"], a["severity"]) for a in firing}
+            wanted = {(slo, kind) for slo in BURNING for kind in ("page", "ticket")}
+            return firing if wanted <= pairs else []
+
+        await eventually(four_fire, within=60, description="a page and a ticket per SLO")
+        for title in BURNING.values():
+            await emulator.wait_for(
+                lambda e, title=title: _titled(e, f"{title}"),
+                timeout=60,
+                description=f"the incident of {title}",
+            )
+
+        # Alertmanager holds each ticket back: the page of the same SLO inhibits it.
+        async def tickets_inhibited() -> bool:
+            alerts = await asyncio.to_thread(stack.alertmanager.alerts)
+            held = {
+                a["labels"].get("slo")
+                for a in alerts
+                if a["labels"].get("severity") == "ticket"
+                and a["status"]["state"] == "suppressed"
+                and a["status"]["inhibitedBy"]
+            }
+            return set(BURNING) <= held
+
+        await eventually(tickets_inhibited, within=30, description="the tickets inhibited")
+        # Let Alertmanager flush its groups a few more times (group_interval 2 s).
+        await asyncio.sleep(6)
+    finally:
+        traffic.cancel()
+    slo_cards = [m.text + str(m.blocks) for m in _cards(emulator)]
+    slo_cards = [card for card in slo_cards if "error budget burning" in card]
+    assert len(slo_cards) == 2, slo_cards
+    for title in BURNING.values():
+        (card,) = [c for c in slo_cards if title in c]
+        assert "burning fast (page)" in card and "(ticket)" not in card

@@ -1,0 +1,153 @@
+"""The shipped deploy/ files run by a real Prometheus and a real Alertmanager (Debian's).
+
+Each is started on a free loopback port from a copy of its file in ``deploy/`` where only
+what a test must change is changed: the intervals (scrape and evaluation 1 s, every rule's
+``for`` a few seconds, ``group_wait`` 1 s, ``group_interval`` 2 s) and the addresses (the
+scraped serving process, Alertmanager, the bot's URL and its token file). Routes, grouping,
+inhibit rules, expressions, labels and annotations are the shipped ones.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.support.prometheus import unused_port
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+RULE_FOR = "3s"
+
+
+def _dump(path: Path, data: Any) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+class _Process:
+    """One binary on a free port; ready once ``/-/ready`` answers 200."""
+
+    def __init__(self, name: str, workdir: Path) -> None:
+        self.name = name
+        self.workdir = workdir
+        self.port = unused_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def _start(self, command: list[str], *, ready_within: float = 30.0) -> None:
+        with (self.workdir / f"{self.name}.log").open("wb") as log:
+            self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + ready_within
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as answer:
+                    if answer.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.name} not ready within {ready_within}s:\n{self.log_tail()}")
+
+    def get(self, path: str) -> Any:
+        with urllib.request.urlopen(f"{self.url}{path}", timeout=5) as answer:
+            return json.load(answer)
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def log_tail(self, lines: int = 30) -> str:
+        path = self.workdir / f"{self.name}.log"
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+class Alertmanager(_Process):
+    def __init__(self, workdir: Path) -> None:
+        super().__init__("alertmanager", workdir)
+
+    def start(self, *, bot_url: str, token: str) -> str:
+        config = yaml.safe_load((DEPLOY / "alertmanager.yml").read_text(encoding="utf-8"))
+        config["route"].update(group_wait="1s", group_interval="2s")
+        token_file = self.workdir / "bot.token"
+        token_file.write_text(token + "\n", encoding="utf-8")
+        token_file.chmod(0o600)
+        for receiver in config["receivers"]:
+            for hook in receiver.get("webhook_configs", []):
+                hook["url"] = f"{bot_url}/alertmanager"
+                hook["http_config"]["authorization"]["credentials_file"] = str(token_file)
+        path = _dump(self.workdir / "alertmanager.yml", config)
+        binary = shutil.which("prometheus-alertmanager") or "prometheus-alertmanager"
+        self._start(
+            [
+                binary,
+                f"--config.file={path}",
+                f"--storage.path={self.workdir / 'alertmanager-data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--cluster.listen-address=",  # one Alertmanager, no gossip port to collide
+            ]
+        )
+        return self.url
+
+    def alerts(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self.get("/api/v2/alerts")
+        return found
+
+
+class Prometheus(_Process):
+    def __init__(self, workdir: Path) -> None:
+        super().__init__("prometheus", workdir)
+
+    def start(self, *, target: str, alertmanager: str) -> str:
+        """Scrape ``target`` (host:port) and alert ``alertmanager`` (its URL)."""
+        config = yaml.safe_load((DEPLOY / "prometheus.yml").read_text(encoding="utf-8"))
+        config["global"].update(scrape_interval="1s", evaluation_interval="1s")
+        am = alertmanager.removeprefix("http://")
+        config["alerting"]["alertmanagers"] = [{"static_configs": [{"targets": [am]}]}]
+        for job in config["scrape_configs"]:
+            job["static_configs"] = [{"targets": [target]}]
+        # rule_files stay as shipped (relative to the config), copied with `for` shortened.
+        for relative in config["rule_files"]:
+            rules = yaml.safe_load((DEPLOY / relative).read_text(encoding="utf-8"))
+            for rule in (r for group in rules["groups"] for r in group["rules"]):
+                if "for" in rule:
+                    rule["for"] = RULE_FOR
+            _dump(self.workdir / relative, rules)
+        path = _dump(self.workdir / "prometheus.yml", config)
+        binary = shutil.which("prometheus") or "prometheus"
+        self._start(
+            [
+                binary,
+                f"--config.file={path}",
+                f"--storage.tsdb.path={self.workdir / 'prometheus-data'}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+            ]
+        )
+        return self.url
+
+    def firing(self, alertname: str) -> list[dict[str, str]]:
+        """Labels of the firing alerts named ``alertname``."""
+        alerts = self.get("/api/v1/alerts")["data"]["alerts"]
+        return [
+            a["labels"]
+            for a in alerts
+            if a["labels"].get("alertname") == alertname and a["state"] == "firing"
+        ]
