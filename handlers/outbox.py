@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.alerts.work import AlertWork
 from bot.clock import Clock
 from bot.incidents.model import Incident, IncidentStatus
 from bot.incidents.postmortem import postmortem_draft
@@ -28,6 +29,7 @@ from bot.outbox import MessageRef, NothingToSend, OwedPost, Undeliverable
 from bot.runbooks import Audience, RunbookService
 from bot.settings import SreConfig
 from bot.slo.duties import SloDuties
+from handlers.blocks.alerts import alerts_reply
 from handlers.blocks.chase import escalation_reply, postmortem_nudge_reply, reminder_reply
 from handlers.blocks.incident import (
     incident_card,
@@ -79,8 +81,10 @@ class SlackSender:
         oncall: OncallService,
         slo: SloDuties,
         runbooks: RunbookService,
+        alerts: AlertWork | None = None,
     ) -> None:
         self._client = client
+        self._alerts = alerts
         self._config = config
         self._clock = clock
         self._incidents = incidents
@@ -92,6 +96,7 @@ class SlackSender:
             "incident.card": self._card,
             "incident.card-update": self._card_update,
             "incident.created-reply": self._created_reply,
+            "incident.alerts-reply": self._alerts_reply,
             "incident.postmortem-draft": self._postmortem_draft,
             "reminder": self._reminder,
             "escalation": self._escalation,
@@ -178,11 +183,14 @@ class SlackSender:
 
     # ---- incidents -------------------------------------------------------------------------
 
-    def _card_body(self, incident: Incident) -> Body:
+    async def _card_body(self, incident: Incident) -> Body:
+        firing = await self._alerts.firing(incident_id=incident.id) if self._alerts else []
         return {
             "text": incident_fallback(incident),
             "blocks": incident_card(
-                incident, respond_within=self._config.respond_within(incident.severity)
+                incident,
+                respond_within=self._config.respond_within(incident.severity),
+                alerts=firing,
             ),
         }
 
@@ -190,10 +198,13 @@ class SlackSender:
         return await self._incidents.get(incident_id=post.subject)
 
     async def _card(self, post: OwedPost) -> MessageRef:
-        return await self._post(post, self._card_body(await self._incident(post)))
+        return await self._post(post, await self._card_body(await self._incident(post)))
 
     async def _card_update(self, post: OwedPost) -> MessageRef:
-        return await self._update(post, self._card_body(await self._incident(post)))
+        return await self._update(post, await self._card_body(await self._incident(post)))
+
+    async def _alerts_reply(self, post: OwedPost) -> MessageRef:
+        return await self._post(post, alerts_reply(post.detail), reply=True)
 
     async def _created_reply(self, post: OwedPost) -> MessageRef | None:
         """The reporter's answer: through ``response_url`` while Slack still takes it, else
@@ -348,6 +359,7 @@ class SlackSender:
 # Kinds posted as new messages, found again by their key after an unrecorded attempt.
 VERIFIABLE = {
     "incident.card",
+    "incident.alerts-reply",
     "handoff",
     "oncall-problem",
     "slo-digest",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# Alertmanager's own ceiling is ``max_alerts`` per webhook; this one bounds the work of one.
+MAX_ALERTS = 1000
 
 
 class _Lenient(BaseModel):
@@ -24,15 +28,20 @@ class Alert(_Lenient):
     def firing(self) -> bool:
         return self.status == "firing"
 
-    @property
-    def key(self) -> str:
-        """One incident per alert occurrence: the same alert firing again later is new."""
-        return f"alert:{self.fingerprint}:{self.startsAt.isoformat()}"
-
 
 class AlertNotification(_Lenient):
     version: str
     status: str
     receiver: str = ""
-    groupKey: str = ""
-    alerts: list[Alert] = Field(min_length=1, max_length=1000)
+    groupKey: str = Field(min_length=1)
+    truncatedAlerts: int = Field(default=0, ge=0)
+    alerts: list[Alert] = Field(min_length=1, max_length=MAX_ALERTS)
+
+
+@dataclass(frozen=True)
+class AlertLine:
+    """One alert as a person reads it in a card or a thread reply (plain text, clipped)."""
+
+    name: str
+    summary: str
+    severity: str
