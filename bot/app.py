@@ -234,7 +234,13 @@ def build_container(
         history=slo_history,
     )
     slo_duties.when_owed(kick)
-    alert_work = AlertWork(db=db, clock=clock, incidents=incidents, runbooks=runbooks)
+    alert_work = AlertWork(
+        db=db,
+        clock=clock,
+        incidents=incidents,
+        runbooks=runbooks,
+        lease=config.schedule.post_timeout,
+    )
     alerts = AlertIntake(
         db=db,
         clock=clock,

@@ -213,7 +213,9 @@ class SlackSender:
         user = str(post.detail["user"])
         url = post.detail.get("response_url")
         if url and self._clock.now() - post.created_at < RESPONSE_URL_LIFETIME:
-            answer = await AsyncWebhookClient(str(url)).send(
+            # The Web API client's retry policy (429 after Retry-After) covers this too.
+            webhook = AsyncWebhookClient(str(url), retry_handlers=self._client.retry_handlers)
+            answer = await webhook.send(
                 response_type="ephemeral", text=body["text"], blocks=body.get("blocks")
             )
             if answer.status_code == 200:

@@ -29,7 +29,6 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=120)
 POLL = 5.0
 # A thread reply lists this many alerts of each kind; the rest are counted.
 REPLY_LINES = 20
@@ -45,8 +44,12 @@ class AlertWork:
         clock: Clock,
         incidents: IncidentService,
         runbooks: RunbookService,
+        lease: timedelta = timedelta(seconds=30),
     ) -> None:
+        """``lease``: how long a notification being worked is kept from other processes; a
+        dead process's work is taken up again after it (``schedule.post_timeout``)."""
         self._db = db
+        self._lease = lease
         self._clock = clock
         self._incidents = incidents
         self._runbooks = runbooks
@@ -110,7 +113,7 @@ class AlertWork:
         now = self._clock.now()
         async with self._db.transaction() as session:
             row = await repo.lease_notification(
-                session, notification_id=notification_id, now=now, until=now + LEASE
+                session, notification_id=notification_id, now=now, until=now + self._lease
             )
             if row is None:
                 return False
