@@ -12,7 +12,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Integer, PrimaryKeyConstraint, String, Text, or_, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    insert,
+    or_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col, select
@@ -103,6 +114,12 @@ async def lock_group(
 async def states(session: AsyncSession, group_id: str) -> dict[str, AlertStateRow]:
     statement = select(AlertStateRow).where(col(AlertStateRow.group_id) == group_id)
     return {r.fingerprint: r for r in (await session.execute(statement)).scalars().all()}
+
+
+async def add_states(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert new alert states in one statement (a notification may bring 1,000)."""
+    if rows:
+        await session.execute(insert(AlertStateRow), rows)
 
 
 async def claim_runbook(

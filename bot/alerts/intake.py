@@ -16,6 +16,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 from bot.alerts.model import Alert, AlertNotification
@@ -23,7 +24,7 @@ from bot.clock import Clock
 from bot.errors import SreError
 from bot.incidents.model import COMPONENT_MAX, TEXT_MAX, Severity
 from storage import alerts as repo
-from storage.alerts import AlertNotificationRow, AlertStateRow
+from storage.alerts import AlertNotificationRow
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -170,6 +171,7 @@ class AlertIntake:
             firing_before = any(s.status == FIRING for s in known.values())
             fired: list[tuple[Alert, Severity]] = []
             resolved: list[Alert] = []
+            new: list[dict[str, Any]] = []  # inserted at once: 1,000 alerts answer in time
             for alert in latest.values():
                 state = known.get(alert.fingerprint)
                 if alert.firing and (state is None or state.status != FIRING):
@@ -179,7 +181,7 @@ class AlertIntake:
                 else:
                     answer.duplicates += 1
                     if state is None:  # resolved before we ever saw it fire: remember, ignore
-                        session.add(_state(gid, alert, RESOLVED, Severity.SEV4, 0, clips, now))
+                        new.append(_state(gid, alert, RESOLVED, Severity.SEV4, 0, clips, now))
             opens = bool(fired) and not firing_before
             if opens:
                 group.episode += 1
@@ -192,14 +194,16 @@ class AlertIntake:
             group.truncated = notification.truncatedAlerts
             group.updated_at = now
             if not fired and not resolved and not truncated_news:
+                await repo.add_states(session, new)
                 return answer
             for alert, severity in fired:
                 row = known.get(alert.fingerprint)
                 if row is None:
-                    session.add(_state(gid, alert, FIRING, severity, group.episode, clips, now))
+                    new.append(_state(gid, alert, FIRING, severity, group.episode, clips, now))
                 else:
                     row.status, row.episode, row.severity = FIRING, group.episode, severity.value
                     row.updated_at = now
+            await repo.add_states(session, new)
             for alert in resolved:
                 state = known[alert.fingerprint]
                 state.status, state.updated_at = RESOLVED, now
@@ -261,16 +265,16 @@ def _state(
     severity: Severity,
     episode: int,
     clips: _Clips,
-    now: Any,
-) -> AlertStateRow:
+    now: datetime,
+) -> dict[str, Any]:
     line = _line(alert, severity, clips)
-    return AlertStateRow(
-        group_id=gid,
-        fingerprint=alert.fingerprint,
-        episode=episode,
-        status=status,
-        name=line["name"],
-        summary=line["summary"],
-        severity=severity.value,
-        updated_at=now,
-    )
+    return {
+        "group_id": gid,
+        "fingerprint": alert.fingerprint,
+        "episode": episode,
+        "status": status,
+        "name": line["name"],
+        "summary": line["summary"],
+        "severity": severity.value,
+        "updated_at": now,
+    }

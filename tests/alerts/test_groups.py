@@ -5,7 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from bot.incidents.model import IncidentStatus
+from bot.alerts.intake import AlertIntake, SeverityMap
+from bot.alerts.model import AlertNotification
+from bot.incidents.model import IncidentStatus, Severity
 from tests.alerts.conftest import alert, incidents, notification, notifications, post, settled
 from tests.slack.conftest import Bot
 
@@ -132,3 +134,34 @@ async def test_a_resolved_alert_for_a_closed_incident_is_answered_and_ignored(
     stored = await service.get(incident_id=incident.id)
     assert stored.status is IncidentStatus.CLOSED
     assert not any("Resolved in Alertmanager" in e.note for e in stored.timeline)
+
+
+async def test_a_thousand_alerts_are_answered_after_storing_and_worked_after(bot: Bot) -> None:
+    many = [alert(f"m{n}", summary="x" * (5000 if n == 0 else 50)) for n in range(1000)]
+    status, answer = await post(bot.url, notification("Thousand", many))
+    assert status == 200 and answer["opens_incident"] and len(answer["firing"]) == 1000
+    assert len(await notifications(bot)) == 1  # stored before the answer
+    await settled(bot)
+    assert len(await incidents(bot)) == 1
+    card = bot.emulator.messages(bot.incidents_channel)[0]
+    assert "Firing alerts* (1000)" in str(card.blocks) and "_and 990 more_" in str(card.blocks)
+    assert bot.emulator.violations == []
+
+
+async def test_a_notification_stored_by_a_process_that_died_is_worked_at_start(
+    bot: Bot,
+) -> None:
+    await bot.container.alert_work.stop()
+    # Stored as the webhook stores it, by an intake whose process died before working it.
+    dead = AlertIntake(
+        db=bot.container.db,
+        clock=bot.container.clock,
+        severities=SeverityMap({}, otherwise=Severity.SEV3),
+        runbook_names=frozenset(),
+    )
+    await dead.receive(AlertNotification.model_validate(notification("Orphan", [alert("o1")])))
+    assert [n.state for n in await notifications(bot)] == ["pending"]
+    bot.container.alert_work.start()  # this process's start picks it up
+    await settled(bot)
+    assert len(await incidents(bot)) == 1
+    assert [n.state for n in await notifications(bot)] == ["done"]
