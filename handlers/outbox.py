@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.alerts.intake import ACTOR as ALERTS_ACTOR
 from bot.alerts.work import AlertWork
 from bot.clock import Clock
 from bot.incidents.model import Incident, IncidentStatus
@@ -184,7 +185,9 @@ class SlackSender:
     # ---- incidents -------------------------------------------------------------------------
 
     async def _card_body(self, incident: Incident) -> Body:
-        firing = await self._alerts.firing(incident_id=incident.id) if self._alerts else []
+        firing = []
+        if self._alerts is not None and incident.created_by == ALERTS_ACTOR:
+            firing = await self._alerts.firing(incident_id=incident.id)
         return {
             "text": incident_fallback(incident),
             "blocks": incident_card(
