@@ -71,7 +71,11 @@ class AlertWork:
             self._task = asyncio.get_running_loop().create_task(self._loop())
 
     async def stop(self) -> None:
+        """Stop after the notification under way (or 10 s); what is left waits, stored."""
         if self._task is not None:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._one_pass.acquire(), 10)
+                self._one_pass.release()
             self._task.cancel()
             with suppress(asyncio.CancelledError):
                 await self._task

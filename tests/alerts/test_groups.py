@@ -165,3 +165,12 @@ async def test_a_notification_stored_by_a_process_that_died_is_worked_at_start(
     await settled(bot)
     assert len(await incidents(bot)) == 1
     assert [n.state for n in await notifications(bot)] == ["done"]
+
+
+async def test_a_nul_byte_in_an_alert_is_dropped_on_both_databases(bot: Bot) -> None:
+    odd = alert("n1", summary="before\x00after", labels={"model": "q\x00wen"})
+    status, answer = await post(bot.url, notification("Nul\x00Group", [odd]))
+    assert status == 200 and answer["firing"] == ["n1"]
+    await settled(bot)
+    [incident] = await incidents(bot)
+    assert incident.title == "beforeafter" and incident.components == ["qwen"]
