@@ -18,7 +18,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.alerts.intake import AlertIntake
+from bot.alerts.intake import AlertIntake, SeverityMap
+from bot.alerts.work import AlertWork
 from bot.clock import Clock, SystemClock
 from bot.errors import ConfigurationError
 from bot.incidents.chase import Chaser
@@ -90,6 +91,7 @@ class Container:
     serving: ServingClient
     runbooks: RunbookService
     alerts: AlertIntake
+    alert_work: AlertWork
     duties: Duties
     slo_history: SloHistory | None = None
     slack: AsyncWebClient | None = None
@@ -127,14 +129,24 @@ class Container:
 
     def web_app(self, bolt: AsyncApp | None) -> web.Application:
         """``serve``'s routes; ``bolt`` None answers Slack's route with 404 (Socket Mode)."""
+        if not self.env.ALERTMANAGER_TOKEN and self.config.alertmanager.open_without_token:
+            log.warning(
+                "POST /alertmanager is open without a token (alertmanager.open_without_token): "
+                "anyone who reaches this port can open incidents and start runbooks"
+            )
         return create_web_app(
             bolt=bolt,
             metrics=self.metrics,
             incidents=self.incidents,
             alerts=self.alerts,
             alertmanager_token=self.env.ALERTMANAGER_TOKEN,
+            alertmanager_open=self.config.alertmanager.open_without_token,
             readiness=self.readiness_problems,
         )
+
+    def start_alert_work(self) -> None:
+        """Work stored alert notifications: what a dead process left, then each new one."""
+        self.alert_work.start()
 
     def start_delivery(self) -> None:
         """Deliver the outbox from this process (leases keep several processes apart)."""
@@ -158,7 +170,7 @@ class Container:
     async def close(self) -> None:
         if self.deliverer is not None:
             await self.deliverer.stop()
-        await self.alerts.drain()
+        await self.alert_work.stop()
         self.slo.close()
         await self.serving.close()
         if self.slo_history is not None:
@@ -222,6 +234,22 @@ def build_container(
         history=slo_history,
     )
     slo_duties.when_owed(kick)
+    alert_work = AlertWork(
+        db=db,
+        clock=clock,
+        incidents=incidents,
+        runbooks=runbooks,
+        lease=config.schedule.post_timeout,
+    )
+    alerts = AlertIntake(
+        db=db,
+        clock=clock,
+        severities=SeverityMap(
+            config.alertmanager.severities, otherwise=config.alertmanager.otherwise
+        ),
+        runbook_names=frozenset(d.name for d in runbooks.list_definitions()),
+        stored=alert_work.kick,
+    )
     deliverer = None
     if slack is not None:
         sender = SlackSender(
@@ -233,6 +261,7 @@ def build_container(
             oncall=oncall,
             slo=slo_duties,
             runbooks=runbooks,
+            alerts=alert_work,
         )
         deliverer = Deliverer(
             db=db,
@@ -255,7 +284,8 @@ def build_container(
         handoffs=handoffs,
         serving=serving,
         runbooks=runbooks,
-        alerts=AlertIntake(db=db, incidents=incidents, runbooks=runbooks),
+        alerts=alerts,
+        alert_work=alert_work,
         duties=_duties(
             config=config,
             slack=slack is not None,

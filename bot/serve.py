@@ -35,6 +35,7 @@ async def serve(
         await socket_mode.connect_async()  # type: ignore[no-untyped-call]
         log.info("connected to Slack in Socket Mode")
     container.start_delivery()
+    container.start_alert_work()
     runner = container.scheduler_runner() if with_scheduler else None
     if runner is not None:
         await runner.start()

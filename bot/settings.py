@@ -176,6 +176,39 @@ class RunbooksConfig(_Strict):
         return value
 
 
+def _default_alert_severities() -> dict[str, Severity]:
+    """Today's map: the guide pages "critical" for a Qwen failure, which its §2.3 calls
+    Sev2, so critical/page are Sev2 rather than Sev1."""
+    return {
+        "critical": Severity.SEV2,
+        "page": Severity.SEV2,
+        "error": Severity.SEV3,
+        "warning": Severity.SEV3,
+        "ticket": Severity.SEV3,
+        "info": Severity.SEV4,
+    }
+
+
+class AlertmanagerConfig(_Strict):
+    """The ``POST /alertmanager`` intake.
+
+    Closed by default: without ``ALERTMANAGER_TOKEN`` the route refuses unless
+    ``open_without_token`` says, on purpose, that anyone who reaches the port may open
+    incidents and start runbooks. ``severities`` maps an alert's ``severity`` label to an
+    incident severity (an ``incident_severity`` label on the alert wins); ``otherwise`` is
+    used for a label not in the map.
+    """
+
+    open_without_token: bool = False
+    severities: dict[str, Severity] = Field(default_factory=_default_alert_severities)
+    otherwise: Severity = Severity.SEV3
+
+    @field_validator("severities")
+    @classmethod
+    def _lower(cls, value: dict[str, Severity]) -> dict[str, Severity]:
+        return {k.strip().lower(): v for k, v in value.items()}
+
+
 def _cron(value: str) -> str:
     from apscheduler.triggers.cron import CronTrigger
 
@@ -215,6 +248,7 @@ class SreConfig(_Strict):
     oncall: OncallConfig = Field(default_factory=OncallConfig)
     runbooks: RunbooksConfig = Field(default_factory=RunbooksConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    alertmanager: AlertmanagerConfig = Field(default_factory=AlertmanagerConfig)
     slos: list[SloDefinition] = Field(default_factory=default_slos)
 
     @field_validator("timezone")

@@ -18,6 +18,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.alerts.intake import ACTOR as ALERTS_ACTOR
+from bot.alerts.work import AlertWork
 from bot.clock import Clock
 from bot.incidents.model import Incident, IncidentStatus
 from bot.incidents.postmortem import postmortem_draft
@@ -28,6 +30,7 @@ from bot.outbox import MessageRef, NothingToSend, OwedPost, Undeliverable
 from bot.runbooks import Audience, RunbookService
 from bot.settings import SreConfig
 from bot.slo.duties import SloDuties
+from handlers.blocks.alerts import alerts_reply
 from handlers.blocks.chase import escalation_reply, postmortem_nudge_reply, reminder_reply
 from handlers.blocks.incident import (
     incident_card,
@@ -79,8 +82,10 @@ class SlackSender:
         oncall: OncallService,
         slo: SloDuties,
         runbooks: RunbookService,
+        alerts: AlertWork | None = None,
     ) -> None:
         self._client = client
+        self._alerts = alerts
         self._config = config
         self._clock = clock
         self._incidents = incidents
@@ -92,6 +97,7 @@ class SlackSender:
             "incident.card": self._card,
             "incident.card-update": self._card_update,
             "incident.created-reply": self._created_reply,
+            "incident.alerts-reply": self._alerts_reply,
             "incident.postmortem-draft": self._postmortem_draft,
             "reminder": self._reminder,
             "escalation": self._escalation,
@@ -178,11 +184,16 @@ class SlackSender:
 
     # ---- incidents -------------------------------------------------------------------------
 
-    def _card_body(self, incident: Incident) -> Body:
+    async def _card_body(self, incident: Incident) -> Body:
+        firing = []
+        if self._alerts is not None and incident.created_by == ALERTS_ACTOR:
+            firing = await self._alerts.firing(incident_id=incident.id)
         return {
             "text": incident_fallback(incident),
             "blocks": incident_card(
-                incident, respond_within=self._config.respond_within(incident.severity)
+                incident,
+                respond_within=self._config.respond_within(incident.severity),
+                alerts=firing,
             ),
         }
 
@@ -190,10 +201,13 @@ class SlackSender:
         return await self._incidents.get(incident_id=post.subject)
 
     async def _card(self, post: OwedPost) -> MessageRef:
-        return await self._post(post, self._card_body(await self._incident(post)))
+        return await self._post(post, await self._card_body(await self._incident(post)))
 
     async def _card_update(self, post: OwedPost) -> MessageRef:
-        return await self._update(post, self._card_body(await self._incident(post)))
+        return await self._update(post, await self._card_body(await self._incident(post)))
+
+    async def _alerts_reply(self, post: OwedPost) -> MessageRef:
+        return await self._post(post, alerts_reply(post.detail), reply=True)
 
     async def _created_reply(self, post: OwedPost) -> MessageRef | None:
         """The reporter's answer: through ``response_url`` while Slack still takes it, else
@@ -202,7 +216,9 @@ class SlackSender:
         user = str(post.detail["user"])
         url = post.detail.get("response_url")
         if url and self._clock.now() - post.created_at < RESPONSE_URL_LIFETIME:
-            answer = await AsyncWebhookClient(str(url)).send(
+            # The Web API client's retry policy (429 after Retry-After) covers this too.
+            webhook = AsyncWebhookClient(str(url), retry_handlers=self._client.retry_handlers)
+            answer = await webhook.send(
                 response_type="ephemeral", text=body["text"], blocks=body.get("blocks")
             )
             if answer.status_code == 200:
@@ -348,6 +364,7 @@ class SlackSender:
 # Kinds posted as new messages, found again by their key after an unrecorded attempt.
 VERIFIABLE = {
     "incident.card",
+    "incident.alerts-reply",
     "handoff",
     "oncall-problem",
     "slo-digest",

@@ -27,6 +27,7 @@ def create_web_app(
     incidents: IncidentService,
     alerts: AlertIntake,
     alertmanager_token: str | None,
+    alertmanager_open: bool,
     readiness: Callable[[], Awaitable[list[str]]],
 ) -> web.Application:
     """``serve``'s routes; ``bolt`` None answers Slack's route with 404 (Socket Mode)."""
@@ -55,7 +56,12 @@ def create_web_app(
         return await to_aiohttp_response(response)
 
     async def alertmanager(request: web.Request) -> web.StreamResponse:
-        return await receive_alerts(request, intake=alerts, token=alertmanager_token)
+        return await receive_alerts(
+            request,
+            intake=alerts,
+            token=alertmanager_token,
+            open_without_token=alertmanager_open,
+        )
 
     async def live(request: web.Request) -> web.StreamResponse:
         return web.json_response({"status": "alive"})

@@ -117,4 +117,5 @@ class OverrideRow(SQLModel, table=True):
     reason: str = ""
 
 
+import storage.alerts  # noqa: E402  (registers the alert tables)
 import storage.runbooks  # noqa: E402, F401  (registers the runbook tables)

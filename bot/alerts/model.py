@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# Alertmanager's own ceiling is ``max_alerts`` per webhook; this one bounds the work of one.
+MAX_ALERTS = 1000
 
 
 class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+def _without_nul(value: object) -> object:
+    """PostgreSQL text cannot hold NUL: drop it, on both databases alike."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    return value
 
 
 class Alert(_Lenient):
@@ -20,19 +33,34 @@ class Alert(_Lenient):
     generatorURL: str = ""
     fingerprint: str = Field(min_length=1, max_length=64)
 
+    @field_validator("labels", "annotations", "generatorURL", "fingerprint", mode="before")
+    @classmethod
+    def _text(cls, value: object) -> object:
+        return _without_nul(value)
+
     @property
     def firing(self) -> bool:
         return self.status == "firing"
-
-    @property
-    def key(self) -> str:
-        """One incident per alert occurrence: the same alert firing again later is new."""
-        return f"alert:{self.fingerprint}:{self.startsAt.isoformat()}"
 
 
 class AlertNotification(_Lenient):
     version: str
     status: str
     receiver: str = ""
-    groupKey: str = ""
-    alerts: list[Alert] = Field(min_length=1, max_length=1000)
+    groupKey: str = Field(min_length=1)
+    truncatedAlerts: int = Field(default=0, ge=0)
+    alerts: list[Alert] = Field(min_length=1, max_length=MAX_ALERTS)
+
+    @field_validator("groupKey", mode="before")
+    @classmethod
+    def _text(cls, value: object) -> object:
+        return _without_nul(value)
+
+
+@dataclass(frozen=True)
+class AlertLine:
+    """One alert as a person reads it in a card or a thread reply (plain text, clipped)."""
+
+    name: str
+    summary: str
+    severity: str

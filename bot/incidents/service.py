@@ -82,6 +82,7 @@ class _ReminderInFlight(Exception):
 CARD = "incident.card"
 CARD_UPDATE = "incident.card-update"
 CREATED_REPLY = "incident.created-reply"
+ALERTS_REPLY = "incident.alerts-reply"
 POSTMORTEM_DRAFT = "incident.postmortem-draft"
 RESOLVED_ON_CLOSE = "resolved on close: its resolution was already recorded"
 CHASE_KINDS = ("reminder", "escalation")
@@ -505,6 +506,72 @@ class IncidentService:
             )
         self._owed()
         return draft
+
+    async def record_alert_news(
+        self,
+        *,
+        incident_id: str,
+        key: str,
+        note: str,
+        actor: str,
+        severity: Severity | None = None,
+        reply: dict[str, Any] | None = None,
+    ) -> bool:
+        """Note what one alert notification changed, once per ``key``: a timeline entry, the
+        severity raised when an alert asks for a higher one, and ``reply`` (one batched
+        message in the card's thread) owed in the same transaction. False when ``key`` was
+        recorded already, or the incident can no longer change (closed): then nothing is."""
+        note = validate_text(note, what="note")
+        async with self._db.transaction() as session:
+            row = await repo.get_for_update(session, incident_id)
+            if row is None:
+                raise UnknownIncident(incident_id)
+            if IncidentStatus(row.status) not in EDITABLE:
+                return False
+            now = self._clock.now()
+            owed = await outbox.owe(
+                session,
+                key=key,
+                kind=ALERTS_REPLY,
+                subject=incident_id,
+                at=now,
+                channel=self._channel,
+                detail=reply,
+                thread_key=card_key(incident_id),
+                # Nothing to post (the card says it): the row only records the decision.
+                state=outbox.PENDING if reply is not None else outbox.SENT,
+            )
+            if not owed:
+                return False
+            repo.add_timeline(
+                session, incident_id=incident_id, at=now, actor=actor, action="alerts", note=note
+            )
+            current = Severity(row.severity)
+            if severity is not None and severity.value < current.value:
+                await repo.update_if_version(
+                    session,
+                    incident_id,
+                    row.version,
+                    {"severity": severity.value, "updated_at": now},
+                )
+                repo.add_timeline(
+                    session,
+                    incident_id=incident_id,
+                    at=now,
+                    actor=actor,
+                    action="severity changed",
+                    note=f"{current.label} → {severity.label}",
+                )
+            await outbox.owe_again(
+                session,
+                key=f"card-update:{incident_id}",
+                kind=CARD_UPDATE,
+                subject=incident_id,
+                at=now,
+                thread_key=card_key(incident_id),
+            )
+        self._owed()
+        return True
 
     # ---- machinery ---------------------------------------------------------------------
 

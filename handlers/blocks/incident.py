@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
+from bot.alerts.model import AlertLine
 from bot.durations import format_duration, humanize
 from bot.incidents.model import TITLE_MAX, Incident, IncidentStatus, Severity
 from bot.incidents.report import DurationStats, IncidentReport
+from handlers.blocks.alerts import firing_alerts_section
 from handlers.blocks.text import (
     SECTION_TEXT_MAX,
     button,
@@ -58,8 +61,11 @@ def incident_fallback(incident: Incident) -> str:
     )
 
 
-def incident_card(incident: Incident, *, respond_within: Any = None) -> list[dict[str, Any]]:
-    """The one message per incident, updated in place as it changes."""
+def incident_card(
+    incident: Incident, *, respond_within: Any = None, alerts: Sequence[AlertLine] = ()
+) -> list[dict[str, Any]]:
+    """The one message per incident, updated in place as it changes (with the alerts
+    firing for it, when Alertmanager opened it)."""
     sev = incident.severity
     blocks: list[dict[str, Any]] = [
         header(f"{STATUS_ICON[incident.status]} {incident.id} · {SEVERITY_ICON[sev]} {sev.label}"),
@@ -95,6 +101,8 @@ def incident_card(incident: Incident, *, respond_within: Any = None) -> list[dic
         details.append("*Postmortem*\n_required before closing_")
     for text in details:
         blocks.append(section(text))
+    if alerts:
+        blocks.append(firing_alerts_section(alerts))
     if incident.status is not IncidentStatus.CLOSED:
         blocks.append(
             {

@@ -1,0 +1,257 @@
+"""Working off stored notifications: incidents, thread replies, card edits and runbooks.
+
+Runs after the webhook has answered, in the process that stored the notification, and
+again at start for whatever a dead process left (a notification is leased while it is
+worked, so two processes never work the same one). Every step is keyed, so working a
+notification twice does it once: the incident by the group episode's request key, the
+notes and the reply by the notification's outbox key, a runbook by its claim row and by
+the run already linked to the incident.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+from datetime import timedelta
+from typing import Any
+
+from bot.alerts.intake import ACTOR, TEXT_LIMIT
+from bot.alerts.model import AlertLine
+from bot.clock import Clock
+from bot.errors import SreError
+from bot.incidents.model import Severity
+from bot.incidents.service import IncidentService
+from bot.logs import FailureSummary
+from bot.runbooks import RunbookService
+from storage import alerts as repo
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+POLL = 5.0
+# A thread reply lists this many alerts of each kind; the rest are counted.
+REPLY_LINES = 20
+
+
+class AlertWork:
+    """Works off stored notifications in the order they arrived."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        incidents: IncidentService,
+        runbooks: RunbookService,
+        lease: timedelta = timedelta(seconds=30),
+    ) -> None:
+        """``lease``: how long a notification being worked is kept from other processes; a
+        dead process's work is taken up again after it (``schedule.post_timeout``)."""
+        self._db = db
+        self._lease = lease
+        self._clock = clock
+        self._incidents = incidents
+        self._runbooks = runbooks
+        self._wake = asyncio.Event()
+        self._one_pass = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._failures = FailureSummary(log, "the alert intake's database")
+
+    def kick(self) -> None:
+        """A notification was stored: work it now (starting the loop if it is not yet)."""
+        self._wake.set()
+        if self._task is None:
+            with suppress(RuntimeError):  # no running loop: start() will pick it up
+                self.start()
+
+    def start(self) -> None:
+        """Work what is stored, now (what a dead process left) and whenever kicked."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    async def stop(self) -> None:
+        """Stop after the notification under way (or 10 s); what is left waits, stored."""
+        if self._task is not None:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._one_pass.acquire(), 10)
+                self._one_pass.release()
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _loop(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.work_due()
+                self._failures.recovered()
+            except Exception as exc:
+                self._failures.failed(f"{type(exc).__name__}: {exc}", error=exc)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL)
+
+    async def drain(self) -> None:
+        """Work until nothing stored is left (shutdown, tests)."""
+        while await self.work_due():
+            pass
+
+    async def work_due(self) -> int:
+        """One pass over the stored notifications, oldest first; returns how many were done."""
+        async with self._one_pass:
+            now = self._clock.now()
+            async with self._db.transaction() as session:
+                due = await repo.due_notifications(session, now=now)
+            done = 0
+            for notification_id in due:
+                try:
+                    if await self._work(notification_id):
+                        done += 1
+                except Exception:
+                    # Kept pending (retried on the next pass); the others go on.
+                    log.exception("alert notification %s could not be worked", notification_id)
+            return done
+
+    async def _work(self, notification_id: int) -> bool:
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            row = await repo.lease_notification(
+                session, notification_id=notification_id, now=now, until=now + self._lease
+            )
+            if row is None:
+                return False
+            group = await session.get(repo.AlertGroupRow, row.group_id)
+            news, gid = dict(row.news), row.group_id
+            incident_id = (
+                group.incident_id
+                if group is not None and group.episode == news["episode"]
+                else None
+            )
+        try:
+            await self._apply(notification_id, gid, news, incident_id)
+        except Exception as exc:
+            async with self._db.transaction() as session:
+                await repo.finish_notification(
+                    session, notification_id=notification_id, error=repr(exc)[:500]
+                )
+            raise
+        async with self._db.transaction() as session:
+            await repo.finish_notification(session, notification_id=notification_id)
+        return True
+
+    async def _apply(
+        self, notification_id: int, gid: str, news: dict[str, Any], incident_id: str | None
+    ) -> None:
+        episode = int(news["episode"])
+        key = f"alerts:{notification_id}"
+        if incident_id is None:
+            if "opening" not in news:
+                # Only resolutions for an episode whose incident never opened: nothing to say.
+                return
+            opening = news["opening"]
+            incident = await self._incidents.create(
+                title=opening["title"],
+                severity=Severity(news["severity"]),
+                actor=ACTOR,
+                description=opening["description"],
+                components=opening["components"],
+                request_key=f"alertgroup:{gid}:{episode}",
+            )
+            incident_id = incident.id
+            async with self._db.transaction() as session:
+                await repo.set_incident(
+                    session, group_id=gid, episode=episode, incident_id=incident_id
+                )
+            # The card lists the firing alerts; the timeline keeps what was said about them.
+            await self._incidents.record_alert_news(
+                incident_id=incident_id, key=key, note=_note(news, opened=True), actor=ACTOR
+            )
+        else:
+            reply = {
+                "fired": news["fired"][:REPLY_LINES],
+                "resolved": news["resolved"][:REPLY_LINES],
+                "more": max(len(news["fired"]) - REPLY_LINES, 0)
+                + max(len(news["resolved"]) - REPLY_LINES, 0),
+                "truncated": news.get("truncated", 0),
+                "clipped": news.get("clipped", []),
+            }
+            recorded = await self._incidents.record_alert_news(
+                incident_id=incident_id,
+                key=key,
+                note=_note(news, opened=False),
+                actor=ACTOR,
+                severity=Severity(news["severity"]) if news.get("severity") else None,
+                reply=reply,
+            )
+            if not recorded:
+                log.info("alert news %s for %s: already noted or closed", key, incident_id)
+        await self._start_runbooks(gid, episode, incident_id)
+
+    async def _start_runbooks(self, gid: str, episode: int, incident_id: str) -> None:
+        """One run per incident and runbook: the claim row was taken by one delivery; a run
+        already linked to the incident (a crash after the start) is recorded, not redone."""
+        async with self._db.transaction() as session:
+            claims = await repo.runbooks_to_start(session, group_id=gid, episode=episode)
+            names = [c.runbook for c in claims]
+            existing = {n: await repo.run_of(session, incident_id, n) for n in names}
+        for name in names:
+            run_id, outcome = existing[name], "started"
+            if run_id is None:
+                try:
+                    run = await self._runbooks.start(
+                        name=name, requester=ACTOR, incident_id=incident_id
+                    )
+                    run_id, outcome = run.id, run.state.value
+                except SreError as exc:
+                    outcome = exc.message
+                    log.info("runbook %s not started for %s: %s", name, incident_id, outcome)
+                    await self._incidents.record_alert_news(
+                        incident_id=incident_id,
+                        key=f"alerts-runbook:{gid}:{episode}:{name}",
+                        note=f"Runbook {name} was not started: {outcome}"[:TEXT_LIMIT],
+                        actor=ACTOR,
+                    )
+            async with self._db.transaction() as session:
+                await repo.record_runbook(
+                    session,
+                    group_id=gid,
+                    episode=episode,
+                    runbook=name,
+                    run_id=run_id,
+                    outcome=outcome or "started",
+                )
+
+    async def firing(self, *, incident_id: str) -> list[AlertLine]:
+        """The alerts firing for ``incident_id``, most severe first (for its card)."""
+        async with self._db.transaction() as session:
+            rows = await repo.firing_of_incident(session, incident_id)
+        return [AlertLine(name=r.name, summary=r.summary, severity=r.severity) for r in rows]
+
+
+def _note(news: dict[str, Any], *, opened: bool) -> str:
+    """One timeline entry for what a notification changed."""
+    parts = []
+    fired, resolved = news["fired"], news["resolved"]
+    if fired:
+        names = ", ".join(_short(line) for line in fired[:REPLY_LINES])
+        more = f" and {len(fired) - REPLY_LINES} more" if len(fired) > REPLY_LINES else ""
+        parts.append(f"{'Firing' if opened else 'Also firing'} ({len(fired)}): {names}{more}.")
+    if resolved:
+        names = ", ".join(_short(line) for line in resolved[:REPLY_LINES])
+        more = f" and {len(resolved) - REPLY_LINES} more" if len(resolved) > REPLY_LINES else ""
+        parts.append(f"Resolved in Alertmanager ({len(resolved)}): {names}{more}.")
+    if news.get("truncated"):
+        parts.append(
+            f"Alertmanager left {news['truncated']} alerts of this group out of the "
+            "notification (truncatedAlerts); see Alertmanager for them."
+        )
+    if news.get("clipped"):
+        parts.append("Clipped to fit: " + "; ".join(news["clipped"]) + ".")
+    text = " ".join(parts) or "Alert group updated."
+    return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1] + "…"
+
+
+def _short(line: dict[str, Any]) -> str:
+    where = f" on {line['where']}" if line.get("where") else ""
+    return f"{line['name']}{where}"[:120]

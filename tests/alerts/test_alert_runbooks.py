@@ -1,0 +1,72 @@
+"""Runbooks named by alerts: at their automation level, once per incident and runbook."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from typing import Any
+
+import aiohttp
+from sqlmodel import select
+
+from storage.runbooks import RunbookRunRow
+from tests.alerts.conftest import alert, incidents, notification, post, settled
+from tests.slack.conftest import Bot
+
+
+async def _runs(bot: Bot) -> list[RunbookRunRow]:
+    async with bot.container.db.transaction() as session:
+        return list((await session.execute(select(RunbookRunRow))).scalars())
+
+
+async def test_an_automatic_runbook_acts_once_in_the_incident_thread(
+    bot: Bot, firing: dict[str, Any], serving_url: str
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        await http.post(f"{serving_url}/_standin/faults", json={"model_down": "qwen"})
+    status, answer = await post(bot.url, firing)
+    assert status == 200 and answer["runbooks"] == ["qwen_failure_downshift"]
+    # Re-sent with one more alert naming the same runbook: still the one run.
+    more = copy.deepcopy(firing)
+    more["alerts"].append(copy.deepcopy(firing["alerts"][0]) | {"fingerprint": "77aa"})
+    status, again = await post(bot.url, more)
+    assert status == 200 and again["firing"] == ["77aa"] and again["runbooks"] == []
+    await settled(bot)
+    [incident] = await incidents(bot)
+    [run] = await _runs(bot)
+    assert run.incident_id == incident.id and run.state == "succeeded"
+    async with aiohttp.ClientSession() as http:
+        routing = await (await http.get(f"{serving_url}/admin/routing")).json()
+    assert routing["routing"]["creative"] == "balanced"
+    card = bot.emulator.messages(bot.incidents_channel)[0]
+    texts = [m.text for m in bot.emulator.replies(card.channel, card.ts)]
+    assert any("qwen_failure_downshift" in t and t.endswith("succeeded") for t in texts)
+
+
+async def test_a_semi_automatic_runbook_asks_for_approval_in_the_thread_and_waits(
+    bot: Bot, serving_url: str
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        await http.post(f"{serving_url}/_standin/faults", json={"reward_runaway": True})
+    rollback = alert("rl1", name="RewardRunaway", runbook="rl_reward_runaway_rollback")
+    status, answer = await post(bot.url, notification("Reward", [rollback]))
+    assert status == 200 and answer["runbooks"] == ["rl_reward_runaway_rollback"]
+    await settled(bot)
+    [run] = await _runs(bot)
+    assert run.state == "waiting_approval"
+    card = bot.emulator.messages(bot.incidents_channel)[0]
+    replies = bot.emulator.replies(card.channel, card.ts)
+    assert any("needs your approval" in m.text for m in replies)
+    assert any(bot.emulator.buttons(card.channel, m.ts) for m in replies)
+
+
+async def test_fifty_concurrent_identical_deliveries_start_one_run(
+    bot: Bot, firing: dict[str, Any], serving_url: str
+) -> None:
+    answers = await asyncio.gather(*(post(bot.url, firing) for _ in range(50)))
+    assert {status for status, _ in answers} == {200}
+    started = [a for _, a in answers if a["runbooks"]]
+    assert len(started) == 1 and started[0]["runbooks"] == ["qwen_failure_downshift"]
+    assert len([a for _, a in answers if a["opens_incident"]]) == 1
+    await settled(bot)
+    assert len(await incidents(bot)) == 1 and len(await _runs(bot)) == 1
