@@ -195,18 +195,17 @@ async def test_qwen_down_alert_to_downshift_to_resolved_note(
     breakers = await standin.call("GET", "/admin/circuit-breaker")
     assert breakers["breakers"]["qwen"] == "open"
 
-    # Qwen recovers: the alert resolves and the incident records it. (Today's intake writes
-    # the note to the timeline and edits the card; a reply in the thread is the grouped
-    # intake's to add.)
+    # Qwen recovers: the alert resolves, said once in the incident's thread and timeline.
     await standin.call("DELETE", "/_standin/faults")
     (incident_id,) = set(re.findall(r"INC-[0-9-]+", card.text + str(card.blocks)))
-
-    async def resolved_note() -> list[str]:
-        shown = await stack.cli("incident", "show", incident_id, "--json")
-        notes = [entry["note"] or "" for entry in json.loads(shown)["timeline"]]
-        return [n for n in notes if n.startswith("Alert resolved in Alertmanager")]
-
-    assert len(await eventually(resolved_note, within=60, description="the resolved note")) == 1
+    await emulator.wait_for(
+        lambda e: [r for r in e.replies("C0INCIDENTS", card.ts) if ", 1 resolved" in r.text],
+        timeout=60,
+        description="the resolved note in the incident's thread",
+    )
+    shown = json.loads(await stack.cli("incident", "show", incident_id, "--json"))
+    notes = [entry["note"] or "" for entry in shown["timeline"]]
+    assert len([n for n in notes if n.startswith("Resolved in Alertmanager")]) == 1
     # One incident, one downshift: the run linked to the alert's incident, opened none.
     assert _cards(emulator) == [_titled(emulator, "Qwen model is unhealthy")[0]]
     log = await standin.call("GET", "/_standin/requests?method=POST&prefix=/admin/routing")
