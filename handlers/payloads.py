@@ -7,11 +7,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class _Payload(BaseModel):
+class SlackPayload(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class SlashCommand(_Payload):
+class SlashCommand(SlackPayload):
     command: str
     text: str = ""
     user_id: str
@@ -20,27 +20,27 @@ class SlashCommand(_Payload):
     response_url: str | None = None
 
 
-class _User(_Payload):
+class _User(SlackPayload):
     id: str
 
 
-class _Channel(_Payload):
+class _Channel(SlackPayload):
     id: str
 
 
-class _Container(_Payload):
+class _Container(SlackPayload):
     type: str
     message_ts: str | None = None
     channel_id: str | None = None
 
 
-class _Action(_Payload):
+class _Action(SlackPayload):
     action_id: str
     value: str | None = None
     block_id: str | None = None
 
 
-class BlockAction(_Payload):
+class BlockAction(SlackPayload):
     user: _User
     channel: _Channel | None = None
     container: _Container | None = None
@@ -59,22 +59,27 @@ class BlockAction(_Payload):
         return self.container.channel_id if self.container else None
 
 
-class _View(_Payload):
+class _View(SlackPayload):
     id: str
     callback_id: str = ""
     private_metadata: str = ""
     state: dict[str, Any] = Field(default_factory=dict)
 
 
-class ViewSubmission(_Payload):
+class ViewSubmission(SlackPayload):
     user: _User
     view: _View
 
     def value(self, block_id: str) -> str:
-        """The submitted value of the input in ``block_id`` (text or a select's choice)."""
-        element = self.view.state.get("values", {}).get(block_id, {}).get("value", {})
+        """The submitted value of the input in ``block_id`` (text or a select's choice); ""
+        for anything not shaped as Slack sends it."""
+        values = self.view.state.get("values")
+        block = values.get(block_id) if isinstance(values, dict) else None
+        element = block.get("value") if isinstance(block, dict) else None
         if not isinstance(element, dict):
             return ""
-        if element.get("selected_option"):
-            return str(element["selected_option"].get("value", ""))
-        return str(element.get("value") or "")
+        option = element.get("selected_option")
+        if option:
+            return str(option.get("value", "")) if isinstance(option, dict) else ""
+        text = element.get("value")
+        return text if isinstance(text, str) else ""
