@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+def without_nul(text: str) -> str:
+    """``text`` without NUL characters: PostgreSQL cannot store them (SQLite can), no Slack
+    client can type one, and both databases must keep the same text. Removed, not refused."""
+    return text.replace("\x00", "")
 
 
 class SlackPayload(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        return without_nul(value) if isinstance(value, str) else value
 
 
 class SlashCommand(SlackPayload):
@@ -80,6 +91,7 @@ class ViewSubmission(SlackPayload):
             return ""
         option = element.get("selected_option")
         if option:
-            return str(option.get("value", "")) if isinstance(option, dict) else ""
+            chosen = option.get("value") if isinstance(option, dict) else None
+            return without_nul(chosen) if isinstance(chosen, str) else ""
         text = element.get("value")
-        return text if isinstance(text, str) else ""
+        return without_nul(text) if isinstance(text, str) else ""
