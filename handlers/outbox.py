@@ -33,7 +33,7 @@ from handlers.blocks.incident import (
     incident_card,
     incident_created_reply,
     incident_fallback,
-    postmortem_draft_blocks,
+    postmortem_draft_messages,
 )
 from handlers.blocks.oncall import handoff_blocks, handoff_unconfirmed_reply
 from handlers.blocks.runbook import drill_summary, recovery_notice, run_message
@@ -213,8 +213,23 @@ class SlackSender:
 
     async def _postmortem_draft(self, post: OwedPost) -> MessageRef:
         incident = await self._incident(post)
-        body = postmortem_draft_blocks(incident, postmortem_draft(incident))
-        return await self._post(post, body, reply=True)
+        first, *rest = postmortem_draft_messages(incident, postmortem_draft(incident))
+        where = await self._post(post, first, reply=True)
+        # The parts after the first follow it in the same thread. The outbox knows the
+        # first (by its key); a crash between parts leaves the draft short, and asking
+        # for the draft again posts it whole.
+        thread_ts = post.thread.ts if post.thread else where.ts
+        for number, body in enumerate(rest, start=2):
+            await self._client.chat_postMessage(
+                channel=where.channel_id,
+                thread_ts=thread_ts,
+                metadata={
+                    "event_type": POST_EVENT,
+                    "event_payload": {"key": f"{post.key}#{number}"},
+                },
+                **body,
+            )
+        return where
 
     async def _chasing(self, post: OwedPost) -> Incident:
         incident = await self._incident(post)
