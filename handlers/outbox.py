@@ -36,10 +36,10 @@ from handlers.blocks.incident import (
     postmortem_draft_messages,
 )
 from handlers.blocks.oncall import handoff_blocks, handoff_unconfirmed_reply
-from handlers.blocks.runbook import drill_summary, recovery_notice, run_message
+from handlers.blocks.runbook import drill_summary, recovery_notice, run_message, run_moved_text
 from handlers.blocks.slo import digest_blocks, status_notice_blocks
 from handlers.blocks.text import escape, mention, message
-from handlers.errors import post_privately
+from handlers.errors import post_privately, tell
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,9 @@ POST_EVENT = "artisan_sre_post"
 CHART_FILENAME = "slo-budget.png"
 RESPONSE_URL_LIFETIME = timedelta(minutes=25)  # Slack's is 30 minutes; keep a margin
 # Slack's answers that no retry can change.
+# Refusals that say the bot cannot post in that channel at all.
+CHANNEL_CLOSED = {"channel_not_found", "not_in_channel", "is_archived"}
+
 PERMANENT = {
     "channel_not_found",
     "not_in_channel",
@@ -329,7 +332,31 @@ class SlackSender:
         return run_message(run, approvers=self._config.runbooks.approvers)
 
     async def _run_message(self, post: OwedPost) -> MessageRef:
-        return await self._post(post, await self._run_body(post), reply=True)
+        body = await self._run_body(post)
+        fallback = self._config.channels.incidents
+        try:
+            return await self._post(post, body, reply=True)
+        except SlackApiError as exc:
+            closed = exc.response.get("error") in CHANNEL_CLOSED
+            if not closed or post.thread is not None or post.channel == fallback:
+                raise
+        # Started where the bot cannot post (a channel it is not in, a DM with someone else):
+        # the run's message, and with it the Approve/Deny buttons and every reply, goes to the
+        # incidents channel, and the requester is told where, so no run waits unseen.
+        run = await self._runbooks.get(run_id=post.subject)
+        response = await self._client.chat_postMessage(
+            channel=fallback,
+            metadata={"event_type": POST_EVENT, "event_payload": {"key": post.key}},
+            **body,
+        )
+        where = MessageRef(channel_id=str(response["channel"]), ts=str(response["ts"]))
+        await tell(
+            self._client,
+            user=run.requester,
+            channel=None,
+            reply=message(run_moved_text(run_id=run.id, channel=where.channel_id)),
+        )
+        return where
 
     async def _run_update(self, post: OwedPost) -> MessageRef:
         return await self._update(post, await self._run_body(post))

@@ -54,6 +54,7 @@ NOT_BUILDERS = {
     "refusal_text",
     "failure_text",
     "unreadable_form_text",
+    "run_moved_text",
 }
 Blocks = list[dict[str, Any]]
 NOW = datetime(2026, 10, 14, 10, 30, tzinfo=UTC)
