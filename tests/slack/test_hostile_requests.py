@@ -251,3 +251,29 @@ async def test_a_replayed_click_acts_once(bot: Bot) -> None:
     assert [e.action for e in stored_incident.timeline] == ["created", "acknowledged"]
     # The replay would have been told "already acknowledged", privately.
     assert bot.emulator.responses(payload["response_url"]) == []
+
+
+@pytest.mark.parametrize("trigger_id", ["", "12345.98765.0123456789abcdef0123456789abcdef"])
+async def test_a_form_whose_trigger_slack_refuses_is_a_retry_not_a_failure(
+    bot: Bot, trigger_id: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by the fuzz suite: a click whose trigger_id Slack no longer takes (it lasts 3 s)."""
+    incident = await bot.container.incidents.create(
+        title="x", severity=Severity.SEV3, actor="U0AAA"
+    )
+    await bot.delivered()
+    (card,) = bot.emulator.messages(bot.incidents_channel)
+    payload = bot.slack.payloads.block_actions(
+        channel=card.channel, ts=card.ts, action_id="incident_resolve", user="U0BBB"
+    )
+    payload["trigger_id"] = trigger_id
+    body = _interaction(payload)
+    timestamp = bot.slack.timestamp()
+    answer = await bot.slack.send_raw(
+        body, content_type=FORM, timestamp=timestamp, signature=sign(body, timestamp)
+    )
+    assert answer.status == 200
+    reply = await bot.emulator.wait_for(lambda e: e.responses(payload["response_url"]))
+    assert "did not open in time" in str(reply[0].body)
+    assert no_tracebacks(caplog) == []
+    assert (await bot.container.incidents.get(incident_id=incident.id)).version == incident.version
