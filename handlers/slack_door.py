@@ -80,18 +80,17 @@ class SlackDoor:
         except Refused as refused:
             log.warning("Slack request refused (%s): %s", refused.status, refused.reason)
             return refused.answer()
+        try:
+            bolt_request = _for_bolt(request, text, body)
+        except Exception as exc:  # Bolt reads team, enterprise, user… as it assumes they are
+            kind = "slash command" if "command" in body else str(body.get("type") or "request")
+            reason = f"the {kind}'s fields are not Slack's ({type(exc).__name__})"
+            log.warning("Slack request refused (400): %s", reason)
+            return web.json_response({"error": reason}, status=400)
+        # Remembered only once it is admitted, so a refusal stores nothing.
         if signature is not None and not await self._first_time(signature):
             log.info("a replayed Slack request was acknowledged and ignored")
             return web.Response(status=200)
-        headers: dict[str, str | Sequence[str]] = {}
-        for name in request.headers:
-            headers[name] = request.headers.getall(name)
-        bolt_request = AsyncBoltRequest(body="", query=request.query_string, headers=headers)
-        # Bolt parses the text itself; give it the body read above instead (same bytes, and a
-        # form whose text says "payload" is not mistaken for an interaction).
-        bolt_request.raw_body = text
-        bolt_request.body = body
-        bolt_request.context = build_async_context(AsyncBoltContext(), body)
         return bolt_request
 
     async def _first_time(self, signature: str) -> bool:
@@ -123,6 +122,19 @@ class SlackDoor:
         if not hmac.compare_digest(expected.encode(), signature.encode(errors="replace")):
             raise Refused(401, "the signature does not match the body")
         return signature
+
+
+def _for_bolt(request: web.Request, text: str, body: dict[str, Any]) -> AsyncBoltRequest:
+    """Bolt's request over the body parsed here (Bolt would parse the text again, and read a
+    form whose text says "payload" as an empty interaction)."""
+    headers: dict[str, str | Sequence[str]] = {}
+    for name in request.headers:
+        headers[name] = request.headers.getall(name)
+    bolt_request = AsyncBoltRequest(body="", query=request.query_string, headers=headers)
+    bolt_request.raw_body = text
+    bolt_request.body = body
+    bolt_request.context = build_async_context(AsyncBoltContext(), body)
+    return bolt_request
 
 
 def _utf8(raw: bytes) -> str:

@@ -176,6 +176,7 @@ async def test_fuzzed_slash_commands(bot: Bot, caplog: pytest.LogCaptureFixture)
                 ]
             ),
             description=f"an answer to {command} {text!r}",
+            timeout=20,
         )
         if opened or not hasattr(replies[0], "body"):
             return
@@ -278,7 +279,7 @@ async def test_fuzzed_clicks(bot: Bot, caplog: pytest.LogCaptureFixture) -> None
         answer = await send_interaction(bot, payload)
         assert answer.status < 500, (answer.status, answer.text)
         if answer.status != 200:
-            assert json.loads(answer.text)["error"] if answer.status == 400 else True
+            assert json.loads(answer.text)["error"]  # a reason: 400 from the door, 404 Bolt's
             assert await stored(bot) == before
 
     await fuzz(_clicks(incident.id), check)
@@ -314,6 +315,8 @@ def _submissions() -> st.SearchStrategy[dict[str, Any]]:
             "user": JSON_VALUES,
             "private_metadata": st.one_of(st.text(max_size=40), JSON_VALUES),
             "view_id": st.one_of(st.text(max_size=12), JSON_VALUES),
+            "team": JSON_VALUES,
+            "enterprise": JSON_VALUES,
         },
     )
 
@@ -332,8 +335,9 @@ async def test_fuzzed_form_submissions(bot: Bot, caplog: pytest.LogCaptureFixtur
                 payload["view"][key] = changes[key]
         if "view_id" in changes:
             payload["view"]["id"] = changes["view_id"]
-        if "user" in changes:
-            payload["user"] = changes["user"]
+        for key in ("user", "team", "enterprise"):
+            if key in changes:
+                payload[key] = changes[key]
         await listeners_done(bot)
         before = await stored(bot)
         response = await send_interaction(bot, payload)

@@ -114,6 +114,8 @@ async def test_a_signed_body_that_cannot_be_read_is_refused_with_a_reason(
         {"actions": "incident_ack"},
         {"user": "U0AAA"},
         {"user": None},
+        {"enterprise": False},
+        {"team": 7, "enterprise": [1]},
     ],
     ids=[
         "no-actions",
@@ -122,6 +124,8 @@ async def test_a_signed_body_that_cannot_be_read_is_refused_with_a_reason(
         "actions-a-string",
         "user-a-string",
         "no-user",
+        "enterprise-false",
+        "team-a-number",
     ],
 )
 async def test_a_click_payload_of_the_wrong_shape_is_refused(
