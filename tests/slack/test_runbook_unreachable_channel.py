@@ -44,14 +44,27 @@ async def test_a_run_started_where_the_bot_cannot_post_asks_in_the_incidents_cha
         lambda e: [c for c in e.calls_to("chat.postMessage") if c.error == "channel_not_found"],
         description="the run's message refused",
     )
-    await bot.delivered()
+    (posted,) = await bot.emulator.wait_for(
+        lambda e: [m for m in e.messages(bot.incidents_channel) if "RUN-" in m.text],
+        description="the run's message in the incidents channel",
+    )
     (run,) = await bot.container.runbooks.list_runs()
-
-    (posted,) = [m for m in bot.emulator.messages(bot.incidents_channel) if run.id in m.text]
-    buttons = [b.action_id for b in bot.emulator.buttons(posted.channel, posted.ts)]
-    assert "runbook_approve" in buttons and "runbook_deny" in buttons
-    asks = bot.emulator.replies(posted.channel, posted.ts)
-    assert any("needs your approval" in m.text for m in asks)
+    assert run.id in posted.text
+    # The run goes on after its message is out: its ask and its buttons follow.
+    await bot.emulator.wait_for(
+        lambda e: [
+            m for m in e.replies(posted.channel, posted.ts) if "needs your approval" in m.text
+        ],
+        description="the approval ask under it",
+    )
+    buttons = await bot.emulator.wait_for(
+        lambda e: (
+            {b.action_id for b in e.buttons(posted.channel, posted.ts)}
+            >= {"runbook_approve", "runbook_deny"}
+        ),
+        description="Approve and Deny on the run's message",
+    )
+    assert buttons
     told = await bot.emulator.wait_for(lambda e: e.messages("U0AAA"), description="a DM")
     assert run.id in told[0].text and bot.incidents_channel in told[0].text
 
@@ -67,6 +80,14 @@ async def test_a_run_started_where_the_bot_cannot_post_asks_in_the_incidents_cha
         "/runbook", "run qwen_restore_creative", user="U0AAA", channel="C0ONCALL"
     )
     assert again.status == 200
-    await bot.delivered()
+    # Refused while a run holds the lock (a reply), else its own message in C0ONCALL.
+    outcome = await bot.emulator.wait_for(
+        lambda e: (
+            e.responses(again.response_url)
+            or [m for m in e.messages("C0ONCALL") if "RUN-" in m.text]
+        ),
+        description="the second run's message, or its refusal",
+    )
+    assert bot.emulator.responses(again.response_url) == [], outcome
     runs = await bot.container.runbooks.list_runs(active_only=False)
     assert len(runs) == 2 and runs[0].id != runs[1].id
