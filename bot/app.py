@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
@@ -42,11 +42,13 @@ from handlers.oncall_notifier import SlackOncallNotifier
 from handlers.outbox import SlackSender
 from handlers.routes import create_web_app
 from handlers.slack_app import create_bolt_app
+from handlers.slack_door import SlackDoor
 from scheduler.duties import Duties, Duty, every
 from scheduler.leader import Leadership, RedisLeader, SoleLeader
 from scheduler.runner import SchedulerRunner
 from storage import migrate
 from storage.db import Database
+from storage.replays import DatabaseSeenRequests, RedisSeenRequests, SeenRequests
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,7 @@ class Container:
     slack: AsyncWebClient | None = None
     deliverer: Deliverer | None = None
     redis: Redis | None = None
+    seen_requests: SeenRequests | None = None
 
     async def readiness_problems(self) -> list[str]:
         problems = []
@@ -136,6 +139,12 @@ class Container:
             )
         return create_web_app(
             bolt=bolt,
+            door=SlackDoor(
+                signing_secret=self.env.SLACK_SIGNING_SECRET,
+                seen=self.seen_requests,
+                # Slack signs with the wall clock; the demo's clock may run ahead of it.
+                now=lambda: datetime.now(UTC),
+            ),
             metrics=self.metrics,
             incidents=self.incidents,
             alerts=self.alerts,
@@ -272,6 +281,11 @@ def build_container(
             on_sent={CARD: incidents.card_posted, RUN_MESSAGE: RunPosts.message_posted},
         )
         kick.deliverer = deliverer
+    redis = (
+        Redis.from_url(env.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+        if env.REDIS_URL
+        else None
+    )
     return Container(
         env=env,
         config=config,
@@ -301,10 +315,11 @@ def build_container(
         slo_history=slo_history,
         slack=slack,
         deliverer=deliverer,
-        redis=(
-            Redis.from_url(env.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
-            if env.REDIS_URL
-            else None
+        redis=redis,
+        seen_requests=(
+            RedisSeenRequests(redis, fallback=DatabaseSeenRequests(db))
+            if redis is not None
+            else DatabaseSeenRequests(db)
         ),
     )
 

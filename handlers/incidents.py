@@ -6,7 +6,9 @@ The card's modals are in ``handlers/incident_modals.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import InvalidInput
@@ -65,8 +67,8 @@ class IncidentCommands:
         if not rest:
             if command.trigger_id is None:
                 raise InvalidInput("Give a title: `/incident create sev2 <what is broken>`.")
-            await self.client.views_open(
-                trigger_id=command.trigger_id, view=create_modal(origin_channel=command.channel_id)
+            await open_form(
+                self.client, command.trigger_id, create_modal(origin_channel=command.channel_id)
             )
             return None
         first, _, title = rest.partition(" ")
@@ -179,6 +181,27 @@ class IncidentCommands:
         return incident_report(await self.incidents.report())
 
 
+# Slack's answers when the click's trigger cannot open a form: it lasts 3 s and opens one.
+_TRIGGER_SPENT = {
+    "invalid_trigger_id",
+    "expired_trigger_id",
+    "exchanged_trigger_id",
+}
+
+
+async def open_form(client: AsyncWebClient, trigger_id: str | None, view: dict[str, Any]) -> None:
+    """Open a modal; a trigger Slack no longer takes is the person's to retry, not a fault."""
+    spent = InvalidInput("The form did not open in time (Slack allows 3 seconds): try again.")
+    if not trigger_id:
+        raise spent
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as exc:
+        if exc.response.get("error") in _TRIGGER_SPENT:
+            raise spent from None
+        raise
+
+
 def _parts(rest: str, count: int) -> list[str]:
     """``rest`` cut into ``count`` parts, the last taking the remainder and missing ones
     empty; the first is checked as an incident ID (the router made sure there is one)."""
@@ -204,14 +227,12 @@ def register_incident_handlers(listeners: Listeners, *, incidents: IncidentServi
     async def open_status_form(action: BlockAction) -> None:
         incident = await incidents.get(incident_id=action.action.value or "")
         incidents.require_editable(incident)
-        await listeners.client.views_open(trigger_id=action.trigger_id, view=status_modal(incident))
+        await open_form(listeners.client, action.trigger_id, status_modal(incident))
 
     async def open_resolve_form(action: BlockAction) -> None:
         incident = await incidents.get(incident_id=action.action.value or "")
         incidents.require_resolvable(incident)
-        await listeners.client.views_open(
-            trigger_id=action.trigger_id, view=resolve_modal(incident)
-        )
+        await open_form(listeners.client, action.trigger_id, resolve_modal(incident))
 
     listeners.action(
         IncidentAction.ACKNOWLEDGE.value,

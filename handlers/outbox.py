@@ -36,13 +36,13 @@ from handlers.blocks.incident import (
     incident_card,
     incident_created_reply,
     incident_fallback,
-    postmortem_draft_blocks,
+    postmortem_draft_messages,
 )
 from handlers.blocks.oncall import handoff_blocks, handoff_unconfirmed_reply
-from handlers.blocks.runbook import drill_summary, recovery_notice, run_message
+from handlers.blocks.runbook import drill_summary, recovery_notice, run_message, run_moved_text
 from handlers.blocks.slo import digest_blocks, status_notice_blocks
 from handlers.blocks.text import escape, mention, message
-from handlers.errors import post_privately
+from handlers.errors import post_privately, tell
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,9 @@ POST_EVENT = "artisan_sre_post"
 CHART_FILENAME = "slo-budget.png"
 RESPONSE_URL_LIFETIME = timedelta(minutes=25)  # Slack's is 30 minutes; keep a margin
 # Slack's answers that no retry can change.
+# Refusals that say the bot cannot post in that channel at all.
+CHANNEL_CLOSED = {"channel_not_found", "not_in_channel", "is_archived"}
+
 PERMANENT = {
     "channel_not_found",
     "not_in_channel",
@@ -229,8 +232,23 @@ class SlackSender:
 
     async def _postmortem_draft(self, post: OwedPost) -> MessageRef:
         incident = await self._incident(post)
-        body = postmortem_draft_blocks(incident, postmortem_draft(incident))
-        return await self._post(post, body, reply=True)
+        first, *rest = postmortem_draft_messages(incident, postmortem_draft(incident))
+        where = await self._post(post, first, reply=True)
+        # The parts after the first follow it in the same thread. The outbox knows the
+        # first (by its key); a crash between parts leaves the draft short, and asking
+        # for the draft again posts it whole.
+        thread_ts = post.thread.ts if post.thread else where.ts
+        for number, body in enumerate(rest, start=2):
+            await self._client.chat_postMessage(
+                channel=where.channel_id,
+                thread_ts=thread_ts,
+                metadata={
+                    "event_type": POST_EVENT,
+                    "event_payload": {"key": f"{post.key}#{number}"},
+                },
+                **body,
+            )
+        return where
 
     async def _chasing(self, post: OwedPost) -> Incident:
         incident = await self._incident(post)
@@ -330,7 +348,31 @@ class SlackSender:
         return run_message(run, approvers=self._config.runbooks.approvers)
 
     async def _run_message(self, post: OwedPost) -> MessageRef:
-        return await self._post(post, await self._run_body(post), reply=True)
+        body = await self._run_body(post)
+        fallback = self._config.channels.incidents
+        try:
+            return await self._post(post, body, reply=True)
+        except SlackApiError as exc:
+            closed = exc.response.get("error") in CHANNEL_CLOSED
+            if not closed or post.thread is not None or post.channel == fallback:
+                raise
+        # Started where the bot cannot post (a channel it is not in, a DM with someone else):
+        # the run's message, and with it the Approve/Deny buttons and every reply, goes to the
+        # incidents channel, and the requester is told where, so no run waits unseen.
+        run = await self._runbooks.get(run_id=post.subject)
+        response = await self._client.chat_postMessage(
+            channel=fallback,
+            metadata={"event_type": POST_EVENT, "event_payload": {"key": post.key}},
+            **body,
+        )
+        where = MessageRef(channel_id=str(response["channel"]), ts=str(response["ts"]))
+        await tell(
+            self._client,
+            user=run.requester,
+            channel=None,
+            reply=message(run_moved_text(run_id=run.id, channel=where.channel_id)),
+        )
+        return where
 
     async def _run_update(self, post: OwedPost) -> MessageRef:
         return await self._update(post, await self._run_body(post))

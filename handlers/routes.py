@@ -7,13 +7,14 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 
 from bot.alerts.intake import AlertIntake
 from bot.incidents.service import IncidentService
 from bot.metrics import BotMetrics
 from handlers.alertmanager import receive_alerts
+from handlers.slack_door import SlackDoor
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 def create_web_app(
     *,
     bolt: AsyncApp | None,
+    door: SlackDoor,
     metrics: BotMetrics,
     incidents: IncidentService,
     alerts: AlertIntake,
@@ -30,7 +32,8 @@ def create_web_app(
     alertmanager_open: bool,
     readiness: Callable[[], Awaitable[list[str]]],
 ) -> web.Application:
-    """``serve``'s routes; ``bolt`` None answers Slack's route with 404 (Socket Mode)."""
+    """``serve``'s routes; ``bolt`` None answers Slack's route with 404 (Socket Mode).
+    ``door`` checks every Slack request before Bolt sees it (``handlers/slack_door.py``)."""
 
     @web.middleware
     async def count(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -52,8 +55,10 @@ def create_web_app(
             return web.json_response(
                 {"error": "Slack is in Socket Mode on this process"}, status=404
             )
-        response = await bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(response)
+        admitted = await door.admit(request)
+        if isinstance(admitted, web.Response):
+            return admitted
+        return await to_aiohttp_response(await bolt.async_dispatch(admitted))
 
     async def alertmanager(request: web.Request) -> web.StreamResponse:
         return await receive_alerts(

@@ -117,5 +117,16 @@ class OverrideRow(SQLModel, table=True):
     reason: str = ""
 
 
+class SeenRequestRow(SQLModel, table=True):
+    """A signed Slack request already served, kept until a replay of it would be refused as
+    stale anyway (``storage/replays.py``)."""
+
+    __tablename__ = "slack_requests_seen"
+    __table_args__ = (Index("ix_slack_requests_seen_forget_at", "forget_at"),)
+
+    signature: str = Field(sa_column=Column(String(128), primary_key=True))
+    forget_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
 import storage.alerts  # noqa: E402  (registers the alert tables)
 import storage.runbooks  # noqa: E402, F401  (registers the runbook tables)

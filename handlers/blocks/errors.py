@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.errors import AlreadyAcknowledged, SreError
-from handlers.blocks.text import mention, mention_users, plain, section
+from handlers.blocks.text import escape, mention, mention_users, plain, section
 
 # What a failure may have left behind, when the listener cannot say more precisely.
 MAYBE_DONE = "It may or may not have taken effect: check before you try again."
@@ -28,6 +28,11 @@ def failure_text(reference: str, *, outcome: str) -> str:
         f"💥 Something went wrong on our side. {outcome} "
         f"If you ask for help, quote the reference `{reference}` to whoever runs the bot."
     )
+
+
+def unreadable_form_text(reason: str) -> str:
+    """A form submission whose payload is not shaped as Slack sends it."""
+    return f"⚠️ This form could not be read ({escape(reason)}). {NOTHING_CHANGED}"
 
 
 def failure_modal(text: str) -> dict[str, Any]:

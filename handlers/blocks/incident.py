@@ -298,23 +298,75 @@ def incident_report(report: IncidentReport) -> dict[str, Any]:
     }
 
 
-def postmortem_draft_blocks(incident: Incident, draft: str) -> dict[str, Any]:
-    """The draft as code-free mrkdwn sections, cut at line boundaries to fit the limits."""
-    blocks: list[dict[str, Any]] = [header(f"📝 Postmortem draft · {incident.id}")]
+# Slack refuses a message at about 13 k characters of block text (msg_blocks_too_long,
+# SLACK_PROTOCOL §4), below its 50 blocks of 3,000: a long draft goes out in parts.
+DRAFT_TEXT_PER_MESSAGE = 12_000
+DRAFT_BLOCKS_PER_MESSAGE = 48  # 50 less the header and the closing context
+
+
+def postmortem_draft_messages(incident: Incident, draft: str) -> list[dict[str, Any]]:
+    """The draft as mrkdwn sections, cut at line (else word) boundaries into messages that
+    each fit Slack's limits; every section has text, nothing of the draft is dropped."""
+    groups: list[list[str]] = [[]]
+    size = 0
+    for text in _draft_sections(escape(draft)):
+        if groups[-1] and (
+            size + len(text) > DRAFT_TEXT_PER_MESSAGE or len(groups[-1]) >= DRAFT_BLOCKS_PER_MESSAGE
+        ):
+            groups.append([])
+            size = 0
+        groups[-1].append(text)
+        size += len(text)
+    title = f"📝 Postmortem draft · {incident.id}"
+    messages = []
+    for number, group in enumerate(groups, start=1):
+        part = f" ({number}/{len(groups)})" if len(groups) > 1 else ""
+        blocks = [header(title + part)] + [section(text) for text in group]
+        if number == len(groups):
+            blocks.append(
+                context(
+                    "Copy it to the wiki, fill it in, then "
+                    f"`/incident postmortem {incident.id} {placeholder('url')}`."
+                )
+            )
+        messages.append({"text": f"Postmortem draft for {incident.id}{part}", "blocks": blocks})
+    return messages
+
+
+def _draft_sections(escaped: str) -> list[str]:
+    """Section texts of at most ``SECTION_TEXT_MAX`` characters, none blank."""
+    sections: list[str] = []
     chunk: list[str] = []
-    for line in escape(draft).splitlines():
-        if sum(len(x) + 1 for x in chunk) + len(line) > SECTION_TEXT_MAX - 10:
-            blocks.append(section("\n".join(chunk)))
-            chunk = []
-        chunk.append(f"*{line.lstrip('#').strip()}*" if line.startswith("#") else line)
-    if chunk:
-        blocks.append(section("\n".join(chunk)))
-    blocks.append(
-        context(
-            f"Copy it to the wiki, fill it in, then `/incident postmortem {incident.id} {placeholder('url')}`."
-        )
-    )
-    return {"text": f"Postmortem draft for {incident.id}", "blocks": blocks[:50]}
+    size = 0
+    for line in _draft_lines(escaped):
+        if chunk and size + len(line) + 1 > SECTION_TEXT_MAX:
+            sections.append("\n".join(chunk))
+            chunk, size = [], 0
+        chunk.append(line)
+        size += len(line) + 1
+    sections.append("\n".join(chunk))
+    return [text for text in sections if text.strip()]
+
+
+def _draft_lines(escaped: str) -> list[str]:
+    """Markdown headings in bold; a line longer than a section is cut at spaces (or, for
+    one long word, anywhere but inside an ``&amp;`` entity)."""
+    lines = []
+    for line in escaped.splitlines():
+        if line.startswith("#"):
+            line = line.lstrip("#").strip()
+            line = f"*{line}*" if len(line) + 2 <= SECTION_TEXT_MAX else line
+        while len(line) > SECTION_TEXT_MAX:
+            cut = line.rfind(" ", SECTION_TEXT_MAX // 2, SECTION_TEXT_MAX)
+            if cut <= 0:
+                cut = SECTION_TEXT_MAX
+                entity = line.rfind("&", cut - 5, cut)
+                if entity != -1 and ";" not in line[entity:cut]:
+                    cut = entity
+            lines.append(line[:cut])
+            line = line[cut:].lstrip(" ")
+        lines.append(line)
+    return lines
 
 
 # Raw text: the router escapes it when it is shown (Slack would read a bare <title> as a link).

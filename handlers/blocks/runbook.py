@@ -251,3 +251,12 @@ RUNBOOK_HELP = "\n".join(
         "`/health [model]` — model health from the serving process",
     ]
 )
+
+
+def run_moved_text(*, run_id: str, channel: str) -> str:
+    """To the requester of a run whose channel the bot cannot post in."""
+    return (
+        f"⚠️ I cannot post in the channel where you started *{escape(run_id)}*, so its "
+        f"message and its Approve/Deny buttons are in <#{channel}>. Invite me to a channel "
+        "to keep runs there."
+    )

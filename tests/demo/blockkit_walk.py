@@ -53,6 +53,8 @@ NOT_BUILDERS = {
     "mention_users",
     "refusal_text",
     "failure_text",
+    "unreadable_form_text",
+    "run_moved_text",
 }
 Blocks = list[dict[str, Any]]
 NOW = datetime(2026, 10, 14, 10, 30, tzinfo=UTC)
@@ -270,10 +272,10 @@ def _calls() -> Iterator[tuple[str, Callable[[], Any]]]:
         ),
     )
     yield (
-        "postmortem_draft_blocks",
-        lambda: incident.postmortem_draft_blocks(
+        "postmortem_draft_messages",
+        lambda: incident.postmortem_draft_messages(
             resolved, "# Summary\nQwen ran out of memory.\n# Timeline\n- 09:00 probes failed"
-        ),
+        )[0],
     )
     yield (
         "reminder_reply",

@@ -1,0 +1,72 @@
+"""Signed Slack requests already served: a replay of one (same signature) is seen here.
+
+Slack signs ``v0:{timestamp}:{body}`` and the bot refuses a timestamp more than five minutes
+from its clock, so a signature can only be replayed within ten minutes of its first use.
+Each is remembered for ``REMEMBER`` (those ten minutes and a margin for clock drift): in
+Redis when it is configured (a key with that expiry), else in the ``slack_requests_seen``
+table, where expired rows are deleted by the next request.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import Database
+from storage.tables import SeenRequestRow
+
+log = logging.getLogger(__name__)
+
+REMEMBER = timedelta(minutes=15)
+
+
+class SeenRequests(Protocol):
+    async def first_time(self, signature: str, *, now: datetime) -> bool:
+        """Remember ``signature``; False when it was remembered already (a replay)."""
+        ...
+
+
+class DatabaseSeenRequests:
+    """The table ``slack_requests_seen``: a unique key per signature."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def first_time(self, signature: str, *, now: datetime) -> bool:
+        try:
+            async with self._db.transaction() as session:
+                await session.execute(
+                    delete(SeenRequestRow).where(SeenRequestRow.forget_at <= now)  # type: ignore[arg-type]
+                )
+                session.add(SeenRequestRow(signature=signature, forget_at=now + REMEMBER))
+        except IntegrityError:
+            return False
+        return True
+
+
+class RedisSeenRequests:
+    """A Redis key per signature with ``REMEMBER`` as its expiry; the database while Redis
+    cannot be reached, so a Redis outage does not stop Slack requests."""
+
+    def __init__(self, redis: Redis, *, fallback: DatabaseSeenRequests) -> None:
+        self._redis = redis
+        self._fallback = fallback
+
+    async def first_time(self, signature: str, *, now: datetime) -> bool:
+        try:
+            stored = await self._redis.set(
+                f"artisan:slack-request:{signature}",
+                "1",
+                nx=True,
+                px=int(REMEMBER.total_seconds() * 1000),
+            )
+        except (RedisError, OSError) as exc:
+            log.warning("Redis unreachable (%s); replays checked in the database", exc)
+            return await self._fallback.first_time(signature, now=now)
+        return bool(stored)
