@@ -3,8 +3,12 @@
 Each is started on a free loopback port from a copy of its file in ``deploy/`` where only
 what a test must change is changed: the intervals (scrape and evaluation 1 s, every rule's
 ``for`` a few seconds, ``group_wait`` 1 s, ``group_interval`` 2 s) and the addresses (the
-scraped serving process, Alertmanager, the bot's URL and its token file). Routes, grouping,
-inhibit rules, expressions, labels and annotations are the shipped ones.
+scraped serving process, the Alertmanagers, the bot's URL and its token file). Routes,
+grouping, inhibit rules, expressions, labels and annotations are the shipped ones.
+
+Several Alertmanagers share one workdir under their own names; each is unclustered unless
+started with ``peers`` (then it gossips on its own ``cluster_port``, with the intervals
+shortened so a pair settles and notices a dead peer within seconds).
 """
 
 from __future__ import annotations
@@ -63,6 +67,13 @@ class _Process:
         with urllib.request.urlopen(f"{self.url}{path}", timeout=5) as answer:
             return json.load(answer)
 
+    def kill(self) -> None:
+        """SIGKILL: no goodbye to the cluster, as a crashed machine."""
+        process, self._process = self._process, None
+        if process is not None:
+            process.kill()
+            process.wait()
+
     def stop(self) -> None:
         process, self._process = self._process, None
         if process is None:
@@ -81,10 +92,16 @@ class _Process:
 
 
 class Alertmanager(_Process):
-    def __init__(self, workdir: Path) -> None:
-        super().__init__("alertmanager", workdir)
+    def __init__(self, workdir: Path, name: str = "alertmanager") -> None:
+        super().__init__(name, workdir)
+        self.cluster_port = unused_port()
 
-    def start(self, *, bot_url: str, token: str) -> str:
+    @property
+    def cluster_address(self) -> str:
+        return f"127.0.0.1:{self.cluster_port}"
+
+    def start(self, *, bot_url: str, token: str, peers: list[str] | None = None) -> str:
+        """Unclustered, or in a cluster with ``peers`` (their ``cluster_address``)."""
         config = yaml.safe_load((DEPLOY / "alertmanager.yml").read_text(encoding="utf-8"))
         config["route"].update(group_wait="1s", group_interval="2s")
         token_file = self.workdir / "bot.token"
@@ -94,18 +111,46 @@ class Alertmanager(_Process):
             for hook in receiver.get("webhook_configs", []):
                 hook["url"] = f"{bot_url}/alertmanager"
                 hook["http_config"]["authorization"]["credentials_file"] = str(token_file)
-        path = _dump(self.workdir / "alertmanager.yml", config)
+        path = _dump(self.workdir / f"{self.name}.yml", config)
         binary = shutil.which("prometheus-alertmanager") or "prometheus-alertmanager"
+        if peers is None:
+            cluster = ["--cluster.listen-address="]  # alone: no gossip port to collide
+        else:
+            cluster = [
+                f"--cluster.listen-address={self.cluster_address}",
+                *(f"--cluster.peer={peer}" for peer in peers),
+                "--cluster.gossip-interval=100ms",
+                "--cluster.pushpull-interval=1s",
+                "--cluster.peer-timeout=3s",  # the second in line waits this long
+                "--cluster.settle-timeout=10s",
+            ]
         self._start(
             [
                 binary,
                 f"--config.file={path}",
-                f"--storage.path={self.workdir / 'alertmanager-data'}",
+                f"--storage.path={self.workdir / f'{self.name}-data'}",
                 f"--web.listen-address=127.0.0.1:{self.port}",
-                "--cluster.listen-address=",  # one Alertmanager, no gossip port to collide
+                *cluster,
             ]
         )
         return self.url
+
+    def webhook_notifications(self) -> float:
+        """Notifications this Alertmanager delivered to the bot (its counters: sent less
+        failed)."""
+        with urllib.request.urlopen(f"{self.url}/metrics", timeout=5) as answer:
+            lines = answer.read().decode().splitlines()
+
+        def total(metric: str) -> float:
+            return sum(
+                float(line.rsplit(" ", 1)[1])
+                for line in lines
+                if line.startswith(metric + "{") and 'integration="webhook"' in line
+            )
+
+        return total("alertmanager_notifications_total") - total(
+            "alertmanager_notifications_failed_total"
+        )
 
     def alerts(self) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = self.get("/api/v2/alerts")
@@ -116,12 +161,14 @@ class Prometheus(_Process):
     def __init__(self, workdir: Path) -> None:
         super().__init__("prometheus", workdir)
 
-    def start(self, *, target: str, alertmanager: str) -> str:
-        """Scrape ``target`` (host:port) and alert ``alertmanager`` (its URL)."""
+    def start(self, *, target: str, alertmanager: str | list[str]) -> str:
+        """Scrape ``target`` (host:port) and alert ``alertmanager`` (its URL, or several:
+        Prometheus then sends every alert to each, as to an HA pair)."""
         config = yaml.safe_load((DEPLOY / "prometheus.yml").read_text(encoding="utf-8"))
         config["global"].update(scrape_interval="1s", evaluation_interval="1s")
-        am = alertmanager.removeprefix("http://")
-        config["alerting"]["alertmanagers"] = [{"static_configs": [{"targets": [am]}]}]
+        urls = [alertmanager] if isinstance(alertmanager, str) else alertmanager
+        targets = [url.removeprefix("http://") for url in urls]
+        config["alerting"]["alertmanagers"] = [{"static_configs": [{"targets": targets}]}]
         for job in config["scrape_configs"]:
             job["static_configs"] = [{"targets": [target]}]
         # rule_files stay as shipped (relative to the config), copied with `for` shortened.
