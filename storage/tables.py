@@ -117,4 +117,5 @@ class OverrideRow(SQLModel, table=True):
     reason: str = ""
 
 
+import storage.leases  # noqa: E402  (registers the leases table)
 import storage.runbooks  # noqa: E402, F401  (registers the runbook tables)
