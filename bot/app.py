@@ -163,7 +163,9 @@ class Container:
         schedule = self.config.schedule
         leadership: Leadership = SoleLeader()
         if self.redis is not None:
-            leadership = RedisLeader(self.redis, ttl=schedule.leader_ttl)
+            leadership = RedisLeader(
+                self.redis, ttl=schedule.leader_ttl, db=self.db, clock=self.clock
+            )
         return SchedulerRunner(
             duties=self.duties,
             leadership=leadership,
