@@ -184,6 +184,7 @@ class StandinState:
             "error_rate": self.error_rate,
             "hang_seconds": dict(self.hang),
             "fail_next": {r: n for r, n in self.fail_next.items() if n},
+            "fail_after_apply": {r: n for r, n in self.fail_after_apply.items() if n},
         }
 
     def _set_reward_runaway(self, on: bool) -> None:
