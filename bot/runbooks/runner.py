@@ -50,6 +50,7 @@ class RunDriver:
     ) -> None:
         self._lease = lease
         self._held: dict[str, int] = {}
+        self._renewers: dict[str, asyncio.Task[None]] = {}
         self._store = store
         self._executor = executor
         self._notifier = notifier
@@ -98,26 +99,28 @@ class RunDriver:
         A process that dies stops renewing and its lease lapses; one that is stopped (the
         task cancelled) gives it up on the way out, so recovery may take the run at once.
         """
+        first = run_id not in self._held
         self._held[run_id] = self._held.get(run_id, 0) + 1
-        if self._held[run_id] > 1:  # driven already, further up this call
-            try:
-                yield
-            finally:
-                self._held[run_id] -= 1
-            return
-        await self._renew(run_id)
-        renewer = asyncio.get_running_loop().create_task(self._keep_renewing(run_id))
+        if first:  # one renewer per run in this process, however many drive it at once
+            self._renewers[run_id] = asyncio.get_running_loop().create_task(
+                self._keep_renewing(run_id)
+            )
         try:
+            if first:
+                await self._renew(run_id)
             yield
         finally:
-            del self._held[run_id]
-            renewer.cancel()
-            with suppress(asyncio.CancelledError):
-                await renewer
-            try:
-                await self._store.hold(run_id, until=None)
-            except Exception as exc:
-                log.warning("%s: could not give up its lease (%s); it lapses", run_id, exc)
+            self._held[run_id] -= 1
+            if self._held[run_id] == 0:  # the last one out gives the lease up
+                del self._held[run_id]
+                renewer = self._renewers.pop(run_id)
+                renewer.cancel()
+                with suppress(asyncio.CancelledError):
+                    await renewer
+                try:
+                    await self._store.hold(run_id, until=None)
+                except Exception as exc:
+                    log.warning("%s: could not give up its lease (%s); it lapses", run_id, exc)
 
     async def _renew(self, run_id: str) -> None:
         try:
