@@ -7,6 +7,7 @@ what the bot owes waits in the outbox for a process that can send it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -55,6 +56,9 @@ log = logging.getLogger(__name__)
 # A Slack call that has not answered by then is treated as failed; the outbox looks the
 # post up before trying again, so a slow answer never makes a second message.
 SLACK_TIMEOUT = 10
+# /health/ready asks the database and Redis at once and waits this long for each (SPEC: 503
+# within a second when one does not answer).
+READINESS_TIMEOUT = 0.8
 
 
 def create_slack_client(env: Environment) -> AsyncWebClient:
@@ -102,17 +106,30 @@ class Container:
     seen_requests: SeenRequests | None = None
 
     async def readiness_problems(self) -> list[str]:
-        problems = []
-        try:
-            await self.db.ping()
-        except Exception as exc:
-            problems.append(f"database unreachable: {type(exc).__name__}")
-        if self.redis is not None:
+        """What keeps this process from serving; each dependency is asked at once and given
+        READINESS_TIMEOUT, so /health/ready answers within a second even when one hangs."""
+
+        async def database() -> str | None:
             try:
-                await self.redis.ping()
+                await self.db.ping(within=READINESS_TIMEOUT)
+            except TimeoutError:
+                return f"database unreachable: no answer within {READINESS_TIMEOUT:g}s"
             except Exception as exc:
-                problems.append(f"Redis unreachable: {type(exc).__name__}")
-        return problems
+                return f"database unreachable: {type(exc).__name__}"
+            return None
+
+        async def redis() -> str | None:
+            if self.redis is None:
+                return None
+            try:
+                await asyncio.wait_for(self.redis.ping(), READINESS_TIMEOUT)
+            except TimeoutError:
+                return f"Redis unreachable: no answer within {READINESS_TIMEOUT:g}s"
+            except Exception as exc:
+                return f"Redis unreachable: {type(exc).__name__}"
+            return None
+
+        return [problem for problem in await asyncio.gather(database(), redis()) if problem]
 
     def bolt_app(self) -> AsyncApp:
         """The Bolt app over the container's Slack client (signature checks off in Socket Mode)."""
@@ -167,7 +184,9 @@ class Container:
         schedule = self.config.schedule
         leadership: Leadership = SoleLeader()
         if self.redis is not None:
-            leadership = RedisLeader(self.redis, ttl=schedule.leader_ttl)
+            leadership = RedisLeader(
+                self.redis, ttl=schedule.leader_ttl, db=self.db, clock=self.clock
+            )
         return SchedulerRunner(
             duties=self.duties,
             leadership=leadership,

@@ -27,6 +27,21 @@ class _DropBoltTokenWarning(logging.Filter):
         )
 
 
+# Bolt logs a request that fails its signature check with the whole body, which carries the
+# verification token and whatever the sender put there. Request bodies are never logged.
+_BOLT_BAD_SIGNATURE = "Invalid request signature detected"
+
+
+class _NoRequestBodies(logging.Filter):
+    """Keeps Bolt's "invalid signature" line but without the request body it carries."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("slack_bolt") and str(record.msg).startswith(_BOLT_BAD_SIGNATURE):
+            record.msg = f"{_BOLT_BAD_SIGNATURE}; the request was refused (body not logged)"
+            record.args = None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, and exc_info when present."""
 
@@ -52,6 +67,7 @@ def configure_logging(
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(_DropBoltTokenWarning())
+    handler.addFilter(_NoRequestBodies())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -11,8 +11,14 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import SreError
-from handlers.blocks.errors import MAYBE_DONE, failure_text, refusal_text
+from handlers.blocks.errors import (
+    MAYBE_DONE,
+    database_timeout_outcome,
+    failure_text,
+    refusal_text,
+)
 from handlers.blocks.text import Reply, message
+from storage.db import DatabaseTimeout
 
 log = logging.getLogger("artisan_sre.errors")
 
@@ -31,6 +37,12 @@ def explain(error: Exception, *, outcome: str, where: str) -> str:
     if isinstance(error, SreError):
         return refusal_text(error)
     reference = uuid.uuid4().hex[:10]
+    if isinstance(error, DatabaseTimeout):  # an outage, not a bug: no traceback
+        log.warning("%s: %s, reference %s", where, error, reference)
+        return failure_text(
+            reference,
+            outcome=database_timeout_outcome(error.seconds, maybe_committed=error.maybe_committed),
+        )
     log.error("%s failed unexpectedly, reference %s", where, reference, exc_info=error)
     return failure_text(reference, outcome=outcome)
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from psycopg.errors import ConnectionTimeout, QueryCanceled
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,6 +22,29 @@ from sqlalchemy.ext.asyncio import (
 
 class UnsupportedDatabase(ValueError):
     """DATABASE_URL names a database this project does not run on."""
+
+
+CONNECT_TIMEOUT = 3.0
+"""Seconds to open a connection (TCP and the server's greeting) or to wait for one of the pool."""
+STATEMENT_TIMEOUT = 10.0
+"""Seconds one transaction may take on PostgreSQL, on the server (statement_timeout) and here."""
+SQLITE_BUSY_TIMEOUT = 30.0
+"""Seconds an SQLite writer queues for the write lock; its transactions are bounded just above."""
+_CANCEL_GRACE = 0.5
+"""After a timeout psycopg asks the server to cancel (up to 10 s through a stalled network);
+a second cancellation this much later closes the connection instead."""
+
+
+class DatabaseTimeout(TimeoutError):
+    """The database did not answer within the bound. ``maybe_committed`` is False when the
+    transaction had not reached its commit (nothing was stored), True when the commit was
+    sent and its answer never came (it may or may not be stored)."""
+
+    def __init__(self, seconds: float, *, maybe_committed: bool) -> None:
+        stored = "it may or may not be stored" if maybe_committed else "nothing was stored"
+        super().__init__(f"the database did not answer within {seconds:g}s; {stored}")
+        self.seconds = seconds
+        self.maybe_committed = maybe_committed
 
 
 def _with_driver(url: str, *, sqlite: str) -> str:
@@ -54,7 +81,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -64,26 +91,96 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-class Database:
-    """One engine and its session factory; built once by the composition root."""
+def _engine(
+    url: str, *, echo: bool, connect_timeout: float, statement_timeout: float
+) -> AsyncEngine:
+    """The engine with its timeouts: a database that accepts connections and answers nothing
+    (a stalled network, a hung server) costs a bounded wait, never a hung request."""
+    target = async_url(url)
+    if make_url(target).get_backend_name() == "sqlite":
+        return create_async_engine(
+            target,
+            echo=echo,
+            pool_pre_ping=True,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT},
+        )
+    return create_async_engine(
+        target,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_timeout=connect_timeout,
+        connect_args={
+            "connect_timeout": max(1, round(connect_timeout)),
+            "options": f"-c statement_timeout={int(statement_timeout * 1000)}",
+        },
+    )
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+
+class Database:
+    """One engine and its session factory; built once by the composition root.
+
+    Every transaction is bounded (``timeout``: 10 s on PostgreSQL, just over SQLite's 30 s
+    busy timeout on SQLite); past it the transaction is abandoned and DatabaseTimeout says
+    whether anything may have been stored.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        timeout: float | None = None,
+    ) -> None:
         self.url = url
-        self.engine = create_async_engine(async_url(url), echo=echo, pool_pre_ping=True)
+        self.connect_timeout = connect_timeout
+        self.engine = _engine(
+            url,
+            echo=echo,
+            connect_timeout=connect_timeout,
+            statement_timeout=timeout or STATEMENT_TIMEOUT,
+        )
         self.dialect = self.engine.dialect.name
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)
+        self.timeout = timeout or (
+            SQLITE_BUSY_TIMEOUT + 5 if self.dialect == "sqlite" else STATEMENT_TIMEOUT
+        )
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction: committed on success, rolled back on error."""
-        async with self._sessions() as session, session.begin():
-            yield session
+    async def transaction(self, *, within: float | None = None) -> AsyncIterator[AsyncSession]:
+        """A session inside one transaction: committed on success, rolled back on error.
 
-    async def ping(self) -> None:
-        async with self.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        The whole block, commit included, must finish ``within`` seconds (the database's
+        bound by default); else DatabaseTimeout.
+        """
+        seconds = within or self.timeout
+        committing = False
+        # Two bounds: the first cancels the work; psycopg then asks the server to cancel it,
+        # which a stalled network never answers, so the second ends that wait.
+        work, cleanup = asyncio.timeout(seconds), asyncio.timeout(seconds + _CANCEL_GRACE)
+        try:
+            async with cleanup, work, self._sessions() as session, session.begin():
+                yield session
+                committing = True
+        except TimeoutError:
+            if not (work.expired() or cleanup.expired()):
+                raise  # not ours: a timeout inside the block
+            raise DatabaseTimeout(seconds, maybe_committed=committing) from None
+        except (DBAPIError, PoolTimeout) as exc:
+            # The driver's own bounds: no connection within the connect timeout, no free one
+            # in the pool, or the server's statement_timeout.
+            if isinstance(exc, PoolTimeout) or isinstance(exc.orig, ConnectionTimeout):
+                raise DatabaseTimeout(self.connect_timeout, maybe_committed=False) from exc
+            if isinstance(exc.orig, QueryCanceled):
+                raise DatabaseTimeout(seconds, maybe_committed=committing) from exc
+            raise
+
+    async def ping(self, *, within: float | None = None) -> None:
+        """``SELECT 1``; DatabaseTimeout when no answer comes ``within`` seconds."""
+        async with self.transaction(within=within) as session:
+            await session.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
         await self.engine.dispose()

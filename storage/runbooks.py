@@ -52,6 +52,8 @@ class RunbookRunRow(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     version: int = 1
+    # Renewed by the process driving the run; recovery leaves a run alone until it lapses.
+    lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
 
 class RunbookStepRow(SQLModel, table=True):
@@ -162,6 +164,21 @@ async def set_message(session: AsyncSession, run_id: str, channel: str, ts: str)
         .where(col(RunbookRunRow.id) == run_id)
         .values(message_channel=channel, message_ts=ts)
     )
+
+
+async def hold_run(session: AsyncSession, run_id: str, until: datetime | None) -> None:
+    """Renew (or, with None, give up) the driving process's lease; the version stays."""
+    await session.execute(
+        update(RunbookRunRow).where(col(RunbookRunRow.id) == run_id).values(lease_until=until)
+    )
+
+
+async def leased_run_ids(session: AsyncSession, now: datetime) -> set[str]:
+    """Runs some live process is driving: their lease has not lapsed."""
+    rows = await session.execute(
+        select(RunbookRunRow.id).where(col(RunbookRunRow.lease_until) > now)
+    )
+    return set(rows.scalars())
 
 
 async def update_step(session: AsyncSession, run_id: str, idx: int, values: dict[str, Any]) -> None:

@@ -129,4 +129,5 @@ class SeenRequestRow(SQLModel, table=True):
 
 
 import storage.alerts  # noqa: E402  (registers the alert tables)
+import storage.leases  # noqa: E402  (registers the leases table)
 import storage.runbooks  # noqa: E402, F401  (registers the runbook tables)

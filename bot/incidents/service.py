@@ -84,6 +84,8 @@ CARD_UPDATE = "incident.card-update"
 CREATED_REPLY = "incident.created-reply"
 ALERTS_REPLY = "incident.alerts-reply"
 POSTMORTEM_DRAFT = "incident.postmortem-draft"
+COUNT_TIMEOUT = 1.0
+"""Seconds /metrics waits for the incident counts before it answers without them."""
 RESOLVED_ON_CLOSE = "resolved on close: its resolution was already recorded"
 CHASE_KINDS = ("reminder", "escalation")
 IN_FLIGHT_PATIENCE = 10.0
@@ -202,7 +204,8 @@ class IncidentService:
             return [incident_from_row(row, await repo.timeline(session, row.id)) for row in rows]
 
     async def count_by_status(self) -> dict[str, int]:
-        async with self._db.transaction() as session:
+        """For /metrics, which a scrape waits for: one second, then DatabaseTimeout."""
+        async with self._db.transaction(within=COUNT_TIMEOUT) as session:
             return await repo.count_by_status(session)
 
     async def report(self, *, days: int | None = 30) -> IncidentReport:

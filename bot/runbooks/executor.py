@@ -235,18 +235,62 @@ class RunExecutor:
                 PlannedCall(call["method"], call["url"], call["json"])
             )
         except ServingUnavailable as exc:
-            # Refused connections never reached the server and a 5xx is the server saying
-            # no; a timeout or a dropped connection may have applied the change.
-            not_sent = isinstance(exc.__cause__, aiohttp.ClientConnectorError)
-            if not_sent or exc.status is not None:
+            # A refused connection never reached the server. Anything else (a 5xx, a timeout,
+            # a dropped connection) may have applied the change: read the state back.
+            if isinstance(exc.__cause__, aiohttp.ClientConnectorError):
                 return StepFinished(index, StepResult.FAILED, str(exc))
-            return StepFinished(index, StepResult.UNKNOWN, str(exc))
+            return await self._read_back(run, index, plan, exc)
         except (ServingError, ValueError) as exc:
             return StepFinished(index, StepResult.FAILED, str(exc))
         shown = json.dumps(answer, sort_keys=True)[:_OUTPUT_TAIL] if answer is not None else "ok"
         return StepFinished(
             index, StepResult.OK, f"done; the serving process answered {shown}", plan.outputs
         )
+
+    async def _read_back(
+        self, run: Run, index: int, plan: PlannedAction, exc: ServingUnavailable
+    ) -> StepFinished:
+        """Decide an ambiguous answer from the state it should have left.
+
+        The change holds: succeeded, whatever the answer said. It does not, after a 5xx: the
+        server said no and did nothing, so failed. It does not after a timeout or a dropped
+        connection (the request may still be on its way), or the state cannot be read:
+        unknown, and a person decides (needs attention).
+        """
+        try:
+            holds, seen = await self._change_holds(run, index, plan)
+        except (ServingError, Unresolved) as read_error:
+            detail = (
+                f"{exc}; reading the state back failed too ({read_error}), so its effect is unknown"
+            )
+            return StepFinished(index, StepResult.UNKNOWN, detail)
+        if holds:
+            detail = f"{exc}; read back: {seen}, so the change took effect"
+            return StepFinished(index, StepResult.OK, detail, plan.outputs)
+        if exc.status is not None:
+            return StepFinished(index, StepResult.FAILED, f"{exc}; read back: {seen}, unchanged")
+        detail = f"{exc}; read back: {seen}, not (yet) changed, so its effect is unknown"
+        return StepFinished(index, StepResult.UNKNOWN, detail)
+
+    async def _change_holds(self, run: Run, index: int, plan: PlannedAction) -> tuple[bool, str]:
+        """Whether the serving process now shows the planned change, and what it shows."""
+        spec = run.spec(index)
+        assert isinstance(spec, ActionStep)
+        serving = self._serving
+        match resolve(spec.action, run_values(run)):
+            case SetBreaker(model=model, state=state):
+                now = (await serving.breakers()).breakers.get(model, "unknown")
+                return now == state, f"{model}'s breaker is {now}"
+            case SetRouting(mode=mode, serve_with=serve_with):
+                serving_now = (await serving.routing()).serving(mode)
+                return serving_now == serve_with, f"{mode} is served by {serving_now}"
+            case Rollback(checkpoint=checkpoint):
+                current = (await serving.checkpoints()).current
+                return current == checkpoint, f"current checkpoint is {current}"
+            case AddReplicas():
+                replicas = (await serving.replicas()).replicas
+                return replicas == plan.outputs.get("replicas"), f"{replicas} replicas"
+        raise Unresolved("no read-back for this action")  # pragma: no cover
 
     async def _run_command(self, index: int, call: dict[str, Any]) -> StepFinished:
         argv = [str(a) for a in call["argv"]]

@@ -274,14 +274,18 @@ class RunbookService:
         A run caught inside an admin call (its exact call stored, no outcome) goes to
         needs_attention and the call is NOT sent again; one between steps, or in a read,
         a message or an incident (opened idempotently), carries on. Runs waiting for
-        approval stay waiting. Only runs untouched for ``idle_for`` are taken, so a run
-        another live process is driving (web and worker both drive runs) is left alone.
+        approval stay waiting. A run whose driving process still renews its lease is left
+        alone (web and worker both drive runs, and a step may outlast any idle time); of
+        the others, only runs untouched for ``idle_for`` are taken.
         """
         touched: list[Run] = []
         quiet_since = self._clock.now() - idle_for
+        leased = await self._store.leased()
         for run in await self.list_runs(active_only=True, limit=1000):
             if run.state not in (RunState.REQUESTED, RunState.RUNNING):
                 continue
+            if run.id in leased:
+                continue  # its owner is alive and driving it, however long a step takes
             if run.updated_at > quiet_since:
                 continue
             touched.append(

@@ -173,6 +173,16 @@ class RunStore:
             await repo.update_step(session, run.id, event.index, values)
             _audit_step(session, run.id, rows[event.index].step_id, values, now)
 
+    async def hold(self, run_id: str, *, until: datetime | None) -> None:
+        """Renew this process's lease on a run it drives (None: give it up)."""
+        async with self._db.transaction() as session:
+            await repo.hold_run(session, run_id, until)
+
+    async def leased(self) -> set[str]:
+        """Runs a live process is driving now: recovery leaves them alone."""
+        async with self._db.transaction() as session:
+            return await repo.leased_run_ids(session, self._clock.now())
+
     async def remember_message(self, run_id: str, channel_id: str, ts: str) -> None:
         async with self._db.transaction() as session:
             await repo.set_message(session, run_id, channel_id, ts)

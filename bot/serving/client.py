@@ -34,6 +34,7 @@ from bot.serving.models import (
     Routing,
     RoutingChange,
 )
+from bot.urls import masked_url
 
 JSONObject = dict[str, Any]
 _Answer = TypeVar("_Answer", bound=BaseModel)
@@ -105,6 +106,8 @@ class ServingClient:
         if read_retries < 0:
             raise ValueError("read_retries must be zero or more")
         self.base_url = base_url.rstrip("/")
+        # What a planned call, a run message or the database shows: never the password.
+        self.shown_url = masked_url(self.base_url)
         self._timeout = timeout
         self._read_retries = read_retries
         self._retry_backoff = retry_backoff
@@ -217,16 +220,19 @@ class ServingClient:
 
     async def perform(self, call: PlannedCall) -> Any:
         """Send a planned admin call exactly once and return the answer's JSON."""
-        if call.method != "POST" or not call.url.startswith(self.base_url + "/"):
-            raise ValueError(f"not an admin call of this client: {call}")
-        route = call.url[len(self.base_url) :]
+        base = next(
+            (b for b in (self.shown_url, self.base_url) if call.url.startswith(b + "/")), None
+        )
+        if call.method != "POST" or base is None:
+            raise ValueError(f"not an admin call of this client: {masked_url(call.url)}")
+        route = call.url[len(base) :]
         reply = await self._send("POST", route, json_body=call.json)
         return reply.body
 
     # -- plumbing -------------------------------------------------------------------------
 
     def _plan(self, route: str, body: BaseModel) -> PlannedCall:
-        return PlannedCall("POST", f"{self.base_url}{route}", body.model_dump(mode="json"))
+        return PlannedCall("POST", f"{self.shown_url}{route}", body.model_dump(mode="json"))
 
     async def _probe(self, route: str) -> ProcessHealth:
         reply = await self._get(route, accept=(200, 503))

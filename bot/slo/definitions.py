@@ -64,6 +64,11 @@ class _SloBase(BaseModel):
     objective: float = Field(description="percent of good events or samples, e.g. 99.9")
     window: str = Field(description="rolling window, e.g. 30d or 7d")
     runbook: str | None = Field(default=None, description="runbook name or URL for alerts")
+    min_events: int = Field(
+        default=100,
+        ge=1,
+        description="fewer events (samples for kind threshold) in the window: status unknown",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -199,6 +204,8 @@ class ThresholdSlo(_SloBase):
     )
     bound: float
     resolution: str = Field(default="1m", description="one sample per this step of the window")
+    # A sample is a step of time, there whatever the traffic: one is enough by default.
+    min_events: int = Field(default=1, ge=1, description="fewer samples in the window: unknown")
 
     @field_validator("metric")
     @classmethod

@@ -27,6 +27,10 @@ BURN_WINDOWS: tuple[str, ...] = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 
 _PART_LABEL = "slo_part"
 
+QUERY_BUDGET_SECONDS = 10.0
+"""How long one SLO's evaluation may take, all queries and retries together: a person asking
+``/slo check`` hears "cannot tell" within it when Prometheus hangs (README)."""
+
 
 def _no_burn_rates() -> dict[str, float | None]:
     return dict.fromkeys(BURN_WINDOWS)
@@ -113,8 +117,10 @@ class SloEvaluator:
     """Reads SLOs from Prometheus with instant queries at a given time.
 
     Build one evaluator per event loop (see ``PrometheusSource``). ``timeout`` bounds each HTTP
-    request and the query on the server; fewer than ``min_total_events`` events (or samples)
-    in the window is "too little data".
+    request and the query on the server; ``budget`` bounds one SLO's whole evaluation (retries
+    and several queries included), so a hanging Prometheus gives "unknown" within it. Fewer
+    than the SLO's ``min_events`` events (or samples) in the window, or ``min_total_events``
+    if that is more, is "too little data".
     """
 
     def __init__(
@@ -122,6 +128,7 @@ class SloEvaluator:
         *,
         prometheus_url: str,
         timeout: float = 10.0,
+        budget: float = QUERY_BUDGET_SECONDS,
         min_total_events: int = 1,
         retries: int = 1,
         max_concurrency: int = 4,
@@ -135,6 +142,7 @@ class SloEvaluator:
             client=client,
         )
         self._min_total = max(1, min_total_events)
+        self._budget = budget
 
     def close(self) -> None:
         self._prometheus.close()
@@ -148,11 +156,18 @@ class SloEvaluator:
         if at.tzinfo is None:
             raise ValueError("evaluate needs a timezone-aware 'at'")
         try:
-            le = await self._bucket_spellings(slo, at) if isinstance(slo, LatencySlo) else None
-            counts = await self._counts(slo, at, le)
+            async with asyncio.timeout(self._budget):
+                le = await self._bucket_spellings(slo, at) if isinstance(slo, LatencySlo) else None
+                counts = await self._counts(slo, at, le)
             return self._result(slo, counts, at)
         except (_Unknown, PrometheusUnanswered) as exc:
             return SloResult.unknown(slo, reason=str(exc), at=at)
+        except TimeoutError:
+            reason = (
+                f"Prometheus unreachable at {self._prometheus.shown_url}: "
+                f"no answer within the {self._budget:g}s query budget"
+            )
+            return SloResult.unknown(slo, reason=reason, at=at)
 
     async def _bucket_spellings(self, slo: LatencySlo, at: datetime) -> list[str]:
         """The ``le`` strings equal to the threshold; unknown when it is not a bucket."""
@@ -199,10 +214,11 @@ class SloEvaluator:
             raise _Unknown(f"NaN: Prometheus returned NaN for {slo.name} over {slo.window}")
         if total == 0:
             raise _Unknown(f"NaN: no events in the last {slo.window} (0 good of 0 total)")
-        if total < self._min_total:
+        needed = max(slo.min_events, self._min_total)
+        if total < needed:
             raise _Unknown(
                 f"too little data: {total:g} events in the last {slo.window}, "
-                f"need at least {self._min_total}"
+                f"need at least {needed}"
             )
         if good > total * (1 + 1e-9) or good < 0:
             raise _Unknown(f"inconsistent data: good {good:g} against total {total:g}")

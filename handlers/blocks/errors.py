@@ -22,6 +22,20 @@ def refusal_text(error: SreError) -> str:
     return "⚠️ " + mention_users(error.message)
 
 
+def database_timeout_outcome(seconds: float, *, maybe_committed: bool) -> str:
+    """What became of a request whose database never answered: said exactly, because a
+    person deciding whether to try again needs to know."""
+    if maybe_committed:
+        return (
+            f"The database stopped answering within {seconds:g}s while saving this, so it may "
+            "or may not have been stored: check before you try again."
+        )
+    return (
+        f"The database did not answer within {seconds:g}s, so nothing was stored or changed: "
+        "try again once it is back."
+    )
+
+
 def failure_text(reference: str, *, outcome: str) -> str:
     """An unexpected failure: what became of the request, and the reference to quote."""
     return (

@@ -81,6 +81,8 @@ class FaultChange(BaseModel):
     error_rate: float | None = Field(default=None, ge=0, le=1)
     hang_seconds: float | None = Field(default=None, ge=0)  # with route; none means any route
     fail_next: int | None = Field(default=None, ge=0)  # the next N answers on route are 503
+    # the next N requests on route are carried out, then answered 500 (applied, said failed)
+    fail_after_apply: int | None = Field(default=None, ge=0)
     route: str | None = None
 
 
@@ -144,6 +146,7 @@ class StandinState:
         self.error_rate = 0.0
         self.hang: dict[str, float] = {}
         self.fail_next: dict[str, int] = {}
+        self.fail_after_apply: dict[str, int] = {}
         self._set_reward_runaway(False)
         self.release.set()
         self.release = asyncio.Event()
@@ -167,6 +170,8 @@ class StandinState:
             self.hang[route] = change.hang_seconds
         if change.fail_next is not None:
             self.fail_next[route] = change.fail_next
+        if change.fail_after_apply is not None:
+            self.fail_after_apply[route] = change.fail_after_apply
         if change.reward_runaway is not None:
             self._set_reward_runaway(change.reward_runaway)
 
@@ -179,6 +184,7 @@ class StandinState:
             "error_rate": self.error_rate,
             "hang_seconds": dict(self.hang),
             "fail_next": {r: n for r, n in self.fail_next.items() if n},
+            "fail_after_apply": {r: n for r, n in self.fail_after_apply.items() if n},
         }
 
     def _set_reward_runaway(self, on: bool) -> None:
@@ -516,7 +522,8 @@ async def _json_errors(request: web.Request, handler: Handler) -> web.StreamResp
 def _faults(state: StandinState) -> Middleware:
     @web.middleware
     async def inject(request: web.Request, handler: Handler) -> web.StreamResponse:
-        """Injected 503s and hangs; ``*`` covers the serving API, not /metrics or controls."""
+        """Injected 503s, hangs and 500s after the work; ``*`` covers the serving API, not
+        /metrics or controls."""
         path = request.path
         if path.startswith(_CONTROL):
             return await handler(request)
@@ -530,7 +537,13 @@ def _faults(state: StandinState) -> Middleware:
         if hang > 0:
             with suppress(TimeoutError):
                 await asyncio.wait_for(state.release.wait(), hang)
-        return await handler(request)
+        answer = await handler(request)
+        for key in keys:
+            if state.fail_after_apply.get(key, 0) > 0:
+                state.fail_after_apply[key] -= 1
+                body = {"detail": "injected fault: internal error after the change was made"}
+                return web.json_response(body, status=500)
+        return answer
 
     return inject
 

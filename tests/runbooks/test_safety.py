@@ -289,3 +289,25 @@ async def test_a_check_that_does_not_hold_stops_the_run_without_a_failed_step(
     assert "nothing else to do" in run.note
     assert "✗" not in "\n".join(run_lines(run))
     assert await admin_posts(standin) == []
+
+
+async def test_recovery_leaves_alone_a_run_whose_owner_is_still_driving_it(
+    make_service: ServiceFactory, patient: ServingClient, standin: Standin
+) -> None:
+    """A step longer than the recovery idle time (issue 12 #13): the owner renews the run's
+    lease while it waits, so a recovery elsewhere takes nothing."""
+    owner = make_service(serving=patient)
+    await standin.faults(model_down="qwen")
+    await standin.faults(hang_seconds=120, route="/admin/circuit-breaker")
+    started = asyncio.create_task(owner.start(name=DOWNSHIFT, requester="alertmanager"))
+    run_id = await _run_id_once_the_call_is_sent(owner, standin)
+
+    assert await make_service().recover() == []  # another process, idle_for 0
+
+    await clear_faults(standin)  # the slow call completes
+    await standin.faults(model_down="qwen")
+    run = await started
+    assert run.id == run_id
+    assert run.state is RunState.SUCCEEDED, run.note
+    assert len(await admin_posts(standin, "/admin/circuit-breaker")) == 1
+    assert await make_service().recover() == []  # finished: nothing to take

@@ -13,6 +13,7 @@ values in the tests are computed from the constants below, by hand, and must mat
 - rl_reward: 12.5, except a dip (45 minutes at 9.5, then 15 at exactly 10.0, which is not
   "> 10") inside the window and a long dip before it.
 - idle_requests_total: a counter that never moves (zero total, for the NaN case).
+- sparse_requests_total: one good request in the whole 30-day window (too little data).
 """
 
 from __future__ import annotations
@@ -132,6 +133,11 @@ def build_history() -> OpenMetricsHistory:
         "idle_requests",
         {"status": "200"},
         ((ts, 0.0) for ts in range(API_START, END + 1, HOUR)),
+    )
+    history.counter(
+        "sparse_requests",
+        {"status": "200"},
+        ((ts, 0.0 if ts < END - DAY else 1.0) for ts in range(API_START, END + 1, HOUR)),
     )
     latency = "llm_brief_latency_seconds"
     history.histogram(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -170,3 +171,46 @@ async def test_exhausted_wins_over_unknown(evaluator: SloEvaluator) -> None:
 def test_no_slos_cannot_allow() -> None:
     verdict = deploy_verdict([])
     assert (verdict.verdict, verdict.exit_code) == (Verdict.UNKNOWN, 2)
+
+
+async def test_one_event_in_the_window_is_too_little_data(evaluator: SloEvaluator) -> None:
+    slo = _events('sparse_requests_total{status=~"2.."}', "sparse_requests_total")
+    assert slo.min_events == 100  # the default, per SLO in sre.yaml
+
+    result = await evaluator.evaluate(slo, at=END_AT)
+
+    _assert_unknown(result, "too little data: 1 events in the last 30d, need at least 100")
+
+
+async def test_min_events_is_read_from_the_slo_definition(evaluator: SloEvaluator) -> None:
+    (slo,) = parse_slo_definitions(
+        [
+            {
+                "name": "sparse_availability",
+                "kind": "events",
+                "objective": 99.9,
+                "window": "30d",
+                "good": 'sparse_requests_total{status=~"2.."}',
+                "total": "sparse_requests_total",
+                "min_events": 1,
+            }
+        ]
+    )
+
+    result = await evaluator.evaluate(slo, at=END_AT)
+
+    assert (result.status, result.good, result.total) == (SloStatus.HEALTHY, 1.0, 1.0)
+
+
+async def test_a_hanging_prometheus_is_unknown_within_the_query_budget(silent_port: int) -> None:
+    """The defaults: 10 s per request, one retry, two queries for a latency SLO (40 s before)."""
+    url = f"http://127.0.0.1:{silent_port}"
+    evaluator = SloEvaluator(prometheus_url=url)
+    started = time.monotonic()
+
+    results = await evaluator.evaluate_all(default_slos(), at=END_AT)
+
+    assert time.monotonic() - started < 12.0  # the 10 s budget, with margin
+    for result in results:
+        _assert_unknown(result, f"Prometheus unreachable at {url}: no answer within the 10s")
+    evaluator.close()

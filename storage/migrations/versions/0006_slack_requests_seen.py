@@ -1,7 +1,7 @@
 """Signed Slack requests already served, so a replay within Slack's window does nothing.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01
 """
 
