@@ -17,6 +17,7 @@ whose text contains the word "payload" as an empty body).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 
 # Slack refuses nothing older; Bolt checks the same window again.
 STALE_AFTER_SECONDS = 60 * 5
+# How long the replay store may take before the request is served unchecked (then logged).
+REPLAY_CHECK_SECONDS = 1.0
 
 
 class Refused(Exception):
@@ -100,7 +103,10 @@ class SlackDoor:
         if self.seen is None:
             return True
         try:
-            return await self.seen.first_time(signature, now=self.now())
+            # Bounded well inside Slack's 3 s: the ack must not wait on a stalled store.
+            return await asyncio.wait_for(
+                self.seen.first_time(signature, now=self.now()), REPLAY_CHECK_SECONDS
+            )
         except Exception as exc:
             log.warning("replays cannot be checked (%s: %s)", type(exc).__name__, exc)
             return True

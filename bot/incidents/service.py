@@ -96,6 +96,18 @@ def card_key(incident_id: str) -> str:
     return f"card:{incident_id}"
 
 
+async def _owe_card_update(session: AsyncSession, incident_id: str, now: datetime) -> None:
+    """The card shows the change: one edit owed per incident, newer changes coalesce."""
+    await outbox.owe_again(
+        session,
+        key=f"card-update:{incident_id}",
+        kind=CARD_UPDATE,
+        subject=incident_id,
+        at=now,
+        thread_key=card_key(incident_id),
+    )
+
+
 @dataclass(frozen=True)
 class ReplyTo:
     """Who asked for a change and where to answer them (``response_url`` while valid)."""
@@ -565,14 +577,7 @@ class IncidentService:
                     action="severity changed",
                     note=f"{current.label} → {severity.label}",
                 )
-            await outbox.owe_again(
-                session,
-                key=f"card-update:{incident_id}",
-                kind=CARD_UPDATE,
-                subject=incident_id,
-                at=now,
-                thread_key=card_key(incident_id),
-            )
+            await _owe_card_update(session, incident_id, now)
         self._owed()
         return True
 
@@ -633,14 +638,7 @@ class IncidentService:
                         subject=incident_id,
                         detail={k: _jsonable(v) for k, v in change.values.items()},
                     )
-                    await outbox.owe_again(
-                        session,
-                        key=f"card-update:{incident_id}",
-                        kind=CARD_UPDATE,
-                        subject=incident_id,
-                        at=now,
-                        thread_key=card_key(incident_id),
-                    )
+                    await _owe_card_update(session, incident_id, now)
             except _StaleRead:
                 continue
             except _ReminderInFlight:

@@ -55,6 +55,7 @@ NOT_BUILDERS = {
     "failure_text",
     "unreadable_form_text",
     "run_moved_text",
+    "database_timeout_outcome",
 }
 Blocks = list[dict[str, Any]]
 NOW = datetime(2026, 10, 14, 10, 30, tzinfo=UTC)

@@ -18,6 +18,7 @@ import pytest
 from sandbox.slack import Message, SlackEmulator
 from tests.processes.conftest import free_port
 from tests.support.alerting import Alertmanager, Prometheus
+from tests.support.cli import run_cli
 from tests.support.config import CHANNELS_YAML
 
 T = TypeVar("T")
@@ -75,12 +76,9 @@ class Stack:
 
     async def cli(self, *args: str) -> str:
         """``python -m bot ARGS`` against the bot's database; its stdout."""
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", *args, env=self.env, stdout=asyncio.subprocess.PIPE
-        )
-        out, _ = await process.communicate()
-        assert process.returncode == 0, out
-        return out.decode()
+        code, out, err = await run_cli(*args, env=self.env)
+        assert code == 0, err
+        return out
 
 
 @pytest.fixture

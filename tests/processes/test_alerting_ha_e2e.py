@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from sandbox.slack import Message, SlackEmulator
 from tests.processes import test_alerting_e2e as single
 from tests.processes.conftest import free_port
 from tests.support.alerting import Alertmanager, Prometheus
+from tests.support.cli import run_cli
 
 standin = single.standin  # the serving stand-in fixture, shared
 Standin = single.Standin
@@ -36,12 +36,9 @@ class Pair:
 
     async def cli(self, *args: str) -> str:
         """``python -m bot ARGS`` against the bot's database; its stdout."""
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", *args, env=self.env, stdout=asyncio.subprocess.PIPE
-        )
-        out, _ = await process.communicate()
-        assert process.returncode == 0, out
-        return out.decode()
+        code, out, err = await run_cli(*args, env=self.env)
+        assert code == 0, err
+        return out
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ from sandbox.slack import SlackEmulator
 from storage.alerts import AlertNotificationRow
 from storage.db import Database
 from storage.tables import IncidentRow
-from tests.processes.conftest import Process, free_port
-from tests.processes.test_kill_during_creates import _ready
+from tests.processes.conftest import Process, free_port, wait_ready
 
 TOKEN = "process-alert-token"
 
@@ -42,7 +41,7 @@ async def test_a_kill_right_after_the_answer_still_gives_one_incident_and_one_ca
     for each in payload["alerts"]:
         each["annotations"].pop("runbook")
     first: Process = await start("bot-1", "serve", "--with-scheduler", env=env)
-    await _ready(url)
+    await wait_ready(url)
     async with (
         aiohttp.ClientSession() as http,
         http.post(
@@ -57,7 +56,7 @@ async def test_a_kill_right_after_the_answer_still_gives_one_incident_and_one_ca
     assert len(stored) == 1  # durable before the answer
 
     second: Process = await start("bot-2", "serve", "--with-scheduler", env=env)
-    await _ready(url)
+    await wait_ready(url)
     await emulator.wait_for(
         lambda e: any(m.thread_ts is None for m in e.messages("C0INCIDENTS")),
         timeout=15,

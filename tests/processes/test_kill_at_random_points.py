@@ -11,8 +11,8 @@ from collections import Counter
 from typing import Any
 
 from sandbox.slack import RecordedCall, SlackDriver, SlackEmulator
-from tests.processes.conftest import Process, free_port
-from tests.processes.test_kill_during_creates import SECRET, _card_keys, _ready, _stored
+from tests.processes.conftest import Process, free_port, wait_ready
+from tests.processes.test_kill_during_creates import SECRET, _card_keys, _stored
 
 BATCHES = 4
 PER_BATCH = 25
@@ -45,7 +45,7 @@ async def test_kills_at_random_points_of_a_hundred_creates_lose_and_double_nothi
         nonlocal lives
         lives += 1
         bot: Process = await start(f"bot-{lives}", "serve", "--with-scheduler", env=env)
-        await _ready(url)
+        await wait_ready(url)
         return bot
 
     bot = await a_bot()
