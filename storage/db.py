@@ -169,6 +169,12 @@ class Database:
                 raise  # not ours: a timeout inside the block
             raise DatabaseTimeout(seconds, maybe_committed=committing) from None
         except (DBAPIError, PoolTimeout) as exc:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # Cancelled from outside (a shutdown): psycopg turned the cancel into the
+                # server's "canceling statement"; the task must still end, not read it as a
+                # timeout and carry on.
+                raise asyncio.CancelledError from exc
             # The driver's own bounds: no connection within the connect timeout, no free one
             # in the pool, or the server's statement_timeout.
             if isinstance(exc, PoolTimeout) or isinstance(exc.orig, ConnectionTimeout):

@@ -191,11 +191,14 @@ class Deliverer:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Cancel the loop; again if a cancel was swallowed on the way (a driver may turn it
+        into an error the loop survives), so a shutdown never waits forever."""
+        task, self._task = self._task, None
+        while task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=2)
+        if task is not None and not task.cancelled() and task.exception() is not None:
+            log.warning("the outbox loop ended with %r", task.exception())
 
     async def _run(self) -> None:
         while True:
