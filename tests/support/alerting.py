@@ -113,6 +113,20 @@ class Alertmanager(_Process):
                 hook["http_config"]["authorization"]["credentials_file"] = str(token_file)
         path = _dump(self.workdir / f"{self.name}.yml", config)
         binary = shutil.which("prometheus-alertmanager") or "prometheus-alertmanager"
+        for attempt in range(3):
+            try:
+                self._start_once(binary, path, peers)
+                return self.url
+            except RuntimeError as exc:
+                # A free port found before the start can be taken by another test process
+                # in between: pick new ones and start again.
+                if "address already in use" not in str(exc) or attempt == 2:
+                    raise
+                self.port, self.cluster_port = unused_port(), unused_port()
+                self.url = f"http://127.0.0.1:{self.port}"
+        return self.url
+
+    def _start_once(self, binary: str, path: Path, peers: list[str] | None) -> None:
         if peers is None:
             cluster = ["--cluster.listen-address="]  # alone: no gossip port to collide
         else:
@@ -133,7 +147,6 @@ class Alertmanager(_Process):
                 *cluster,
             ]
         )
-        return self.url
 
     def webhook_notifications(self) -> float:
         """Notifications this Alertmanager delivered to the bot (its counters: sent less
