@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from sandbox.slack import Message, SlackEmulator
-from tests.processes.conftest import free_port
+from tests.processes.conftest import free_port, wait_ready
 from tests.support.alerting import Alertmanager, Prometheus
 from tests.support.cli import run_cli
 from tests.support.config import CHANNELS_YAML
@@ -138,14 +138,7 @@ async def stack(
     await start("bot", "serve", "--with-scheduler", env=env)
     bot_url = f"http://127.0.0.1:{port}"
 
-    async def ready() -> bool:
-        try:
-            async with standin.http.get(f"{bot_url}/health/ready") as answer:
-                return answer.status == 200
-        except aiohttp.ClientError:
-            return False
-
-    await eventually(ready, within=60, description="the bot to be ready")
+    await wait_ready(bot_url)
     prometheus, alertmanager = monitoring
     alertmanager.start(bot_url=bot_url, token=TOKEN)
     prometheus.start(target=standin.target, alertmanager=alertmanager.url)

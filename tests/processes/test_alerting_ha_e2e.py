@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 from sandbox.slack import Message, SlackEmulator
 from tests.processes import test_alerting_e2e as single
-from tests.processes.conftest import free_port
+from tests.processes.conftest import free_port, wait_ready
 from tests.support.alerting import Alertmanager, Prometheus
 from tests.support.cli import run_cli
 
@@ -77,14 +76,7 @@ def pair(
         await start("bot", "serve", "--with-scheduler", env=env)
         bot_url = f"http://127.0.0.1:{port}"
 
-        async def ready() -> bool:
-            try:
-                async with standin.http.get(f"{bot_url}/health/ready") as answer:
-                    return answer.status == 200
-            except aiohttp.ClientError:
-                return False
-
-        await eventually(ready, within=60, description="the bot to be ready")
+        await wait_ready(bot_url)
         prometheus, alertmanagers = monitoring
         first, second = alertmanagers
         await asyncio.gather(  # side by side: each peer finds the other at its first join
