@@ -3,7 +3,7 @@
 Runs each as a fresh subprocess N times (Python's own start-up included, as a person or
 shell completion pays it) and reports the median and the slowest.
 
-    .venv/bin/python bench/cli_help.py --runs 21
+    .venv/bin/python -m bench.cli_help --runs 21
 """
 
 from __future__ import annotations

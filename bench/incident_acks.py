@@ -4,8 +4,8 @@ Runs the real app on a loopback port against the Slack emulator, sends N signed 
 commands with C at a time, and reports the ack latency (what Slack's 3-second rule is
 about) and the time until every card was posted.
 
-    .venv/bin/python bench/incident_acks.py --requests 200 --concurrency 20
-    .venv/bin/python bench/incident_acks.py --database postgresql://postgres@127.0.0.1:5432/test
+    .venv/bin/python -m bench.incident_acks --requests 200 --concurrency 20
+    .venv/bin/python -m bench.incident_acks --database postgresql://postgres@127.0.0.1:5432/test
 """
 
 from __future__ import annotations
@@ -17,34 +17,21 @@ import tempfile
 import time
 from pathlib import Path
 
-import psycopg
 from aiohttp import web
 
+from bench.databases import fresh_database
 from bot.app import build_container
 from bot.settings import Environment
 from sandbox.slack import SlackDriver, SlackEmulator
-from storage import migrate
 from storage.db import Database
 from tests.support.config import sandbox_config
 
 SECRET = "bench-secret"
 
 
-def _fresh_database(url: str | None, workdir: Path) -> str:
-    if url is None:
-        url = f"sqlite:///{workdir / 'bench.db'}"
-    else:
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute("DROP DATABASE IF EXISTS artisan_bench WITH (FORCE)")
-            admin.execute("CREATE DATABASE artisan_bench")
-        url = url.rsplit("/", 1)[0] + "/artisan_bench"
-    migrate.upgrade(url)
-    return url
-
-
 async def bench(requests: int, concurrency: int, database: str | None) -> None:
     with tempfile.TemporaryDirectory() as workdir:
-        url = _fresh_database(database, Path(workdir))
+        url = fresh_database(database, workdir=Path(workdir), name="artisan_bench")
         async with SlackEmulator() as emulator:
             env = Environment(
                 SLACK_BOT_TOKEN=emulator.bot_token,

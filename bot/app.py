@@ -218,7 +218,7 @@ def build_container(
 ) -> Container:
     """Build the application's objects, each once."""
     clock = clock or SystemClock()
-    metrics = BotMetrics(registry or CollectorRegistry())
+    metrics = BotMetrics(registry or CollectorRegistry(), shared_dir=env.PROMETHEUS_MULTIPROC_DIR)
     db = db or Database(env.DATABASE_URL)
     slack = create_slack_client(env) if env.slack_configured else None
     kick = _Kick()

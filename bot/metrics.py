@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from bot.incidents.model import Incident, IncidentStatus
 
 
 class BotMetrics:
-    def __init__(self, registry: CollectorRegistry) -> None:
+    """``shared_dir``: prometheus_client's multiprocess directory when several web workers
+    serve one port (``serve --workers``); a scrape then reads every worker's counts."""
+
+    def __init__(self, registry: CollectorRegistry, *, shared_dir: str | None = None) -> None:
         self.registry = registry
+        self._shared_dir = shared_dir
         self.slack_requests = Counter(
             "artisan_sre_slack_requests_total",
             "Slack requests received, by kind (command, block_actions, view_submission, event).",
@@ -34,6 +39,8 @@ class BotMetrics:
             "Incidents by state, as stored.",
             ["state"],
             registry=registry,
+            # Set from the database at each scrape, by whichever worker answers it.
+            multiprocess_mode="mostrecent",
         )
 
     def incident_acknowledged(self, incident: Incident) -> None:
@@ -44,3 +51,11 @@ class BotMetrics:
     def set_incident_counts(self, counts: dict[str, int]) -> None:
         for status in IncidentStatus:
             self.incidents.labels(state=status.value).set(counts.get(status.value, 0))
+
+    def exposition(self) -> bytes:
+        """The text format of every metric, summed across workers when there are several."""
+        if self._shared_dir is None:
+            return generate_latest(self.registry)
+        workers = CollectorRegistry()
+        MultiProcessCollector(workers, path=self._shared_dir)  # type: ignore[no-untyped-call]
+        return generate_latest(workers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 
 from aiohttp import web
@@ -15,10 +16,18 @@ log = logging.getLogger(__name__)
 
 
 async def serve(
-    container: Container, *, host: str = "0.0.0.0", port: int, with_scheduler: bool = False
+    container: Container,
+    *,
+    host: str = "0.0.0.0",
+    port: int,
+    with_scheduler: bool = False,
+    worker: int | None = None,
 ) -> None:
     """Serve until SIGTERM/SIGINT; Socket Mode when ``SLACK_APP_TOKEN`` is set; the
-    scheduler's duties in the same process when asked (the default without Redis)."""
+    scheduler's duties in the same process when asked (the default without Redis).
+
+    ``worker``: this process is one of ``serve --workers``, sharing the port (SO_REUSEPORT).
+    """
     env = container.env
     # Runs a crash left inside a step; one still driven by a live worker is left to it.
     await container.runbooks.recover(idle_for=container.config.schedule.post_timeout)
@@ -28,8 +37,9 @@ async def serve(
         container.web_app(None if env.SLACK_APP_TOKEN else bolt), access_log=None
     )
     await site_runner.setup()
-    await web.TCPSite(site_runner, host, port).start()
-    log.info("listening on %s:%s", host, port)
+    await web.TCPSite(site_runner, host, port, reuse_port=worker is not None).start()
+    as_worker = "" if worker is None else f" (worker {worker}, pid {os.getpid()})"
+    log.info("listening on %s:%s%s", host, port, as_worker)
     if env.SLACK_APP_TOKEN:
         socket_mode = AsyncSocketModeHandler(bolt, env.SLACK_APP_TOKEN)
         await socket_mode.connect_async()  # type: ignore[no-untyped-call]

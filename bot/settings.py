@@ -65,6 +65,8 @@ class Environment(BaseSettings):
     SERVING_TIMEOUT: float = Field(default=5.0, gt=0, le=120)
     ALERTMANAGER_TOKEN: str | None = None
     PORT: int = 3000
+    # Set by ``serve --workers`` for its workers: where their metrics meet.
+    PROMETHEUS_MULTIPROC_DIR: str | None = None
     SRE_CONFIG: str = "sre.yaml"
     LOG_LEVEL: Annotated[
         Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(lambda v: str(v).upper())

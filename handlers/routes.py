@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 
@@ -82,7 +82,7 @@ def create_web_app(
             metrics.set_incident_counts(await incidents.count_by_status())
         except Exception:
             log.warning("incident counts unavailable for /metrics", exc_info=True)
-        body = generate_latest(metrics.registry)
+        body = metrics.exposition()
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     app = web.Application(middlewares=[count], client_max_size=1024**2)

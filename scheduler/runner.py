@@ -31,15 +31,22 @@ class SchedulerRunner:
         self._tick = tick
         self._renew_every = leader_ttl / 3
         self._leading = False
+        self._stopping = False
+        # A tick and a lease renewal each run under their lock, so stop() can wait for them:
+        # APScheduler's own shutdown would cancel them mid-transaction.
         self._ticking = asyncio.Lock()
+        self._holding = asyncio.Lock()
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._first_tick: asyncio.Task[None] | None = None
 
     async def _hold(self) -> None:
-        self._leading = await self._leadership.hold()
+        if self._stopping:
+            return
+        async with self._holding:
+            self._leading = await self._leadership.hold()
 
     async def _run_duties(self) -> None:
-        if not self._leading or self._ticking.locked():
+        if self._stopping or not self._leading or self._ticking.locked():
             return
         async with self._ticking:
             await self._duties.tick(self._clock.now())
@@ -69,9 +76,12 @@ class SchedulerRunner:
         )
 
     async def stop(self) -> None:
-        """Stop ticking, let a tick under way finish its posts, then step down."""
-        self._scheduler.shutdown(wait=False)
+        """Stop ticking, let a tick and a lease renewal under way finish, then step down."""
+        self._stopping = True
+        self._scheduler.pause()
         if self._first_tick is not None:
             await self._first_tick
-        async with self._ticking:
+        async with self._ticking, self._holding:
+            # Nothing is under way now, so the shutdown cancels no half-done transaction.
+            self._scheduler.shutdown(wait=False)
             await self._leadership.release()

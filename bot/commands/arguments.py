@@ -30,6 +30,7 @@ SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
 # The serving process's models (bot.serving.models.MODELS, which imports pydantic; a test
 # keeps the two equal).
 HEALTH_MODELS = ("qwen", "mistral", "llama")
+MAX_WORKERS = 64
 
 
 def _instant(text: str) -> datetime:
@@ -42,6 +43,14 @@ def _instant(text: str) -> datetime:
     if value.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{text!r} needs a time zone, e.g. a trailing Z")
     return value
+
+
+def _workers(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of workers from 1 to {MAX_WORKERS}"
+        )
+    return int(text)
 
 
 def _parser(commands: Any, name: str, text: str, **kwargs: Any) -> argparse.ArgumentParser:
@@ -229,6 +238,15 @@ def parser() -> argparse.ArgumentParser:
         help="also run the scheduled duties in this process (the default without Redis)",
     )
     serve.add_argument("--host", default="0.0.0.0", help="where to listen (default 0.0.0.0)")
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="web processes sharing $PORT, one per core (default 1; more needs PostgreSQL)",
+    )
+    # Set by ``--workers`` for each process it starts: bind with SO_REUSEPORT, as worker I.
+    serve.add_argument("--as-worker", type=int, metavar="I", help=argparse.SUPPRESS)
     _parser(commands, "scheduler", "run the scheduled duties: chasing, handoffs, digests")
     demo = _parser(
         commands, "demo", "the whole bot on this machine, in a local Slack in the browser ($PORT)"

@@ -11,6 +11,7 @@ from bot.app import Container, build_container, prepare_database
 from bot.commands import incident, oncall, runbook, slo
 from bot.serve import run_scheduler, serve
 from bot.settings import Environment, SreConfig, load_config, policy_file_required
+from bot.workers import WorkerCommand, Workers
 from storage import migrate
 from storage.db import Database
 
@@ -56,11 +57,37 @@ def _serve(args: argparse.Namespace, env: Environment) -> int:
             + " (see README: Configuration)"
         )
     config = load_config(env.SRE_CONFIG, required=True)
-    prepare_database(env)
+    # Without Redis the one web process runs the duties too; of several workers, only the
+    # one their parent asked (worker 0), so the duties never run twice.
+    with_scheduler = args.with_scheduler or (not env.REDIS_URL and args.as_worker is None)
+    if args.workers > 1:
+        return _serve_workers(args, env, with_scheduler=args.with_scheduler or not env.REDIS_URL)
+    if args.as_worker is None:
+        prepare_database(env)  # the workers' parent prepared it once for all of them
     container = build_container(env, config)
-    with_scheduler = args.with_scheduler or not env.REDIS_URL
-    asyncio.run(serve(container, host=args.host, port=env.PORT, with_scheduler=with_scheduler))
+    asyncio.run(
+        serve(
+            container,
+            host=args.host,
+            port=env.PORT,
+            with_scheduler=with_scheduler,
+            worker=args.as_worker,
+        )
+    )
     return 0
+
+
+def _serve_workers(args: argparse.Namespace, env: Environment, *, with_scheduler: bool) -> int:
+    if env.DATABASE_URL.startswith("sqlite"):
+        return _fail(
+            f"--workers {args.workers} needs PostgreSQL: SQLite lets one process write at a "
+            "time, so more workers would only queue (see README: Scaling)"
+        )
+    if env.SLACK_APP_TOKEN:
+        return _fail("--workers is for HTTP mode; Socket Mode runs one process")
+    prepare_database(env)
+    command = WorkerCommand(config=args.config, host=args.host, with_scheduler=with_scheduler)
+    return asyncio.run(Workers(command, count=args.workers).run())
 
 
 def _scheduler(env: Environment) -> int:

@@ -1,0 +1,268 @@
+"""Ack latency at a steady rate of signed ``/incident create``: the bot beside a bare Bolt app.
+
+Both run as real processes on this machine, in the same run, against the same Slack emulator:
+``python -m bench.bare_bolt`` (Bolt on aiohttp, only acks) and ``python -m bot serve --workers N`` on
+a fresh PostgreSQL database. Requests go out open-loop (request i at start + i/rate, whether
+or not earlier ones were answered) and each latency is counted from when the request was due,
+so a stalled server cannot hide its backlog. After each of the bot's phases the bench waits
+until every card is in Slack and reads the CPU the bot's processes used, per create.
+
+    .venv/bin/python -m bench.ack_load --rates 50 200 --seconds 20 --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import aiohttp
+
+from bench.databases import fresh_database
+from sandbox.slack import SlackDriver, SlackEmulator
+from tests.support.config import CHANNELS_YAML
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "bench-secret"
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Phase:
+    target: str
+    rate: int
+    latencies: list[float]
+    failed: int
+    cpu_per_request: float | None = None
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+async def _answering(url: str, *, within: float = 60) -> None:
+    deadline = time.monotonic() + within
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+        while time.monotonic() < deadline:
+            try:
+                async with http.get(url) as answer:
+                    if answer.status < 500:
+                        return
+            except (aiohttp.ClientError, TimeoutError):
+                pass
+            await asyncio.sleep(0.1)
+    raise SystemExit(f"{url} did not answer within {within:g} s")
+
+
+async def _steady(
+    send: Callable[[int], Awaitable[int]], *, rate: int, seconds: float, first: int
+) -> tuple[list[float], int]:
+    """Send ``rate``/s for ``seconds``; the latencies from each request's due time."""
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.1
+    latencies: list[float] = []
+    failed = 0
+
+    async def one(i: int) -> None:
+        nonlocal failed
+        due = start + i / rate
+        await asyncio.sleep(max(0.0, due - loop.time()))
+        status = await send(first + i)
+        if status != 200:
+            failed += 1
+        latencies.append(loop.time() - due)
+
+    await asyncio.gather(*(one(i) for i in range(int(rate * seconds))))
+    return latencies, failed
+
+
+async def _start(argv: list[str], env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
+    with log.open("ab") as out:
+        return await asyncio.create_subprocess_exec(
+            *argv, env=env, stdout=out, stderr=out, cwd=ROOT
+        )
+
+
+async def bench(rates: list[int], seconds: float, workers: int, postgres: str) -> list[Phase]:
+    phases: list[Phase] = []
+    with tempfile.TemporaryDirectory() as workdir_name:
+        workdir = Path(workdir_name)
+        database = fresh_database(postgres, workdir=workdir, name="artisan_bench_load")
+        config = workdir / "sre.yaml"
+        config.write_text(CHANNELS_YAML)
+        async with SlackEmulator() as emulator:
+            bot_port, bare_port = _free_port(), _free_port()
+            env = {
+                **os.environ,
+                "DATABASE_URL": database,
+                "SRE_CONFIG": str(config),
+                "SLACK_BOT_TOKEN": emulator.bot_token,
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": emulator.api_url,
+                "SLACK_APP_TOKEN": "",
+                "REDIS_URL": "",
+                "PROMETHEUS_URL": "",
+                "PORT": str(bot_port),
+                "LOG_LEVEL": "WARNING",
+            }
+            bot_log = workdir / "bot.log"
+            bot = await _start(
+                [sys.executable, "-m", "bot", "serve", "--workers", str(workers)],
+                {**env, "LOG_LEVEL": "INFO"},
+                bot_log,
+            )
+            bare = await _start(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.bare_bolt",
+                    "--port",
+                    str(bare_port),
+                    "--api-url",
+                    emulator.api_url,
+                    "--signing-secret",
+                    SECRET,
+                    "--token",
+                    emulator.bot_token,
+                ],
+                env,
+                workdir / "bare.log",
+            )
+            try:
+                await _answering(f"http://127.0.0.1:{bot_port}/health/ready")
+                await _answering(f"http://127.0.0.1:{bare_port}/")
+                # The parent's own CPU counts too: it is part of the service.
+                bot_pids = [bot.pid] + (await _worker_pids(bot_log, workers) if workers > 1 else [])
+                phases = await _run_phases(
+                    emulator,
+                    {"bare Bolt": (bare_port, [bare.pid]), "bot": (bot_port, bot_pids)},
+                    rates=rates,
+                    seconds=seconds,
+                )
+            finally:
+                for process in (bot, bare):
+                    process.terminate()
+                    await process.wait()
+    return phases
+
+
+async def _run_phases(
+    emulator: SlackEmulator,
+    targets: dict[str, tuple[int, list[int]]],
+    *,
+    rates: list[int],
+    seconds: float,
+) -> list[Phase]:
+    phases: list[Phase] = []
+    sent = 0
+    drivers = {
+        name: SlackDriver(
+            app_url=f"http://127.0.0.1:{port}", signing_secret=SECRET, emulator=emulator
+        )
+        for name, (port, _) in targets.items()
+    }
+    try:
+        for rate in [5, *rates]:  # 5/s first: a warm-up, not reported
+            for name, (_, pids) in targets.items():
+                driver = drivers[name]
+
+                async def send(n: int, driver: SlackDriver = driver) -> int:
+                    answer = await driver.slash("/incident", f"create sev4 load {n}", user="U0AAA")
+                    return answer.status
+
+                cards_before = len(emulator.messages("C0INCIDENTS"))
+                cpu_before = _cpu_seconds(pids)
+                span = 2.0 if rate == 5 else seconds
+                latencies, failed = await _steady(send, rate=rate, seconds=span, first=sent)
+                sent += len(latencies)
+                if name == "bot":
+                    want = cards_before + len(latencies)
+                    await emulator.wait_for(partial(_has_cards, want=want), timeout=600)
+                cpu = _cpu_seconds(pids) - cpu_before
+                if rate != 5:
+                    phases.append(Phase(name, rate, latencies, failed, cpu / len(latencies)))
+                await asyncio.sleep(1)  # let the machine settle between phases
+    finally:
+        for driver in drivers.values():
+            await driver.close()
+    return phases
+
+
+def _has_cards(emulator: SlackEmulator, *, want: int) -> bool:
+    return len(emulator.messages("C0INCIDENTS")) >= want
+
+
+def _listening(log: Path) -> list[int]:
+    return [int(p) for p in re.findall(r"\(worker \d+, pid (\d+)\)", log.read_text())]
+
+
+async def _worker_pids(log: Path, workers: int) -> list[int]:
+    """The workers' pids, from their "listening" lines, once all of them listen."""
+    for _ in range(600):
+        pids = _listening(log)
+        if len(pids) == workers:
+            return pids
+        await asyncio.sleep(0.1)
+    raise SystemExit(f"the bot's workers did not all start (see {log})")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _table(phases: list[Phase]) -> str:
+    bare = {p.rate: p for p in phases if p.target == "bare Bolt"}
+    lines = [
+        "| rate | bare Bolt p50 / p99 | bot p50 / p99 | bot p99 ÷ bare p99 "
+        "| CPU per request: bare / bot |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for phase in (p for p in phases if p.target == "bot"):
+        base = bare[phase.rate]
+        ms = 1000
+        lines.append(
+            f"| {phase.rate}/s | {base.percentile(0.5) * ms:.1f} / {base.percentile(0.99) * ms:.1f}"
+            f" ms | {phase.percentile(0.5) * ms:.1f} / {phase.percentile(0.99) * ms:.1f} ms"
+            f" | {phase.percentile(0.99) / base.percentile(0.99):.1f}×"
+            f" | {(base.cpu_per_request or 0) * ms:.1f} / {(phase.cpu_per_request or 0) * ms:.1f}"
+            " ms |"
+        )
+    failed = sum(p.failed for p in phases)
+    lines.append(f"\n{failed} requests not answered 200.")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rates", type=int, nargs="+", default=[50, 200])
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--database", default=POSTGRES, help="a PostgreSQL admin URL")
+    args = parser.parse_args()
+    phases = asyncio.run(bench(args.rates, args.seconds, args.workers, args.database))
+    print(_table(phases))
+
+
+if __name__ == "__main__":
+    main()

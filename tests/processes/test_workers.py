@@ -1,0 +1,144 @@
+"""``serve --workers 2``: two web processes on one port, as an operator runs it on PostgreSQL.
+
+Always on PostgreSQL (its own database, whatever TEST_DATABASE says): several workers on SQLite
+are refused, which the last test shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import psycopg
+import pytest
+
+from sandbox.slack import SlackDriver, SlackEmulator
+from storage import migrate
+from tests.conftest import POSTGRES_ADMIN_URL
+from tests.processes.conftest import FAST_CONFIG, Process, free_port, wait_ready
+
+CREATES = 60
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    name = f"artisan_workers_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    migrate.upgrade(url)
+    yield url
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _env(emulator: SlackEmulator, database_url: str, tmp_path: Path, port: int) -> dict[str, str]:
+    config = tmp_path / "sre.yaml"
+    config.write_text(FAST_CONFIG)
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SRE_CONFIG": str(config),
+        "SLACK_BOT_TOKEN": emulator.bot_token,
+        "SLACK_SIGNING_SECRET": "process-secret",
+        "SLACK_API_URL": emulator.api_url,
+        "SLACK_APP_TOKEN": "",
+        "REDIS_URL": "",
+        "PROMETHEUS_URL": "",
+        "PORT": str(port),
+    }
+
+
+async def _workers_listening(service: Process, count: int) -> dict[int, int]:
+    """{worker index: pid} once ``count`` workers said they listen (the newest pid of each)."""
+    for _ in range(600):
+        found = dict(
+            (int(index), int(pid))
+            for index, pid in re.findall(r"\(worker (\d+), pid (\d+)\)", service.log())
+        )
+        if len(found) == count:
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"not {count} workers listening:\n{service.log()}")
+
+
+async def _commands_counted(url: str) -> float:
+    async with aiohttp.ClientSession() as http, http.get(f"{url}/metrics") as answer:
+        text = await answer.text()
+    match = re.search(r'^artisan_sre_slack_requests_total\{kind="command"\} (\S+)$', text, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
+async def test_two_workers_share_the_port_and_post_each_card_once(
+    emulator: SlackEmulator,
+    postgres_url: str,
+    tmp_path: Path,
+    start: Callable[..., Any],
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = _env(emulator, postgres_url, tmp_path, port)
+    service: Process = await start("workers", "serve", "--workers", "2", env=env)
+    await wait_ready(url)
+    pids = await _workers_listening(service, 2)
+
+    async with SlackDriver(
+        app_url=url, signing_secret="process-secret", emulator=emulator
+    ) as slack:
+        answers = await asyncio.gather(
+            *(
+                slack.slash("/incident", f"create sev3 worker load {n}", user="U0AAA")
+                for n in range(CREATES)
+            )
+        )
+        assert [a.status for a in answers] == [200] * CREATES
+        await emulator.wait_for(
+            lambda e: len(e.messages("C0INCIDENTS")) == CREATES and len(e.responses()) == CREATES,
+            timeout=60,
+        )
+        # Whichever worker answers the scrape counts every worker's requests.
+        assert await _commands_counted(url) == CREATES
+
+        # One worker dies: the other keeps answering, and the dead one is started again.
+        pid_before = pids[1]
+        os.kill(pid_before, signal.SIGKILL)
+        await slack.close()  # Slack's next request comes on a new connection
+        answer = await slack.slash("/incident", "create sev3 after a worker died", user="U0AAA")
+        assert answer.status == 200
+        for _ in range(300):
+            if "worker 1 exited" in service.log() and (
+                (await _workers_listening(service, 2))[1] != pid_before
+            ):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"worker 1 was not started again:\n{service.log()}")
+        await wait_ready(url)
+        await emulator.wait_for(lambda e: len(e.messages("C0INCIDENTS")) == CREATES + 1, timeout=60)
+
+    titles = Counter(m.text for m in emulator.messages("C0INCIDENTS"))
+    assert len(titles) == CREATES + 1 and set(titles.values()) == {1}
+    # The scheduler runs in worker 0 only: one chase, not one per worker.
+    assert service.log().count("scheduler started") == 1
+    await service.stop()
+    assert service.process.returncode == 0, service.log()
+    assert "Traceback" not in service.log(), service.log()
+    assert emulator.violations == []
+
+
+async def test_several_workers_on_sqlite_are_refused(
+    emulator: SlackEmulator, tmp_path: Path, start: Callable[..., Any]
+) -> None:
+    env = _env(emulator, f"sqlite:///{tmp_path / 'one-writer.db'}", tmp_path, free_port())
+    refused: Process = await start("refused", "serve", "--workers", "2", env=env)
+    assert await asyncio.wait_for(refused.process.wait(), timeout=30) == 2
+    assert "--workers 2 needs PostgreSQL" in refused.log()
+    assert not (tmp_path / "one-writer.db").exists()  # nothing was started or created

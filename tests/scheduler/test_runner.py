@@ -1,0 +1,51 @@
+"""Stopping the scheduler: a tick under way finishes its work instead of being cut mid-write."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+import pytest
+
+from bot.clock import FixedClock
+from scheduler.duties import Duties
+from scheduler.leader import SoleLeader
+from scheduler.runner import SchedulerRunner
+
+
+async def test_stopping_lets_the_tick_under_way_finish(
+    clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    started, finished = asyncio.Event(), []
+    release = asyncio.Event()
+    calls = []
+
+    async def slow_write(now: datetime) -> str:
+        calls.append(now)
+        if len(calls) == 1:
+            return "the first tick, at start"
+        started.set()  # a tick of the interval, which APScheduler runs
+        await release.wait()  # as a commit in flight would
+        finished.append(now)
+        return "written"
+
+    runner = SchedulerRunner(
+        duties=Duties([("slow write", slow_write)]),
+        leadership=SoleLeader(),
+        clock=clock,
+        tick=timedelta(milliseconds=50),
+        leader_ttl=timedelta(seconds=30),
+    )
+    await runner.start()
+    await asyncio.wait_for(started.wait(), timeout=5)
+    stopping = asyncio.create_task(runner.stop())
+    await asyncio.sleep(0.2)
+    assert not stopping.done()  # it waits for the write rather than cancelling it
+    release.set()
+    await asyncio.wait_for(stopping, timeout=5)
+
+    # The write finished, once; no tick began after stop().
+    assert finished == [clock.now()] and len(calls) == 2
+    assert "raised an exception" not in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
