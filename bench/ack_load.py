@@ -146,6 +146,7 @@ async def bench(rates: list[int], seconds: float, workers: int, postgres: str) -
                 workdir / "bare.log",
             )
             try:
+                print(f"starting the bot ({workers} workers) and the bare app", file=sys.stderr)
                 await _answering(f"http://127.0.0.1:{bot_port}/health/ready")
                 await _answering(f"http://127.0.0.1:{bare_port}/")
                 # The parent's own CPU counts too: it is part of the service.
@@ -190,6 +191,7 @@ async def _run_phases(
                 cards_before = len(emulator.messages("C0INCIDENTS"))
                 cpu_before = _cpu_seconds(pids)
                 span = 2.0 if rate == 5 else seconds
+                print(f"{name}: {rate}/s for {span:g} s", file=sys.stderr, flush=True)
                 latencies, failed = await _steady(send, rate=rate, seconds=span, first=sent)
                 sent += len(latencies)
                 if name == "bot":
