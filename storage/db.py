@@ -10,6 +10,7 @@ from typing import Any
 
 from psycopg.errors import ConnectionTimeout, QueryCanceled
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -60,6 +61,13 @@ def _with_driver(url: str, *, sqlite: str) -> str:
     raise UnsupportedDatabase(
         f"unsupported database {backend!r}: use sqlite:///PATH or postgresql://HOST/NAME"
     )
+
+
+def insert_into(session: AsyncSession, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT`` in the session's dialect: both can do nothing, or update, on a conflict."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def async_url(url: str) -> str:
