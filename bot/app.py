@@ -43,6 +43,7 @@ from handlers.oncall_notifier import SlackOncallNotifier
 from handlers.outbox import SlackSender
 from handlers.routes import create_web_app
 from handlers.slack_app import create_bolt_app
+from handlers.slack_client import SlackWebClient
 from handlers.slack_door import SlackDoor
 from scheduler.duties import Duties, Duty, every
 from scheduler.leader import Leadership, RedisLeader, SoleLeader
@@ -61,10 +62,11 @@ SLACK_TIMEOUT = 10
 READINESS_TIMEOUT = 0.8
 
 
-def create_slack_client(env: Environment) -> AsyncWebClient:
-    """The Web API client. A 429 did nothing, so it is retried here after ``Retry-After``;
-    a 5xx or a timeout may have done the work, so those are the outbox's to retry."""
-    return AsyncWebClient(
+def create_slack_client(env: Environment) -> SlackWebClient:
+    """The Web API client, one HTTP session for all its calls. A 429 did nothing, so it is
+    retried here after ``Retry-After``; a 5xx or a timeout may have done the work, so those
+    are the outbox's to retry."""
+    return SlackWebClient(
         token=env.SLACK_BOT_TOKEN,
         base_url=env.SLACK_API_URL,
         timeout=SLACK_TIMEOUT,
@@ -205,6 +207,8 @@ class Container:
             self.slo_history.close()
         if self.redis is not None:
             await self.redis.aclose()
+        if isinstance(self.slack, SlackWebClient):
+            await self.slack.close()
         await self.db.dispose()
 
 

@@ -43,6 +43,7 @@ from handlers.blocks.runbook import drill_summary, recovery_notice, run_message,
 from handlers.blocks.slo import digest_blocks, status_notice_blocks
 from handlers.blocks.text import escape, mention, message
 from handlers.errors import post_privately, tell
+from handlers.slack_client import session_of
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +221,11 @@ class SlackSender:
         url = post.detail.get("response_url")
         if url and self._clock.now() - post.created_at < RESPONSE_URL_LIFETIME:
             # The Web API client's retry policy (429 after Retry-After) covers this too.
-            webhook = AsyncWebhookClient(str(url), retry_handlers=self._client.retry_handlers)
+            webhook = AsyncWebhookClient(
+                str(url),
+                retry_handlers=self._client.retry_handlers,
+                session=session_of(self._client),
+            )
             answer = await webhook.send(
                 response_type="ephemeral", text=body["text"], blocks=body.get("blocks")
             )

@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from storage.db import insert_into
 from storage.tables import PostRow
 
 PENDING, SENT, DROPPED, FAILED = "pending", "sent", "dropped", "failed"
@@ -39,27 +39,26 @@ async def owe(
     ``state=SENT`` records a decision that posts nothing (a first status seen, say) so the
     same decision is not taken again.
     """
-    if await session.get(PostRow, key) is not None:
-        return False
-    try:
-        async with session.begin_nested():
-            session.add(
-                PostRow(
-                    key=key,
-                    kind=kind,
-                    subject=subject[:128],
-                    claimed_at=at,
-                    detail=detail or {},
-                    channel=channel,
-                    thread_key=thread_key,
-                    state=state,
-                    attempts=0,
-                )
-            )
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
+    # One statement: a key owed already (by us earlier, or by another process a moment ago)
+    # inserts nothing, and no error aborts the caller's transaction.
+    statement = (
+        insert_into(session, PostRow)
+        .values(
+            key=key,
+            kind=kind,
+            subject=subject[:128],
+            claimed_at=at,
+            detail=detail or {},
+            channel=channel,
+            thread_key=thread_key,
+            state=state,
+            attempts=0,
+            generation=0,
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(col(PostRow.key))
+    )
+    return (await session.execute(statement)).first() is not None
 
 
 async def owe_again(
@@ -129,15 +128,19 @@ async def record_sent(
     session: AsyncSession, *, key: str, generation: int, channel: str | None, ts: str | None
 ) -> None:
     """Sent, as of ``generation``; an edit owed again meanwhile stays pending (sent anew)."""
-    await session.execute(
+    sent = await session.execute(
         update(PostRow)
         .where(col(PostRow.key) == key, col(PostRow.generation) == generation)
         .values(state=SENT, channel=channel, ts=ts, lease_until=None, last_error=None)
+        .execution_options(synchronize_session=False)
     )
+    if sent.rowcount:  # type: ignore[attr-defined]
+        return
     await session.execute(
         update(PostRow)
         .where(col(PostRow.key) == key, col(PostRow.generation) != generation)
         .values(lease_until=None, channel=channel, ts=ts)
+        .execution_options(synchronize_session=False)
     )
 
 

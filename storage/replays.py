@@ -4,7 +4,8 @@ Slack signs ``v0:{timestamp}:{body}`` and the bot refuses a timestamp more than 
 from its clock, so a signature can only be replayed within ten minutes of its first use.
 Each is remembered for ``REMEMBER`` (those ten minutes and a margin for clock drift): in
 Redis when it is configured (a key with that expiry), else in the ``slack_requests_seen``
-table, where expired rows are deleted by the next request.
+table, where an expired row is taken over by its signature's next use and all expired rows
+are deleted at most once a minute.
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
-from storage.db import Database
+from storage.db import Database, insert_into
 from storage.tables import SeenRequestRow
 
 log = logging.getLogger(__name__)
 
 REMEMBER = timedelta(minutes=15)
+CLEAN_EVERY = timedelta(minutes=1)
 
 
 class SeenRequests(Protocol):
@@ -37,17 +39,28 @@ class DatabaseSeenRequests:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._cleaned_at: datetime | None = None
 
     async def first_time(self, signature: str, *, now: datetime) -> bool:
-        try:
-            async with self._db.transaction() as session:
+        async with self._db.transaction() as session:
+            if self._cleaned_at is None or now - self._cleaned_at >= CLEAN_EVERY:
                 await session.execute(
                     delete(SeenRequestRow).where(SeenRequestRow.forget_at <= now)  # type: ignore[arg-type]
                 )
-                session.add(SeenRequestRow(signature=signature, forget_at=now + REMEMBER))
-        except IntegrityError:
-            return False
-        return True
+                self._cleaned_at = now
+            # One statement: a new signature is inserted, an expired one taken over, and one
+            # still remembered changes nothing (no row returned: a replay).
+            insert = insert_into(session, SeenRequestRow).values(
+                signature=signature, forget_at=now + REMEMBER
+            )
+            result = await session.execute(
+                insert.on_conflict_do_update(
+                    index_elements=["signature"],
+                    set_={"forget_at": insert.excluded.forget_at},
+                    where=col(SeenRequestRow.forget_at) <= now,
+                ).returning(col(SeenRequestRow.signature))
+            )
+            return result.first() is not None
 
 
 class RedisSeenRequests:

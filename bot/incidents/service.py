@@ -10,7 +10,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -248,7 +248,7 @@ class IncidentService:
         title = validate_title(title)
         description = validate_text(description, what="description", required=False)
         parts = validate_components(list(components))
-        incident_id = await self._insert(
+        incident = await self._insert(
             title=title,
             severity=severity,
             actor=actor,
@@ -258,7 +258,9 @@ class IncidentService:
             reply_to=reply_to,
         )
         self._owed()
-        return await self.get(incident_id=incident_id)
+        if isinstance(incident, str):  # filed before under this request_key
+            return await self.get(incident_id=incident)
+        return incident
 
     async def _insert(
         self,
@@ -270,7 +272,8 @@ class IncidentService:
         components: list[str],
         request_key: str | None,
         reply_to: ReplyTo | None,
-    ) -> str:
+    ) -> Incident | str:
+        """The incident as stored, or the ID of the one filed before under ``request_key``."""
         # IDs are INC-YYYYMMDD-HHMMSS (UTC); the n-th incident of one second gets "-n".
         # Two writers may pick the same suffix; the primary key refuses the second,
         # which then looks again. SQLite never gets there: BEGIN IMMEDIATE queues writers.
@@ -286,28 +289,30 @@ class IncidentService:
                     incident_id = next_free_id(
                         base_id, await repo.ids_with_prefix(session, base_id)
                     )
-                    session.add(
-                        IncidentRow(
-                            id=incident_id,
-                            title=title,
-                            description=description,
-                            severity=severity.value,
-                            status=IncidentStatus.OPEN.value,
-                            components=components,
-                            created_at=now,
-                            created_by=actor,
-                            request_key=request_key,
-                            updated_at=now,
-                        )
+                    row = IncidentRow(
+                        id=incident_id,
+                        title=title,
+                        description=description,
+                        severity=severity.value,
+                        status=IncidentStatus.OPEN.value,
+                        components=components,
+                        created_at=now,
+                        created_by=actor,
+                        request_key=request_key,
+                        updated_at=now,
                     )
+                    session.add(row)
                     await session.flush()
+                    created = TimelineEntry(
+                        at=now, actor=actor, action="created", note=f"{severity.label}: {title}"
+                    )
                     repo.add_timeline(
                         session,
                         incident_id=incident_id,
-                        at=now,
-                        actor=actor,
-                        action="created",
-                        note=f"{severity.label}: {title}",
+                        at=created.at,
+                        actor=created.actor,
+                        action=created.action,
+                        note=created.note,
                     )
                     audit.add_audit(
                         session,
@@ -318,7 +323,8 @@ class IncidentService:
                         detail={"severity": severity.value, "request_key": request_key},
                     )
                     await self._owe_card(session, incident_id, now, reply_to)
-                return incident_id
+                # What was just stored, so the caller needs no second transaction to read it.
+                return replace(incident_from_row(row), timeline=[created])
             except IntegrityError:
                 continue
         raise RuntimeError("could not allocate an incident ID after many attempts")
