@@ -8,9 +8,9 @@ reporter answered, nothing left in the outbox). The bot's CPU is read from
 ``/proc/<pid>/stat`` (user + system) before and after, so the load generator and the
 emulator, which run here, are not counted.
 
-    .venv/bin/python bench/create_cpu.py --requests 500 --concurrency 10
-    .venv/bin/python bench/create_cpu.py --database postgresql://postgres@127.0.0.1:5432/test
-    .venv/bin/python bench/create_cpu.py --requests 300 --profile   # where the CPU goes
+    .venv/bin/python -m bench.create_cpu --requests 500 --concurrency 10
+    .venv/bin/python -m bench.create_cpu --database postgresql://postgres@127.0.0.1:5432/test
+    .venv/bin/python -m bench.create_cpu --requests 300 --profile   # where the CPU goes
 
 ``--profile`` runs the bot under cProfile (stopped with SIGTERM, so the profile is written)
 and prints the top functions by cumulative and by own time; its CPU figures include the
@@ -34,11 +34,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
-import psycopg
 from sqlalchemy import create_engine, text
 
+from bench.databases import fresh_database
 from sandbox.slack import SlackDriver, SlackEmulator
-from storage import migrate
 from storage.db import sync_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,18 +102,6 @@ def _threads(pid: int) -> str:
             main = spent
         every += spent
     return f"event loop thread {main:.2f} s, other threads {every - main:.2f} s (since start)"
-
-
-def _fresh_database(url: str | None, workdir: Path) -> str:
-    if url is None:
-        url = f"sqlite:///{workdir / 'bench.db'}"
-    else:
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
-            admin.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-        url = url.rsplit("/", 1)[0] + "/" + BENCH_DATABASE
-    migrate.upgrade(url)
-    return url
 
 
 def _tail(log: Path) -> str:
@@ -195,7 +182,7 @@ async def bench(
 ) -> None:
     with tempfile.TemporaryDirectory() as workdir_name:
         workdir = Path(workdir_name)
-        url = _fresh_database(database, workdir)
+        url = fresh_database(database, workdir=workdir, name=BENCH_DATABASE)
         config = workdir / "sre.yaml"
         config.write_text(POLICY)
         log = workdir / "bot.log"
