@@ -15,6 +15,7 @@ fast failure (the request then times out as "unhandled").
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from handlers.errors import InvalidFields, explain, respond_privately, tell
 from handlers.payloads import BlockAction, SlashCommand, ViewSubmission
 
 log = logging.getLogger(__name__)
+
+WORK_AT_ONCE = 8
 
 Form = TypeVar("Form")
 
@@ -56,10 +59,17 @@ class Modal(Generic[Form]):
 
 
 class Listeners:
-    """Registers commands, buttons and modals on a Bolt app, each wrapped the one way."""
+    """Registers commands, buttons and modals on a Bolt app, each wrapped the one way.
 
-    def __init__(self, app: AsyncApp) -> None:
+    ``work_at_once`` bounds the work running after acks: a burst of requests is acked at once
+    and its work queues here, in arrival order, instead of all of it taking the database's
+    connections together and timing out (the pool holds 15; the rest serve the door's replay
+    check, the outbox and alerts).
+    """
+
+    def __init__(self, app: AsyncApp, *, work_at_once: int = WORK_AT_ONCE) -> None:
         self._app = app
+        self._work = asyncio.Semaphore(work_at_once)
 
     @property
     def client(self) -> AsyncWebClient:
@@ -77,7 +87,8 @@ class Listeners:
         async def on_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
             await ack()  # slow work (Prometheus, the database) follows; Slack waits 3 s only
             try:
-                reply = await run(SlashCommand.model_validate(body))
+                async with self._work:
+                    reply = await run(SlashCommand.model_validate(body))
             except Exception as error:
                 reply = message(explain(error, outcome=outcome, where=name))
             if reply is not None:
@@ -97,7 +108,8 @@ class Listeners:
         async def on_action(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
             await ack()
             try:
-                reply = await run(BlockAction.model_validate(body))
+                async with self._work:
+                    reply = await run(BlockAction.model_validate(body))
             except Exception as error:
                 reply = message(explain(error, outcome=outcome, where=f"button {action_id}"))
             if reply is not None:
@@ -123,7 +135,8 @@ class Listeners:
                 return
             await ack()  # the modal closes; from here on only a message reaches the person
             try:
-                reply = await modal.act(submission, form)
+                async with self._work:
+                    reply = await modal.act(submission, form)
             except Exception as error:
                 reply = message(explain(error, outcome=modal.outcome, where=where))
             if reply is not None:

@@ -27,7 +27,7 @@ class UnsupportedDatabase(ValueError):
 
 
 CONNECT_TIMEOUT = 3.0
-"""Seconds to open a connection (TCP and the server's greeting) or to wait for one of the pool."""
+"""Seconds to open a connection (TCP and the server's greeting)."""
 STATEMENT_TIMEOUT = 10.0
 """Seconds one transaction may take on PostgreSQL, on the server (statement_timeout) and here."""
 SQLITE_BUSY_TIMEOUT = 30.0
@@ -114,7 +114,9 @@ def _engine(
     engine = create_async_engine(
         target,
         echo=echo,
-        pool_timeout=connect_timeout,
+        # Waiting for a free pooled connection is a queue under a burst, not a fault: it may
+        # take the transaction's whole bound, which still ends it.
+        pool_timeout=statement_timeout,
         connect_args={
             "connect_timeout": max(1, round(connect_timeout)),
             "options": f"-c statement_timeout={int(statement_timeout * 1000)}",
@@ -213,9 +215,11 @@ class Database:
                 # server's "canceling statement"; the task must still end, not read it as a
                 # timeout and carry on.
                 raise asyncio.CancelledError from exc
-            # The driver's own bounds: no connection within the connect timeout, no free one
-            # in the pool, or the server's statement_timeout.
-            if isinstance(exc, PoolTimeout) or isinstance(exc.orig, ConnectionTimeout):
+            # The driver's own bounds: no free connection in the pool, no connection within
+            # the connect timeout, or the server's statement_timeout.
+            if isinstance(exc, PoolTimeout):
+                raise DatabaseTimeout(seconds, maybe_committed=False) from exc
+            if isinstance(exc.orig, ConnectionTimeout):
                 raise DatabaseTimeout(self.connect_timeout, maybe_committed=False) from exc
             if isinstance(exc.orig, QueryCanceled):
                 raise DatabaseTimeout(seconds, maybe_committed=committing) from exc

@@ -121,7 +121,9 @@ async def test_two_workers_share_the_port_and_post_each_card_once(
         os.kill(pid_before, signal.SIGKILL)
         # A connection the kernel queued on the dying worker is reset (Slack retries those);
         # once it is gone, its port is the survivor's alone, for Slack's next connection.
-        while _alive(pid_before):
+        for _ in range(500):
+            if not _alive(pid_before):
+                break
             await asyncio.sleep(0.02)
         await slack.close()
         answer = await slack.slash("/incident", "create sev3 after a worker died", user="U0AAA")
