@@ -32,6 +32,9 @@ STATEMENT_TIMEOUT = 10.0
 """Seconds one transaction may take on PostgreSQL, on the server (statement_timeout) and here."""
 SQLITE_BUSY_TIMEOUT = 30.0
 """Seconds an SQLite writer queues for the write lock; its transactions are bounded just above."""
+POOL_SIZE = 12
+POOL_OVERFLOW = 8
+"""PostgreSQL connections per process: kept, and opened beyond that for a burst."""
 IDLE_BEFORE_PING = 1.0
 """Seconds a pooled PostgreSQL connection may sit unused before it is pinged at checkout."""
 _CANCEL_GRACE = 0.5
@@ -117,6 +120,11 @@ def _engine(
         # Waiting for a free pooled connection is a queue under a burst, not a fault: it may
         # take the transaction's whole bound, which still ends it.
         pool_timeout=statement_timeout,
+        # Kept open under load: the Slack work (8 at a time), the replay check, the outbox
+        # and alerts each need one; a connection opened and closed per burst costs more
+        # CPU than the request it serves.
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
         connect_args={
             "connect_timeout": max(1, round(connect_timeout)),
             "options": f"-c statement_timeout={int(statement_timeout * 1000)}",

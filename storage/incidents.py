@@ -31,7 +31,15 @@ async def get_by_request_key(session: AsyncSession, request_key: str) -> Inciden
 
 
 async def ids_with_prefix(session: AsyncSession, base_id: str) -> list[str]:
-    """IDs equal to ``base_id`` or suffixed from it (``base-2``, ``base-3``, ...)."""
+    """IDs equal to ``base_id`` or suffixed from it (``base-2``, ``base-3``, ...).
+
+    On PostgreSQL the transaction first takes a lock on ``base_id`` (held until it ends), so
+    creates of one second queue here for a moment instead of picking the same suffix: the
+    loser would wait for the winner's commit, fail on the key, and start over, and at 200
+    creates a second most of them did. SQLite's BEGIN IMMEDIATE already queues writers.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(base_id))))
     statement = select(IncidentRow.id).where(
         (col(IncidentRow.id) == base_id) | col(IncidentRow.id).like(base_id + "-%")
     )

@@ -31,7 +31,11 @@ from storage.types import UTCDateTime
 
 class RunbookRunRow(SQLModel, table=True):
     __tablename__ = "runbook_runs"
-    __table_args__ = (Index("ix_runbook_runs_state", "state"),)
+    __table_args__ = (
+        Index("ix_runbook_runs_state", "state"),
+        # Finds the IDs of one second by prefix (LIKE 'RUN-…-%') on any collation.
+        Index("ix_runbook_runs_id_prefix", "id", postgresql_ops={"id": "text_pattern_ops"}),
+    )
 
     id: str = Field(sa_column=Column(String(40), primary_key=True))
     runbook: str = Field(sa_column=Column(String(64), nullable=False))

@@ -16,6 +16,8 @@ class IncidentRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("request_key", name="uq_incidents_request_key"),
         Index("ix_incidents_status", "status"),
+        # Finds the IDs of one second by prefix (LIKE 'INC-…-%') on any collation.
+        Index("ix_incidents_id_prefix", "id", postgresql_ops={"id": "text_pattern_ops"}),
     )
 
     id: str = Field(sa_column=Column(String(32), primary_key=True))
