@@ -45,6 +45,7 @@ class Phase:
     failed: int
     not_declared: int
     cpu_per_request: float
+    done_after: float  # seconds from the first request until every card was in Slack
 
     def percentile(self, share: float) -> float:
         ordered = sorted(self.latencies)
@@ -204,15 +205,25 @@ async def _run_phases(
                 cpu_before = _cpu_seconds(pids)
                 span = 2.0 if rate == 5 else seconds
                 print(f"{name}: {rate}/s for {span:g} s", file=sys.stderr, flush=True)
+                began = time.monotonic()
                 latencies, failed = await _steady(send, rate=rate, seconds=span, first=sent)
                 sent += len(latencies)
                 not_declared = 0
                 if name == "bot":
                     not_declared = await _declared_or_not(emulator, asked, cards_before)
+                done_after = time.monotonic() - began
                 cpu = _cpu_seconds(pids) - cpu_before
                 if rate != 5:
                     phases.append(
-                        Phase(name, rate, latencies, failed, not_declared, cpu / len(latencies))
+                        Phase(
+                            name,
+                            rate,
+                            latencies,
+                            failed,
+                            not_declared,
+                            cpu / len(latencies),
+                            done_after,
+                        )
                     )
                 await asyncio.sleep(1)  # let the machine settle between phases
     finally:
@@ -260,8 +271,8 @@ def _table(phases: list[Phase]) -> str:
     bare = {p.rate: p for p in phases if p.target == "bare Bolt"}
     lines = [
         "| rate | bare Bolt p50 / p99 | bot p50 / p99 | bot p99 ÷ bare p99 "
-        "| CPU per request: bare / bot | creates not declared |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| CPU per request: bare / bot | creates not declared | all cards in Slack after |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for phase in (p for p in phases if p.target == "bot"):
         base = bare[phase.rate]
@@ -271,7 +282,8 @@ def _table(phases: list[Phase]) -> str:
             f" ms | {phase.percentile(0.5) * ms:.1f} / {phase.percentile(0.99) * ms:.1f} ms"
             f" | {phase.percentile(0.99) / base.percentile(0.99):.1f}×"
             f" | {base.cpu_per_request * ms:.1f} / {phase.cpu_per_request * ms:.1f} ms"
-            f" | {phase.not_declared} of {len(phase.latencies)} |"
+            f" | {phase.not_declared} of {len(phase.latencies)}"
+            f" | {phase.done_after:.1f} s of a {len(phase.latencies) / phase.rate:g} s run |"
         )
     failed = sum(p.failed for p in phases)
     lines.append(f"\n{failed} requests not answered 200.")
