@@ -41,7 +41,12 @@ async def _declare(
             )
             assert container.deliverer is not None
             await container.deliverer.drain(within=10)
-            incident = await container.incidents.get(incident_id=created.id)
+            # A running scheduler process may have leased the card first: wait for its record.
+            for _ in range(100):
+                incident = await container.incidents.get(incident_id=created.id)
+                if incident.message_ts is not None:
+                    break
+                await asyncio.sleep(0.1)
             assert incident.message_ts is not None
             declared.append((incident.id, incident.message_ts))
         return declared
