@@ -14,6 +14,9 @@ from scheduler.leader import Leadership
 
 log = logging.getLogger(__name__)
 
+STOP_WITHIN = 5.0
+"""Seconds a stop waits for the tick under way (a chase of many incidents takes a while)."""
+
 
 class SchedulerRunner:
     def __init__(
@@ -24,6 +27,7 @@ class SchedulerRunner:
         clock: Clock,
         tick: timedelta,
         leader_ttl: timedelta,
+        stop_within: float = STOP_WITHIN,
     ) -> None:
         self._duties = duties
         self._leadership = leadership
@@ -38,6 +42,7 @@ class SchedulerRunner:
         self._holding = asyncio.Lock()
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._first_tick: asyncio.Task[None] | None = None
+        self._stop_within = stop_within
 
     async def _hold(self) -> None:
         if self._stopping:
@@ -49,7 +54,13 @@ class SchedulerRunner:
         if self._stopping or not self._leading or self._ticking.locked():
             return
         async with self._ticking:
-            await self._duties.tick(self._clock.now())
+            try:
+                await self._duties.tick(self._clock.now())
+            except asyncio.CancelledError:
+                if not self._stopping:
+                    raise
+                # stop() gave up waiting: what this tick had not owed yet, the next one owes.
+                log.info("stopped in the middle of a tick")
 
     async def tick_now(self) -> dict[str, object]:
         """Run every duty once at the clock's now, after any tick under way (the sandbox's
@@ -76,12 +87,22 @@ class SchedulerRunner:
         )
 
     async def stop(self) -> None:
-        """Stop ticking, let a tick and a lease renewal under way finish, then step down."""
+        """Stop ticking, let a tick and a lease renewal under way finish (for up to
+        ``stop_within`` seconds, then cut them short), then step down."""
         self._stopping = True
         self._scheduler.pause()
-        if self._first_tick is not None:
-            await self._first_tick
+        try:
+            async with asyncio.timeout(self._stop_within):
+                if self._first_tick is not None:
+                    await self._first_tick
+                async with self._ticking, self._holding:
+                    pass
+        except TimeoutError:
+            log.warning(
+                "a tick was still running %.0f s after the stop: cutting it short",
+                self._stop_within,
+            )
+        # Cancels a job still under way (only after the wait above gave up).
+        self._scheduler.shutdown(wait=False)
         async with self._ticking, self._holding:
-            # Nothing is under way now, so the shutdown cancels no half-done transaction.
-            self._scheduler.shutdown(wait=False)
             await self._leadership.release()

@@ -49,3 +49,31 @@ async def test_stopping_lets_the_tick_under_way_finish(
     assert finished == [clock.now()] and len(calls) == 2
     assert "raised an exception" not in caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_tick_that_outlasts_the_stop_is_cut_short_without_a_traceback(
+    clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    ticks: list[datetime] = []
+    stuck = asyncio.Event()
+
+    async def endless(now: datetime) -> None:
+        ticks.append(now)
+        if len(ticks) > 1:
+            stuck.set()
+            await asyncio.Event().wait()  # a chase of thousands of incidents, say
+
+    runner = SchedulerRunner(
+        duties=Duties([("endless", endless)]),
+        leadership=SoleLeader(),
+        clock=clock,
+        tick=timedelta(milliseconds=50),
+        leader_ttl=timedelta(seconds=30),
+        stop_within=0.3,
+    )
+    await runner.start()
+    await asyncio.wait_for(stuck.wait(), timeout=5)
+    await asyncio.wait_for(runner.stop(), timeout=5)  # a stop always ends
+
+    assert "cutting it short" in caplog.text
+    assert "Traceback" not in caplog.text and "raised an exception" not in caplog.text
