@@ -68,6 +68,11 @@ async def emulator() -> AsyncIterator[SlackEmulator]:
 
 @pytest.fixture
 def process_env(database_url: str, tmp_path: Path, emulator: SlackEmulator) -> dict[str, str]:
+    return bot_env(emulator, database_url, tmp_path)
+
+
+def bot_env(emulator: SlackEmulator, database_url: str, tmp_path: Path) -> dict[str, str]:
+    """What ``python -m bot serve`` is started with: the emulator, ``FAST_CONFIG``, no Redis."""
     config = tmp_path / "sre.yaml"
     config.write_text(FAST_CONFIG)
     return {

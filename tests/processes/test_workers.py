@@ -10,51 +10,29 @@ import asyncio
 import os
 import re
 import signal
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import psycopg
 import pytest
 
 from sandbox.slack import SlackDriver, SlackEmulator
-from storage import migrate
-from tests.conftest import POSTGRES_ADMIN_URL
-from tests.processes.conftest import FAST_CONFIG, Process, free_port, wait_ready
+from tests.conftest import fresh_postgres_database
+from tests.processes.conftest import Process, bot_env, free_port, wait_ready
 
 CREATES = 60
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    name = f"artisan_workers_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    migrate.upgrade(url)
-    yield url
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres_database("artisan_workers") as url:
+        yield url
 
 
 def _env(emulator: SlackEmulator, database_url: str, tmp_path: Path, port: int) -> dict[str, str]:
-    config = tmp_path / "sre.yaml"
-    config.write_text(FAST_CONFIG)
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SRE_CONFIG": str(config),
-        "SLACK_BOT_TOKEN": emulator.bot_token,
-        "SLACK_SIGNING_SECRET": "process-secret",
-        "SLACK_API_URL": emulator.api_url,
-        "SLACK_APP_TOKEN": "",
-        "REDIS_URL": "",
-        "PROMETHEUS_URL": "",
-        "PORT": str(port),
-    }
+    return {**bot_env(emulator, database_url, tmp_path), "PORT": str(port)}
 
 
 async def _workers_listening(service: Process, count: int) -> dict[int, int]:
