@@ -16,6 +16,7 @@ from bot.incidents.model import (
     validate_title,
 )
 from bot.incidents.service import IncidentService, ReplyTo
+from bot.slack_ids import CHANNEL_ID
 from handlers.blocks.incident import IncidentView
 from handlers.errors import InvalidFields
 from handlers.incidents import STATUS_WORDS
@@ -94,6 +95,13 @@ def read_resolution(submission: ViewSubmission) -> str:
     return resolution or ""
 
 
+def _origin(submission: ViewSubmission) -> str | None:
+    """``/incident create`` keeps the channel it was typed in as the modal's metadata; any
+    other value (None) sends the answer as a direct message instead of to no channel."""
+    channel = submission.view.private_metadata
+    return channel if CHANNEL_ID.match(channel) else None
+
+
 def register_incident_modals(listeners: Listeners, *, incidents: IncidentService) -> None:
     """Wire the three incident modals into the Bolt app."""
 
@@ -106,7 +114,7 @@ def register_incident_modals(listeners: Listeners, *, incidents: IncidentService
             description=form.description,
             components=form.components,
             request_key=f"view:{submission.view.id}",
-            reply_to=ReplyTo(user=submission.user.id, channel=submission.view.private_metadata),
+            reply_to=ReplyTo(user=submission.user.id, channel=_origin(submission)),
         )
 
     async def change_status(submission: ViewSubmission, form: StatusChange) -> None:
@@ -122,8 +130,7 @@ def register_incident_modals(listeners: Listeners, *, incidents: IncidentService
         )
 
     async def origin_channel(submission: ViewSubmission) -> str | None:
-        """``/incident create`` keeps the channel it was typed in as the modal's metadata."""
-        return submission.view.private_metadata or None
+        return _origin(submission)
 
     async def card_channel(submission: ViewSubmission) -> str | None:
         """The channel of the card whose button opened the modal (its metadata: the ID)."""

@@ -144,6 +144,13 @@ class Workspace:
                 return channel_id
         raise ApiError("channel_not_found")
 
+    def resolve_destination(self, value: str | None) -> str:
+        """``chat.postMessage`` also takes a user ID: Slack posts in the app's direct messages
+        with that person (recorded here under the user ID)."""
+        if value and value in self.users:
+            return value
+        return self.resolve_channel(value)
+
     def messages_in(self, channel: str) -> list[Message]:
         return self.channel_messages.setdefault(channel, [])
 

@@ -207,3 +207,32 @@ async def test_list_show_and_report(bot: Bot) -> None:
         "Timeline" in replies[f"show {incident_id}"] and "created" in replies[f"show {incident_id}"]
     )
     assert "MTTA" in replies["report"] and "Sev3: 1" in replies["report"]
+
+
+async def test_a_submission_whose_metadata_is_no_channel_is_answered_directly(
+    bot: Bot, caplog: Any
+) -> None:
+    """What the fuzz suite found: metadata that is not a channel ID (a modal opened by an
+    older version, a hand-made payload) once sent the answer to a channel Slack refused."""
+    view_id = await _open_create_modal(bot)
+    values = {"title": _text("Queue backed up"), "severity": _choice("sev3")}
+    payload = bot.slack.payloads.view_submission(view_id=view_id, values=values, user="U0AAA")
+    payload["view"]["private_metadata"] = "ãt"
+    body = f"payload={quote(json.dumps(payload))}".encode()
+    timestamp = bot.slack.timestamp()
+    answer = await bot.slack.send_raw(
+        body, content_type=FORM, timestamp=timestamp, signature=bot.slack.sign(body, timestamp)
+    )
+    assert answer.status == 200
+    (incident,) = await bot.container.incidents.list_incidents()
+    await bot.container.deliverer.drain(within=10)
+    told = [
+        call
+        for call in bot.emulator.calls
+        if call.method in ("chat.postMessage", "chat.postEphemeral")
+        and incident.id in str(call.args)
+        and call.args.get("channel") != bot.incidents_channel
+    ]
+    assert told and all(call.ok for call in told), told
+    assert not [c for c in bot.emulator.calls if not c.ok]  # no channel Slack had to refuse
+    assert not [r for r in caplog.records if r.levelno >= 30]  # no warning, no error
