@@ -224,6 +224,10 @@ async def test_a_submission_whose_metadata_is_no_channel_is_answered_directly(
         body, content_type=FORM, timestamp=timestamp, signature=bot.slack.sign(body, timestamp)
     )
     assert answer.status == 200
+    # The modal closed with the ack; the incident is stored after it.
+    await bot.emulator.wait_for(
+        lambda e: e.messages(bot.incidents_channel), description="the incident's card"
+    )
     (incident,) = await bot.container.incidents.list_incidents()
     await bot.container.deliverer.drain(within=10)
     told = [
