@@ -28,6 +28,7 @@ import aiohttp
 
 from bench.databases import fresh_database
 from sandbox.slack import SlackDriver, SlackEmulator
+from tests.processes.conftest import free_port
 from tests.support.config import CHANNELS_YAML
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,7 +114,7 @@ async def bench(
         config = workdir / "sre.yaml"
         config.write_text(CHANNELS_YAML)
         async with SlackEmulator() as emulator:
-            bot_port, bare_port = _free_port(), _free_port()
+            bot_port, bare_port = free_port(), free_port()
             env = {
                 **os.environ,
                 "DATABASE_URL": database,
@@ -257,14 +258,6 @@ async def _worker_pids(log: Path, workers: int) -> list[int]:
             return pids
         await asyncio.sleep(0.1)
     raise SystemExit(f"the bot's workers did not all start (see {log})")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _table(phases: list[Phase]) -> str:

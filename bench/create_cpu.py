@@ -26,7 +26,6 @@ import os
 import pstats
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -39,6 +38,7 @@ from sqlalchemy import create_engine, text
 from bench.databases import fresh_database
 from sandbox.slack import SlackDriver, SlackEmulator
 from storage.db import sync_url
+from tests.processes.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret"
@@ -106,12 +106,6 @@ def _threads(pid: int) -> str:
 
 def _tail(log: Path) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-40:])
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _wait_ready(url: str, process: asyncio.subprocess.Process, log: Path) -> None:
@@ -187,7 +181,7 @@ async def bench(
         config.write_text(POLICY)
         log = workdir / "bot.log"
         profile_path = workdir / "bot.prof"
-        port = _free_port()
+        port = free_port()
         async with SlackEmulator() as emulator:
             env = {
                 **os.environ,

@@ -55,7 +55,6 @@ class Workers:
         self._command = command
         self._count = count
         self._processes: dict[int, asyncio.subprocess.Process] = {}
-        self._failed_starts = dict.fromkeys(range(count), 0)
         self._stopping = False
 
     async def run(self) -> int:
@@ -78,6 +77,7 @@ class Workers:
 
     async def _keep_running(self, index: int, environment: dict[str, str]) -> None:
         """Run worker ``index`` until the service stops; returns when it cannot stay up."""
+        failed_starts = 0
         while not self._stopping:
             started = time.monotonic()
             process = await asyncio.create_subprocess_exec(
@@ -90,8 +90,8 @@ class Workers:
             if self._stopping:
                 return
             quick = time.monotonic() - started < STARTUP_GRACE
-            self._failed_starts[index] = self._failed_starts[index] + 1 if quick else 0
-            if self._failed_starts[index] >= MAX_FAILED_STARTS:
+            failed_starts = failed_starts + 1 if quick else 0
+            if failed_starts >= MAX_FAILED_STARTS:
                 log.error(
                     "worker %d exited %d times in a row within %.0f s of starting (last "
                     "code %s): stopping the service",

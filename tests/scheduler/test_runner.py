@@ -9,9 +9,21 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.clock import FixedClock
-from scheduler.duties import Duties
+from scheduler.duties import Duties, Duty
 from scheduler.leader import SoleLeader
 from scheduler.runner import SchedulerRunner
+
+
+def _runner(name: str, duty: Duty, clock: FixedClock, **options: float) -> SchedulerRunner:
+    """One duty ticked every 50 ms by a sole leader."""
+    return SchedulerRunner(
+        duties=Duties([(name, duty)]),
+        leadership=SoleLeader(),
+        clock=clock,
+        tick=timedelta(milliseconds=50),
+        leader_ttl=timedelta(seconds=30),
+        **options,
+    )
 
 
 async def test_stopping_lets_the_tick_under_way_finish(
@@ -30,13 +42,7 @@ async def test_stopping_lets_the_tick_under_way_finish(
         finished.append(now)
         return "written"
 
-    runner = SchedulerRunner(
-        duties=Duties([("slow write", slow_write)]),
-        leadership=SoleLeader(),
-        clock=clock,
-        tick=timedelta(milliseconds=50),
-        leader_ttl=timedelta(seconds=30),
-    )
+    runner = _runner("slow write", slow_write, clock)
     await runner.start()
     await asyncio.wait_for(started.wait(), timeout=5)
     stopping = asyncio.create_task(runner.stop())
@@ -63,14 +69,7 @@ async def test_a_tick_that_outlasts_the_stop_is_cut_short_without_a_traceback(
             stuck.set()
             await asyncio.Event().wait()  # a chase of thousands of incidents, say
 
-    runner = SchedulerRunner(
-        duties=Duties([("endless", endless)]),
-        leadership=SoleLeader(),
-        clock=clock,
-        tick=timedelta(milliseconds=50),
-        leader_ttl=timedelta(seconds=30),
-        stop_within=0.3,
-    )
+    runner = _runner("endless", endless, clock, stop_within=0.3)
     await runner.start()
     await asyncio.wait_for(stuck.wait(), timeout=5)
     await asyncio.wait_for(runner.stop(), timeout=5)  # a stop always ends
