@@ -87,37 +87,26 @@ class Deliverer:
     async def _pass(self) -> int:
         now = self._clock.now()
         async with self._db.transaction() as session:
-            taken: list[OwedPost] = []
-            for post in await self._ready(session):
-                if await outbox.lease(session, key=post.key, now=now, until=now + self._lease):
-                    taken.append(post)
+            rows = await outbox.lease_due(
+                session, now=now, until=now + self._lease, limit=BATCH, excluding=self._sending
+            )
+            parents = await outbox.get_many(
+                session, [r.thread_key for r in rows if r.thread_key is not None]
+            )
+        taken = [
+            _owed(row, parents.get(row.thread_key) if row.thread_key else None) for row in rows
+        ]
         self._sending.update(post.key for post in taken)
-        # In order within a channel (a handoff before the problem it ran into), channels at once.
-        by_channel: dict[str | None, list[OwedPost]] = {}
+        # In order within a subject (an incident's card before its updates, a handoff before
+        # the problem it ran into); different subjects at once, within ``concurrency``.
+        by_subject: dict[str, list[OwedPost]] = {}
         for post in taken:
-            where = post.thread.channel_id if post.thread else post.channel
-            by_channel.setdefault(where, []).append(post)
-        results = await asyncio.gather(*(self._in_order(posts) for posts in by_channel.values()))
+            by_subject.setdefault(post.subject, []).append(post)
+        results = await asyncio.gather(*(self._in_order(posts) for posts in by_subject.values()))
         return sum(results)
 
     async def _in_order(self, posts: list[OwedPost]) -> int:
         return sum([await self._deliver(post) for post in posts])
-
-    async def _ready(self, session: AsyncSession) -> list[OwedPost]:
-        """Due posts nobody is sending, whose thread (if any) is out."""
-        rows = await outbox.due(session, now=self._clock.now(), limit=BATCH)
-        parents = await outbox.get_many(
-            session, [r.thread_key for r in rows if r.thread_key is not None]
-        )
-        ready = []
-        for row in rows:
-            parent = parents.get(row.thread_key) if row.thread_key else None
-            if row.key in self._sending:
-                continue
-            if parent is not None and parent.state == outbox.PENDING:
-                continue  # a reply waits for the message it replies under
-            ready.append(_owed(row, parent))
-        return ready
 
     async def drain(self, *, within: float) -> int:
         """Deliver until nothing is due or being sent here (or ``within`` seconds passed):
@@ -128,7 +117,9 @@ class Deliverer:
         while loop.time() < deadline:
             sent += await self.deliver_due()
             async with self._db.transaction() as session:
-                ready = await self._ready(session)
+                ready = await outbox.due(
+                    session, now=self._clock.now(), limit=1, excluding=self._sending
+                )
             if not ready and not self._sending:
                 break
             await asyncio.sleep(0.05)
@@ -218,6 +209,7 @@ class Deliverer:
 
 
 def _owed(row: PostRow, parent: PostRow | None) -> OwedPost:
+    """The post as leased: ``row.attempts`` counts this attempt already."""
     thread = None
     if parent is not None and parent.channel and parent.ts:
         thread = MessageRef(channel_id=parent.channel, ts=parent.ts)
@@ -229,6 +221,6 @@ def _owed(row: PostRow, parent: PostRow | None) -> OwedPost:
         channel=row.channel,
         detail=dict(row.detail or {}),
         thread=thread,
-        attempts=row.attempts + 1,
+        attempts=row.attempts,
         generation=row.generation,
     )
