@@ -201,8 +201,8 @@ class SlackSender:
             ),
         }
 
-    async def _incident(self, post: OwedPost) -> Incident:
-        return await self._incidents.get(incident_id=post.subject)
+    async def _incident(self, post: OwedPost, *, timeline: bool = False) -> Incident:
+        return await self._incidents.get(incident_id=post.subject, timeline=timeline)
 
     async def _card(self, post: OwedPost) -> MessageRef:
         return await self._post(post, await self._card_body(await self._incident(post)))
@@ -236,7 +236,7 @@ class SlackSender:
         return None
 
     async def _postmortem_draft(self, post: OwedPost) -> MessageRef:
-        incident = await self._incident(post)
+        incident = await self._incident(post, timeline=True)
         first, *rest = postmortem_draft_messages(incident, postmortem_draft(incident))
         where = await self._post(post, first, reply=True)
         # The parts after the first follow it in the same thread. The outbox knows the

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from psycopg.errors import ConnectionTimeout, QueryCanceled
@@ -195,21 +195,46 @@ class Database:
             SQLITE_BUSY_TIMEOUT + 5 if self.dialect == "sqlite" else STATEMENT_TIMEOUT
         )
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite's transactions cost no round trip, and switching a connection to autocommit
+        # and back costs more than they do: there, a statement keeps its transaction.
+        self._statements = self._sessions
+        if self.dialect == "postgresql":
+            self._statements = async_sessionmaker(
+                self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+            )
 
-    @asynccontextmanager
-    async def transaction(self, *, within: float | None = None) -> AsyncIterator[AsyncSession]:
+    def transaction(
+        self, *, within: float | None = None
+    ) -> AbstractAsyncContextManager[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error.
 
         The whole block, commit included, must finish ``within`` seconds (the database's
         bound by default); else DatabaseTimeout.
         """
+        return self._bounded(self._sessions, within=within)
+
+    def autocommit(
+        self, *, within: float | None = None
+    ) -> AbstractAsyncContextManager[AsyncSession]:
+        """A session whose every statement is a transaction of its own, bounded as above.
+
+        For one statement, or reads that need not agree with each other: on PostgreSQL no
+        BEGIN and COMMIT round trips (a fifth of a one-read transaction's CPU). On SQLite it
+        is a transaction, whose BEGIN and COMMIT cost no round trip.
+        """
+        return self._bounded(self._statements, within=within)
+
+    @asynccontextmanager
+    async def _bounded(
+        self, sessions: async_sessionmaker[AsyncSession], *, within: float | None
+    ) -> AsyncIterator[AsyncSession]:
         seconds = within or self.timeout
         committing = False
         # Two bounds: the first cancels the work; psycopg then asks the server to cancel it,
         # which a stalled network never answers, so the second ends that wait.
         work, cleanup = asyncio.timeout(seconds), asyncio.timeout(seconds + _CANCEL_GRACE)
         try:
-            async with cleanup, work, self._sessions() as session, session.begin():
+            async with cleanup, work, sessions() as session, session.begin():
                 yield session
                 committing = True
         except TimeoutError:
@@ -235,7 +260,7 @@ class Database:
 
     async def ping(self, *, within: float | None = None) -> None:
         """``SELECT 1``; DatabaseTimeout when no answer comes ``within`` seconds."""
-        async with self.transaction(within=within) as session:
+        async with self.autocommit(within=within) as session:
             await session.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from storage.db import insert_into
 from storage.tables import IncidentRow, TimelineRow
 
 
@@ -28,6 +29,18 @@ async def get_by_request_key(session: AsyncSession, request_key: str) -> Inciden
         select(IncidentRow).where(IncidentRow.request_key == request_key)
     )
     return result.scalars().first()
+
+
+async def insert(session: AsyncSession, row: IncidentRow) -> bool:
+    """Store a new incident; False when one was filed under its ``request_key`` already
+    (nothing stored). A taken ID raises IntegrityError."""
+    statement = (
+        insert_into(session, IncidentRow)
+        .values(**row.model_dump())
+        .on_conflict_do_nothing(index_elements=["request_key"])
+        .returning(col(IncidentRow.id))
+    )
+    return (await session.execute(statement)).first() is not None
 
 
 async def ids_with_prefix(session: AsyncSession, base_id: str) -> list[str]:

@@ -42,7 +42,7 @@ class DatabaseSeenRequests:
         self._cleaned_at: datetime | None = None
 
     async def first_time(self, signature: str, *, now: datetime) -> bool:
-        async with self._db.transaction() as session:
+        async with self._db.autocommit() as session:
             if self._cleaned_at is None or now - self._cleaned_at >= CLEAN_EVERY:
                 await session.execute(
                     delete(SeenRequestRow).where(SeenRequestRow.forget_at <= now)  # type: ignore[arg-type]

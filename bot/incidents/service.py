@@ -175,8 +175,16 @@ class IncidentService:
 
     # ---- reads -------------------------------------------------------------------------
 
-    async def get(self, *, incident_id: str) -> Incident:
+    async def get(self, *, incident_id: str, timeline: bool = True) -> Incident:
+        """The incident; with ``timeline=False`` its timeline is left empty (a card, an
+        answer), one read instead of two."""
         incident_id = validate_incident_id(incident_id)
+        if not timeline:
+            async with self._db.autocommit() as session:
+                row = await repo.get(session, incident_id)
+            if row is None:
+                raise UnknownIncident(incident_id)
+            return incident_from_row(row)
         async with self._db.transaction() as session:
             row = await repo.get(session, incident_id)
             if row is None:
@@ -185,7 +193,7 @@ class IncidentService:
 
     async def get_by_request_key(self, *, request_key: str) -> Incident | None:
         """The incident first filed under ``request_key`` (a retried request, an alert)."""
-        async with self._db.transaction() as session:
+        async with self._db.autocommit() as session:
             row = await repo.get_by_request_key(session, request_key)
             return incident_from_row(row) if row is not None else None
 
@@ -282,10 +290,6 @@ class IncidentService:
             base_id = now.strftime("INC-%Y%m%d-%H%M%S")
             try:
                 async with self._db.transaction() as session:
-                    if request_key is not None:
-                        existing = await repo.get_by_request_key(session, request_key)
-                        if existing is not None:
-                            return existing.id
                     incident_id = next_free_id(
                         base_id, await repo.ids_with_prefix(session, base_id)
                     )
@@ -301,8 +305,13 @@ class IncidentService:
                         request_key=request_key,
                         updated_at=now,
                     )
-                    session.add(row)
-                    await session.flush()
+                    if not await repo.insert(session, row):
+                        # Filed before under this request_key (a retried request, a second
+                        # Alertmanager): the conflict is on a committed row, which we can read.
+                        existing = await repo.get_by_request_key(session, str(request_key))
+                        if existing is not None:
+                            return existing.id
+                        continue
                     created = TimelineEntry(
                         at=now, actor=actor, action="created", note=f"{severity.label}: {title}"
                     )

@@ -86,7 +86,7 @@ class Deliverer:
 
     async def _pass(self) -> int:
         now = self._clock.now()
-        async with self._db.transaction() as session:
+        async with self._db.autocommit() as session:  # the lease is one statement
             rows = await outbox.lease_due(
                 session, now=now, until=now + self._lease, limit=BATCH, excluding=self._sending
             )
@@ -116,7 +116,7 @@ class Deliverer:
         deadline = loop.time() + within
         while loop.time() < deadline:
             sent += await self.deliver_due()
-            async with self._db.transaction() as session:
+            async with self._db.autocommit() as session:
                 ready = await outbox.due(
                     session, now=self._clock.now(), limit=1, excluding=self._sending
                 )
@@ -153,7 +153,11 @@ class Deliverer:
             return 1
 
     async def _record(self, post: OwedPost, ref: MessageRef | None) -> None:
-        async with self._db.transaction() as session:
+        hook = self._on_sent.get(post.kind) if ref is not None else None
+        # With a hook the record and what the kind remembers commit together; without one,
+        # each of record_sent's statements holds on its own.
+        open_session = self._db.transaction if hook is not None else self._db.autocommit
+        async with open_session() as session:
             await outbox.record_sent(
                 session,
                 key=post.key,
@@ -161,7 +165,6 @@ class Deliverer:
                 channel=ref.channel_id if ref else None,
                 ts=ref.ts if ref else None,
             )
-            hook = self._on_sent.get(post.kind)
             if hook is not None and ref is not None:
                 await hook(session, post, ref)
         log.info("posted %s", post.key)
@@ -169,7 +172,7 @@ class Deliverer:
     async def _finish(
         self, post: OwedPost, *, drop: str | None = None, failure: str = "", retry: bool = True
     ) -> None:
-        async with self._db.transaction() as session:
+        async with self._db.autocommit() as session:  # one statement
             if drop is not None:
                 await outbox.drop(session, key=post.key, reason=drop)
                 return
