@@ -236,13 +236,20 @@ async def _run_phases(
 async def _declared_or_not(emulator: SlackEmulator, asked: list[str], cards_before: int) -> int:
     """Wait for every reporter's answer and every declared incident's card; how many
     reporters were not told "Declared" (a failure, or no answer within 5 minutes)."""
+
+    def answered(e: SlackEmulator) -> bool:
+        urls = {r.url for r in e.responses()}
+        return all(url in urls for url in asked)
+
+    # Polled twice a second: the emulator serves the bot from this process's event loop.
     with contextlib.suppress(AssertionError, TimeoutError):  # the unanswered are counted
-        await emulator.wait_for(lambda e: all(e.responses(url) for url in asked), timeout=300)
-    declared = sum(
-        1 for url in asked if any("Declared" in str(r.body) for r in emulator.responses(url))
-    )
+        await emulator.wait_for(answered, timeout=300, interval=0.5)
+    told = {r.url for r in emulator.responses() if "Declared" in str(r.body)}
+    declared = sum(1 for url in asked if url in told)
     want = cards_before + declared
-    await emulator.wait_for(lambda e: len(e.messages("C0INCIDENTS")) >= want, timeout=300)
+    await emulator.wait_for(
+        lambda e: len(e.messages("C0INCIDENTS")) >= want, timeout=300, interval=0.5
+    )
     return len(asked) - declared
 
 

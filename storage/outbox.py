@@ -12,9 +12,8 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, or_, update
+from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from storage.db import insert_into
@@ -89,63 +88,43 @@ async def owe_again(
         )
 
 
-def _due(post: type[PostRow], *, now: datetime, excluding: Collection[str]) -> list[Any]:
-    """Conditions for a post of ``post`` that is due and nobody holds, whose thread (if any)
-    is out: a reply waits for the message it replies under."""
-    parent = aliased(PostRow)
-    conditions = [
-        col(post.state) == PENDING,
-        or_(col(post.next_attempt_at).is_(None), col(post.next_attempt_at) <= now),
-        or_(col(post.lease_until).is_(None), col(post.lease_until) < now),
-        ~exists().where(col(parent.key) == col(post.thread_key), col(parent.state) == PENDING),
-    ]
-    if excluding:
-        conditions.append(col(post.key).not_in(list(excluding)))
-    return conditions
-
-
 async def due(
     session: AsyncSession, *, now: datetime, limit: int, excluding: Collection[str] = ()
 ) -> list[PostRow]:
-    """Posts ready to send (due, not held, thread out), oldest first; nothing is leased."""
+    """Pending rows whose time has come and that nobody holds, oldest first."""
     statement = (
         select(PostRow)
-        .where(*_due(PostRow, now=now, excluding=excluding))
+        .where(
+            col(PostRow.state) == PENDING,
+            or_(col(PostRow.next_attempt_at).is_(None), col(PostRow.next_attempt_at) <= now),
+            or_(col(PostRow.lease_until).is_(None), col(PostRow.lease_until) < now),
+        )
         .order_by(col(PostRow.claimed_at), col(PostRow.key))
         .limit(limit)
     )
+    if excluding:
+        statement = statement.where(col(PostRow.key).not_in(list(excluding)))
     return list((await session.execute(statement)).scalars().all())
 
 
-async def lease_due(
-    session: AsyncSession,
-    *,
-    now: datetime,
-    until: datetime,
-    limit: int,
-    excluding: Collection[str] = (),
+async def lease_all(
+    session: AsyncSession, keys: Collection[str], *, now: datetime, until: datetime
 ) -> list[PostRow]:
-    """Take up to ``limit`` posts ready to send until ``until``, oldest first, in one statement.
-
-    On PostgreSQL the rows are locked as they are chosen and rows another deliverer is
-    taking are skipped, so two processes never take the same post and never wait for each
-    other; SQLite has one writer at a time.
-    """
-    queued = aliased(PostRow)
-    chosen = (
-        select(queued.key)
-        .where(*_due(queued, now=now, excluding=excluding))
-        .order_by(col(queued.claimed_at), col(queued.key))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .correlate(None)
-    )
+    """Take the posts ``keys`` for delivery until ``until``, in one statement; those another
+    deliverer took meanwhile are left out. Oldest first."""
+    if not keys:
+        return []
     statement = (
         update(PostRow)
-        .where(col(PostRow.key).in_(chosen))
+        .where(
+            col(PostRow.key).in_(list(keys)),
+            col(PostRow.state) == PENDING,
+            or_(col(PostRow.lease_until).is_(None), col(PostRow.lease_until) < now),
+        )
         .values(lease_until=until, attempts=PostRow.attempts + 1)
         .returning(PostRow)
-        .execution_options(synchronize_session=False)
+        # The rows may be in the session already (read to choose them): take the new values.
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
     rows = list((await session.execute(statement)).scalars().all())
     return sorted(rows, key=lambda row: (row.claimed_at, row.key))

@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 SentHook = Callable[[AsyncSession, OwedPost, MessageRef], Awaitable[None]]
 
 BATCH = 50
+CONCURRENCY = 4
+"""Posts sent at once per process (one subject's in order); so at most this many are in
+flight when a process is killed."""
 POLL = 1.0
 MAX_BACKOFF = timedelta(seconds=10)
 
@@ -52,7 +55,7 @@ class Deliverer:
         sender: Sender,
         lease: timedelta,
         on_sent: Mapping[str, SentHook] | None = None,
-        concurrency: int = 4,
+        concurrency: int = CONCURRENCY,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -86,16 +89,13 @@ class Deliverer:
 
     async def _pass(self) -> int:
         now = self._clock.now()
-        async with self._db.autocommit() as session:  # the lease is one statement
-            rows = await outbox.lease_due(
-                session, now=now, until=now + self._lease, limit=BATCH, excluding=self._sending
+        async with self._db.autocommit() as session:
+            ready = await self._ready(session)
+            rows = await outbox.lease_all(
+                session, [row.key for row, _ in ready], now=now, until=now + self._lease
             )
-            parents = await outbox.get_many(
-                session, [r.thread_key for r in rows if r.thread_key is not None]
-            )
-        taken = [
-            _owed(row, parents.get(row.thread_key) if row.thread_key else None) for row in rows
-        ]
+        parents = {row.key: parent for row, parent in ready}
+        taken = [_owed(row, parents[row.key]) for row in rows]
         self._sending.update(post.key for post in taken)
         # In order within a subject (an incident's card before its updates, a handoff before
         # the problem it ran into); different subjects at once, within ``concurrency``.
@@ -104,6 +104,23 @@ class Deliverer:
             by_subject.setdefault(post.subject, []).append(post)
         results = await asyncio.gather(*(self._in_order(posts) for posts in by_subject.values()))
         return sum(results)
+
+    async def _ready(self, session: AsyncSession) -> list[tuple[PostRow, PostRow | None]]:
+        """Due posts nobody is sending, whose thread (if any) is out, with that thread's
+        first message. Read, not leased: the lease after it is conditional."""
+        rows = await outbox.due(
+            session, now=self._clock.now(), limit=BATCH, excluding=self._sending
+        )
+        parents = await outbox.get_many(
+            session, [r.thread_key for r in rows if r.thread_key is not None]
+        )
+        ready = []
+        for row in rows:
+            parent = parents.get(row.thread_key) if row.thread_key else None
+            if parent is not None and parent.state == outbox.PENDING:
+                continue  # a reply waits for the message it replies under
+            ready.append((row, parent))
+        return ready
 
     async def _in_order(self, posts: list[OwedPost]) -> int:
         return sum([await self._deliver(post) for post in posts])
@@ -117,9 +134,7 @@ class Deliverer:
         while loop.time() < deadline:
             sent += await self.deliver_due()
             async with self._db.autocommit() as session:
-                ready = await outbox.due(
-                    session, now=self._clock.now(), limit=1, excluding=self._sending
-                )
+                ready = await self._ready(session)
             if not ready and not self._sending:
                 break
             await asyncio.sleep(0.05)

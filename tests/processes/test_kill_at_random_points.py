@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from bot.outbox.deliverer import CONCURRENCY
 from sandbox.slack import RecordedCall, SlackDriver, SlackEmulator
 from storage.db import Database
 from storage.tables import TimelineRow
@@ -24,7 +25,6 @@ BATCHES = 8
 PER_BATCH = 25
 KILLED_BATCHES = 3
 ACKS, NOTES = 5, 5  # per batch after the first; the rest create
-DELIVERED_AT_ONCE = 4  # the outbox's concurrent sends: at most this many in flight at a kill
 
 
 def _killer(bot: Process, *, after_calls: int | None) -> Any:
@@ -147,7 +147,7 @@ async def test_kills_at_random_points_of_two_hundred_operations_lose_and_double_
     assert all(n in (1, 2) for n in delivered.values()), delivered
     again = [a for a in answers if delivered[a.key] == 2]
     assert all(a.attempts >= 2 for a in again), [(a.key, a.attempts) for a in again]
-    assert len(again) <= KILLED_BATCHES * DELIVERED_AT_ONCE
+    assert len(again) <= KILLED_BATCHES * CONCURRENCY
     incidents, _ = await _stored(process_env["DATABASE_URL"])
     shown = {m.ts for m in emulator.messages("C0INCIDENTS")}
     assert all(row.message_ts in shown for row in incidents)

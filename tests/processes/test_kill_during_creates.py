@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from bot.outbox.deliverer import CONCURRENCY
 from sandbox.slack import RecordedCall, SlackDriver, SlackEmulator
 from storage.db import Database
 from storage.tables import IncidentRow, PostRow
@@ -89,9 +90,14 @@ async def test_a_kill_during_fifty_creates_leaves_every_stored_incident_one_card
     assert set(cards) == expected
     assert all(count == 1 for count in cards.values()), cards
     assert len(answers) == len(incidents)
-    assert [len(emulator.responses(str(a.detail["response_url"]))) for a in answers] == [1] * len(
-        answers
-    )
-    incidents, _ = await _stored(process_env["DATABASE_URL"])
+    incidents, answers = await _stored(process_env["DATABASE_URL"])
+    # Every reporter hears back. An answer goes to a response_url, which Slack cannot be asked
+    # about: one Slack took in the instant of the kill is sent again (its second attempt), so
+    # it alone may arrive twice, and never more (docs/operations.md, the outbox).
+    delivered = {a.key: len(emulator.responses(str(a.detail["response_url"]))) for a in answers}
+    assert all(n in (1, 2) for n in delivered.values()), delivered
+    again = [a for a in answers if delivered[a.key] == 2]
+    assert all(a.attempts >= 2 for a in again), [(a.key, a.attempts) for a in again]
+    assert len(again) <= CONCURRENCY
     shown = {m.ts for m in emulator.messages("C0INCIDENTS")}
     assert all(row.message_ts in shown for row in incidents)  # each row knows its one card
