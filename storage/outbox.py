@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from storage.db import insert_into
@@ -90,10 +91,13 @@ async def owe_again(
 
 async def due(
     session: AsyncSession, *, now: datetime, limit: int, excluding: Collection[str] = ()
-) -> list[PostRow]:
-    """Pending rows whose time has come and that nobody holds, oldest first."""
+) -> list[tuple[PostRow, PostRow | None]]:
+    """Pending rows whose time has come and that nobody holds, oldest first, each with the
+    post it replies under (its ``thread_key``), if any: one statement."""
+    parent = aliased(PostRow)
     statement = (
-        select(PostRow)
+        select(PostRow, parent)
+        .outerjoin(parent, col(parent.key) == col(PostRow.thread_key))
         .where(
             col(PostRow.state) == PENDING,
             or_(col(PostRow.next_attempt_at).is_(None), col(PostRow.next_attempt_at) <= now),
@@ -104,7 +108,7 @@ async def due(
     )
     if excluding:
         statement = statement.where(col(PostRow.key).not_in(list(excluding)))
-    return list((await session.execute(statement)).scalars().all())
+    return [(row, parent_row) for row, parent_row in (await session.execute(statement)).all()]
 
 
 async def lease_all(
@@ -142,13 +146,6 @@ async def lease(session: AsyncSession, *, key: str, now: datetime, until: dateti
         .values(lease_until=until, attempts=PostRow.attempts + 1)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-async def get_many(session: AsyncSession, keys: Sequence[str]) -> dict[str, PostRow]:
-    if not keys:
-        return {}
-    statement = select(PostRow).where(col(PostRow.key).in_(list(keys)))
-    return {row.key: row for row in (await session.execute(statement)).scalars().all()}
 
 
 async def record_sent(

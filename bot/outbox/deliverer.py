@@ -111,12 +111,8 @@ class Deliverer:
         rows = await outbox.due(
             session, now=self._clock.now(), limit=BATCH, excluding=self._sending
         )
-        parents = await outbox.get_many(
-            session, [r.thread_key for r in rows if r.thread_key is not None]
-        )
         ready = []
-        for row in rows:
-            parent = parents.get(row.thread_key) if row.thread_key else None
+        for row, parent in rows:
             if parent is not None and parent.state == outbox.PENDING:
                 continue  # a reply waits for the message it replies under
             ready.append((row, parent))
