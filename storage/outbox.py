@@ -9,6 +9,7 @@ two processes never send the same row at once, and sends it with no transaction 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,20 @@ from storage.db import insert_into
 from storage.tables import PostRow
 
 PENDING, SENT, DROPPED, FAILED = "pending", "sent", "dropped", "failed"
+
+
+@dataclass(frozen=True)
+class Owed:
+    """A post to owe, as ``owe`` takes it; ``owe_all`` takes several."""
+
+    key: str
+    kind: str
+    subject: str
+    at: datetime
+    channel: str | None = None
+    detail: dict[str, Any] | None = None
+    thread_key: str | None = None
+    state: str = PENDING
 
 
 async def owe(
@@ -40,26 +55,38 @@ async def owe(
     ``state=SENT`` records a decision that posts nothing (a first status seen, say) so the
     same decision is not taken again.
     """
-    # One statement: a key owed already (by us earlier, or by another process a moment ago)
-    # inserts nothing, and no error aborts the caller's transaction.
+    post = Owed(key, kind, subject, at, channel, detail, thread_key, state)
+    return bool(await owe_all(session, [post]))
+
+
+async def owe_all(session: AsyncSession, posts: Sequence[Owed]) -> set[str]:
+    """Owe ``posts`` in one statement; the keys that were not owed already."""
+    if not posts:
+        return set()
+    # A key owed already (by us earlier, or by another process a moment ago) inserts
+    # nothing, and no error aborts the caller's transaction.
+    rows = [
+        {
+            "key": post.key,
+            "kind": post.kind,
+            "subject": post.subject[:128],
+            "claimed_at": post.at,
+            "detail": post.detail or {},
+            "channel": post.channel,
+            "thread_key": post.thread_key,
+            "state": post.state,
+            "attempts": 0,
+            "generation": 0,
+        }
+        for post in posts
+    ]
     statement = (
         insert_into(session, PostRow)
-        .values(
-            key=key,
-            kind=kind,
-            subject=subject[:128],
-            claimed_at=at,
-            detail=detail or {},
-            channel=channel,
-            thread_key=thread_key,
-            state=state,
-            attempts=0,
-            generation=0,
-        )
+        .values(rows)
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(col(PostRow.key))
     )
-    return (await session.execute(statement)).first() is not None
+    return set((await session.execute(statement)).scalars().all())
 
 
 async def owe_again(

@@ -681,26 +681,29 @@ class IncidentService:
     async def _owe_card(
         self, session: AsyncSession, incident_id: str, now: datetime, reply_to: ReplyTo | None
     ) -> None:
-        await outbox.owe(
-            session,
-            key=card_key(incident_id),
-            kind=CARD,
-            subject=incident_id,
-            at=now,
-            channel=self._channel,
-        )
-        if reply_to is not None:
-            await outbox.owe(
-                session,
-                key=f"reply:{incident_id}:created",
-                kind=CREATED_REPLY,
+        posts = [
+            outbox.Owed(
+                key=card_key(incident_id),
+                kind=CARD,
                 subject=incident_id,
                 at=now,
-                channel=reply_to.channel,
-                detail={"user": reply_to.user, "response_url": reply_to.response_url},
-                # After the card: the answer can point at it, and never races ahead of it.
-                thread_key=card_key(incident_id),
+                channel=self._channel,
             )
+        ]
+        if reply_to is not None:
+            posts.append(
+                outbox.Owed(
+                    key=f"reply:{incident_id}:created",
+                    kind=CREATED_REPLY,
+                    subject=incident_id,
+                    at=now,
+                    channel=reply_to.channel,
+                    detail={"user": reply_to.user, "response_url": reply_to.response_url},
+                    # After the card: the answer can point at it, and never races ahead of it.
+                    thread_key=card_key(incident_id),
+                )
+            )
+        await outbox.owe_all(session, posts)
 
     async def card_posted(self, session: AsyncSession, post: OwedPost, ref: MessageRef) -> None:
         """The outbox sent the card: remember where, for updates, threads and ``/incident ack``."""

@@ -2,11 +2,11 @@
 
 Order matters. The lease is committed before the send, so a second deliverer (another
 process) leaves the row alone; the send happens outside any transaction, so a slow Slack
-never holds a database lock that an acknowledgement is waiting for; the record is a
-transaction of its own, with whatever the post's kind must remember (a card's ts on its
-incident). A process killed between the send and the record leaves a row whose lease
-runs out: the next attempt first looks the post up by its key (``Sender.find``) and only
-sends when it is not there.
+never holds a database lock that an acknowledgement is waiting for; the record comes
+after, with what the post's kind must remember (a card's ts on its incident) written
+first. A process killed between the send and the record leaves a row whose lease runs
+out: the next attempt first looks the post up by its key (``Sender.find``) and only sends
+when it is not there.
 """
 
 from __future__ import annotations
@@ -70,10 +70,6 @@ class Deliverer:
         self._one_pass = asyncio.Lock()
         self._sending: set[str] = set()  # this process's sends under way, whatever the lease
         self._task: asyncio.Task[None] | None = None
-
-    def on_sent(self, kind: str, hook: SentHook) -> None:
-        """Run ``hook`` in the transaction that records a sent post of ``kind``."""
-        self._on_sent[kind] = hook
 
     def kick(self) -> None:
         """Something was just owed: deliver now rather than at the next poll."""
@@ -164,11 +160,13 @@ class Deliverer:
             return 1
 
     async def _record(self, post: OwedPost, ref: MessageRef | None) -> None:
-        hook = self._on_sent.get(post.kind) if ref is not None else None
-        # With a hook the record and what the kind remembers commit together; without one,
-        # each of record_sent's statements holds on its own.
-        open_session = self._db.transaction if hook is not None else self._db.autocommit
-        async with open_session() as session:
+        """What the kind remembers (its ``on_sent`` hook), then the row: no transaction
+        around the two. A crash between them leaves the row owed; its retry finds the post
+        by its key and records it again, so a hook must be idempotent (set, not add)."""
+        async with self._db.autocommit() as session:
+            hook = self._on_sent.get(post.kind)
+            if hook is not None and ref is not None:
+                await hook(session, post, ref)
             await outbox.record_sent(
                 session,
                 key=post.key,
@@ -176,8 +174,6 @@ class Deliverer:
                 channel=ref.channel_id if ref else None,
                 ts=ref.ts if ref else None,
             )
-            if hook is not None and ref is not None:
-                await hook(session, post, ref)
         log.info("posted %s", post.key)
 
     async def _finish(

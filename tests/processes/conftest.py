@@ -50,11 +50,12 @@ class Process:
         """SIGKILL: no clean-up, no goodbye, as a crashed machine."""
         self.process.send_signal(signal.SIGKILL)
 
-    async def stop(self) -> None:
+    async def stop(self, *, within: float = 10) -> None:
+        """SIGTERM, and SIGKILL if it has not exited ``within`` seconds."""
         if self.process.returncode is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                await asyncio.wait_for(self.process.wait(), 10)
+                await asyncio.wait_for(self.process.wait(), within)
             except TimeoutError:
                 self.process.kill()
                 await self.process.wait()

@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.workers import STOP_WITHIN
 from sandbox.slack import SlackDriver, SlackEmulator
 from tests.conftest import fresh_postgres_database
 from tests.processes.conftest import Process, bot_env, free_port, wait_ready
@@ -121,7 +122,9 @@ async def test_two_workers_share_the_port_and_post_each_card_once(
     assert len(titles) == CREATES + 1 and set(titles.values()) == {1}
     # The scheduler runs in worker 0 only: one chase, not one per worker.
     assert service.log().count("scheduler started") == 1
-    await service.stop()
+    # Each worker may take its scheduler tick's 5 s and more under a loaded machine (61
+    # reminders are being owed by now); the supervisor's own bound is what a clean stop has.
+    await service.stop(within=STOP_WITHIN)
     assert service.process.returncode == 0, service.log()
     assert "Traceback" not in service.log(), service.log()
     assert emulator.violations == []
