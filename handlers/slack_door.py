@@ -46,6 +46,16 @@ STALE_AFTER_SECONDS = 60 * 5
 REPLAY_CHECK_SECONDS = 1.0
 
 
+# Replay checks that outlived their bound, kept until they end (the loop holds tasks weakly).
+_UNFINISHED: set[asyncio.Future[bool]] = set()
+
+
+def _finished(check: asyncio.Future[bool]) -> None:
+    _UNFINISHED.discard(check)
+    if not check.cancelled() and check.exception() is not None:
+        log.warning("a late replay check failed: %s", check.exception())
+
+
 class Refused(Exception):
     """The request is not served: ``status`` and the reason sent back."""
 
@@ -102,12 +112,17 @@ class SlackDoor:
         the lesser harm than refusing every command."""
         if self.seen is None:
             return True
+        check = asyncio.ensure_future(self.seen.first_time(signature, now=self.now()))
         try:
-            # Bounded well inside Slack's 3 s: the ack must not wait on a stalled store.
-            return await asyncio.wait_for(
-                self.seen.first_time(signature, now=self.now()), REPLAY_CHECK_SECONDS
-            )
+            # Bounded well inside Slack's 3 s: the ack must not wait on a stalled store. The
+            # check itself is left to finish rather than cancelled in the middle of its
+            # transaction (on SQLite, a cancel lands while its thread may still be waiting
+            # for the write lock; its own bound ends it).
+            return await asyncio.wait_for(asyncio.shield(check), REPLAY_CHECK_SECONDS)
         except Exception as exc:
+            if not check.done():
+                _UNFINISHED.add(check)
+                check.add_done_callback(_finished)
             log.warning("replays cannot be checked (%s: %s)", type(exc).__name__, exc)
             return True
 
