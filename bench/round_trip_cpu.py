@@ -1,6 +1,6 @@
 """What one database round trip costs this process in CPU, through the project's own stack.
 
-A create is about 20 round trips (its transaction, the outbox's lease, reads and records for
+A create is about 17 round trips (its transaction, the outbox's passes, reads and records for
 the card and the answer); this is the floor each of them stands on. Measured in one process
 with nothing else running on its event loop: ``storage.db.Database`` (SQLAlchemy's asyncio
 ORM session over psycopg 3), and psycopg alone for comparison.

@@ -2,8 +2,8 @@
 
 A row is *pending* until a deliverer sends it and records where it went (*sent*), or gives
 up on it (*dropped*: nothing to say any more; *failed*: Slack refused it for good). A
-deliverer takes a row by leasing it (``lease_until``) in a short transaction of its own, so
-two processes never send the same row at once, and sends it with no transaction open.
+deliverer takes rows by leasing them (``lease_until``) in one conditional UPDATE, so two
+processes never send the same row at once, and sends them with no transaction open.
 """
 
 from __future__ import annotations
@@ -159,20 +159,6 @@ async def lease_all(
     )
     rows = list((await session.execute(statement)).scalars().all())
     return sorted(rows, key=lambda row: (row.claimed_at, row.key))
-
-
-async def lease(session: AsyncSession, *, key: str, now: datetime, until: datetime) -> bool:
-    """Take ``key`` for delivery until ``until``; False when another deliverer holds it."""
-    result = await session.execute(
-        update(PostRow)
-        .where(
-            col(PostRow.key) == key,
-            col(PostRow.state) == PENDING,
-            or_(col(PostRow.lease_until).is_(None), col(PostRow.lease_until) < now),
-        )
-        .values(lease_until=until, attempts=PostRow.attempts + 1)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def record_sent(

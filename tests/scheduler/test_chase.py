@@ -142,7 +142,8 @@ async def _begin_delivery(world: World, key: str, incident_id: str) -> None:
             detail={"number": 1, "elapsed_seconds": 900, "oncall": "U0AAA"},
             thread_key=card_key(incident_id),
         )
-        assert await outbox.lease(session, key=key, now=now, until=now + timedelta(seconds=30))
+        taken = await outbox.lease_all(session, [key], now=now, until=now + timedelta(seconds=30))
+        assert [row.key for row in taken] == [key]
 
 
 async def test_a_post_that_reached_slack_before_a_crash_is_not_repeated(world: World) -> None:
