@@ -12,6 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.demo.conftest import (
@@ -25,7 +26,10 @@ from tests.demo.conftest import (
 )
 
 # The promise: the page within 120 s of the README's command on a fresh clone,
-# install included. A slower machine may say how long it allows.
+# install included. A slower machine may say how long it allows. The promise is about a
+# person's machine, not one shared with five other test workers (there, on 2 cores, the
+# install alone once took over 120 s), so the test is marked `alone`: .ci/run runs it by
+# itself after the parallel suite.
 INSTALL_BUDGET = float(os.environ.get("DEMO_INSTALL_BUDGET_SECONDS", "120"))
 
 
@@ -76,6 +80,7 @@ def test_a_taken_port_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     assert "set PORT to a free port" in done.stdout
 
 
+@pytest.mark.alone
 def test_a_fresh_clone_runs_the_readme_command_and_ctrl_c_leaves_nothing(tmp_path: Path) -> None:
     command = readme_first_command()
     assert command.endswith("-m bot demo"), command
