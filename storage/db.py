@@ -31,7 +31,12 @@ CONNECT_TIMEOUT = 3.0
 STATEMENT_TIMEOUT = 10.0
 """Seconds one transaction may take on PostgreSQL, on the server (statement_timeout) and here."""
 SQLITE_BUSY_TIMEOUT = 30.0
-"""Seconds an SQLite writer queues for the write lock; its transactions are bounded just above."""
+"""Seconds an SQLite transaction may queue for the write lock, unless given a shorter bound."""
+_SQLITE_BACKSTOP = 5.0
+"""Seconds past its bound before an SQLite transaction is cancelled: SQLite itself ends a wait
+for the lock at the bound, so only a starved worker thread is left to this."""
+_DEADLINE = "artisan_sqlite_deadline"
+_BUSY_MS = "artisan_sqlite_busy_ms"
 POOL_SIZE = 12
 POOL_OVERFLOW = 8
 """PostgreSQL connections per process: kept, and opened beyond that for a burst."""
@@ -84,24 +89,38 @@ def sync_url(url: str) -> str:
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
-    """WAL, a generous busy timeout and BEGIN IMMEDIATE.
+    """WAL, BEGIN IMMEDIATE, and each transaction's bound as its busy timeout.
 
     Taking the write lock at BEGIN means two writers queue on the busy timeout instead
     of one failing with "database is locked" when it upgrades a read lock mid-transaction.
+    The queue is bounded by SQLite itself: the busy timeout is what is left of the
+    transaction's bound (its ``_DEADLINE`` execution option, set by ``Database._bounded``)
+    once it has a connection, rather than a cancel of the wait (see ``Database._bounded``).
     """
+    default_ms = int(SQLITE_BUSY_TIMEOUT * 1000)
 
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT * 1000)}")
+        cursor.execute(f"PRAGMA busy_timeout={default_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        record.info[_BUSY_MS] = default_ms
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        deadline = connection.get_execution_options().get(_DEADLINE)
+        busy_ms = default_ms
+        if deadline is not None:
+            busy_ms = max(0, int((deadline - time.monotonic()) * 1000))
+        # Set again only when it moves by more than a second (its backstop's margin covers
+        # that): most transactions get their connection at once and keep the last setting.
+        if abs(connection.connection.info.get(_BUSY_MS, -1) - busy_ms) > 1000 or busy_ms < 1000:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={busy_ms}")
+            connection.connection.info[_BUSY_MS] = busy_ms
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -164,12 +183,17 @@ def _ping_when_idle(engine: AsyncEngine, *, after: float) -> None:
             raise
 
 
+def _locked(error: DBAPIError) -> bool:
+    """SQLite gave up queueing for the write lock (its busy timeout)."""
+    return "database is locked" in str(error.orig)
+
+
 class Database:
     """One engine and its session factory; built once by the composition root.
 
-    Every transaction is bounded (``timeout``: 10 s on PostgreSQL, just over SQLite's 30 s
-    busy timeout on SQLite); past it the transaction is abandoned and DatabaseTimeout says
-    whether anything may have been stored.
+    Every transaction is bounded (``timeout``: 10 s on PostgreSQL, 30 s on SQLite, where
+    what takes time is queueing for the write lock); past it the transaction is abandoned
+    and DatabaseTimeout says whether anything may have been stored.
     """
 
     def __init__(
@@ -192,7 +216,7 @@ class Database:
         if self.dialect == "sqlite":
             _configure_sqlite(self.engine)
         self.timeout = timeout or (
-            SQLITE_BUSY_TIMEOUT + 5 if self.dialect == "sqlite" else STATEMENT_TIMEOUT
+            SQLITE_BUSY_TIMEOUT if self.dialect == "sqlite" else STATEMENT_TIMEOUT
         )
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite's transactions cost no round trip, and switching a connection to autocommit
@@ -230,11 +254,23 @@ class Database:
     ) -> AsyncIterator[AsyncSession]:
         seconds = within or self.timeout
         committing = False
-        # Two bounds: the first cancels the work; psycopg then asks the server to cancel it,
-        # which a stalled network never answers, so the second ends that wait.
-        work, cleanup = asyncio.timeout(seconds), asyncio.timeout(seconds + _CANCEL_GRACE)
+        on_sqlite = self.dialect == "sqlite"
+        if on_sqlite:
+            # SQLite ends the wait for its lock at the bound. Cancelling a call into aiosqlite
+            # instead makes SQLAlchemy close the connection behind the call under way, and a
+            # second cancel then (a shutdown, a test's teardown) stops aiosqlite's thread
+            # under that close: a task that never ends, and once the write lock held for
+            # good (every writer then "database is locked"). One backstop cancel, never two.
+            work, cleanup = asyncio.timeout(seconds + _SQLITE_BACKSTOP), asyncio.timeout(None)
+        else:
+            # Two bounds: the first cancels the work; psycopg then asks the server to cancel
+            # it, which a stalled network never answers, so the second ends that wait.
+            work, cleanup = asyncio.timeout(seconds), asyncio.timeout(seconds + _CANCEL_GRACE)
         try:
             async with cleanup, work, sessions() as session, session.begin():
+                if on_sqlite:
+                    deadline = time.monotonic() + seconds
+                    await session.connection(execution_options={_DEADLINE: deadline})
                 yield session
                 committing = True
         except TimeoutError:
@@ -242,6 +278,8 @@ class Database:
                 raise  # not ours: a timeout inside the block
             raise DatabaseTimeout(seconds, maybe_committed=committing) from None
         except (DBAPIError, PoolTimeout) as exc:
+            if on_sqlite and isinstance(exc, DBAPIError) and _locked(exc):
+                raise DatabaseTimeout(seconds, maybe_committed=committing) from exc
             task = asyncio.current_task()
             if task is not None and task.cancelling():
                 # Cancelled from outside (a shutdown): psycopg turned the cancel into the

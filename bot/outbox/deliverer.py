@@ -35,6 +35,9 @@ CONCURRENCY = 4
 """Posts sent at once per process (one subject's in order); so at most this many are in
 flight when a process is killed."""
 POLL = 1.0
+STOP_WITHIN = 40.0
+"""Seconds a stop waits for the loop after its one cancel: past the database's own bound
+(30 s on SQLite), so a pass cut short gets to end."""
 MAX_BACKOFF = timedelta(seconds=10)
 
 
@@ -70,6 +73,7 @@ class Deliverer:
         self._one_pass = asyncio.Lock()
         self._sending: set[str] = set()  # this process's sends under way, whatever the lease
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def kick(self) -> None:
         """Something was just owed: deliver now rather than at the next poll."""
@@ -189,20 +193,29 @@ class Deliverer:
     # ---- the loop of a long-running process ---------------------------------------------
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox")
 
     async def stop(self) -> None:
-        """Cancel the loop; again if a cancel was swallowed on the way (a driver may turn it
-        into an error the loop survives), so a shutdown never waits forever."""
+        """Cancel the loop once and wait for it to end.
+
+        Never a second cancel: it could land in the driver's cleanup of the first (on SQLite
+        that leaves a task that never ends). A cancel the driver turned into an error the
+        loop survives still ends it, at the top of its next round.
+        """
         task, self._task = self._task, None
-        while task is not None and not task.done():
-            task.cancel()
-            await asyncio.wait({task}, timeout=2)
-        if task is not None and not task.cancelled() and task.exception() is not None:
+        if task is None:
+            return
+        self._stopping = True
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=STOP_WITHIN)
+        if not done:
+            log.warning("the outbox loop did not end within %gs of its stop", STOP_WITHIN)
+        elif not task.cancelled() and task.exception() is not None:
             log.warning("the outbox loop ended with %r", task.exception())
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 sent = await self.deliver_due()
