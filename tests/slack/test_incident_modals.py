@@ -239,4 +239,12 @@ async def test_a_submission_whose_metadata_is_no_channel_is_answered_directly(
     ]
     assert told and all(call.ok for call in told), told
     assert not [c for c in bot.emulator.calls if not c.ok]  # no channel Slack had to refuse
-    assert not [r for r in caplog.records if r.levelno >= 30]  # no warning, no error
+    # No warning, no error. The door's replay check may overrun its 1 s on a loaded machine
+    # (a PostgreSQL CI run did); it then serves the request unchecked and says so, which is
+    # the door's business, not this answer's.
+    problems = [
+        r
+        for r in caplog.records
+        if r.levelno >= 30 and not r.getMessage().startswith("replays cannot be checked")
+    ]
+    assert not problems
