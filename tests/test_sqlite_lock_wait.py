@@ -1,5 +1,7 @@
 """On SQLite a transaction queued behind another writer ends at its bound, and ending it
 leaves nothing behind: no task still running, no lock held, the database usable at once.
+So does stopping the outbox while a post's record queues there (a shutdown beside a busy
+writer): the post stays owed.
 
 SQLite only: PostgreSQL's bounds are the fault suite's (tests/processes/test_database_stall.py).
 """
@@ -8,11 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.clock import SystemClock
+from bot.outbox.deliverer import Deliverer
+from bot.outbox.model import MessageRef, OwedPost
+from storage import migrate, outbox
 from storage.db import Database, DatabaseTimeout
+from storage.tables import PostRow
 
 
 async def _others_end(before: set[asyncio.Task[object]], *, within: float) -> set[str]:
@@ -48,6 +56,56 @@ async def test_a_transaction_queued_for_the_write_lock_ends_at_its_bound_and_lea
     assert not await _others_end(before, within=10)
     # …the database serves again, and no connection of the bot's holds the write lock.
     await db.ping(within=within)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("COMMIT")
+    holder.close()
+    await db.dispose()
+
+
+class TakesTheLockWhileSending:
+    """Slack takes the post; meanwhile another writer takes the database's write lock, so
+    the post's record queues for it."""
+
+    def __init__(self, holder: sqlite3.Connection) -> None:
+        self.holder = holder
+        self.sent = asyncio.Event()
+
+    async def send(self, post: OwedPost) -> MessageRef | None:
+        self.holder.execute("BEGIN IMMEDIATE")
+        self.sent.set()
+        return MessageRef(channel_id="C0INCIDENTS", ts="1700000000.000100")
+
+    async def find(self, post: OwedPost) -> MessageRef | None:
+        return None
+
+
+async def test_stopping_the_outbox_while_a_record_waits_for_the_write_lock_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "bot.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    db = Database(f"sqlite:///{path}")
+    async with db.transaction() as session:
+        await outbox.owe(session, key="card:1", kind="card", subject="INC-1", at=datetime.now(UTC))
+    holder = sqlite3.connect(path, isolation_level=None)  # another process's writer
+    sender = TakesTheLockWhileSending(holder)
+    deliverer = Deliverer(db=db, clock=SystemClock(), sender=sender, lease=timedelta(60))
+    before = asyncio.all_tasks()
+    deliverer.start()
+    await asyncio.wait_for(sender.sent.wait(), 10)
+    await asyncio.sleep(0.5)  # the post's record now queues for the lock
+    stopping = asyncio.create_task(deliverer.stop())
+    # The other writer keeps the lock past the moments a stop that cancelled again (every
+    # 2 s, as the old one did) would land in the driver's cleanup of its first cancel.
+    await asyncio.sleep(5)
+    holder.execute("COMMIT")
+    await asyncio.wait_for(stopping, 60)
+    assert not await _others_end(before | {stopping}, within=10)
+    # The record was cut short, so the post is still owed: the next process finds it in
+    # Slack by its key and records it, rather than losing it.
+    async with db.transaction() as session:
+        row = await session.get(PostRow, "card:1")
+    assert row is not None and row.state == outbox.PENDING
     holder.execute("BEGIN IMMEDIATE")
     holder.execute("COMMIT")
     holder.close()
