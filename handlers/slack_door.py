@@ -115,9 +115,9 @@ class SlackDoor:
         check = asyncio.ensure_future(self.seen.first_time(signature, now=self.now()))
         try:
             # Bounded well inside Slack's 3 s: the ack must not wait on a stalled store. The
-            # check itself is left to finish rather than cancelled in the middle of its
-            # transaction (on SQLite, a cancel lands while its thread may still be waiting
-            # for the write lock; its own bound ends it).
+            # check itself is left to finish (its own bound ends it), so the signature is
+            # still remembered. Cancelling it would not answer sooner on SQLite: SQLAlchemy
+            # closes a cancelled connection behind the wait for the write lock.
             return await asyncio.wait_for(asyncio.shield(check), REPLAY_CHECK_SECONDS)
         except Exception as exc:
             if not check.done():
