@@ -23,7 +23,7 @@ BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def pytest_report_header() -> str:
@@ -43,10 +43,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
-    """``../shared/fixtures``: the real Slack and Alertmanager payloads."""
-    path = SHARED / "fixtures"
-    assert path.is_dir(), f"the shared fixtures are missing at {path}"
-    return path
+    """``tests/fixtures``: the real Slack and Alertmanager payloads (README there)."""
+    return FIXTURES
 
 
 @pytest.fixture(scope="session")

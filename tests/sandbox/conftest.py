@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sandbox.slack import SlackDriver, SlackEmulator
 
 SIGNING_SECRET = "sandbox-signing-secret"
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "slack"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "slack"
 
 
 def _load_fixture(name: str) -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """SlackDriver against a real bolt AsyncApp over loopback HTTP; the app's Web API calls go
-to the emulator. Key sets are compared with the saved real payloads in shared/fixtures."""
+to the emulator. Key sets are compared with the saved real payloads in tests/fixtures."""
 
 from __future__ import annotations
 
