@@ -283,7 +283,7 @@ def parse_slo_definitions(raw: object) -> list[SloDefinition]:
 
 
 EXAMPLE_YAML = """\
-slos:                              # SRE guide §1.1; kinds: events | latency | threshold
+slos:                              # docs/guide.md#slos; kinds: events | latency | threshold
   - name: api_availability
     title: API Availability
     kind: events                   # good/total counters, increase() over the window
