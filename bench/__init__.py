@@ -1,1 +1,1 @@
-"""Benchmarks: ``python -m bench.<name>`` from the repository root (README: Benchmarks)."""
+"""Benchmarks: ``python -m bench.<name>`` from the repository root (docs/benchmarks.md)."""

@@ -57,8 +57,8 @@ log = logging.getLogger(__name__)
 # A Slack call that has not answered by then is treated as failed; the outbox looks the
 # post up before trying again, so a slow answer never makes a second message.
 SLACK_TIMEOUT = 10
-# /health/ready asks the database and Redis at once and waits this long for each (SPEC: 503
-# within a second when one does not answer).
+# /health/ready asks the database and Redis at once and waits this long for each, so a load
+# balancer hears 503 within a second when one does not answer.
 READINESS_TIMEOUT = 0.8
 
 

@@ -45,7 +45,7 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
 def main(argv: list[str] | None = None) -> int:
     top = parser()
     if "_ARGCOMPLETE" in os.environ:
-        # The shell asks for completions (README: From a shell); only then is it imported.
+        # The shell asks for completions (docs/shell.md#tab-completion); only then is it imported.
         import argcomplete
 
         argcomplete.autocomplete(top)

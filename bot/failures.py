@@ -3,7 +3,7 @@
 A database that cannot be reached or opened is the operator's configuration to fix, so it
 is a paragraph naming the (masked) URL and exit 2, never SQLAlchemy's traceback. Anything
 else unexpected keeps its traceback, in the log. ``slo check`` answers 2 ("cannot tell")
-whenever it reaches no verdict, whatever the reason (SPEC §5).
+whenever it reaches no verdict, whatever the reason (docs/guide.md#deploy-verdict).
 """
 
 from __future__ import annotations

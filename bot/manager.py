@@ -1,4 +1,4 @@
-"""The guide's synchronous Python API (§4.3, §4.4, §7.4) over the async incident service.
+"""The guide's synchronous Python API over the async incident service (docs/guide.md#python-api).
 
 ``get_incident_manager()`` reads the same environment as the CLI, so a script, the CLI and
 Slack all change one database. Calls block; each runs on a private event loop thread.

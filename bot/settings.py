@@ -49,7 +49,7 @@ def _check_pattern(value: str, pattern: re.Pattern[str], what: str) -> str:
 
 
 class Environment(BaseSettings):
-    """Process environment (SPEC §2)."""
+    """Process environment (docs/operations.md#configuration)."""
 
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=True, extra="ignore")
 
@@ -179,8 +179,8 @@ class RunbooksConfig(_Strict):
 
 
 def _default_alert_severities() -> dict[str, Severity]:
-    """Today's map: the guide pages "critical" for a Qwen failure, which its §2.3 calls
-    Sev2, so critical/page are Sev2 rather than Sev1."""
+    """Today's map: the guide pages "critical" for a Qwen failure, which its severity table
+    calls Sev2, so critical/page are Sev2 rather than Sev1 (docs/guide.md#severities)."""
     return {
         "critical": Severity.SEV2,
         "page": Severity.SEV2,

@@ -39,7 +39,7 @@ STATUS_USAGE = "/incident status <INC-ID> <investigating|mitigated|resolved> [no
 
 @dataclass(frozen=True)
 class IncidentCommands:
-    """What each ``/incident`` subcommand does; one method per word of SPEC §3."""
+    """What each ``/incident`` subcommand does; one method per verb."""
 
     incidents: IncidentService
     client: AsyncWebClient

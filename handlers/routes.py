@@ -1,4 +1,4 @@
-"""The HTTP routes of ``serve`` (SPEC §1): Slack, Alertmanager, health and metrics."""
+"""The HTTP routes of ``serve``: Slack, Alertmanager, health and metrics."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``/slo check | report | <name> | help`` (SPEC §3): ack at once, evaluate, answer via
+"""``/slo check | report | <name> | help``: ack at once, evaluate, answer via
 ``response_url``.
 
 Who sees the answer:

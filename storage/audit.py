@@ -1,4 +1,4 @@
-"""The audit trail (SPEC §9): one row per change, whichever area made it (incidents, runbooks,
+"""The audit trail: one row per change, whichever area made it (incidents, runbooks,
 on-call). Written in the same transaction as the change it records."""
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ class TimelineRow(SQLModel, table=True):
 
 
 class AuditRow(SQLModel, table=True):
-    """Who did what, to what, when: every action that changes state (SPEC §9)."""
+    """Who did what, to what, when: every action that changes state."""
 
     __tablename__ = "audit"
     __table_args__ = (Index("ix_audit_subject", "subject", "id"),)

@@ -1,4 +1,4 @@
-"""``python -m bot incident ...`` (guide §4.2, §11; SPEC §8)."""
+"""``python -m bot incident ...`` (docs/shell.md; the JSON of docs/guide.md#incident-create)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ EXIT_USAGE = 2
 
 
 class IncidentFile(BaseModel):
-    """The JSON of guide §4.2 that ``incident create`` takes."""
+    """The JSON ``incident create`` takes (docs/guide.md#incident-create)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -1,4 +1,4 @@
-"""``python -m bot oncall now|schedule|handoff|report`` (SPEC §8)."""
+"""``python -m bot oncall now|schedule|handoff|report`` (docs/shell.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``python -m bot runbook list|execute`` and ``health`` (guide §5.2, §6.1, §11)."""
+"""``python -m bot runbook list|execute`` and ``health`` (docs/shell.md, docs/guide.md#runbooks)."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ async def run(args: argparse.Namespace, container: Container) -> int:
 
 
 async def health(args: argparse.Namespace, container: Container) -> int:
-    """Guide §6.1: the JSON of ``/health/llm?model=`` or ``/health/llm/all``.
+    """The JSON of ``/health/llm?model=`` or ``/health/llm/all`` (docs/guide.md#model-health-json).
 
     Exit 0 when every model asked about can serve (healthy, or degraded but
     inference-ready), 1 when one cannot, 2 when the serving process gave no answer. One

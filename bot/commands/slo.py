@@ -1,4 +1,4 @@
-"""``python -m bot slo report|check|rules`` (guide §1.4, §8.2; SPEC §5, §8)."""
+"""``python -m bot slo report|check|rules`` (docs/shell.md, docs/guide.md#output-formats)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Plain-text and JSON forms of incidents, for the CLI (SPEC §8; guide §4.2 wording)."""
+"""Plain-text and JSON forms of incidents, for the CLI (docs/guide.md#incident-create)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def incident_json(incident: Incident) -> dict[str, Any]:
 
 
 def created_lines(incident: Incident) -> str:
-    """Guide §4.2: the lines printed when an incident is created."""
+    """The lines printed when an incident is created, as the team's guide prints them."""
     affected = ", ".join(incident.components) or "-"
     return (
         f"🚨 Incident Created: {incident.id} [{incident.severity.label}]\n"

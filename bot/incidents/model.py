@@ -30,7 +30,7 @@ class Severity(StrEnum):
 
     @property
     def needs_postmortem(self) -> bool:
-        """Guide §7.1: a postmortem is required for Sev1 and Sev2."""
+        """A postmortem is required for Sev1 and Sev2 (docs/guide.md#incident-lifecycle)."""
         return self in (Severity.SEV1, Severity.SEV2)
 
     @classmethod

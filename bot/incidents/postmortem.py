@@ -1,4 +1,4 @@
-"""A blameless postmortem draft built from the incident's timeline (guide §7)."""
+"""A blameless postmortem draft built from the incident's timeline."""
 
 from __future__ import annotations
 

@@ -145,7 +145,7 @@ def incident_from_row(row: IncidentRow, timeline: Sequence[TimelineRow] = ()) ->
 
 
 class IncidentService:
-    """The incident manager of SPEC §4 (async); ``manager.py`` wraps it for scripts."""
+    """The incident manager (async); ``manager.py`` wraps it for scripts."""
 
     def __init__(
         self,
@@ -371,7 +371,7 @@ class IncidentService:
     async def update_status(
         self, incident_id: str, status: IncidentStatus, note: str = "", actor: str = "unknown"
     ) -> Incident:
-        """Move the incident along its lifecycle (guide §4.3's positional order works too)."""
+        """Move the incident along its lifecycle (the guide's positional order works too)."""
         note = validate_text(note, what="note", required=False)
         if status is IncidentStatus.OPEN:
             raise TransitionForbidden("An incident cannot be set back to open.")
@@ -418,7 +418,7 @@ class IncidentService:
 
     async def close_incident(self, incident_id: str, actor: str) -> Incident:
         """Close a resolved incident. One still active whose resolution is already set (the
-        guide's §4.4: root cause, resolution, close) is resolved on the way, in its own
+        guide's order: root cause, resolution, close) is resolved on the way, in its own
         step, so a Sev1/Sev2 refused for its missing postmortem stays resolved."""
         incident = await self.get(incident_id=incident_id)
         if incident.status in ACTIVE and incident.resolution:

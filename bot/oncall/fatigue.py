@@ -1,6 +1,7 @@
 """On-call fatigue: how many pages each person took in a shift, and how many out of hours.
 
-Guide §10.4 asks for fatigue monitoring; this counts, the report renders elsewhere.
+The team watches on-call fatigue (docs/guide.md#paging-hours); this counts, the report
+renders elsewhere.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ from bot.oncall.rotation import Coverage
 from bot.oncall.service import FatigueReport
 from bot.slo.service import SloSnapshot
 
-# Guide §3.2 (tools and knowledge to have) and §10.4 (handoff practice).
+# The tools and knowledge the team's guide asks an on-call to have, and its handoff practice
+# (docs/guide.md#handoff).
 CHECKLIST: tuple[str, ...] = (
     "Slack notifications on (phone too)",
     "VPN access works",

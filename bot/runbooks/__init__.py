@@ -1,4 +1,4 @@
-"""Runbooks (SPEC §6): definitions as data, a pure engine, an executor and persisted runs.
+"""Runbooks (docs/guide.md#runbooks): definitions as data, a pure engine, an executor and runs.
 
 Start here: ``RunbookService`` (what handlers, the CLI and the scheduler call),
 ``RunNotifier`` (what the Slack layer implements), ``load_definitions`` (sre.yaml's own).

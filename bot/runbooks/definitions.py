@@ -1,6 +1,6 @@
 """Runbook definitions as data: the shape of a runbook, validated with messages naming the key.
 
-The shipped runbooks (SRE_GUIDE §5) are ``defaults.yaml`` next to this file; a team adds
+The shipped runbooks (docs/guide.md#runbooks) are ``defaults.yaml`` next to this file; a team adds
 or replaces one under ``runbooks.definitions`` in sre.yaml, same shape, no code.
 Strings may refer to run values as ``{name}``: the run's id/target/requester/incident,
 its declared inputs, and what earlier checks found (each check kind lists its outputs).
@@ -168,7 +168,7 @@ def parse_definitions(raw: Sequence[Any], *, source: str) -> list[RunbookDefinit
 
 
 def default_definitions() -> list[RunbookDefinition]:
-    """The shipped runbooks of SRE_GUIDE §5 (``bot/runbooks/defaults.yaml``)."""
+    """The shipped runbooks (``bot/runbooks/defaults.yaml``; docs/guide.md#runbooks)."""
     text = resources.files("bot.runbooks").joinpath("defaults.yaml").read_text(encoding="utf-8")
     raw = yaml.safe_load(text)
     return parse_definitions(raw, source="bot/runbooks/defaults.yaml")

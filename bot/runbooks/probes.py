@@ -110,7 +110,7 @@ class QwenWatch:
 
 
 class Drills:
-    """Guide §10.3, "test runbooks monthly": a scheduled dry run of every runbook."""
+    """Runbooks are tested monthly (docs/guide.md#runbooks): a scheduled dry run of each."""
 
     def __init__(
         self,

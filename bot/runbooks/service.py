@@ -1,4 +1,4 @@
-"""Runbook runs: start, approve, deny, cancel, resume, expire and recover (SPEC §6, §9).
+"""Runbook runs: start, approve, deny, cancel, resume, expire and recover, each audited.
 
 Every engine decision is committed before its commands run (an action's exact call is
 stored before it is sent), with a conditional update on the run's version, so a double
@@ -57,7 +57,7 @@ _DECIDED = {
 
 
 class RunbookService:
-    """The runbook runs of SPEC §6 for Slack handlers, the CLI and the scheduler.
+    """Runbook runs for Slack handlers, the CLI and the scheduler.
 
     ``approvers`` is ``runbooks.approvers`` of sre.yaml; ``definitions`` defaults to the
     shipped runbooks (``load_definitions`` adds a team's own).

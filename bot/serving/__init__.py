@@ -1,4 +1,4 @@
-"""The model-serving process as the domain sees it: a typed async client of SPEC §6.
+"""The model-serving process as the domain sees it: a typed async client of its API.
 
 The stand-in of the process (``python -m sandbox.serving``) lives in
 ``sandbox.serving.standin`` and is not imported here.

@@ -1,4 +1,4 @@
-"""Async client of the model-serving process (SPEC §6).
+"""Async client of the model-serving process (docs/operations.md#the-serving-process).
 
 Every call is bounded by a timeout. Reads (GET) are retried with a short
 backoff; admin POSTs are sent exactly once, because a downshift or rollback
@@ -323,7 +323,7 @@ class ServingClient:
     ) -> _Answer:
         """The POST's answer when it has the GET's shape; otherwise read the state back.
 
-        SPEC §6 fixes the GET shapes but not the POST answers, so a server that answers
+        The serving API fixes the GET shapes but not the POST answers, so a server that answers
         ``{"ok": true}`` still yields the state after the change.
         """
         try:

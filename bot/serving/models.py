@@ -1,4 +1,4 @@
-"""Wire shapes of the model-serving API (SPEC §6, SRE_GUIDE §6.1).
+"""Wire shapes of the model-serving API (docs/operations.md#the-serving-process).
 
 Answers from the server are parsed leniently (``extra="ignore"``: the real
 Artisan server may add fields); request bodies the bot sends are strict.
@@ -12,7 +12,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 MODELS: tuple[str, ...] = ("qwen", "mistral", "llama")
-"""The models the serving process runs (guide §6.1), in the order they are listed."""
+"""The models the serving process runs (docs/guide.md#model-health-json), in that order."""
 
 
 class Mode(StrEnum):

@@ -1,5 +1,5 @@
-"""SLOs and error budgets (SPEC §5): definitions, evaluation against Prometheus, the deploy
-verdict, the report texts and the burn-rate rule file. No Slack here."""
+"""SLOs and error budgets (docs/guide.md#slos): definitions, evaluation against Prometheus,
+the deploy verdict, the report texts and the burn-rate rule file. No Slack here."""
 
 from bot.slo.budget import SloStatus
 from bot.slo.definitions import (

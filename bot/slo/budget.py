@@ -1,11 +1,11 @@
-"""Error-budget arithmetic (SPEC §5), kept pure so it can be tested without Prometheus."""
+"""Error-budget arithmetic (docs/guide.md#error-budget), pure so it is tested without Prometheus."""
 
 from __future__ import annotations
 
 import math
 from enum import StrEnum
 
-# Status thresholds of the guide §1.3: more than 20% left is healthy, 0% or less is exhausted.
+# Status thresholds: more than 20% left is healthy, 0% or less is exhausted.
 WARNING_AT_PCT = 20.0
 EXHAUSTED_AT_PCT = 0.0
 

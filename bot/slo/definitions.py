@@ -1,11 +1,11 @@
-"""SLO definitions as the operator writes them under ``slos:`` in ``sre.yaml`` (SPEC §2, §5).
+"""SLO definitions as the operator writes them under ``slos:`` in ``sre.yaml`` (docs/guide.md#slos).
 
 Three kinds, told apart by ``kind``:
 
 - ``events``: good and total are counter selectors; each is counted with ``increase()`` over
   the window, so a busy hour weighs more than a quiet night (API availability).
 - ``latency``: a histogram; good is the ``le="<threshold>"`` bucket, total its ``_count``
-  ("p95 < X" read as "at least 95% of requests at or under X", SPEC §5).
+  ("p95 < X" read as "at least 95% of requests at or under X").
 - ``threshold``: a gauge; good is the fraction of samples on the right side of a bound (RL
   reward). A "sample" is one step of a subquery at ``resolution``, which takes the latest raw
   sample at that instant: the fraction of time at that resolution (see ``bot.slo.queries``).
@@ -283,7 +283,7 @@ def parse_slo_definitions(raw: object) -> list[SloDefinition]:
 
 
 EXAMPLE_YAML = """\
-slos:                              # SRE guide §1.1; kinds: events | latency | threshold
+slos:                              # docs/guide.md#slos; kinds: events | latency | threshold
   - name: api_availability
     title: API Availability
     kind: events                   # good/total counters, increase() over the window

@@ -1,4 +1,4 @@
-"""The scheduled SLO work: the channel digest and the status-change notices (SPEC §5).
+"""The scheduled SLO work: the channel digest and the status-change notices.
 
 The scheduler decides *when* and calls these with ``now``; what to post, and whether it was
 owed already, is decided here. Every post is owed to the outbox under a key, so a second

@@ -2,7 +2,8 @@
 
 Every failure to know (Prometheus down, a query error, no or too little data, NaN, a latency
 threshold that is not a bucket) becomes status ``unknown`` with a reason and no budget numbers:
-an unknown SLO is never shown as 100% or 0%, and the verdict fails closed on it (SPEC §5).
+an unknown SLO is never shown as 100% or 0%, and the verdict fails closed on it
+(docs/guide.md#deploy-verdict).
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ from bot.slo.prometheus import PrometheusSource, PrometheusUnanswered, sample_va
 from bot.slo.queries import bucket_selector, good_expr, total_expr
 
 BURN_WINDOWS: tuple[str, ...] = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
-"""The windows of the multi-window burn-rate alerts (SPEC §5); reported with every result."""
+"""The windows of the burn-rate alerts (docs/guide.md#burn-rate-alerts), in every result."""
 
 _PART_LABEL = "slo_part"
 
 QUERY_BUDGET_SECONDS = 10.0
 """How long one SLO's evaluation may take, all queries and retries together: a person asking
-``/slo check`` hears "cannot tell" within it when Prometheus hangs (README)."""
+``/slo check`` hears "cannot tell" within it when Prometheus hangs (docs/guide.md#slos)."""
 
 
 def _no_burn_rates() -> dict[str, float | None]:

@@ -1,4 +1,4 @@
-"""The SLO report and check texts of the SRE guide (§1.4, §8.2), and their ``--json`` form.
+"""The SLO report and check texts (docs/guide.md#output-formats), and their ``--json`` form.
 
 An unknown SLO shows ``Status: unknown (reason)`` and no numbers but its target: nothing
 that could be read as 100% or 0% of budget.
@@ -35,7 +35,7 @@ def render_report(results: Sequence[SloResult], verdict: DeployVerdict) -> str:
 
 
 def render_check_line(verdict: DeployVerdict) -> str:
-    """The one line of ``slo check`` (guide §8.2)."""
+    """The one line of ``slo check`` (docs/guide.md#slo-check)."""
     if verdict.verdict is Verdict.BLOCKED:
         line = f"🚨 Deployments blocked due to SLO violations: {', '.join(verdict.blocking)}"
         if verdict.unknown:

@@ -1,6 +1,6 @@
 """Prometheus rules for the SLOs: error-ratio recordings and multi-window burn-rate alerts.
 
-SPEC §5, as the Google SRE workbook and Sloth lay it out: per SLO **one page alert** and
+As the Google SRE workbook and Sloth lay it out: per SLO **one page alert** and
 **one ticket alert**, each firing when either of its two window pairs burns (the long window
 says the budget is going, the short one that it still is, so an alert stops soon after the
 burn does). The shipped Alertmanager configuration inhibits a ticket while the page of the
@@ -62,7 +62,7 @@ WEEK_POLICY: tuple[BurnRateAlert, ...] = (
     BurnRateAlert("ticket", "1d", "2h", Fraction(20, 100)),
     BurnRateAlert("ticket", "3d", "6h", Fraction(42, 100)),
 )
-POLICY = MONTH_POLICY  # the SPEC's 30-day pairs (kept for readers of the old name)
+POLICY = MONTH_POLICY  # the 30-day pairs (kept for readers of the old name)
 SEVERITIES: tuple[Severity, ...] = ("page", "ticket")
 
 

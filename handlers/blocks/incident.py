@@ -298,8 +298,8 @@ def incident_report(report: IncidentReport) -> dict[str, Any]:
     }
 
 
-# Slack refuses a message at about 13 k characters of block text (msg_blocks_too_long,
-# SLACK_PROTOCOL §4), below its 50 blocks of 3,000: a long draft goes out in parts.
+# Slack refuses a message at about 13 k characters of block text (msg_blocks_too_long),
+# below its 50 blocks of 3,000: a long draft goes out in parts.
 DRAFT_TEXT_PER_MESSAGE = 12_000
 DRAFT_BLOCKS_PER_MESSAGE = 48  # 50 less the header and the closing context
 

@@ -1,4 +1,4 @@
-"""Block Kit for SLOs: the deploy verdict, the guide's report (§1.4), one SLO in detail, the
+"""Block Kit for SLOs: the deploy verdict, the guide's report, one SLO in detail, the
 digest and status notices.
 
 Each builder returns a whole message (``{"text": fallback, "blocks": [...]}``), ready for
@@ -40,7 +40,7 @@ STATUS_ICON = {
     SloStatus.EXHAUSTED: "🚨",
     SloStatus.UNKNOWN: "❔",
 }
-_GUIDANCE = {  # SRE guide §1.3
+_GUIDANCE = {  # docs/guide.md#error-budget
     SloStatus.HEALTHY: "More than 20% of the budget left: feature deploys and experiments go ahead.",
     SloStatus.WARNING: "Under 20% left: deploy with care, strengthen stability tests, watch closely.",
     SloStatus.EXHAUSTED: (
@@ -219,7 +219,7 @@ def _report_section(result: SloResult) -> Block:
 
 
 def _alerts_text(result: SloResult) -> str:
-    """Which burn-rate window pairs of the policy (SPEC §5) the current rates would fire."""
+    """Which burn-rate alerts (docs/guide.md#burn-rate-alerts) the current rates would fire."""
     window = parse_duration(result.window)
     lines = []
     for alert in policy_for(window):

@@ -1,8 +1,8 @@
-"""A runnable stand-in of the Artisan model-serving process (SPEC §6).
+"""A runnable stand-in of the Artisan model-serving process.
 
-Same routes and JSON as the real server, a Prometheus ``/metrics``, traffic
-simulated from a seeded RNG, and faults injected over HTTP, for the local demo
-and the end-to-end tests. Control routes live under ``/_standin/``.
+Same routes and JSON as the real server (docs/operations.md#the-serving-process), a
+Prometheus ``/metrics``, traffic simulated from a seeded RNG, and faults injected over
+HTTP, for the local demo and the end-to-end tests. Control routes live under ``/_standin/``.
 
 Choices: creative is served by qwen, balanced by mistral, fast by llama. A
 request's latency is drawn for, and recorded under, the mode that *served* it
@@ -227,7 +227,7 @@ class StandinState:
         return ModelStatus.DEGRADED if model in self.degraded else ModelStatus.HEALTHY
 
     def model_health(self, model: str) -> JSONObject:
-        """One model's health, with exactly the guide's §6.1 keys."""
+        """One model's health, with exactly the keys of docs/guide.md#model-health-json."""
         status = self.model_status(model)
         memory, gpu = _MEMORY_MB[model] if status is not ModelStatus.UNHEALTHY else (0.0, 0.0)
         errors = {
@@ -384,7 +384,7 @@ def create_standin_app(state: StandinState | None = None) -> web.Application:
 
 
 class _Routes:
-    """Request handlers; each answers with the JSON shape SPEC §6 gives for its route."""
+    """Request handlers; each answers with the JSON shape the serving API gives its route."""
 
     def __init__(self, state: StandinState) -> None:
         self.state = state

@@ -1,6 +1,6 @@
 """``SlackDriver``: send Slack-signed requests to the app's Request URL over real HTTP.
 
-It speaks exactly as Slack does (SLACK_PROTOCOL §1–§3): slash commands form-encoded,
+It speaks exactly as Slack does: slash commands form-encoded,
 interactivity as ``payload=<urlencoded JSON>``, events as JSON, each signed with
 ``v0=HMAC-SHA256(secret, "v0:{ts}:{body}")`` in ``X-Slack-Signature`` next to
 ``X-Slack-Request-Timestamp``. Response URLs and trigger ids in the payloads are issued

@@ -72,7 +72,7 @@ async def test_a_storm_makes_bounded_posts_and_every_429_is_retried_after_its_wa
     assert len(states) == GROUPS * DISTINCT and {s.status for s in states} == {"firing"}
     assert len(await incidents(bot)) == GROUPS
 
-    # The README's bound: one card per group, one reply per notification that changed
+    # The stated bound (docs/operations.md): one card per group, one reply per notification that changed
     # something (the others post nothing), card edits at most one per such notification.
     posted = [c for c in bot.emulator.calls_to("chat.postMessage") if c.ok]
     updated = [c for c in bot.emulator.calls_to("chat.update") if c.ok]

@@ -36,6 +36,6 @@ async def test_policy_commands_refuse_a_missing_file_and_accept_config(
     code, out, err = runs[3]
     assert code == 0, err
     assert "U0DDD" in out
-    # The guide's §11 incident commands need no policy file while nothing is posted to Slack.
+    # The guide's shell incident commands need no policy file while nothing is posted to Slack.
     code, _, err = runs[4]
     assert code == 0, err

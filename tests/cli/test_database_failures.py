@@ -12,7 +12,8 @@ from tests.support.cli import run_cli
 from tests.support.config import CHANNELS_YAML
 
 PASSWORD = "s3cret-pw"
-# slo check reaches no verdict without its database: 2, like any "cannot tell" (SPEC §5).
+# slo check reaches no verdict without its database: 2, like any "cannot tell"
+# (docs/guide.md#deploy-verdict).
 SLO_CHECK_CASES = ("wrong port", "unwritable sqlite path")
 
 

@@ -1,7 +1,8 @@
-"""The guide's §4.3–§4.4 Python code, run as written against a real database.
+"""The guide's Python code for working and closing an incident, run as written against a real
+database (docs/guide.md#python-api).
 
 Only the import line differs from the guide (``bot.manager`` instead of fragrance_ai's).
-The incident is the guide's own INC-20251014-103000, opened as §4.2 opens it.
+The incident is the guide's own INC-20251014-103000, opened as the guide's JSON opens it.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def guide_incident(
 
 
 def _open_guide_incident(database_url: str, severity: Severity) -> None:
-    """§4.2's incident, created at the instant its ID names."""
+    """The guide's incident, created at the instant its ID names."""
     clock = FixedClock(datetime(2025, 10, 14, 10, 30, tzinfo=UTC))
     container = build_container(
         Environment(DATABASE_URL=database_url), sandbox_config(), clock=clock
@@ -56,7 +57,7 @@ def _open_guide_incident(database_url: str, severity: Severity) -> None:
 
 
 def _guide_section_4_3_and_4_4() -> None:
-    # --- SRE_GUIDE.md §4.3 (Python part), import line adapted -------------------------
+    # --- the guide's status update (Python part), import line adapted ------------------
     from bot.manager import IncidentStatus, get_incident_manager
 
     manager = get_incident_manager()
@@ -67,7 +68,7 @@ def _guide_section_4_3_and_4_4() -> None:
         "alice",
     )
 
-    # --- SRE_GUIDE.md §4.4 --------------------------------------------------------------
+    # --- the guide's root cause, resolution and close -----------------------------------
     # 근본 원인 설정
     manager.set_root_cause(
         "INC-20251014-103000",
@@ -101,7 +102,7 @@ def test_the_guide_closes_an_investigating_incident(guide_incident: str) -> None
 
 
 def test_a_sev2_is_resolved_on_close_and_waits_for_its_postmortem(guide_incident: str) -> None:
-    """§4.2 opens the incident as Sev2; §7.1 requires its postmortem before closing."""
+    """The guide opens the incident as Sev2, whose postmortem is required before closing."""
     _open_guide_incident(guide_incident, Severity.SEV2)
 
     with pytest.raises(TransitionForbidden, match="postmortem"):
@@ -109,7 +110,7 @@ def test_a_sev2_is_resolved_on_close_and_waits_for_its_postmortem(guide_incident
     manager = bot.manager.get_incident_manager()
     assert manager.get(GUIDE_ID).status is bot.manager.IncidentStatus.RESOLVED
 
-    # SRE_GUIDE.md §7.4, then the close again.
+    # The guide's postmortem completion, then the close again.
     manager.complete_postmortem(
         "INC-20251014-103000",
         "https://wiki.company.com/postmortems/2025-10-14-qwen-failure",

@@ -1,4 +1,4 @@
-"""The guide's synchronous Python API, used as its §4 and §7 examples use it."""
+"""The guide's synchronous Python API, used as its examples use it (docs/guide.md#python-api)."""
 
 from __future__ import annotations
 

@@ -173,7 +173,7 @@ async def test_qwen_down_alert_to_downshift_to_resolved_note(
         return bool(routing["routing"]["creative"] == "balanced")
 
     await eventually(downshifted, within=60, description="creative served by balanced")
-    # The run started from the alert's incident shows in the incident's thread (SPEC §6).
+    # The run started from the alert's incident shows in the incident's thread.
     await emulator.wait_for(
         lambda e: [
             r

@@ -1,4 +1,4 @@
-"""One Prometheus alerting two real Alertmanagers (issue 11): unclustered, both deliver the
+"""One Prometheus alerting two real Alertmanagers: unclustered, both deliver the
 same group; clustered, the one delivering is killed mid-outage and its peer takes over.
 Either way the bot opens one incident and runs one downshift."""
 

@@ -1,5 +1,5 @@
-"""The database stalls (connections accepted, nothing answered) under a running bot
-(issue 12 #10): a TCP proxy between the bot and PostgreSQL holds every byte.
+"""The database stalls (connections accepted, nothing answered) under a running bot:
+a TCP proxy between the bot and PostgreSQL holds every byte.
 
 Always on PostgreSQL, whatever TEST_DATABASE says: the stall is a network fault, and SQLite
 has no network. The bot must ack at once, answer within its 10 s bound saying that nothing
@@ -93,7 +93,7 @@ async def test_a_stalled_database_is_answered_in_bounded_time_and_stores_nothing
 
         status, body, took = await _get(http, f"{url}/health/ready")
         assert status == 503 and "database unreachable: no answer within" in body
-        assert took < 1.5  # SPEC: within a second; margin for a busy machine
+        assert took < 1.5  # promised: within a second; margin for a busy machine
         status, _, took = await _get(http, f"{url}/metrics")
         assert status == 200 and took < 3.0
         during = await slack.slash("/incident", "create sev2 during the stall", user="U0BBB")

@@ -1,4 +1,4 @@
-"""SIGKILL at random points of a 200-operation run (issue 12, fault suite): creates, acks
+"""SIGKILL at random points of a 200-operation run (the fault suite): creates, acks
 and notes in eight batches; three bots die mid-run, each after a seeded random number of
 Slack posts and card edits. After the last restart the database and the emulator's records
 show nothing owed lost or doubled: one card and one answer per stored incident, at most one

@@ -1,4 +1,4 @@
-"""Redis unreachable: one scheduler still leads, by the database lease (issue 12 #13).
+"""Redis unreachable: one scheduler still leads, by the database lease.
 
 Two schedulers reach Redis through a TCP proxy that is cut, so neither can ask Redis who
 leads. Reminders must keep going out, each once, posted by one of them.

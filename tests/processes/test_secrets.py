@@ -1,4 +1,4 @@
-"""No configured secret is shown or stored anywhere in a full run (issue 12 #14).
+"""No configured secret is shown or stored anywhere in a full run.
 
 The bot runs with credentials in PROMETHEUS_URL and SERVING_URL and a signing secret, is
 sent commands that show those URLs (an unknown SLO's reason, runbooks' planned calls), runs a

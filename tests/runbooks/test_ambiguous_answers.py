@@ -1,4 +1,4 @@
-"""An admin call answered 5xx (or not at all) is decided by reading the state back (issue 12 #11)."""
+"""An admin call answered 5xx (or not at all) is decided by reading the state back."""
 
 from __future__ import annotations
 

@@ -294,7 +294,7 @@ async def test_a_check_that_does_not_hold_stops_the_run_without_a_failed_step(
 async def test_recovery_leaves_alone_a_run_whose_owner_is_still_driving_it(
     make_service: ServiceFactory, patient: ServingClient, standin: Standin
 ) -> None:
-    """A step longer than the recovery idle time (issue 12 #13): the owner renews the run's
+    """A step longer than the recovery idle time: the owner renews the run's
     lease while it waits, so a recovery elsewhere takes nothing."""
     owner = make_service(serving=patient)
     await standin.faults(model_down="qwen")

@@ -1,5 +1,5 @@
 """The stand-in at its defaults, scraped by a real Prometheus for two minutes, gives every
-SLO of the shipped sre.yaml a status, and `slo check` allows deploys (SRE_GUIDE §1)."""
+SLO of the shipped sre.yaml a status, and `slo check` allows deploys (docs/guide.md#slos)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Health routes: the guide's §6.1 JSON, an unhealthy model as data, the alert gauge."""
+"""Health routes: the JSON of docs/guide.md#model-health-json, an unhealthy model as data,
+the alert gauge."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Fuzzing the Slack door (issue 12): slash text, clicks and form submissions, signed as Slack
+"""Fuzzing the Slack door: slash text, clicks and form submissions, signed as Slack
 signs them, sent over HTTP to the real bot. Whatever arrives: no 5xx, no traceback or error
 in the log, no "Something went wrong", and nothing stored when the answer is a refusal.
 

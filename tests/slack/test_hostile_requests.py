@@ -1,4 +1,4 @@
-"""Requests no Slack would send, and Slack's own requests sent twice (issue 12, items 1-2):
+"""Requests no Slack would send, and Slack's own requests sent twice:
 a 4xx with a reason and nothing stored, or a replay acknowledged and ignored."""
 
 from __future__ import annotations

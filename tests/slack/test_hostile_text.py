@@ -1,4 +1,4 @@
-"""Text no Slack client would type, on both databases alike (issue 12, item 4)."""
+"""Text no Slack client would type, on both databases alike."""
 
 from __future__ import annotations
 

@@ -167,7 +167,7 @@ async def test_a_form_that_cannot_be_read_keeps_its_input_under_a_notice(
     )
     ack = answer.json()
     assert ack is not None and ack["response_action"] == "push"
-    # Refused at the door (issue 12): the reason shown and logged, no traceback.
+    # Refused at the door: the reason shown and logged, no traceback.
     assert "could not be read" in json.dumps(ack["view"]) and "user" in json.dumps(ack["view"])
     assert "Nothing was changed" in json.dumps(ack["view"])
     assert not [r for r in caplog.records if r.exc_info]

@@ -1,4 +1,4 @@
-"""A run started in a channel the bot cannot post in (issue 12, item 7): its message and
+"""A run started in a channel the bot cannot post in: its message and
 buttons go to the incidents channel, the requester is told, nothing waits unseen."""
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The report and check texts as the guide prints them (§1.4, §8.2), and the --json shape."""
+"""The report and check texts as the guide prints them, and the --json shape.
+
+The formats: docs/guide.md#output-formats.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Generated Prometheus rules: SPEC §5's policy, one page and one ticket alert per SLO, and
-promtool accepts them. Their firing is tested on the shipped copy (tests/deploy/)."""
+"""Generated Prometheus rules: one page and one ticket alert per SLO, as
+docs/guide.md#burn-rate-alerts lays them out, and promtool accepts them. Their firing is
+tested on the shipped copy (tests/deploy/)."""
 
 from __future__ import annotations
 
