@@ -35,7 +35,7 @@ from bot.slo.definitions import SloDefinition
 from bot.slo.evaluation import BURN_WINDOWS
 from bot.slo.queries import good_expr, quote, total_expr
 
-DEFAULT_RUNBOOK = "SRE guide §8.2: error budget exhausted"
+DEFAULT_RUNBOOK = "error budget exhausted: feature deploys stop (docs/guide.md#error-budget)"
 ALERT_NAME = "SLOErrorBudgetBurn"
 Severity = Literal["page", "ticket"]
 

@@ -45,7 +45,7 @@ _GUIDANCE = {  # docs/guide.md#error-budget
     SloStatus.WARNING: "Under 20% left: deploy with care, strengthen stability tests, watch closely.",
     SloStatus.EXHAUSTED: (
         "Budget exhausted: all feature deploys stop; only quality and bug fixes until the "
-        "SLO recovers (guide §8.2)."
+        "SLO recovers."
     ),
 }
 _EVENT_WORDS = {  # total, bad, bad still allowed
