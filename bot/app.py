@@ -372,20 +372,26 @@ def _duties(
     async def recover_runs(now: object) -> object:
         return await runbooks.recover(idle_for=schedule.post_timeout)
 
-    duties: list[tuple[str, Duty]] = [
+    # A duty sre.yaml turns off is left out, so the start-up log lists what will happen.
+    probe, status = schedule.health_probe_every, schedule.slo_status_every
+    planned: list[tuple[str, Duty | None]] = [
         ("recover interrupted runbook runs", recover_runs),
         ("expire runbook approvals", runbooks.expire_due),
-        ("probe model health", every(schedule.health_probe_every, watch.probe, tick=schedule.tick)),
-        ("drill the runbooks", drills.drill_if_due),
+        ("probe model health", every(probe, watch.probe, tick=schedule.tick) if probe else None),
+        ("drill the runbooks", drills.drill_if_due if schedule.runbook_drill else None),
         ("chase unacknowledged incidents", chaser.run),
         ("post the handoff", handoffs.post_due),
-        ("remind unconfirmed handoffs", handoffs.remind_unconfirmed),
-        ("post the SLO digest", slo_duties.digest_if_due),
+        (
+            "remind unconfirmed handoffs",
+            handoffs.remind_unconfirmed if schedule.handoff_message else None,
+        ),
+        ("post the SLO digest", slo_duties.digest_if_due if schedule.slo_digest else None),
         (
             "announce SLO status changes",
-            every(schedule.slo_status_every, slo_duties.check_status_changes, tick=schedule.tick),
+            every(status, slo_duties.check_status_changes, tick=schedule.tick) if status else None,
         ),
     ]
+    duties = [(name, duty) for name, duty in planned if duty is not None]
     return Duties(duties)
 
 
