@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.intake import AlertIntake, SeverityMap
 from bot.alerts.work import AlertWork
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, RunningClock, SystemClock
 from bot.errors import ConfigurationError
 from bot.incidents.chase import Chaser
 from bot.incidents.service import CARD, IncidentService
@@ -195,6 +195,7 @@ class Container:
             clock=self.clock,
             tick=schedule.tick,
             leader_ttl=schedule.leader_ttl,
+            ticked=self.metrics.tick_completed,
         )
 
     async def close(self) -> None:
@@ -210,6 +211,17 @@ class Container:
         if isinstance(self.slack, SlackWebClient):
             await self.slack.close()
         await self.db.dispose()
+
+
+def process_clock(start: datetime | None, *, anchor: datetime | None = None) -> Clock:
+    """The clock of ``serve`` and ``scheduler``: the machine's, or with ``--clock-start`` one
+    that read ``start`` at the wall instant ``anchor`` (default: now) and runs at real speed."""
+    if start is None:
+        return SystemClock()
+    clock = RunningClock(start, anchor=anchor)
+    # Logged at every start: a bot on a moved clock posts handoffs and drills at moved times.
+    log.warning("the bot's clock is moved (--clock-start): it reads %s", clock.now().isoformat())
+    return clock
 
 
 def build_container(
