@@ -19,23 +19,18 @@ from sandbox.slack import Message, SlackEmulator
 from tests.processes.conftest import free_port, wait_ready
 from tests.support.alerting import Alertmanager, Prometheus
 from tests.support.cli import run_cli
-from tests.support.config import CHANNELS_YAML
+from tests.support.config import sre_yaml
 
 T = TypeVar("T")
 TOKEN = "e2e-alertmanager-token"
-CONFIG = (
-    CHANNELS_YAML
-    + """
-oncall:
-  weekday: [U0AAA, U0BBB, U0CCC]
-  weekend: [U0DDD, U0EEE]
-runbooks:
-  approvers: [U0AAA, U0BBB, U0DDD]
-schedule:
-  tick: 1s
-  health_probe_every: 10m   # detection by the alert alone: the bot's own probe stays out
-  post_timeout: 3s
-"""
+# The quiet schedule (tests/support/config.py): the bot's own health probe stays off, so the
+# alert alone detects the failure.
+CONFIG = sre_yaml(
+    {
+        "oncall": {"weekday": ["U0AAA", "U0BBB", "U0CCC"], "weekend": ["U0DDD", "U0EEE"]},
+        "runbooks": {"approvers": ["U0AAA", "U0BBB", "U0DDD"]},
+        "schedule": {"tick": "1s", "post_timeout": "3s"},
+    }
 )
 
 

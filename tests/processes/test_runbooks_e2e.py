@@ -13,22 +13,16 @@ import pytest
 
 from sandbox.slack import Message, SlackDriver, SlackEmulator
 from tests.processes.conftest import Process, free_port, wait_ready
-from tests.support.config import CHANNELS_YAML
+from tests.support.config import sre_yaml
 
 SECRET = "process-secret"
-CONFIG = (
-    CHANNELS_YAML
-    + """
-oncall:
-  weekday: [U0AAA, U0BBB, U0CCC]
-  weekend: [U0DDD, U0EEE]
-runbooks:
-  approvers: [U0AAA, U0BBB, U0DDD]
-schedule:
-  tick: 1s
-  health_probe_every: 1s
-  post_timeout: 3s
-"""
+# The quiet schedule (tests/support/config.py) with the health probe on, every second.
+CONFIG = sre_yaml(
+    {
+        "oncall": {"weekday": ["U0AAA", "U0BBB", "U0CCC"], "weekend": ["U0DDD", "U0EEE"]},
+        "runbooks": {"approvers": ["U0AAA", "U0BBB", "U0DDD"]},
+        "schedule": {"tick": "1s", "health_probe_every": "1s", "post_timeout": "3s"},
+    }
 )
 
 
