@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.intake import AlertIntake, SeverityMap
 from bot.alerts.work import AlertWork
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, RunningClock, SystemClock
 from bot.errors import ConfigurationError
 from bot.incidents.chase import Chaser
 from bot.incidents.service import CARD, IncidentService
@@ -195,6 +195,7 @@ class Container:
             clock=self.clock,
             tick=schedule.tick,
             leader_ttl=schedule.leader_ttl,
+            ticked=self.metrics.tick_completed,
         )
 
     async def close(self) -> None:
@@ -210,6 +211,17 @@ class Container:
         if isinstance(self.slack, SlackWebClient):
             await self.slack.close()
         await self.db.dispose()
+
+
+def process_clock(start: datetime | None, *, anchor: datetime | None = None) -> Clock:
+    """The clock of ``serve`` and ``scheduler``: the machine's, or with ``--clock-start`` one
+    that read ``start`` at the wall instant ``anchor`` (default: now) and runs at real speed."""
+    if start is None:
+        return SystemClock()
+    clock = RunningClock(start, anchor=anchor)
+    # Logged at every start: a bot on a moved clock posts handoffs and drills at moved times.
+    log.warning("the bot's clock is moved (--clock-start): it reads %s", clock.now().isoformat())
+    return clock
 
 
 def build_container(
@@ -372,20 +384,26 @@ def _duties(
     async def recover_runs(now: object) -> object:
         return await runbooks.recover(idle_for=schedule.post_timeout)
 
-    duties: list[tuple[str, Duty]] = [
+    # A duty sre.yaml turns off is left out, so the start-up log lists what will happen.
+    probe, status = schedule.health_probe_every, schedule.slo_status_every
+    planned: list[tuple[str, Duty | None]] = [
         ("recover interrupted runbook runs", recover_runs),
         ("expire runbook approvals", runbooks.expire_due),
-        ("probe model health", every(schedule.health_probe_every, watch.probe, tick=schedule.tick)),
-        ("drill the runbooks", drills.drill_if_due),
+        ("probe model health", every(probe, watch.probe, tick=schedule.tick) if probe else None),
+        ("drill the runbooks", drills.drill_if_due if schedule.runbook_drill else None),
         ("chase unacknowledged incidents", chaser.run),
         ("post the handoff", handoffs.post_due),
-        ("remind unconfirmed handoffs", handoffs.remind_unconfirmed),
-        ("post the SLO digest", slo_duties.digest_if_due),
+        (
+            "remind unconfirmed handoffs",
+            handoffs.remind_unconfirmed if schedule.handoff_message else None,
+        ),
+        ("post the SLO digest", slo_duties.digest_if_due if schedule.slo_digest else None),
         (
             "announce SLO status changes",
-            every(schedule.slo_status_every, slo_duties.check_status_changes, tick=schedule.tick),
+            every(status, slo_duties.check_status_changes, tick=schedule.tick) if status else None,
         ),
     ]
+    duties = [(name, duty) for name, duty in planned if duty is not None]
     return Duties(duties)
 
 

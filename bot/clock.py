@@ -34,3 +34,22 @@ class FixedClock:
 
     def set(self, instant: datetime) -> None:
         self._now = instant.astimezone(UTC)
+
+
+class RunningClock:
+    """The machine's time moved so that it read ``start`` at the wall instant ``anchor``
+    (default: when made); it then runs at real speed.
+
+    ``serve`` and ``scheduler --clock-start``: a drill or a test starts the bot at a chosen
+    moment of the calendar. Processes given the same start and anchor share one clock.
+    """
+
+    def __init__(self, start: datetime, *, anchor: datetime | None = None) -> None:
+        if start.tzinfo is None or (anchor is not None and anchor.tzinfo is None):
+            raise ValueError("RunningClock needs timezone-aware instants")
+        self.start = start.astimezone(UTC)
+        self.anchor = (anchor or datetime.now(UTC)).astimezone(UTC)
+        self._offset = self.start - self.anchor
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -42,6 +44,22 @@ class BotMetrics:
             # Set from the database at each scrape, by whichever worker answers it.
             multiprocess_mode="mostrecent",
         )
+        self.scheduler_ticks = Counter(
+            "artisan_sre_scheduler_ticks_total",
+            "Scheduler ticks completed by this process while it led (every duty was run).",
+            registry=registry,
+        )
+        self.scheduler_last_tick = Gauge(
+            "artisan_sre_scheduler_last_tick_timestamp_seconds",
+            "The bot's clock at the start of the last completed tick (an alert: it stops).",
+            registry=registry,
+            multiprocess_mode="max",
+        )
+
+    def tick_completed(self, at: datetime) -> None:
+        """A tick that ran every duty for ``at`` (the bot's clock) has finished."""
+        self.scheduler_ticks.inc()
+        self.scheduler_last_tick.set(at.timestamp())
 
     def incident_acknowledged(self, incident: Incident) -> None:
         if incident.acknowledged_at is not None:

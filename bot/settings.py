@@ -36,6 +36,8 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 def _duration(value: Any) -> timedelta:
     if isinstance(value, timedelta):
         return value
+    if isinstance(value, bool):  # YAML reads an unquoted on/off/yes/no as a boolean
+        raise ValueError("needs a duration such as 30s; on/off does not apply here")
     return parse_duration(str(value))
 
 
@@ -223,22 +225,44 @@ def _cron(value: str) -> str:
     return value
 
 
+def _off(value: Any) -> Any:
+    """``off`` (which YAML reads as false when unquoted) means the duty is not done: None."""
+    if value is False or (isinstance(value, str) and value.strip().lower() == "off"):
+        return None
+    return value
+
+
+def _duration_or_off(value: Any) -> timedelta | None:
+    value = _off(value)
+    return None if value is None else _duration(value)
+
+
+DurationOrOff = Annotated[timedelta | None, BeforeValidator(_duration_or_off)]
+
+
 class ScheduleConfig(_Strict):
-    """When the scheduler does its duties; cron expressions are in ``timezone``."""
+    """When the scheduler does its duties; cron expressions are in ``timezone``.
+
+    Each calendar or periodic duty may be ``off`` (None here): a deployment that drills or
+    digests elsewhere turns it off, and tests pin every duty so the calendar never acts.
+    """
 
     tick: Duration = timedelta(seconds=30)
-    slo_digest: str = "0 10 * * mon"
-    slo_status_every: Duration = timedelta(minutes=5)
-    health_probe_every: Duration = timedelta(seconds=30)
-    runbook_drill: str = "0 10 1-7 * mon"
+    slo_digest: str | None = "0 10 * * mon"
+    slo_status_every: DurationOrOff = timedelta(minutes=5)
+    health_probe_every: DurationOrOff = timedelta(seconds=30)
+    runbook_drill: str | None = "0 10 1-7 * mon"
+    # Off: the handoff (oncall.handoff) still moves the rotation and the user group, silently.
+    handoff_message: bool = True
     handoff_confirm_within: Duration = timedelta(minutes=30)
     leader_ttl: Duration = timedelta(seconds=15)
     post_timeout: Duration = timedelta(seconds=30)
 
-    @field_validator("slo_digest", "runbook_drill")
+    @field_validator("slo_digest", "runbook_drill", mode="before")
     @classmethod
-    def _valid_cron(cls, value: str) -> str:
-        return _cron(value)
+    def _cron_or_off(cls, value: Any) -> Any:
+        value = _off(value)
+        return None if value is None else _cron(str(value))
 
 
 class SreConfig(_Strict):
@@ -293,6 +317,28 @@ def describe_validation_error(error: ValidationError, *, source: str) -> str:
     return "\n".join(lines)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML that refuses a key written twice in one mapping: the second copy would silently
+    replace the first (a second ``schedule:`` block undoing the first one's settings)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *defaults` then a key of its own is an override, on purpose
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                repeated = key in seen
+            except TypeError:
+                continue  # an unhashable key: the base class names that mistake
+            if repeated:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{key!r} is written twice in one mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 # Commands that act on the team's policy (rotation, SLOs, runbooks, approvers): run against
 # built-in defaults they would answer for another team, so a missing sre.yaml stops them.
 POLICY_COMMANDS = frozenset({"serve", "scheduler", "oncall", "slo", "runbook"})
@@ -318,7 +364,7 @@ def load_config(path: str | Path, *, required: bool = False, must_exist: bool = 
             )
         return SreConfig()
     try:
-        raw = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+        raw = yaml.load(source.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
     except yaml.YAMLError as exc:
         raise ConfigurationError(f"{source}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.serve import until_stopped
 
@@ -37,12 +38,18 @@ class WorkerCommand:
     config: str | None
     host: str
     with_scheduler: bool
+    # ``--clock-start``, with the wall instant it held at, so every worker reads one clock.
+    clock_start: datetime | None = None
+    clock_anchor: datetime | None = None
 
     def argv(self, index: int) -> list[str]:
         argv = [sys.executable, "-m", "bot"]
         if self.config:
             argv += ["--config", self.config]
         argv += ["serve", "--host", self.host, "--as-worker", str(index)]
+        if self.clock_start is not None and self.clock_anchor is not None:
+            argv += ["--clock-start", self.clock_start.isoformat()]
+            argv += ["--clock-anchor", self.clock_anchor.isoformat()]
         if index == 0 and self.with_scheduler:
             argv.append("--with-scheduler")
         return argv

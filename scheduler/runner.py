@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -28,6 +29,7 @@ class SchedulerRunner:
         tick: timedelta,
         leader_ttl: timedelta,
         stop_within: float = STOP_WITHIN,
+        ticked: Callable[[datetime], None] = lambda at: None,
     ) -> None:
         self._duties = duties
         self._leadership = leadership
@@ -43,6 +45,7 @@ class SchedulerRunner:
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._first_tick: asyncio.Task[None] | None = None
         self._stop_within = stop_within
+        self._ticked = ticked
 
     async def _hold(self) -> None:
         if self._stopping:
@@ -55,7 +58,9 @@ class SchedulerRunner:
             return
         async with self._ticking:
             try:
-                await self._duties.tick(self._clock.now())
+                now = self._clock.now()
+                await self._duties.tick(now)
+                self._ticked(now)
             except asyncio.CancelledError:
                 if not self._stopping:
                     raise

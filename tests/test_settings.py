@@ -56,6 +56,18 @@ def test_one_severity_overridden_keeps_the_others(tmp_path: Path) -> None:
         ),
         ("- just\n- a list\n", "the top level must be a mapping"),
         ("channels: {incidents: [\n", "not valid YAML"),
+        ("schedule: {runbook_drill: monthly}\n", "schedule.runbook_drill: 'monthly' is not a cron"),
+        ("schedule: {slo_digest: true}\n", "schedule.slo_digest: 'True' is not a cron"),
+        ("schedule: {health_probe_every: never}\n", "invalid duration 'never'"),
+        (
+            "schedule: {tick: off}\n",
+            "schedule.tick: needs a duration such as 30s; on/off does not apply",
+        ),
+        ("schedule: {handoff_message: sometimes}\n", "schedule.handoff_message"),
+        (
+            "schedule: {tick: 1s}\noncall: {handoff: FRI 17:00}\nschedule: {runbook_drill: off}\n",
+            "'schedule' is written twice",
+        ),
     ],
 )
 def test_mistakes_name_the_key(tmp_path: Path, yaml_text: str, message: str) -> None:
@@ -65,6 +77,21 @@ def test_mistakes_name_the_key(tmp_path: Path, yaml_text: str, message: str) -> 
         load_config(path)
     assert message in raised.value.message
     assert str(path) in raised.value.message
+
+
+@pytest.mark.parametrize("off", ["off", "'off'", "OFF", "false"])
+def test_each_calendar_and_periodic_duty_can_be_turned_off(tmp_path: Path, off: str) -> None:
+    path = tmp_path / "sre.yaml"
+    duties = ("slo_digest", "runbook_drill", "health_probe_every", "slo_status_every")
+    path.write_text(
+        "schedule:\n"
+        + "".join(f"  {duty}: {off}\n" for duty in duties)
+        + f"  handoff_message: {off}\n"
+    )
+    schedule = load_config(path).schedule
+    assert [getattr(schedule, duty) for duty in duties] == [None] * 4
+    assert schedule.handoff_message is False
+    assert load_config(REPO / "sre.yaml").schedule.handoff_message is True  # on by default
 
 
 def test_serve_needs_a_token_and_a_secret_or_socket_mode() -> None:

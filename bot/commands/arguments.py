@@ -217,6 +217,19 @@ def _runbook(commands: Any) -> None:
     )
 
 
+def _clock(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--clock-start",
+        type=_instant,
+        metavar="TIME",
+        help="run the bot's clock from this ISO time (e.g. 2026-12-07T11:00:00+09:00) at real "
+        "speed instead of the machine's time: for drills and tests",
+    )
+    # The wall time at which the clock read --clock-start (default: when the process starts);
+    # processes given the same pair share one clock (serve --workers passes it on).
+    parser.add_argument("--clock-anchor", type=_instant, help=argparse.SUPPRESS)
+
+
 def parser() -> argparse.ArgumentParser:
     """``python -m bot``'s arguments: every command, option and help text."""
     top = argparse.ArgumentParser(
@@ -247,7 +260,8 @@ def parser() -> argparse.ArgumentParser:
     )
     # Set by ``--workers`` for each process it starts: bind with SO_REUSEPORT, as worker I.
     serve.add_argument("--as-worker", type=int, metavar="I", help=argparse.SUPPRESS)
-    _parser(commands, "scheduler", "run the scheduled duties: chasing, handoffs, digests")
+    _clock(serve)
+    _clock(_parser(commands, "scheduler", "run the scheduled duties: chasing, handoffs, digests"))
     demo = _parser(
         commands, "demo", "the whole bot on this machine, in a local Slack in the browser ($PORT)"
     )

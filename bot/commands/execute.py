@@ -6,8 +6,9 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
-from bot.app import Container, build_container, prepare_database
+from bot.app import Container, build_container, prepare_database, process_clock
 from bot.commands import incident, oncall, runbook, slo
 from bot.serve import run_scheduler, serve
 from bot.settings import Environment, SreConfig, load_config, policy_file_required
@@ -64,7 +65,8 @@ def _serve(args: argparse.Namespace, env: Environment) -> int:
         return _serve_workers(args, env, with_scheduler=args.with_scheduler or not env.REDIS_URL)
     if args.as_worker is None:
         prepare_database(env)  # the workers' parent prepared it once for all of them
-    container = build_container(env, config)
+    clock = process_clock(args.clock_start, anchor=args.clock_anchor)
+    container = build_container(env, config, clock=clock)
     asyncio.run(
         serve(
             container,
@@ -86,16 +88,23 @@ def _serve_workers(args: argparse.Namespace, env: Environment, *, with_scheduler
     if env.SLACK_APP_TOKEN:
         return _fail("--workers is for HTTP mode; Socket Mode runs one process")
     prepare_database(env)
-    command = WorkerCommand(config=args.config, host=args.host, with_scheduler=with_scheduler)
+    command = WorkerCommand(
+        config=args.config,
+        host=args.host,
+        with_scheduler=with_scheduler,
+        clock_start=args.clock_start,
+        clock_anchor=args.clock_anchor or datetime.now(UTC),
+    )
     return asyncio.run(Workers(command, count=args.workers).run())
 
 
-def _scheduler(env: Environment) -> int:
+def _scheduler(args: argparse.Namespace, env: Environment) -> int:
     if not env.SLACK_BOT_TOKEN:
         return _fail("the scheduler posts to Slack; missing environment variable: SLACK_BOT_TOKEN")
     config = load_config(env.SRE_CONFIG, required=True)
     prepare_database(env)
-    asyncio.run(run_scheduler(build_container(env, config)))
+    clock = process_clock(args.clock_start, anchor=args.clock_anchor)
+    asyncio.run(run_scheduler(build_container(env, config, clock=clock)))
     return 0
 
 
@@ -104,7 +113,7 @@ def execute(args: argparse.Namespace, env: Environment) -> int:
     if args.command == "serve":
         return _serve(args, env)
     if args.command == "scheduler":
-        return _scheduler(env)
+        return _scheduler(args, env)
     # With Slack configured the CLI posts too, so it needs to know the channels; a command
     # that reads policy needs its file.
     config = load_config(

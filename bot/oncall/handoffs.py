@@ -103,14 +103,17 @@ class HandoffService:
         )
 
     async def post_due(self, now: datetime) -> bool:
-        """Post the latest handoff at or before ``now`` once; one more than 6 h late is skipped."""
+        """Post the latest handoff at or before ``now`` once; one more than 6 h late is skipped.
+        With ``schedule.handoff_message`` off it is recorded as done, unposted; the user group
+        follows the rotation either way."""
         if not self._oncall.configured or self._notifier is None:
             return False
         recent = self._oncall.rotation.handoffs_between(now - LATE_LIMIT, now + _TICK)
         if not recent:
             return False
         at = recent[-1]
-        posted = await self._owe(at=at, key=f"handoff:{at.isoformat()}")
+        silent = not self._config.schedule.handoff_message
+        posted = await self._owe(at=at, key=f"handoff:{at.isoformat()}", silent=silent)
         if posted:
             await self.sync_user_group()
         return posted
@@ -129,7 +132,9 @@ class HandoffService:
         await self._owe(at=at, key=key, actor=actor)
         return await self.compose(at=at, key=key)
 
-    async def _owe(self, *, at: datetime, key: str, actor: str = "scheduler") -> bool:
+    async def _owe(
+        self, *, at: datetime, key: str, actor: str = "scheduler", silent: bool = False
+    ) -> bool:
         rotation = self._oncall.rotation
         overrides = await self._oncall.overrides(at=at - _TICK)
         detail = {
@@ -147,8 +152,10 @@ class HandoffService:
                 at=self._clock.now(),
                 channel=self._config.channels.oncall,
                 detail=detail,
+                # A silent handoff keeps its key (once per handoff) but owes no message.
+                state=outbox.SENT if silent else outbox.PENDING,
             )
-        if owed:
+        if owed and not silent:
             self._owed()
         return owed
 

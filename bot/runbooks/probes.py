@@ -126,11 +126,15 @@ class Drills:
         self._serving = serving
         self._runbooks = runbooks
         self._owed = owed
-        self._trigger = CronTrigger.from_crontab(
-            config.schedule.runbook_drill, timezone=config.zone
+        cron = config.schedule.runbook_drill
+        # ``runbook_drill: off``: never due, though a drill may still be run on request.
+        self._trigger = (
+            None if cron is None else CronTrigger.from_crontab(cron, timezone=config.zone)
         )
 
     async def drill_if_due(self, now: datetime) -> bool:
+        if self._trigger is None:
+            return False
         due = latest_fire_time(self._trigger, now=now, since=now - timedelta(days=1))
         if due is None:
             return False

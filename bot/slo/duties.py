@@ -92,7 +92,7 @@ class SloDuties:
         db: Database,
         channel: str,
         zone: ZoneInfo,
-        digest_cron: str,
+        digest_cron: str | None,
         history: SloHistory | None,
         digest_grace: timedelta = timedelta(days=1),
         hysteresis_pct: float = HYSTERESIS_PCT,
@@ -101,7 +101,10 @@ class SloDuties:
         self._db = db
         self._channel = channel
         self._owed: Callable[[], None] = lambda: None
-        self._trigger = CronTrigger.from_crontab(digest_cron, timezone=zone)
+        # ``slo_digest: off`` (None): never due.
+        self._trigger = (
+            None if digest_cron is None else CronTrigger.from_crontab(digest_cron, timezone=zone)
+        )
         self._history = history
         self._grace = digest_grace
         self._margin = hysteresis_pct
@@ -112,6 +115,8 @@ class SloDuties:
 
     def digest_due(self, now: datetime) -> datetime | None:
         """The digest fire time that ``now`` should post for, if any (within the grace)."""
+        if self._trigger is None:
+            return None
         return latest_fire_time(self._trigger, now=now, since=now - self._grace)
 
     async def digest_if_due(self, now: datetime) -> bool:

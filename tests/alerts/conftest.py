@@ -19,6 +19,7 @@ from storage.alerts import AlertNotificationRow
 from storage.db import Database
 from storage.tables import IncidentRow
 from tests.slack.conftest import SIGNING_SECRET, Bot, emulator, serving_url
+from tests.support.clock import quiet_clock
 from tests.support.config import sandbox_config
 from tests.support.servers import serving
 
@@ -57,7 +58,7 @@ async def bot(
         SERVING_URL=serving_url,
         ALERTMANAGER_TOKEN=TOKEN,
     )
-    container = build_container(env, sre_config, db=Database(database_url))
+    container = build_container(env, sre_config, clock=quiet_clock(), db=Database(database_url))
     container.start_delivery()
     container.start_alert_work()
     async with (

@@ -72,7 +72,9 @@ async def test_without_a_token_the_intake_is_closed_unless_opened_on_purpose(
     bot: Bot, firing: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     env = bot.container.env.model_copy(update={"ALERTMANAGER_TOKEN": None})
-    closed = build_container(env, bot.container.config, db=Database(env.DATABASE_URL))
+    closed = build_container(
+        env, bot.container.config, clock=bot.container.clock, db=Database(env.DATABASE_URL)
+    )
     async with serving(closed.web_app(None)) as url:
         status, answer = await post(url, firing, headers={})
         assert status == 403 and "open_without_token" in answer["error"]
@@ -80,7 +82,7 @@ async def test_without_a_token_the_intake_is_closed_unless_opened_on_purpose(
     assert await notifications(bot) == []
 
     policy = sandbox_config({"alertmanager": {"open_without_token": True}})
-    opened = build_container(env, policy, db=Database(env.DATABASE_URL))
+    opened = build_container(env, policy, clock=bot.container.clock, db=Database(env.DATABASE_URL))
     with caplog.at_level(logging.WARNING):
         app = opened.web_app(None)
     assert "open without a token" in caplog.text

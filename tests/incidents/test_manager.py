@@ -8,11 +8,16 @@ from bot.app import build_container
 from bot.errors import TransitionForbidden
 from bot.manager import IncidentManager, IncidentStatus
 from bot.settings import Environment, SreConfig
+from tests.support.clock import quiet_clock
 
 
 def test_the_guide_sequence(database_url: str) -> None:
     manager = IncidentManager(
-        build_container(Environment(DATABASE_URL=database_url, SLACK_BOT_TOKEN=""), SreConfig())
+        build_container(
+            Environment(DATABASE_URL=database_url, SLACK_BOT_TOKEN=""),
+            SreConfig(),
+            clock=quiet_clock(),
+        )
     )
     try:
         incident = manager.create(

@@ -1,4 +1,5 @@
-"""Real processes: the bot and its schedulers started as a person starts them."""
+"""Real processes: the bot and its schedulers started as a person starts them, each on a
+clock the test chose (``--clock-start``), never on the day the suite happens to run."""
 
 from __future__ import annotations
 
@@ -8,32 +9,48 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
 import pytest
 
+from bot.clock import RunningClock
 from sandbox.slack import SlackEmulator
-from tests.support.config import CHANNELS_YAML
+from tests.support.clock import QUIET_START
+from tests.support.config import sre_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 
-FAST_CONFIG = (
-    CHANNELS_YAML
-    + """
-incidents:
-  ack_reminder_every: 2s
-  severities:
-    sev4: {respond_within: 4h}
-oncall:
-  weekday: [U0AAA, U0BBB, U0CCC]
-  weekend: [U0DDD, U0EEE]
-schedule:
-  tick: 1s
-  leader_ttl: 3s
-  post_timeout: 3s
-"""
-)
+# The quiet schedule (tests/support/config.py) with short intervals: chasing every second.
+FAST_POLICY = {
+    "incidents": {"ack_reminder_every": "2s", "severities": {"sev4": {"respond_within": "4h"}}},
+    "oncall": {"weekday": ["U0AAA", "U0BBB", "U0CCC"], "weekend": ["U0DDD", "U0EEE"]},
+    "schedule": {"tick": "1s", "leader_ttl": "3s", "post_timeout": "3s"},
+}
+FAST_CONFIG = sre_yaml(FAST_POLICY)
+CLOCKED_COMMANDS = ("serve", "scheduler")
+
+
+@dataclass(frozen=True)
+class ProcessClock:
+    """One test's clock: it read ``start`` at the wall instant ``anchor`` and runs at real
+    speed. Every process started with ``args()`` and every ``clock()`` reads the same time."""
+
+    start: datetime
+    anchor: datetime
+
+    def args(self) -> list[str]:
+        return ["--clock-start", self.start.isoformat(), "--clock-anchor", self.anchor.isoformat()]
+
+    def clock(self) -> RunningClock:
+        return RunningClock(self.start, anchor=self.anchor)
+
+
+@pytest.fixture
+def process_clock() -> ProcessClock:
+    """The clock of this test's processes: it reads ``QUIET_START`` now."""
+    return ProcessClock(start=QUIET_START, anchor=datetime.now(UTC))
 
 
 @dataclass
@@ -90,15 +107,23 @@ def bot_env(emulator: SlackEmulator, database_url: str, tmp_path: Path) -> dict[
 
 
 @pytest.fixture
-async def start(tmp_path: Path) -> AsyncIterator[Callable[..., object]]:
+async def start(
+    tmp_path: Path, process_clock: ProcessClock
+) -> AsyncIterator[Callable[..., object]]:
     started: list[Process] = []
 
-    async def _start(name: str, *args: str, env: dict[str, str], module: str = "bot") -> Process:
-        """``python -m <module> <args>`` (``bot`` by default) from the repository's root."""
+    async def _start(
+        name: str, *args: str, env: dict[str, str], at: datetime | None = None
+    ) -> Process:
+        """``python -m bot <args>`` from the repository's root; ``serve`` and ``scheduler``
+        on the test's clock, or on one that reads ``at`` now (a restart later in time)."""
+        if any(command in args for command in CLOCKED_COMMANDS):
+            clock = process_clock if at is None else ProcessClock(at, datetime.now(UTC))
+            args = (*args, *clock.args())
         log_path = tmp_path / f"{name}.log"
         log = log_path.open("ab")
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", module, *args, env=env, stdout=log, stderr=log, cwd=ROOT
+            sys.executable, "-m", "bot", *args, env=env, stdout=log, stderr=log, cwd=ROOT
         )
         handle = Process(name=name, process=process, log_path=log_path, _log=log)
         started.append(handle)

@@ -16,26 +16,23 @@ import aiohttp
 import pytest
 
 from sandbox.slack import Message, SlackEmulator
+from storage.db import Database
 from tests.processes.conftest import free_port, wait_ready
 from tests.support.alerting import Alertmanager, Prometheus
 from tests.support.cli import run_cli
-from tests.support.config import CHANNELS_YAML
+from tests.support.config import sre_yaml
+from tests.support.runs import ended_message, started_run
 
 T = TypeVar("T")
 TOKEN = "e2e-alertmanager-token"
-CONFIG = (
-    CHANNELS_YAML
-    + """
-oncall:
-  weekday: [U0AAA, U0BBB, U0CCC]
-  weekend: [U0DDD, U0EEE]
-runbooks:
-  approvers: [U0AAA, U0BBB, U0DDD]
-schedule:
-  tick: 1s
-  health_probe_every: 10m   # detection by the alert alone: the bot's own probe stays out
-  post_timeout: 3s
-"""
+# The quiet schedule (tests/support/config.py): the bot's own health probe stays off, so the
+# alert alone detects the failure.
+CONFIG = sre_yaml(
+    {
+        "oncall": {"weekday": ["U0AAA", "U0BBB", "U0CCC"], "weekend": ["U0DDD", "U0EEE"]},
+        "runbooks": {"approvers": ["U0AAA", "U0BBB", "U0DDD"]},
+        "schedule": {"tick": "1s", "post_timeout": "3s"},
+    }
 )
 
 
@@ -154,6 +151,29 @@ def _titled(emulator: SlackEmulator, title: str) -> list[Message]:
     return [m for m in _cards(emulator) if title in m.text + str(m.blocks)]
 
 
+def incident_of(card: Message) -> str:
+    (incident_id,) = set(re.findall(r"INC-[0-9-]+", card.text + str(card.blocks)))
+    return incident_id
+
+
+async def downshift_in_thread(database_url: str, emulator: SlackEmulator, card: Message) -> None:
+    """The downshift the card's incident started (found by its run ID) ends ``succeeded``,
+    its message in the incident's thread (SPEC §6)."""
+    db = Database(database_url)
+    try:
+        run_id = await started_run(
+            db, runbook="qwen_failure_downshift", incident_id=incident_of(card), within=60
+        )
+    finally:
+        await db.dispose()
+    message = await emulator.wait_for(
+        lambda e: ended_message(e, run_id),
+        timeout=30,
+        description=f"the downshift run {run_id} to end",
+    )
+    assert message.thread_ts == card.ts and message.text.endswith("succeeded"), message.text
+
+
 async def test_qwen_down_alert_to_downshift_to_resolved_note(
     stack: Stack, emulator: SlackEmulator
 ) -> None:
@@ -173,22 +193,13 @@ async def test_qwen_down_alert_to_downshift_to_resolved_note(
         return bool(routing["routing"]["creative"] == "balanced")
 
     await eventually(downshifted, within=60, description="creative served by balanced")
-    # The run started from the alert's incident shows in the incident's thread.
-    await emulator.wait_for(
-        lambda e: [
-            r
-            for r in e.replies("C0INCIDENTS", card.ts)
-            if "qwen_failure_downshift" in r.text and r.text.endswith("succeeded")
-        ],
-        timeout=30,
-        description="the downshift run, succeeded, in the incident's thread",
-    )
+    await downshift_in_thread(stack.env["DATABASE_URL"], emulator, card)
     breakers = await standin.call("GET", "/admin/circuit-breaker")
     assert breakers["breakers"]["qwen"] == "open"
 
     # Qwen recovers: the alert resolves, said once in the incident's thread and timeline.
     await standin.call("DELETE", "/_standin/faults")
-    (incident_id,) = set(re.findall(r"INC-[0-9-]+", card.text + str(card.blocks)))
+    incident_id = incident_of(card)
     await emulator.wait_for(
         lambda e: [r for r in e.replies("C0INCIDENTS", card.ts) if ", 1 resolved" in r.text],
         timeout=60,

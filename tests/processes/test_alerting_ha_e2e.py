@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,15 +122,7 @@ async def _downshifted_once(pair: Pair, emulator: SlackEmulator, card: Message) 
         return bool(routing["routing"]["creative"] == "balanced")
 
     await eventually(downshifted, within=40, description="creative served by balanced")
-    await emulator.wait_for(
-        lambda e: [
-            r
-            for r in e.replies("C0INCIDENTS", card.ts)
-            if "qwen_failure_downshift" in r.text and r.text.endswith("succeeded")
-        ],
-        timeout=30,
-        description="the downshift run, succeeded, in the incident's thread",
-    )
+    await single.downshift_in_thread(pair.env["DATABASE_URL"], emulator, card)
 
 
 async def _resolved_once(pair: Pair, emulator: SlackEmulator, card: Message) -> None:
@@ -145,7 +136,7 @@ async def _resolved_once(pair: Pair, emulator: SlackEmulator, card: Message) -> 
     # Both (or the surviving) Alertmanagers re-send the resolved group every group_interval
     # (2 s): give them two rounds to open a second incident or note it twice, if they could.
     await asyncio.sleep(4)
-    (incident_id,) = set(re.findall(r"INC-[0-9-]+", card.text + str(card.blocks)))
+    incident_id = single.incident_of(card)
     shown = json.loads(await pair.cli("incident", "show", incident_id, "--json"))
     notes = [entry["note"] or "" for entry in shown["timeline"]]
     assert len([n for n in notes if n.startswith("Resolved in Alertmanager")]) == 1, notes

@@ -1,7 +1,7 @@
 """Issue 8: a scheduler killed between a Slack post and its record posts it once in all.
 
-For each kind of scheduled post, a real scheduler process (``tests.support.bot_process``,
-``python -m bot scheduler`` on a clock started at the chosen instant) finds the database as
+For each kind of scheduled post, a real scheduler process (``python -m bot scheduler
+--clock-start`` at the chosen instant, the duty of that kind turned on) finds the database as
 an earlier run left it, owes that post on its first tick and sends it. The Slack emulator
 SIGKILLs the process inside that ``chat.postMessage``, after the message is in the channel
 and before the bot hears the answer, so the bot never records it. A second process starts
@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from bot.app import Container, build_container
 from bot.clock import FixedClock
@@ -42,10 +41,9 @@ from storage.db import Database
 from storage.tables import PostRow
 from tests.processes.conftest import Process
 from tests.slo.history import END_AT
-from tests.support.config import CHANNELS_YAML
+from tests.support.config import sre_yaml
 from tests.support.servers import serving
 
-BOT_PROCESS = "tests.support.bot_process"
 SETTLE_WITHIN = 30.0  # seconds for the restarted process to record what it owes
 
 # Wednesday 10:00 in Seoul (working hours: the weekday pool is paged); a Sev1 opened then
@@ -58,12 +56,9 @@ DRILL = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
 POLICY: dict[str, Any] = {
     "oncall": {"weekday": ["U0AAA", "U0BBB", "U0CCC"], "weekend": ["U0DDD", "U0EEE"]},
-    "schedule": {
-        "tick": "1s",
-        "post_timeout": "3s",
-        # New Year's night: no digest falls due near any case; each tick owes only its posts.
-        "slo_digest": "0 3 1 1 *",
-    },
+    # Quiet (tests/support/config.py) but for the one duty a case turns on: each tick owes
+    # only that case's posts.
+    "schedule": {"tick": "1s", "post_timeout": "3s"},
 }
 
 
@@ -179,7 +174,7 @@ class Case:
     shows: str  # in the message a person sees
     prepare: Callable[[Scene], Awaitable[None]] = _nothing
     check: Callable[[Scene, Message], Awaitable[None]] = _no_more
-    schedule: dict[str, str] | None = None
+    schedule: dict[str, Any] | None = None
     prometheus: bool = False
     # Restart on the dead process's own timeline, its lease still held: the new process
     # must leave the post alone until the lease runs out (15 s of real waiting).
@@ -203,13 +198,20 @@ CASES = [
         _sev1_with_its_card_out,
         _names_the_weekend_on_call,
     ),
-    Case("handoff", "handoff:", HANDOFF + timedelta(seconds=5), "On-call handoff"),
+    Case(
+        "handoff",
+        "handoff:",
+        HANDOFF + timedelta(seconds=5),
+        "On-call handoff",
+        schedule={"handoff_message": True},
+    ),
     Case(
         "handoff-reminder",
         "handoff-reminder:",
         HANDOFF + timedelta(minutes=31),
         "the handoff is not confirmed",
         _handoff_out_unconfirmed,
+        schedule={"handoff_message": True},
     ),
     Case(
         "slo-notice",
@@ -217,6 +219,7 @@ CASES = [
         END_AT,
         "healthy → exhausted",
         _every_slo_seen_healthy,
+        schedule={"slo_status_every": "5m"},
         prometheus=True,
     ),
     Case(
@@ -227,7 +230,13 @@ CASES = [
         _creative_served_by_balanced,
         schedule={"health_probe_every": "1s"},
     ),
-    Case("drill", "drill:", DRILL + timedelta(seconds=5), "Monthly runbook drill"),
+    Case(
+        "drill",
+        "drill:",
+        DRILL + timedelta(seconds=5),
+        "Monthly runbook drill",
+        schedule={"runbook_drill": "0 10 1-7 * mon"},
+    ),
 ]
 
 
@@ -303,7 +312,7 @@ async def test_a_post_cut_off_before_its_record_is_in_slack_once_after_a_restart
 ) -> None:
     policy = {**POLICY, "schedule": {**POLICY["schedule"], **(case.schedule or {})}}
     config_path = tmp_path / "crash.yaml"
-    config_path.write_text(CHANNELS_YAML + yaml.safe_dump(policy))
+    config_path.write_text(sre_yaml(policy))
     prometheus = str(request.getfixturevalue("prometheus_url")) if case.prometheus else ""
     async with serving(create_standin_app()) as serving_url:
         env = {
@@ -317,7 +326,7 @@ async def test_a_post_cut_off_before_its_record_is_in_slack_once_after_a_restart
         database_url = env["DATABASE_URL"]
 
         started = time.monotonic()
-        first = await start("scheduler-1", "--at", case.at.isoformat(), env=env, module=BOT_PROCESS)
+        first = await start("scheduler-1", "scheduler", env=env, at=case.at)
         cut_off: list[str] = []
 
         async def die_between_post_and_record(call: RecordedCall, result: dict[str, Any]) -> None:
@@ -351,9 +360,7 @@ async def test_a_post_cut_off_before_its_record_is_in_slack_once_after_a_restart
         else:
             # As when the machine takes a while to come back: the dead lease has run out.
             restart_at = dead.lease_until + timedelta(seconds=1)
-        second = await start(
-            "scheduler-2", "--at", restart_at.isoformat(), env=env, module=BOT_PROCESS
-        )
+        second = await start("scheduler-2", "scheduler", env=env, at=restart_at)
         recorded = await _settled(database_url, key, second)
         await second.stop()
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from sandbox.slack import SlackEmulator
-from tests.processes.conftest import Process
+from tests.processes.conftest import Process, ProcessClock
 from tests.processes.test_restart_and_failover import (
     _assert_each_post_once,
     _declare,
@@ -33,6 +33,7 @@ async def test_with_redis_unreachable_one_scheduler_leads_by_the_database(
     emulator: SlackEmulator,
     start: Callable[..., Any],
     redis_proxy: TcpProxy,
+    process_clock: ProcessClock,
 ) -> None:
     redis_proxy.cut()
     # Database 11: the leader key of these schedulers is theirs alone, whatever runs beside.
@@ -41,7 +42,7 @@ async def test_with_redis_unreachable_one_scheduler_leads_by_the_database(
         await start("scheduler-a", "scheduler", env=env),
         await start("scheduler-b", "scheduler", env=env),
     ]
-    declared = await _declare(process_env, emulator, 2)
+    declared = await _declare(process_env, emulator, 2, process_clock.clock())
 
     await emulator.wait_for(
         lambda e: len(_reminders(e, declared)) >= 4, timeout=30, description="reminders"

@@ -11,27 +11,29 @@ import redis.asyncio as redis
 from sqlmodel import select
 
 from bot.app import build_container
+from bot.clock import Clock
 from bot.incidents.model import Severity
 from bot.settings import Environment, load_config
 from sandbox.slack import SlackEmulator
 from scheduler.leader import LEADER_KEY
 from storage.db import Database
 from storage.tables import PostRow
-from tests.processes.conftest import Process, free_port
+from tests.processes.conftest import Process, ProcessClock, free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 async def _declare(
-    env: dict[str, str], emulator: SlackEmulator, count: int
+    env: dict[str, str], emulator: SlackEmulator, count: int, clock: Clock
 ) -> list[tuple[str, str]]:
+    """``count`` Sev4 incidents declared on the processes' clock, each with its card out."""
     environment = Environment(
         SLACK_BOT_TOKEN=env["SLACK_BOT_TOKEN"],
         SLACK_API_URL=env["SLACK_API_URL"],
         DATABASE_URL=env["DATABASE_URL"],
     )
     container = build_container(
-        environment, load_config(env["SRE_CONFIG"]), db=Database(env["DATABASE_URL"])
+        environment, load_config(env["SRE_CONFIG"]), clock=clock, db=Database(env["DATABASE_URL"])
     )
     try:
         declared = []
@@ -106,9 +108,12 @@ def _assert_each_post_once(emulator: SlackEmulator, posts: list[PostRow]) -> Non
 
 
 async def test_a_sigkilled_bot_posts_every_due_reminder_once_after_restart(
-    process_env: dict[str, str], emulator: SlackEmulator, start: Callable[..., Any]
+    process_env: dict[str, str],
+    emulator: SlackEmulator,
+    start: Callable[..., Any],
+    process_clock: ProcessClock,
 ) -> None:
-    declared = await _declare(process_env, emulator, 3)
+    declared = await _declare(process_env, emulator, 3, process_clock.clock())
     env = {**process_env, "PORT": str(free_port())}
     first: Process = await start("bot-1", "serve", "--with-scheduler", env=env)
     await emulator.wait_for(
@@ -146,7 +151,10 @@ async def _holder(client: redis.Redis) -> str:
 
 
 async def test_a_stand_by_scheduler_takes_over_from_a_dead_leader(
-    process_env: dict[str, str], emulator: SlackEmulator, start: Callable[..., Any]
+    process_env: dict[str, str],
+    emulator: SlackEmulator,
+    start: Callable[..., Any],
+    process_clock: ProcessClock,
 ) -> None:
     client = redis.Redis.from_url(REDIS_URL)
     await client.delete(LEADER_KEY)
@@ -158,7 +166,7 @@ async def test_a_stand_by_scheduler_takes_over_from_a_dead_leader(
     holder = await _holder(client)
     leader = next(p for p in schedulers if f":{p.process.pid}:" in holder)
     standby = next(p for p in schedulers if p is not leader)
-    declared = await _declare(process_env, emulator, 2)
+    declared = await _declare(process_env, emulator, 2, process_clock.clock())
     await emulator.wait_for(
         lambda e: len(_reminders(e, declared)) >= 2, timeout=20, description="leader posts"
     )

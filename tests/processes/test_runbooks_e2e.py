@@ -11,24 +11,23 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.runbooks.probes import PROBE_ACTOR
 from sandbox.slack import Message, SlackDriver, SlackEmulator
+from storage.db import Database
 from tests.processes.conftest import Process, free_port, wait_ready
-from tests.support.config import CHANNELS_YAML
+from tests.support.config import sre_yaml
+from tests.support.runs import ended_message, run_ids, run_message, started_run
 
 SECRET = "process-secret"
-CONFIG = (
-    CHANNELS_YAML
-    + """
-oncall:
-  weekday: [U0AAA, U0BBB, U0CCC]
-  weekend: [U0DDD, U0EEE]
-runbooks:
-  approvers: [U0AAA, U0BBB, U0DDD]
-schedule:
-  tick: 1s
-  health_probe_every: 1s
-  post_timeout: 3s
-"""
+ROLLBACK = "rl_reward_runaway_rollback"
+DOWNSHIFT = "qwen_failure_downshift"
+# The quiet schedule (tests/support/config.py) with the health probe on, every second.
+CONFIG = sre_yaml(
+    {
+        "oncall": {"weekday": ["U0AAA", "U0BBB", "U0CCC"], "weekend": ["U0DDD", "U0EEE"]},
+        "runbooks": {"approvers": ["U0AAA", "U0BBB", "U0DDD"]},
+        "schedule": {"tick": "1s", "health_probe_every": "1s", "post_timeout": "3s"},
+    }
 )
 
 
@@ -106,25 +105,17 @@ async def _ready(bot_env: dict[str, str]) -> str:
     return url
 
 
-def _run_message(emulator: SlackEmulator, channel: str, runbook: str) -> Message:
-    found = [m for m in emulator.messages(channel) if runbook in m.text]
-    if not found:
-        raise LookupError(f"no run message of {runbook} in {channel}")
-    return found[-1]
-
-
-def _waiting_for_approval(emulator: SlackEmulator) -> Message | None:
-    """The rollback run's message once it shows its Approve/Deny buttons."""
-    message = _run_message(emulator, "C0ONCALL", "rl_reward")
+def _waiting_for_approval(emulator: SlackEmulator, run_id: str) -> Message | None:
+    """The run's message once it shows its Approve/Deny buttons."""
+    message = run_message(emulator, run_id)
     buttons = {b.action_id for b in emulator.buttons(message.channel, message.ts)}
     return message if {"runbook_approve", "runbook_deny"} <= buttons else None
 
 
-def _settled(emulator: SlackEmulator, channel: str, runbook: str) -> Message | None:
-    """The run message once the run has ended (its fallback text ends with the state)."""
-    message = _run_message(emulator, channel, runbook)
-    ended = ("succeeded", "failed", "rejected", "expired", "cancelled", "needs attention")
-    return message if message.text.endswith(ended) else None
+async def _rollback_waiting(emulator: SlackEmulator, db: Database, requester: str) -> Message:
+    """The rollback ``requester`` started, once its message asks for approval."""
+    run_id = await started_run(db, runbook=ROLLBACK, requester=requester)
+    return await emulator.wait_for(lambda e: _waiting_for_approval(e, run_id), timeout=20)
 
 
 async def _answer(emulator: SlackEmulator, response_url: str) -> str:
@@ -133,28 +124,31 @@ async def _answer(emulator: SlackEmulator, response_url: str) -> str:
 
 
 async def test_qwen_down_is_downshifted_with_an_incident_and_a_page(
-    bot_env: dict[str, str], emulator: SlackEmulator, standin: Standin, start: Callable[..., Any]
+    bot_env: dict[str, str],
+    emulator: SlackEmulator,
+    standin: Standin,
+    start: Callable[..., Any],
+    db: Database,
 ) -> None:
     await start("bot", "serve", "--with-scheduler", env=bot_env)
     await _ready(bot_env)
     await standin.fault(model_down="qwen")
-    run = await emulator.wait_for(
-        lambda e: "succeeded" in _run_message(e, "C0ONCALL", "qwen_failure_downshift").text,
+    run_id = await started_run(db, runbook=DOWNSHIFT, requester=PROBE_ACTOR, within=40)
+    message = await emulator.wait_for(
+        lambda e: ended_message(e, run_id),
         timeout=40,
-        description="the downshift run to succeed",
+        description="the downshift run to end",
     )
-    assert run
+    assert message.channel == "C0ONCALL" and message.text.endswith("succeeded"), message.text
     routing = await standin.get("/admin/routing")
     breakers = await standin.get("/admin/circuit-breaker")
     assert routing["routing"]["creative"] == "balanced"
     assert breakers["breakers"]["qwen"] == "open"
-    message = _run_message(emulator, "C0ONCALL", "qwen_failure_downshift")
     # The on-call engineer was paged in the run's thread.
     await emulator.wait_for(
         lambda e: "<@U0" in " ".join(r.text for r in e.replies("C0ONCALL", message.ts)),
         description="the page in the run's thread",
     )
-    run_id = message.blocks[0]["text"]["text"].split()[1]
     cards = await emulator.wait_for(
         lambda e: [c for c in e.messages("C0INCIDENTS") if run_id in str(c.blocks)],
         description="the incident card naming the run that opened it",
@@ -166,23 +160,23 @@ async def test_qwen_down_is_downshifted_with_an_incident_and_a_page(
     )
     # Not started again while the downshift is in place.
     await asyncio.sleep(4)
-    assert (
-        len([m for m in emulator.messages("C0ONCALL") if "qwen_failure_downshift" in m.text]) == 1
-    )
+    assert await run_ids(db, runbook=DOWNSHIFT) == [run_id]
     assert len([p for p in await standin.posts() if p["path"] == "/admin/routing"]) == 1
 
 
 async def test_rollback_approval_rules_and_exactly_once(
-    bot_env: dict[str, str], emulator: SlackEmulator, standin: Standin, start: Callable[..., Any]
+    bot_env: dict[str, str],
+    emulator: SlackEmulator,
+    standin: Standin,
+    start: Callable[..., Any],
+    db: Database,
 ) -> None:
     await start("bot", "serve", "--with-scheduler", env=bot_env)
     url = await _ready(bot_env)
     await standin.fault(reward_runaway=True)
     async with SlackDriver(app_url=url, signing_secret=SECRET, emulator=emulator) as slack:
-        await slack.slash(
-            "/runbook", "run rl_reward_runaway_rollback", user="U0AAA", channel="C0ONCALL"
-        )
-        message = await emulator.wait_for(_waiting_for_approval, timeout=20)
+        await slack.slash("/runbook", f"run {ROLLBACK}", user="U0AAA", channel="C0ONCALL")
+        message = await _rollback_waiting(emulator, db, "U0AAA")
         own = await slack.click(
             channel="C0ONCALL", ts=message.ts, action_id="runbook_approve", user="U0AAA"
         )
@@ -204,9 +198,8 @@ async def test_rollback_approval_rules_and_exactly_once(
             )
         )
         assert all(c.status == 200 for c in clicks)
-        await emulator.wait_for(
-            lambda e: "succeeded" in _run_message(e, "C0ONCALL", "rl_reward").text, timeout=20
-        )
+        run_id = await started_run(db, runbook=ROLLBACK, requester="U0AAA")
+        await emulator.wait_for(lambda e: "succeeded" in run_message(e, run_id).text, timeout=20)
     rollbacks = await standin.posts("/admin/rl/rollback")
     assert len(rollbacks) == 1
     checkpoints = await standin.get("/admin/rl/checkpoints")
@@ -214,47 +207,49 @@ async def test_rollback_approval_rules_and_exactly_once(
 
 
 async def test_deny_ends_the_run_with_no_call_and_dry_run_changes_nothing(
-    bot_env: dict[str, str], emulator: SlackEmulator, standin: Standin, start: Callable[..., Any]
+    bot_env: dict[str, str],
+    emulator: SlackEmulator,
+    standin: Standin,
+    start: Callable[..., Any],
+    db: Database,
 ) -> None:
     await start("bot", "serve", env=bot_env)
     url = await _ready(bot_env)
     await standin.fault(reward_runaway=True)
     async with SlackDriver(app_url=url, signing_secret=SECRET, emulator=emulator) as slack:
-        for name in (
-            "qwen_failure_downshift",
-            "rl_reward_runaway_rollback",
-            "api_high_latency_scaleup",
-        ):
+        for name in (DOWNSHIFT, ROLLBACK, "api_high_latency_scaleup"):
             await slack.slash(
                 "/runbook", f"run {name} --dry-run", user="U0CCC", channel="C0GENERAL"
             )
-            dry = await emulator.wait_for(lambda e, n=name: _settled(e, "C0GENERAL", n), timeout=20)
+            dry_id = await started_run(db, runbook=name, requester="U0CCC", dry_run=True)
+            dry = await emulator.wait_for(lambda e, r=dry_id: ended_message(e, r), timeout=20)
+            assert dry.channel == "C0GENERAL"
             assert dry.text.endswith(": succeeded") or name == "api_high_latency_scaleup", dry.text
             # Every change the run would make is shown as its exact call.
             assert "POST" in str(dry.blocks) or name == "api_high_latency_scaleup"
         assert await standin.posts() == []  # not one change reached the serving process
-        await slack.slash(
-            "/runbook", "run rl_reward_runaway_rollback", user="U0AAA", channel="C0ONCALL"
-        )
-        message = await emulator.wait_for(_waiting_for_approval, timeout=20)
+        await slack.slash("/runbook", f"run {ROLLBACK}", user="U0AAA", channel="C0ONCALL")
+        message = await _rollback_waiting(emulator, db, "U0AAA")
         await slack.click(channel="C0ONCALL", ts=message.ts, action_id="runbook_deny", user="U0DDD")
-        await emulator.wait_for(
-            lambda e: "rejected" in _run_message(e, "C0ONCALL", "rl_reward").text, timeout=10
-        )
+        run_id = await started_run(db, runbook=ROLLBACK, requester="U0AAA")
+        await emulator.wait_for(lambda e: "rejected" in run_message(e, run_id).text, timeout=10)
     assert await standin.posts() == []
 
 
 async def test_a_restart_keeps_the_approval_and_a_crash_mid_action_needs_a_person(
-    bot_env: dict[str, str], emulator: SlackEmulator, standin: Standin, start: Callable[..., Any]
+    bot_env: dict[str, str],
+    emulator: SlackEmulator,
+    standin: Standin,
+    start: Callable[..., Any],
+    db: Database,
 ) -> None:
     first: Process = await start("bot-1", "serve", "--with-scheduler", env=bot_env)
     url = await _ready(bot_env)
     await standin.fault(reward_runaway=True)
     async with SlackDriver(app_url=url, signing_secret=SECRET, emulator=emulator) as slack:
-        await slack.slash(
-            "/runbook", "run rl_reward_runaway_rollback", user="U0AAA", channel="C0ONCALL"
-        )
-        message = await emulator.wait_for(_waiting_for_approval, timeout=20)
+        await slack.slash("/runbook", f"run {ROLLBACK}", user="U0AAA", channel="C0ONCALL")
+        message = await _rollback_waiting(emulator, db, "U0AAA")
+    run_id = await started_run(db, runbook=ROLLBACK, requester="U0AAA")
     first.kill()
     await first.process.wait()
     second: Process = await start("bot-2", "serve", "--with-scheduler", env=bot_env)
@@ -273,9 +268,7 @@ async def test_a_restart_keeps_the_approval_and_a_crash_mid_action_needs_a_perso
     await second.process.wait()
     await start("bot-3", "serve", "--with-scheduler", env=bot_env)
     await _ready(bot_env)
-    await emulator.wait_for(
-        lambda e: "needs attention" in _run_message(e, "C0ONCALL", "rl_reward").text, timeout=30
-    )
+    await emulator.wait_for(lambda e: "needs attention" in run_message(e, run_id).text, timeout=30)
     buttons = [b.action_id for b in emulator.buttons("C0ONCALL", message.ts)]
     assert "runbook_resume_applied" in buttons and "runbook_resume_resend" in buttons
     await asyncio.sleep(2)
@@ -283,7 +276,11 @@ async def test_a_restart_keeps_the_approval_and_a_crash_mid_action_needs_a_perso
 
 
 async def test_two_runs_at_once_and_bad_input(
-    bot_env: dict[str, str], emulator: SlackEmulator, standin: Standin, start: Callable[..., Any]
+    bot_env: dict[str, str],
+    emulator: SlackEmulator,
+    standin: Standin,
+    start: Callable[..., Any],
+    db: Database,
 ) -> None:
     await start("bot", "serve", env=bot_env)
     url = await _ready(bot_env)
@@ -291,9 +288,7 @@ async def test_two_runs_at_once_and_bad_input(
     async with SlackDriver(app_url=url, signing_secret=SECRET, emulator=emulator) as slack:
         answers = await asyncio.gather(
             *(
-                slack.slash(
-                    "/runbook", "run rl_reward_runaway_rollback", user=u, channel="C0ONCALL"
-                )
+                slack.slash("/runbook", f"run {ROLLBACK}", user=u, channel="C0ONCALL")
                 for u in ("U0AAA", "U0BBB")
             )
         )
@@ -302,7 +297,9 @@ async def test_two_runs_at_once_and_bad_input(
         )
         assert len(refusals) == 1 and "already" in str(refusals[0].body).lower()
         await asyncio.sleep(1)
-        assert len([m for m in emulator.messages("C0ONCALL") if "rl_reward" in m.text]) == 1
+        (run_id,) = await run_ids(db, runbook=ROLLBACK)  # one run, one message
+        assert len(emulator.messages("C0ONCALL")) == 1
+        assert run_message(emulator, run_id).channel == "C0ONCALL"
         for text, expected in (
             ("run no_such_runbook", "no_such_runbook"),
             ("status RUN-20990101-000000", "RUN-20990101-000000"),
@@ -311,9 +308,6 @@ async def test_two_runs_at_once_and_bad_input(
         ):
             answer = await slack.slash("/runbook", text, user="U0AAA", channel="C0ONCALL")
             assert expected in await _answer(emulator, answer.response_url)
-        run_id = (
-            _run_message(emulator, "C0ONCALL", "rl_reward").blocks[0]["text"]["text"].split()[1]
-        )
         answer = await slack.slash("/runbook", f"cancel {run_id}", user="U0AAA", channel="C0ONCALL")
         assert "cancelled" in await _answer(emulator, answer.response_url)
         again = await slack.slash("/runbook", f"cancel {run_id}", user="U0AAA", channel="C0ONCALL")

@@ -18,12 +18,14 @@ import aiohttp
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
+from bot.runbooks.probes import PROBE_ACTOR
 from sandbox.slack import SlackDriver, SlackEmulator
 from storage.db import Database
 from tests.processes import test_runbooks_e2e as e2e
 from tests.processes.conftest import Process
-from tests.processes.test_runbooks_e2e import SECRET, Standin, _settled
+from tests.processes.test_runbooks_e2e import DOWNSHIFT, SECRET, Standin
 from tests.support.prometheus import unused_port
+from tests.support.runs import ended_message, started_run
 
 PROMETHEUS_PASSWORD = "prom-pa55word-zq"
 SERVING_PASSWORD = "serving-pa55word-zq"
@@ -70,6 +72,7 @@ async def test_no_secret_in_logs_slack_calls_or_tables(
     standin: Standin,
     start: Callable[..., Any],
     database_url: str,
+    db: Database,
 ) -> None:
     serving = standin.url.replace("http://", f"http://artisan:{SERVING_PASSWORD}@")
     prometheus = f"http://sre:{PROMETHEUS_PASSWORD}@127.0.0.1:{unused_port()}"
@@ -83,15 +86,15 @@ async def test_no_secret_in_logs_slack_calls_or_tables(
         )
         assert "sre:***@127.0.0.1" in str(answer[0].body)  # the reason names the URL, masked
         await slack.slash(
-            "/runbook", "run qwen_failure_downshift --dry-run", user="U0CCC", channel="C0GENERAL"
+            "/runbook", f"run {DOWNSHIFT} --dry-run", user="U0CCC", channel="C0GENERAL"
         )
-        dry = await emulator.wait_for(
-            lambda e: _settled(e, "C0GENERAL", "qwen_failure_downshift"), timeout=20
-        )
+        dry_id = await started_run(db, runbook=DOWNSHIFT, requester="U0CCC", dry_run=True)
+        dry = await emulator.wait_for(lambda e: ended_message(e, dry_id), timeout=20)
         assert "artisan:***@127.0.0.1" in str(dry.blocks)  # the planned call, masked
     # A real downshift: three failed probes, then the admin calls through the secret URL.
     await standin.fault(model_down="qwen")
-    await emulator.wait_for(lambda e: _settled(e, "C0ONCALL", "qwen_failure_downshift"), timeout=40)
+    run_id = await started_run(db, runbook=DOWNSHIFT, requester=PROBE_ACTOR, within=40)
+    await emulator.wait_for(lambda e: ended_message(e, run_id), timeout=40)
     assert len(await standin.posts()) == 2  # the credentials still reach the serving process
     # A request that fails the signature check, carrying a verification token.
     body = urlencode({"token": FORGED_TOKEN, "command": "/incident", "text": "list"})

@@ -12,6 +12,7 @@ from bot.settings import Environment, SreConfig
 from sandbox.serving.standin import create_standin_app
 from sandbox.slack import SlackDriver, SlackEmulator
 from storage.db import Database
+from tests.support.clock import quiet_clock
 from tests.support.config import sandbox_config
 from tests.support.servers import serving
 
@@ -64,7 +65,7 @@ async def bot(
         DATABASE_URL=database_url,
         SERVING_URL=serving_url,
     )
-    container = build_container(env, sre_config, db=Database(database_url))
+    container = build_container(env, sre_config, clock=quiet_clock(), db=Database(database_url))
     container.start_delivery()
     async with (
         serving(container.web_app(container.bolt_app())) as url,

@@ -1,18 +1,18 @@
-"""A clock for whole processes under test: it reads a chosen instant when made and then
-runs forward at real speed, so a scheduler process can be started "at" any moment."""
+"""The moment the tests' running clocks start at, chosen so no calendar duty is near."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.clock import RunningClock
+
+# A Wednesday noon in Seoul: working hours (the weekday pool is paged), a day or more from
+# every calendar duty (Monday's digest and drill, Friday's handoff).
+QUIET_START = datetime(2026, 10, 14, 12, 0, tzinfo=ZoneInfo("Asia/Seoul"))
 
 
-class RunningClock:
-    """Real time, shifted so that it read ``start`` when it was made."""
-
-    def __init__(self, start: datetime) -> None:
-        if start.tzinfo is None:
-            raise ValueError("RunningClock needs a timezone-aware start")
-        self._offset = start.astimezone(UTC) - datetime.now(UTC)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self._offset
+def quiet_clock() -> RunningClock:
+    """A clock that reads ``QUIET_START`` now and runs at real speed, for a bot in a test
+    that needs time to pass (outbox retries, leases) but not a particular day."""
+    return RunningClock(QUIET_START)
