@@ -195,6 +195,7 @@ class Container:
             clock=self.clock,
             tick=schedule.tick,
             leader_ttl=schedule.leader_ttl,
+            ticked=self.metrics.scheduler_ticked,
         )
 
     async def close(self) -> None:
@@ -302,6 +303,7 @@ def build_container(
             # Longer than a Slack call may take, so a slow send is never leased twice.
             lease=max(config.schedule.post_timeout, timedelta(seconds=SLACK_TIMEOUT + 5)),
             on_sent={CARD: incidents.card_posted, RUN_MESSAGE: RunPosts.message_posted},
+            passed=metrics.outbox_pass_done,
         )
         kick.deliverer = deliverer
     redis = (

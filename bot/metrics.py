@@ -34,6 +34,17 @@ class BotMetrics:
             buckets=(60, 300, 600, 900, 1800, 3600, 7200, 14400, 28800),
             registry=registry,
         )
+        self.scheduler_ticks = Counter(
+            "artisan_sre_scheduler_ticks",
+            "Scheduler ticks this process completed as leader (every duty ran once); flat on "
+            "the leader means nothing time-driven (reminders, handoffs, probes) is happening.",
+            registry=registry,
+        )
+        self.outbox_passes = Counter(
+            "artisan_sre_outbox_passes",
+            "Outbox passes this process completed (every due post it could lease was tried).",
+            registry=registry,
+        )
         self.incidents = Gauge(
             "artisan_sre_incidents",
             "Incidents by state, as stored.",
@@ -47,6 +58,12 @@ class BotMetrics:
         if incident.acknowledged_at is not None:
             delay = (incident.acknowledged_at - incident.created_at).total_seconds()
             self.ack_latency.labels(severity=incident.severity.value).observe(delay)
+
+    def scheduler_ticked(self) -> None:
+        self.scheduler_ticks.inc()
+
+    def outbox_pass_done(self) -> None:
+        self.outbox_passes.inc()
 
     def set_incident_counts(self, counts: dict[str, int]) -> None:
         for status in IncidentStatus:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -19,6 +20,10 @@ STOP_WITHIN = 5.0
 
 
 class SchedulerRunner:
+    """Ticks the duties while leading. ``ticked`` is told of every tick that ran them all;
+    the composition root counts those on /metrics, where they show the scheduler had its
+    chance."""
+
     def __init__(
         self,
         *,
@@ -28,8 +33,10 @@ class SchedulerRunner:
         tick: timedelta,
         leader_ttl: timedelta,
         stop_within: float = STOP_WITHIN,
+        ticked: Callable[[], None] | None = None,
     ) -> None:
         self._duties = duties
+        self._ticked = ticked
         self._leadership = leadership
         self._clock = clock
         self._tick = tick
@@ -61,12 +68,18 @@ class SchedulerRunner:
                     raise
                 # stop() gave up waiting: what this tick had not owed yet, the next one owes.
                 log.info("stopped in the middle of a tick")
+                return
+            if self._ticked is not None:
+                self._ticked()
 
     async def tick_now(self) -> dict[str, object]:
         """Run every duty once at the clock's now, after any tick under way (the sandbox's
         time controls: a skip ahead shows its effect at once)."""
         async with self._ticking:
-            return await self._duties.tick(self._clock.now())
+            outcome = await self._duties.tick(self._clock.now())
+        if self._ticked is not None:
+            self._ticked()
+        return outcome
 
     async def start(self) -> None:
         """Take leadership if free and start ticking; a first tick runs at once."""

@@ -1,0 +1,74 @@
+"""What a running bot has had the chance to do, read from its ``/metrics``: the scheduler's
+completed ticks and the outbox's completed passes.
+
+A "nothing more happens" check waits for these instead of for seconds: once the scheduler
+has ticked N more times and the outbox has passed twice since, whatever those ticks owed
+has been decided and tried, however slow the machine is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
+
+TICKS = "artisan_sre_scheduler_ticks"
+PASSES = "artisan_sre_outbox_passes"
+
+
+@dataclass(frozen=True)
+class Progress:
+    ticks: float
+    passes: float
+
+
+async def progress(url: str) -> Progress:
+    """The counts the bot at ``url`` shows now (0 for a counter not yet exposed)."""
+    async with (
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http,
+        http.get(f"{url}/metrics") as answer,
+    ):
+        assert answer.status == 200, await answer.text()
+        exposition = await answer.text()
+    counts = {TICKS: 0.0, PASSES: 0.0}
+    for family in text_string_to_metric_families(exposition):
+        if family.name in counts:
+            counts[family.name] = sum(s.value for s in family.samples if s.name.endswith("_total"))
+    return Progress(ticks=counts[TICKS], passes=counts[PASSES])
+
+
+async def had_its_chance(url: str, *, ticks: int = 1, within: float = 120.0) -> Progress:
+    """Return once the bot at ``url`` has completed ``ticks`` more scheduler ticks than when
+    called, then two more outbox passes (the first may have begun before the last tick), so
+    what those ticks owed has been posted or tried. ``within`` only bounds a bot that stopped
+    ticking altogether; the wait itself is on the counts."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    start = await progress(url)
+    now = start
+    while now.ticks < start.ticks + ticks:
+        now = await _after(url, now, deadline, f"{ticks} scheduler tick(s)")
+    after_ticks = now
+    while now.passes < after_ticks.passes + 2:
+        now = await _after(url, now, deadline, "two outbox passes after the ticks")
+    return now
+
+
+async def outbox_passed(url: str, *, passes: int = 2, within: float = 120.0) -> Progress:
+    """Return once the bot at ``url`` has completed ``passes`` more outbox passes than when
+    called (two: one begun after the call), so what was owed before the call has been tried."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    start = now = await progress(url)
+    while now.passes < start.passes + passes:
+        now = await _after(url, now, deadline, f"{passes} outbox passes")
+    return now
+
+
+async def _after(url: str, last: Progress, deadline: float, what: str) -> Progress:
+    if asyncio.get_running_loop().time() > deadline:
+        raise AssertionError(f"the bot at {url} never completed {what} (at {last})")
+    await asyncio.sleep(0.05)
+    return await progress(url)
