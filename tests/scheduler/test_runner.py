@@ -14,11 +14,7 @@ from scheduler.duties import Duties, Duty
 from scheduler.leader import SoleLeader
 from scheduler.runner import SchedulerRunner
 from tests.scheduler.conftest import World
-from tests.support.progress import progress
-
-LOOP_TURNS = 100
-"""Turns of the event loop a stop is given to show whether it waits: a stop that cancelled
-the tick would have ended within a few, however busy the machine."""
+from tests.support.progress import let_the_loop_turn, progress
 
 
 def _runner(name: str, duty: Duty, clock: FixedClock, **options: float) -> SchedulerRunner:
@@ -59,8 +55,7 @@ async def test_stopping_lets_the_tick_under_way_finish(
     await runner.start()
     await asyncio.wait_for(started.wait(), timeout=5)
     stopping = asyncio.create_task(runner.stop())
-    for _ in range(LOOP_TURNS):
-        await asyncio.sleep(0)
+    await let_the_loop_turn()  # a stop that cancelled the tick would have ended by now
     # It waits for the write rather than cancelling it.
     assert not stopping.done() and cancelled == []
     release.set()

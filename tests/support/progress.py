@@ -1,19 +1,24 @@
-"""What a running bot has had the chance to do, read from its ``/metrics``: the scheduler's
-completed ticks and the outbox's completed passes.
+"""Proof that something had its chance to happen, instead of a wait of some seconds.
 
-A "nothing more happens" check waits for these instead of for seconds: once the scheduler
-has ticked N more times and the outbox has passed twice since, whatever those ticks owed
-has been decided and tried, however slow the machine is.
+For a running bot, read from its ``/metrics``: the scheduler's completed ticks and the
+outbox's completed passes. Once the scheduler has ticked N more times and the outbox has
+passed twice since, whatever those ticks owed has been decided and tried, however slow the
+machine is. In a test's own event loop: the loop has turned, so every task that was ready
+has run as far as it could.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
+T = TypeVar("T")
+LOOP_TURNS = 100
 TICKS = "artisan_sre_scheduler_ticks"
 PASSES = "artisan_sre_outbox_passes"
 
@@ -72,3 +77,24 @@ async def _after(url: str, last: Progress, deadline: float, what: str) -> Progre
         raise AssertionError(f"the bot at {url} never completed {what} (at {last})")
     await asyncio.sleep(0.05)
     return await progress(url)
+
+
+async def let_the_loop_turn(times: int = LOOP_TURNS) -> None:
+    """Yield to the event loop ``times`` times: whatever a ready task would do without
+    waiting on time (end, cancel another, answer a server in this process over loopback)
+    it has done by then, on a busy machine as on a quiet one."""
+    for _ in range(times):
+        await asyncio.sleep(0)
+
+
+async def eventually(read: Callable[[], Awaitable[T]], *, within: float, description: str) -> T:
+    """Poll ``read`` until it returns something truthy; fail after ``within`` seconds. The
+    bound only ends a wait for something that never comes: make it generous."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        found = await read()
+        if found:
+            return found
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {within}s waiting for {description}")
+        await asyncio.sleep(0.2)
