@@ -14,6 +14,7 @@ import pytest
 from sandbox.slack import Message, SlackDriver, SlackEmulator
 from tests.processes.conftest import Process, free_port, wait_ready
 from tests.support.config import CHANNELS_YAML
+from tests.support.progress import eventually, had_its_chance, outbox_passed
 
 SECRET = "process-secret"
 CONFIG = (
@@ -76,13 +77,15 @@ async def standin(tmp_path: Path) -> AsyncIterator[Standin]:
     )
     url = f"http://127.0.0.1:{port}"
     async with aiohttp.ClientSession() as http:
-        for _ in range(100):
+
+        async def live() -> bool:
             try:
                 async with http.get(f"{url}/health/live") as answer:
-                    if answer.status == 200:
-                        break
+                    return answer.status == 200
             except aiohttp.ClientError:
-                await asyncio.sleep(0.1)
+                return False
+
+        await eventually(live, within=60, description="the stand-in to come up")
         yield Standin(url, http)
     process.terminate()
     await process.wait()
@@ -136,7 +139,7 @@ async def test_qwen_down_is_downshifted_with_an_incident_and_a_page(
     bot_env: dict[str, str], emulator: SlackEmulator, standin: Standin, start: Callable[..., Any]
 ) -> None:
     await start("bot", "serve", "--with-scheduler", env=bot_env)
-    await _ready(bot_env)
+    url = await _ready(bot_env)
     await standin.fault(model_down="qwen")
     run = await emulator.wait_for(
         lambda e: "succeeded" in _run_message(e, "C0ONCALL", "qwen_failure_downshift").text,
@@ -164,8 +167,8 @@ async def test_qwen_down_is_downshifted_with_an_incident_and_a_page(
         and "Qwen LLM failure" in str(cards[0].blocks)
         and "Sev2" in str(cards[0].blocks)
     )
-    # Not started again while the downshift is in place.
-    await asyncio.sleep(4)
+    # Not started again while the downshift is in place: four more probes, as many failures.
+    await had_its_chance(url, ticks=4)
     assert (
         len([m for m in emulator.messages("C0ONCALL") if "qwen_failure_downshift" in m.text]) == 1
     )
@@ -264,21 +267,22 @@ async def test_a_restart_keeps_the_approval_and_a_crash_mid_action_needs_a_perso
         await slack.click(
             channel="C0ONCALL", ts=message.ts, action_id="runbook_approve", user="U0BBB"
         )
-        for _ in range(100):
-            if await standin.posts("/admin/rl/rollback"):
-                break
-            await asyncio.sleep(0.05)
+        await eventually(
+            lambda: standin.posts("/admin/rl/rollback"),
+            within=60,
+            description="the rollback call reaching the serving process",
+        )
     assert len(await standin.posts("/admin/rl/rollback")) == 1  # the approval still worked
     second.kill()  # inside the action: nobody knows whether the rollback happened
     await second.process.wait()
     await start("bot-3", "serve", "--with-scheduler", env=bot_env)
-    await _ready(bot_env)
+    url = await _ready(bot_env)
     await emulator.wait_for(
         lambda e: "needs attention" in _run_message(e, "C0ONCALL", "rl_reward").text, timeout=30
     )
     buttons = [b.action_id for b in emulator.buttons("C0ONCALL", message.ts)]
     assert "runbook_resume_applied" in buttons and "runbook_resume_resend" in buttons
-    await asyncio.sleep(2)
+    await had_its_chance(url, ticks=2)  # each tick recovers interrupted runs
     assert len(await standin.posts("/admin/rl/rollback")) == 1  # not repeated without a person
 
 
@@ -301,7 +305,7 @@ async def test_two_runs_at_once_and_bad_input(
             lambda e: [r for a in answers for r in e.responses(a.response_url)], timeout=20
         )
         assert len(refusals) == 1 and "already" in str(refusals[0].body).lower()
-        await asyncio.sleep(1)
+        await outbox_passed(url)  # a second run's message would be owed, and now posted
         assert len([m for m in emulator.messages("C0ONCALL") if "rl_reward" in m.text]) == 1
         for text, expected in (
             ("run no_such_runbook", "no_such_runbook"),

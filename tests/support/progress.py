@@ -10,12 +10,18 @@ has run as far as it could.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import TypeVar
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
+from sqlmodel import col, select
+
+from storage import alerts, outbox
+from storage.alerts import AlertNotificationRow
+from storage.db import Database
+from storage.tables import PostRow
 
 T = TypeVar("T")
 LOOP_TURNS = 100
@@ -70,6 +76,48 @@ async def outbox_passed(url: str, *, passes: int = 2, within: float = 120.0) -> 
     while now.passes < start.passes + passes:
         now = await _after(url, now, deadline, f"{passes} outbox passes")
     return now
+
+
+async def posts_settled(
+    database_url: str, *, kinds: Collection[str], within: float = 120.0
+) -> None:
+    """Return once no post of ``kinds`` is owed any more (each one sent and recorded, dropped
+    or failed): none of them can go out again, so a post sent twice shows by then. A lease a
+    killed process held runs out first, and its retry finds or repeats the post."""
+
+    db = Database(database_url)
+
+    async def settled() -> bool:
+        async with db.transaction() as session:
+            owed = await session.execute(
+                select(PostRow.key).where(
+                    col(PostRow.kind).in_(kinds), PostRow.state == outbox.PENDING
+                )
+            )
+            return not owed.first()
+
+    try:
+        await eventually(settled, within=within, description=f"no {', '.join(kinds)} post owed")
+    finally:
+        await db.dispose()
+
+
+async def alerts_worked(database_url: str, *, within: float = 120.0) -> None:
+    """Return once every Alertmanager notification the bot stored has been worked (its
+    incident, note, reply and runbook decided): what it delivered has had its effect."""
+    db = Database(database_url)
+
+    async def worked() -> bool:
+        async with db.transaction() as session:
+            waiting = await session.execute(
+                select(AlertNotificationRow.id).where(AlertNotificationRow.state == alerts.PENDING)
+            )
+            return not waiting.first()
+
+    try:
+        await eventually(worked, within=within, description="every alert notification worked")
+    finally:
+        await db.dispose()
 
 
 async def _after(url: str, last: Progress, deadline: float, what: str) -> Progress:
