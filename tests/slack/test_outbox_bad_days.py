@@ -17,6 +17,7 @@ from sandbox.slack import Message, SlackEmulator
 from storage import outbox
 from tests.slack.conftest import Bot, running_bot
 from tests.support.config import sandbox_config
+from tests.support.progress import eventually
 
 REMINDER_EVERY = timedelta(seconds=10)
 DECLARED = datetime(2026, 10, 14, 1, 0, tzinfo=UTC)  # a Wednesday, 10:00 in Seoul
@@ -122,6 +123,13 @@ async def test_incidents_declared_while_slack_is_down_are_all_posted_once_it_is_
             for n, user in enumerate(["U0AAA", "U0BBB", "U0CCC", "U0DDD", "U0EEE"])
         ]
         assert all(a.status == 200 for a in answers)
+
+        # The creates go on after their ack: all five stored (their cards owed) at the
+        # declared instant, before the clock moves.
+        async def stored() -> bool:
+            return len(await bot.container.incidents.list_incidents()) == len(answers)
+
+        await eventually(stored, within=60, description="the five incidents stored")
         runner = bot.container.scheduler_runner()
         deliverer = bot.container.deliverer
         assert deliverer is not None
@@ -135,6 +143,9 @@ async def test_incidents_declared_while_slack_is_down_are_all_posted_once_it_is_
         tried = emulator.calls_to("chat.postMessage")
         assert tried and {c.status for c in tried} == {503}
         emulator.restore()
+        # A pass that met the outage may still be recording its 503s (passes take turns):
+        # once this one has run, every failure is recorded at the clock's time.
+        await deliverer.deliver_due()
         # Every retry falls due within the outbox's longest backoff of Slack's return, and
         # the bot's clock moves no further: what was owed must go out within it.
         clock.advance(MAX_BACKOFF)
