@@ -314,6 +314,7 @@ def build_container(
             # Longer than a Slack call may take, so a slow send is never leased twice.
             lease=max(config.schedule.post_timeout, timedelta(seconds=SLACK_TIMEOUT + 5)),
             on_sent={CARD: incidents.card_posted, RUN_MESSAGE: RunPosts.message_posted},
+            passed=metrics.outbox_pass_done,
         )
         kick.deliverer = deliverer
     redis = (

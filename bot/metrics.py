@@ -36,6 +36,11 @@ class BotMetrics:
             buckets=(60, 300, 600, 900, 1800, 3600, 7200, 14400, 28800),
             registry=registry,
         )
+        self.outbox_passes = Counter(
+            "artisan_sre_outbox_passes",
+            "Outbox passes this process completed (every due post it could lease was tried).",
+            registry=registry,
+        )
         self.incidents = Gauge(
             "artisan_sre_incidents",
             "Incidents by state, as stored.",
@@ -46,7 +51,8 @@ class BotMetrics:
         )
         self.scheduler_ticks = Counter(
             "artisan_sre_scheduler_ticks_total",
-            "Scheduler ticks completed by this process while it led (every duty was run).",
+            "Scheduler ticks this process completed as leader (every duty ran once); flat on "
+            "the leader means nothing time-driven (reminders, handoffs, probes) is happening.",
             registry=registry,
         )
         self.scheduler_last_tick = Gauge(
@@ -65,6 +71,9 @@ class BotMetrics:
         if incident.acknowledged_at is not None:
             delay = (incident.acknowledged_at - incident.created_at).total_seconds()
             self.ack_latency.labels(severity=incident.severity.value).observe(delay)
+
+    def outbox_pass_done(self) -> None:
+        self.outbox_passes.inc()
 
     def set_incident_counts(self, counts: dict[str, int]) -> None:
         for status in IncidentStatus:

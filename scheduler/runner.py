@@ -20,6 +20,10 @@ STOP_WITHIN = 5.0
 
 
 class SchedulerRunner:
+    """Ticks the duties while leading. ``ticked`` is told of every tick that ran them all;
+    the composition root counts those on /metrics, where they show the scheduler had its
+    chance."""
+
     def __init__(
         self,
         *,
@@ -66,12 +70,16 @@ class SchedulerRunner:
                     raise
                 # stop() gave up waiting: what this tick had not owed yet, the next one owes.
                 log.info("stopped in the middle of a tick")
+                return
 
     async def tick_now(self) -> dict[str, object]:
         """Run every duty once at the clock's now, after any tick under way (the sandbox's
         time controls: a skip ahead shows its effect at once)."""
         async with self._ticking:
-            return await self._duties.tick(self._clock.now())
+            now = self._clock.now()
+            outcome = await self._duties.tick(now)
+        self._ticked(now)
+        return outcome
 
     async def start(self) -> None:
         """Take leadership if free and start ticking; a first tick runs at once."""

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from bot.clock import SystemClock
 from bot.outbox.deliverer import Deliverer
@@ -64,11 +65,18 @@ async def test_a_transaction_queued_for_the_write_lock_ends_at_its_bound_and_lea
 
 class TakesTheLockWhileSending:
     """Slack takes the post; meanwhile another writer takes the database's write lock, so
-    the post's record queues for it."""
+    the post's record queues for it. ``queued`` is set when the record's ``BEGIN IMMEDIATE``
+    goes to SQLite (SQLAlchemy's ``before_cursor_execute``), where it waits for the lock."""
 
-    def __init__(self, holder: sqlite3.Connection) -> None:
+    def __init__(self, holder: sqlite3.Connection, db: Database) -> None:
         self.holder = holder
         self.sent = asyncio.Event()
+        self.queued = asyncio.Event()
+        event.listen(db.engine.sync_engine, "before_cursor_execute", self._executing)
+
+    def _executing(self, conn: object, cursor: object, statement: str, *rest: object) -> None:
+        if self.sent.is_set() and statement == "BEGIN IMMEDIATE":
+            self.queued.set()
 
     async def send(self, post: OwedPost) -> MessageRef | None:
         self.holder.execute("BEGIN IMMEDIATE")
@@ -88,15 +96,15 @@ async def test_stopping_the_outbox_while_a_record_waits_for_the_write_lock_leave
     async with db.transaction() as session:
         await outbox.owe(session, key="card:1", kind="card", subject="INC-1", at=datetime.now(UTC))
     holder = sqlite3.connect(path, isolation_level=None)  # another process's writer
-    sender = TakesTheLockWhileSending(holder)
+    sender = TakesTheLockWhileSending(holder, db)
     deliverer = Deliverer(db=db, clock=SystemClock(), sender=sender, lease=timedelta(60))
     before = asyncio.all_tasks()
     deliverer.start()
-    await asyncio.wait_for(sender.sent.wait(), 10)
-    await asyncio.sleep(0.5)  # the post's record now queues for the lock
+    await asyncio.wait_for(sender.queued.wait(), 60)  # the post's record queues for the lock
     stopping = asyncio.create_task(deliverer.stop())
-    # The other writer keeps the lock past the moments a stop that cancelled again (every
-    # 2 s, as the old one did) would land in the driver's cleanup of its first cancel.
+    # A fault, kept on purpose: the other writer holds the lock past the moments a stop that
+    # cancelled again (every 2 s, as the old one did) would land in the driver's cleanup of
+    # its first cancel. That old stop was timed, so only time can show it is gone.
     await asyncio.sleep(5)
     holder.execute("COMMIT")
     await asyncio.wait_for(stopping, 60)

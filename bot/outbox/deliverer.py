@@ -48,7 +48,11 @@ def backoff(attempts: int) -> timedelta:
 
 
 class Deliverer:
-    """Sends what the outbox owes. One per process; several processes may share a database."""
+    """Sends what the outbox owes. One per process; several processes may share a database.
+
+    ``passed`` is told of every pass that ended; the composition root counts them on /metrics,
+    where they show that what was due when a pass began has been tried.
+    """
 
     def __init__(
         self,
@@ -59,6 +63,7 @@ class Deliverer:
         lease: timedelta,
         on_sent: Mapping[str, SentHook] | None = None,
         concurrency: int = CONCURRENCY,
+        passed: Callable[[], None] | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -74,6 +79,7 @@ class Deliverer:
         self._sending: set[str] = set()  # this process's sends under way, whatever the lease
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._passed = passed
 
     def kick(self) -> None:
         """Something was just owed: deliver now rather than at the next poll."""
@@ -85,7 +91,10 @@ class Deliverer:
         One pass at a time in a process, so what was owed first here is sent first.
         """
         async with self._one_pass:
-            return await self._pass()
+            sent = await self._pass()
+        if self._passed is not None:
+            self._passed()
+        return sent
 
     async def _pass(self) -> int:
         now = self._clock.now()

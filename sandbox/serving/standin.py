@@ -62,6 +62,11 @@ _SIGMA = 0.25
 _MEMORY_MB = {"qwen": (15234.5, 8192.0), "mistral": (14876.0, 7680.0), "llama": (15568.0, 8192.0)}
 _ANY_ROUTE = "*"
 _CONTROL = "/_standin/"
+DEFAULT_RATE = 20.0
+"""Simulated brief requests per second of ``python -m sandbox.serving`` unless ``--rate``."""
+DEFAULT_SEED = 0
+TRAFFIC_TICK = 0.1
+"""Seconds between two rounds of background traffic."""
 
 log = logging.getLogger(__name__)
 JSONObject = dict[str, Any]
@@ -108,7 +113,7 @@ class StandinState:
     def __init__(
         self,
         *,
-        seed: int = 0,
+        seed: int = DEFAULT_SEED,
         clock: Clock | None = None,
         replicas: int = 2,
         max_replicas: int = 20,
@@ -120,6 +125,7 @@ class StandinState:
         self._checkpoint_rng = random.Random(seed + 1)  # apart, so traffic stays reproducible
         self.started = time.monotonic()
         self.traffic_per_second = traffic_per_second
+        self._traffic_owed = 0.0  # the fraction of a request carried to the next round
         # One turn order for the stand-in's whole life: a tick of 2 requests at the default
         # rate must not restart it at fast, or creative would never get a request.
         self._turns = itertools.cycle(Mode)
@@ -336,15 +342,19 @@ class StandinState:
             statuses[status] = statuses.get(status, 0) + 1
         return statuses
 
-    async def run_traffic(self, tick: float = 0.1) -> None:
+    def traffic_for(self, seconds: float) -> dict[str, int]:
+        """The requests ``seconds`` of background traffic bring; a test drives simulated time
+        through this, the running stand-in calls it every ``TRAFFIC_TICK``."""
+        self._traffic_owed += self.traffic_per_second * seconds
+        whole = int(self._traffic_owed)
+        self._traffic_owed -= whole
+        return self.generate(whole)
+
+    async def run_traffic(self, tick: float = TRAFFIC_TICK) -> None:
         """Background traffic at ``traffic_per_second``, until cancelled."""
-        owed = 0.0
         while True:
             await asyncio.sleep(tick)
-            owed += self.traffic_per_second * tick
-            whole = int(owed)
-            owed -= whole
-            self.generate(whole)
+            self.traffic_for(tick)
 
 
 STATE_KEY = web.AppKey("standin_state", StandinState)
@@ -615,8 +625,12 @@ def main(argv: list[str] | None = None) -> int:
         default=True,
         help="simulate brief requests in the background (default: on)",
     )
-    parser.add_argument("--rate", type=float, default=20.0, help="simulated requests per second")
-    parser.add_argument("--seed", type=int, default=0, help="seed of latencies and checkpoints")
+    parser.add_argument(
+        "--rate", type=float, default=DEFAULT_RATE, help="simulated requests per second"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="seed of latencies and checkpoints"
+    )
     parser.add_argument("--max-replicas", type=int, default=20)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

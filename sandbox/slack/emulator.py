@@ -13,7 +13,7 @@ Bad days, for testing what a client does when Slack misbehaves:
   and changes nothing (the call is still recorded, with status 503).
 - ``hang(seconds)``: until ``restore()``, every call (and response_url POST) waits
   ``seconds`` before it is processed, then goes on normally; ``restore()`` wakes the
-  calls already waiting.
+  calls already waiting; ``held_in_hang`` counts those waiting now.
 - ``stall(method, seconds, times=1)``: the next ``times`` calls of ``method`` that do
   their work (the message is posted) get their answer ``seconds`` later; other calls
   are served meanwhile.
@@ -197,6 +197,12 @@ class SlackEmulator:
     @property
     def is_out(self) -> bool:
         return self._faults.out
+
+    @property
+    def held_in_hang(self) -> int:
+        """Calls and response_url POSTs that arrived and wait in a hang right now: what a test
+        waits for to know they reached Slack and are being held, not merely sent."""
+        return self._faults.held
 
     def stall(self, method: str, seconds: float, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` do their work, then answer ``seconds`` late."""

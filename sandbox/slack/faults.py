@@ -54,6 +54,7 @@ class Faults:
     def __init__(self) -> None:
         self._hung = _Release()
         self._stalled = _Release()
+        self.held = 0  # calls waiting in a hang right now
         self.clear()
 
     # ----- Slack-wide: outage and hang
@@ -73,7 +74,11 @@ class Faults:
     async def hold(self) -> None:
         """While Slack hangs, wait before processing a call."""
         if self.hang_seconds > 0:
-            await self._hung.sleep(self.hang_seconds)
+            self.held += 1
+            try:
+                await self._hung.sleep(self.hang_seconds)
+            finally:
+                self.held -= 1
 
     # ----- per method: refusals before the work
 

@@ -18,10 +18,10 @@ from tests.processes import test_alerting_e2e as single
 from tests.processes.conftest import free_port, wait_ready
 from tests.support.alerting import Alertmanager, Prometheus
 from tests.support.cli import run_cli
+from tests.support.progress import alerts_worked, eventually
 
 standin = single.standin  # the serving stand-in fixture, shared
 Standin = single.Standin
-eventually = single.eventually
 TITLE = "Qwen model is unhealthy"
 
 
@@ -127,15 +127,24 @@ async def _downshifted_once(pair: Pair, emulator: SlackEmulator, card: Message) 
 
 async def _resolved_once(pair: Pair, emulator: SlackEmulator, card: Message) -> None:
     """Fault cleared: the resolved note once, and still one card and one routing change."""
+    live = [am for am in pair.alertmanagers if am.alive]
+    before = await asyncio.gather(*(_notified(am) for am in live))
     await pair.standin.call("DELETE", "/_standin/faults")
     await emulator.wait_for(
         lambda e: [r for r in e.replies("C0INCIDENTS", card.ts) if ", 1 resolved" in r.text],
         timeout=40,
         description="the resolved note in the incident's thread",
     )
-    # Both (or the surviving) Alertmanagers re-send the resolved group every group_interval
-    # (2 s): give them two rounds to open a second incident or note it twice, if they could.
-    await asyncio.sleep(4)
+
+    # Each live Alertmanager delivers the resolution on its own (a clustered survivor, or
+    # both of an unclustered pair): once all have, and the bot has worked what they sent, a
+    # second incident or a second note would be there.
+    async def all_delivered() -> bool:
+        counts = await asyncio.gather(*(_notified(am) for am in live))
+        return all(now > then for now, then in zip(counts, before, strict=True))
+
+    await eventually(all_delivered, within=60, description="the resolution from each")
+    await alerts_worked(pair.env["DATABASE_URL"])
     incident_id = single.incident_of(card)
     shown = json.loads(await pair.cli("incident", "show", incident_id, "--json"))
     notes = [entry["note"] or "" for entry in shown["timeline"]]

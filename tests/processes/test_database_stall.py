@@ -8,7 +8,6 @@ was stored (and store nothing), say "not ready" within a second, and serve /metr
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 import uuid
@@ -23,6 +22,7 @@ from sandbox.slack import SlackDriver, SlackEmulator
 from storage import migrate
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.processes.conftest import free_port
+from tests.support.progress import eventually
 from tests.support.proxy import TcpProxy, proxy_to
 
 SIGNING_SECRET = "process-secret"
@@ -77,15 +77,14 @@ async def test_a_stalled_database_is_answered_in_bounded_time_and_stores_nothing
         aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http,
         SlackDriver(app_url=url, signing_secret=SIGNING_SECRET, emulator=emulator) as slack,
     ):
-        for _ in range(600):
+
+        async def ready() -> bool:
             try:
-                if (await _get(http, f"{url}/health/ready"))[0] == 200:
-                    break
+                return (await _get(http, f"{url}/health/ready"))[0] == 200
             except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-        else:
-            raise AssertionError(f"never ready:\n{bot.log()[-3000:]}")
+                return False  # not listening yet
+
+        await eventually(ready, within=60, description=f"the bot ready (log: {bot.log_path})")
         before = await slack.slash("/incident", "create sev3 before the stall", user="U0AAA")
         await emulator.wait_for(lambda e: e.responses(before.response_url), timeout=10)
 
@@ -106,11 +105,5 @@ async def test_a_stalled_database_is_answered_in_bounded_time_and_stores_nothing
         assert "reference" in text
 
         proxy.passing()
-
-        for _ in range(100):
-            if (await _get(http, f"{url}/health/ready"))[0] == 200:
-                break
-            await asyncio.sleep(0.1)
-        else:
-            raise AssertionError("not ready again after the stall")
+        await eventually(ready, within=60, description="the bot ready again after the stall")
     assert _titles(postgres_name) == ["before the stall"]  # as the answer said

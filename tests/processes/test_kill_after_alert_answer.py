@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import Counter
 from pathlib import Path
@@ -11,11 +10,13 @@ from typing import Any
 import aiohttp
 from sqlmodel import select
 
+from bot.incidents.service import CARD
 from sandbox.slack import SlackEmulator
 from storage.alerts import AlertNotificationRow
 from storage.db import Database
 from storage.tables import IncidentRow
 from tests.processes.conftest import Process, free_port, wait_ready
+from tests.support.progress import eventually, posts_settled
 
 TOKEN = "process-alert-token"
 
@@ -62,7 +63,13 @@ async def test_a_kill_right_after_the_answer_still_gives_one_incident_and_one_ca
         timeout=15,
         description="the incident's card",
     )
-    await asyncio.sleep(1)  # a second card or incident would show by now
+
+    # The notification worked and its card recorded: nothing is left that could post again.
+    async def worked() -> bool:
+        return [n.state for n in (await _stored(process_env["DATABASE_URL"]))[1]] == ["done"]
+
+    await eventually(worked, within=60, description="the notification worked")
+    await posts_settled(process_env["DATABASE_URL"], kinds=(CARD,))
     await second.stop()
     incidents, stored = await _stored(process_env["DATABASE_URL"])
     assert len(incidents) == 1 and [n.state for n in stored] == ["done"]

@@ -14,12 +14,14 @@ from typing import Any
 
 from sqlmodel import select
 
+from bot.incidents.service import CARD, CREATED_REPLY
 from bot.outbox.deliverer import CONCURRENCY
 from sandbox.slack import RecordedCall, SlackDriver, SlackEmulator
 from storage.db import Database
 from storage.tables import TimelineRow
 from tests.processes.conftest import Process, free_port, wait_ready
 from tests.processes.test_kill_during_creates import SECRET, _card_keys, _stored
+from tests.support.progress import posts_settled
 
 BATCHES = 8
 PER_BATCH = 25
@@ -63,6 +65,7 @@ async def test_kills_at_random_points_of_two_hundred_operations_lose_and_double_
     # happened must find it stored (a request whose work a kill cut off was told nothing).
     asked: dict[str, tuple[str, str]] = {}  # response_url → ("ack", incident) / ("note", text)
     sent_notes: set[str] = set()
+    acked_by: dict[int, list[str]] = {}  # life → response_urls of the requests it acked
 
     async def a_bot() -> Process:
         nonlocal lives
@@ -94,6 +97,8 @@ async def test_kills_at_random_points_of_two_hundred_operations_lose_and_double_
                 return_exceptions=True,  # a request the kill cut off gets no answer
             )
         for operation, answer in zip(operations, answers, strict=True):
+            if not isinstance(answer, BaseException) and answer.status == 200:
+                acked_by.setdefault(lives, []).append(str(answer.response_url))
             verb, _, rest = operation.partition(" ")
             if verb in ("ack", "note") and not isinstance(answer, BaseException):
                 what = rest if verb == "ack" else rest.split(" ", 1)[1]
@@ -107,14 +112,14 @@ async def test_kills_at_random_points_of_two_hundred_operations_lose_and_double_
                 await bot.process.wait()
             bot = await a_bot()
 
-    # Creates go on after their ack: read once the count stops moving.
+    # Work goes on after the ack: read once the living bot has answered every request it
+    # acked (the dead ones can change nothing any more).
+    await emulator.wait_for(
+        lambda e: all(e.responses(acked) for acked in acked_by.get(lives, [])),
+        timeout=120,
+        description="an answer to every request the living bot acked",
+    )
     incidents, answers = await _stored(process_env["DATABASE_URL"])
-    for _ in range(40):
-        await asyncio.sleep(1.5)
-        again, answers = await _stored(process_env["DATABASE_URL"])
-        if len(again) == len(incidents):
-            break
-        incidents = again
     expected = {f"card:{row.id}" for row in incidents}
     await emulator.wait_for(
         lambda e: (
@@ -124,7 +129,7 @@ async def test_kills_at_random_points_of_two_hundred_operations_lose_and_double_
         timeout=40,
         description="a card and an answer for every stored incident",
     )
-    await asyncio.sleep(2)  # anything sent twice would show by now
+    await posts_settled(process_env["DATABASE_URL"], kinds=(CARD, CREATED_REPLY))
     timeline = await _timeline(process_env["DATABASE_URL"])
     acks = Counter(e.incident_id for e in timeline if e.action == "acknowledged")
     # What is stored as acknowledged, the card shows (an edit owed with the ack).

@@ -10,11 +10,13 @@ from typing import Any
 
 from sqlmodel import select
 
+from bot.incidents.service import CARD, CREATED_REPLY
 from bot.outbox.deliverer import CONCURRENCY
 from sandbox.slack import RecordedCall, SlackDriver, SlackEmulator
 from storage.db import Database
 from storage.tables import IncidentRow, PostRow
 from tests.processes.conftest import Process, free_port, wait_ready
+from tests.support.progress import posts_settled
 
 SECRET = "process-secret"
 
@@ -26,9 +28,7 @@ async def _stored(database_url: str) -> tuple[list[IncidentRow], list[PostRow]]:
             incidents = list((await session.execute(select(IncidentRow))).scalars())
             answers = list(
                 (
-                    await session.execute(
-                        select(PostRow).where(PostRow.kind == "incident.created-reply")
-                    )
+                    await session.execute(select(PostRow).where(PostRow.kind == CREATED_REPLY))
                 ).scalars()
             )
         return incidents, answers
@@ -84,7 +84,7 @@ async def test_a_kill_during_fifty_creates_leaves_every_stored_incident_one_card
         timeout=30,
         description="a card and an answer for every stored incident",
     )
-    await asyncio.sleep(2)  # anything sent twice would show by now
+    await posts_settled(process_env["DATABASE_URL"], kinds=(CARD, CREATED_REPLY))
     await second.stop()
     cards = _card_keys(emulator)
     assert set(cards) == expected

@@ -12,13 +12,14 @@ from sqlmodel import select
 
 from bot.app import build_container
 from bot.clock import Clock
-from bot.incidents.model import Severity
+from bot.incidents.model import Incident, Severity
 from bot.settings import Environment, load_config
 from sandbox.slack import SlackEmulator
 from scheduler.leader import LEADER_KEY
 from storage.db import Database
 from storage.tables import PostRow
-from tests.processes.conftest import Process, ProcessClock, free_port
+from tests.processes.conftest import Process, ProcessClock, free_port, wait_ready
+from tests.support.progress import eventually, had_its_chance
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -43,12 +44,13 @@ async def _declare(
             )
             assert container.deliverer is not None
             await container.deliverer.drain(within=10)
+
             # A running scheduler process may have leased the card first: wait for its record.
-            for _ in range(100):
-                incident = await container.incidents.get(incident_id=created.id)
-                if incident.message_ts is not None:
-                    break
-                await asyncio.sleep(0.1)
+            async def recorded(incident_id: str = created.id) -> Incident | None:
+                incident = await container.incidents.get(incident_id=incident_id)
+                return incident if incident.message_ts is not None else None
+
+            incident = await eventually(recorded, within=60, description="the card's record")
             assert incident.message_ts is not None
             declared.append((incident.id, incident.message_ts))
         return declared
@@ -75,12 +77,12 @@ async def _reminder_posts(database_url: str) -> list[PostRow]:
 
 
 async def _settled_posts(database_url: str) -> list[PostRow]:
-    for _ in range(250):  # a lease a dead process held runs out after 15 s
+    async def recorded() -> list[PostRow] | None:
         posts = await _reminder_posts(database_url)
-        if all(p.ts for p in posts):
-            return posts
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"posts never recorded: {[p.key for p in posts if not p.ts]}")
+        return posts if all(p.ts for p in posts) else None
+
+    # A lease a dead process held runs out after 15 s.
+    return await eventually(recorded, within=60, description="every reminder recorded")
 
 
 def _reminders(emulator: SlackEmulator, declared: list[tuple[str, str]]) -> list[Any]:
@@ -114,19 +116,26 @@ async def test_a_sigkilled_bot_posts_every_due_reminder_once_after_restart(
     process_clock: ProcessClock,
 ) -> None:
     declared = await _declare(process_env, emulator, 3, process_clock.clock())
-    env = {**process_env, "PORT": str(free_port())}
+    port = free_port()
+    env = {**process_env, "PORT": str(port)}
+    url = f"http://127.0.0.1:{port}"
     first: Process = await start("bot-1", "serve", "--with-scheduler", env=env)
-    await emulator.wait_for(
-        lambda e: len(_reminders(e, declared)) >= 3, timeout=20, description="first reminders"
-    )
+    await wait_ready(url)
+    # Three ticks span the reminder interval (2 s) after the start, which came after every
+    # declaration: each incident's first reminder was due, owed and then sent.
+    await had_its_chance(url, ticks=3)
+    assert len(_reminders(emulator, declared)) >= 3, "first reminders"
     first.kill()
     await first.process.wait()
-    await asyncio.sleep(4.5)  # reminders fall due while nobody runs
+    # A fault, kept on purpose: the bot is down for two reminder intervals of the real clock
+    # its processes read, so reminders fall due while nobody runs.
+    await asyncio.sleep(4.5)
     second: Process = await start("bot-2", "serve", "--with-scheduler", env=env)
     before = len(_reminders(emulator, declared))
+    await wait_ready(url)
     await emulator.wait_for(
         lambda e: len(_reminders(e, declared)) >= before + 3,
-        timeout=45,  # a start on a busy machine, and a dead process's leases running out
+        timeout=45,  # a dead process's leases run out after 15 s
         description="after restart",
     )
     # A post the kill left unrecorded is settled once its lease has run out.
@@ -168,14 +177,14 @@ async def test_a_stand_by_scheduler_takes_over_from_a_dead_leader(
     standby = next(p for p in schedulers if p is not leader)
     declared = await _declare(process_env, emulator, 2, process_clock.clock())
     await emulator.wait_for(
-        lambda e: len(_reminders(e, declared)) >= 2, timeout=20, description="leader posts"
+        lambda e: len(_reminders(e, declared)) >= 2, timeout=60, description="leader posts"
     )
     # Only the leader decides what is owed; any process with Slack may deliver it.
     assert "owed reminder" in leader.log() and "owed reminder" not in standby.log()
     leader.kill()
     await leader.process.wait()
     await emulator.wait_for(
-        lambda e: len(_reminders(e, declared)) >= 4, timeout=20, description="stand-by posts"
+        lambda e: len(_reminders(e, declared)) >= 4, timeout=60, description="stand-by posts"
     )
     assert "owed reminder" in standby.log()
     new_holder = await _holder(client)

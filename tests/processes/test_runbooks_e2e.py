@@ -16,6 +16,7 @@ from sandbox.slack import Message, SlackDriver, SlackEmulator
 from storage.db import Database
 from tests.processes.conftest import Process, free_port, wait_ready
 from tests.support.config import sre_yaml
+from tests.support.progress import eventually, had_its_chance, outbox_passed
 from tests.support.runs import ended_message, run_ids, run_message, started_run
 
 SECRET = "process-secret"
@@ -75,13 +76,15 @@ async def standin(tmp_path: Path) -> AsyncIterator[Standin]:
     )
     url = f"http://127.0.0.1:{port}"
     async with aiohttp.ClientSession() as http:
-        for _ in range(100):
+
+        async def live() -> bool:
             try:
                 async with http.get(f"{url}/health/live") as answer:
-                    if answer.status == 200:
-                        break
+                    return answer.status == 200
             except aiohttp.ClientError:
-                await asyncio.sleep(0.1)
+                return False
+
+        await eventually(live, within=60, description="the stand-in to come up")
         yield Standin(url, http)
     process.terminate()
     await process.wait()
@@ -131,7 +134,7 @@ async def test_qwen_down_is_downshifted_with_an_incident_and_a_page(
     db: Database,
 ) -> None:
     await start("bot", "serve", "--with-scheduler", env=bot_env)
-    await _ready(bot_env)
+    url = await _ready(bot_env)
     await standin.fault(model_down="qwen")
     run_id = await started_run(db, runbook=DOWNSHIFT, requester=PROBE_ACTOR, within=40)
     message = await emulator.wait_for(
@@ -158,8 +161,8 @@ async def test_qwen_down_is_downshifted_with_an_incident_and_a_page(
         and "Qwen LLM failure" in str(cards[0].blocks)
         and "Sev2" in str(cards[0].blocks)
     )
-    # Not started again while the downshift is in place.
-    await asyncio.sleep(4)
+    # Not started again while the downshift is in place: four more probes, as many failures.
+    await had_its_chance(url, ticks=4)
     assert await run_ids(db, runbook=DOWNSHIFT) == [run_id]
     assert len([p for p in await standin.posts() if p["path"] == "/admin/routing"]) == 1
 
@@ -259,19 +262,20 @@ async def test_a_restart_keeps_the_approval_and_a_crash_mid_action_needs_a_perso
         await slack.click(
             channel="C0ONCALL", ts=message.ts, action_id="runbook_approve", user="U0BBB"
         )
-        for _ in range(100):
-            if await standin.posts("/admin/rl/rollback"):
-                break
-            await asyncio.sleep(0.05)
+        await eventually(
+            lambda: standin.posts("/admin/rl/rollback"),
+            within=60,
+            description="the rollback call reaching the serving process",
+        )
     assert len(await standin.posts("/admin/rl/rollback")) == 1  # the approval still worked
     second.kill()  # inside the action: nobody knows whether the rollback happened
     await second.process.wait()
     await start("bot-3", "serve", "--with-scheduler", env=bot_env)
-    await _ready(bot_env)
+    url = await _ready(bot_env)
     await emulator.wait_for(lambda e: "needs attention" in run_message(e, run_id).text, timeout=30)
     buttons = [b.action_id for b in emulator.buttons("C0ONCALL", message.ts)]
     assert "runbook_resume_applied" in buttons and "runbook_resume_resend" in buttons
-    await asyncio.sleep(2)
+    await had_its_chance(url, ticks=2)  # each tick recovers interrupted runs
     assert len(await standin.posts("/admin/rl/rollback")) == 1  # not repeated without a person
 
 
@@ -296,7 +300,7 @@ async def test_two_runs_at_once_and_bad_input(
             lambda e: [r for a in answers for r in e.responses(a.response_url)], timeout=20
         )
         assert len(refusals) == 1 and "already" in str(refusals[0].body).lower()
-        await asyncio.sleep(1)
+        await outbox_passed(url)  # a second run's message would be owed, and now posted
         (run_id,) = await run_ids(db, runbook=ROLLBACK)  # one run, one message
         assert len(emulator.messages("C0ONCALL")) == 1
         assert run_message(emulator, run_id).channel == "C0ONCALL"

@@ -24,6 +24,7 @@ from storage.db import Database
 from tests.processes import test_runbooks_e2e as e2e
 from tests.processes.conftest import Process
 from tests.processes.test_runbooks_e2e import DOWNSHIFT, SECRET, Standin
+from tests.support.progress import outbox_passed
 from tests.support.prometheus import unused_port
 from tests.support.runs import ended_message, started_run
 
@@ -111,7 +112,7 @@ async def test_no_secret_in_logs_slack_calls_or_tables(
         ) as refused,
     ):
         assert refused.status == 401
-    await asyncio.sleep(0.5)
+    await outbox_passed(url)  # whatever the bot owed Slack by now has been sent, or tried
     await bot.stop()
 
     log = bot.log()

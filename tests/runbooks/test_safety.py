@@ -25,6 +25,7 @@ from storage.db import Database
 from tests.runbooks.conftest import ServiceFactory, admin_posts, audit_actions, clear_faults
 from tests.serving.conftest import Standin
 from tests.support.config import sandbox_config
+from tests.support.progress import eventually
 from tests.support.prometheus import unused_port
 
 DOWNSHIFT = "qwen_failure_downshift"
@@ -98,13 +99,15 @@ async def test_a_crash_inside_an_admin_call_needs_a_person_and_is_not_repeated(
 
 async def _run_id_once_the_call_is_sent(service: RunbookService, standin: Standin) -> str:
     """The run whose breaker call is stored as started and has reached the stand-in."""
-    for _ in range(500):
+
+    async def sent() -> str | None:
         arrived = await admin_posts(standin, "/admin/circuit-breaker")
         for run in await service.list_runs():
             if run.steps[1].state is StepState.RUNNING and run.steps[1].call and arrived:
                 return run.id
-        await asyncio.sleep(0.02)
-    raise AssertionError("the breaker call was never stored and sent")
+        return None
+
+    return await eventually(sent, within=60, description="the breaker call stored and sent")
 
 
 async def test_a_timed_out_admin_call_waits_for_a_person_who_decides(

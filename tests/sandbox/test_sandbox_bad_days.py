@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncServerErrorRetryHan
 from slack_sdk.web.async_client import AsyncWebClient
 
 from sandbox.slack import RecordedCall, SlackEmulator
+from tests.support.progress import let_the_loop_turn
 
 UNAVAILABLE = {"ok": False, "error": "service_unavailable"}
 
@@ -102,7 +103,7 @@ async def test_a_hanging_slack_processes_calls_late_and_restore_wakes_them(clien
     url = emulator.new_response_url(channel="C0INCIDENTS", user="U0BBB")
     held = asyncio.create_task(client.chat_postMessage(channel="C0INCIDENTS", text="held"))
     held_response = asyncio.create_task(_post_json(url, {"text": "held too"}))
-    await asyncio.sleep(0.3)
+    await emulator.wait_for(lambda e: e.held_in_hang == 2, description="both calls held")
     assert _texts(emulator) == ["late"] and emulator.ephemerals() == []
     assert not held.done() and not held_response.done()
 
@@ -143,23 +144,42 @@ async def test_a_client_that_retries_server_errors_posts_twice(emulator):
 async def test_a_hook_runs_after_the_work_and_before_the_answer(client, emulator):
     events: list[str] = []
     seen: list[tuple[RecordedCall, dict]] = []
+    go_on = asyncio.Event()
 
     async def hook(call: RecordedCall, result: dict) -> None:
         seen.append((call, result))
         events.append(f"hook sees {_texts(emulator)}")
-        await asyncio.sleep(0.2)
+        await go_on.wait()  # the hook is slow until the test lets it finish
+        go_on.clear()
+        events.append("hook done")
+
+    async def post_through_the_hook(text: str) -> dict:
+        posting = asyncio.create_task(client.chat_postMessage(channel="C0INCIDENTS", text=text))
+        calls = len(seen)
+        await emulator.wait_for(lambda e: len(seen) > calls, description="the hook running")
+        await let_the_loop_turn()
+        assert not posting.done()  # the answer waits for the hook
+        go_on.set()
+        answer = await posting
+        events.append("answer")
+        return answer
 
     emulator.on_call("chat.postMessage", hook)
-    started = time.monotonic()
-    first = await client.chat_postMessage(channel="C0INCIDENTS", text="SEV3 open")
-    events.append("answer")
-    await client.chat_postMessage(channel="C0INCIDENTS", text="SEV3 update")
+    first = await post_through_the_hook("SEV3 open")
+    await post_through_the_hook("SEV3 update")
     await _error(client.chat_postMessage(channel="C0NOPE", text="nowhere"))
     emulator.clear_hooks()
     await client.chat_postMessage(channel="C0INCIDENTS", text="SEV3 closed")
 
-    assert time.monotonic() - started >= 0.4  # the answers waited for the hook, twice
-    assert events[:2] == ["hook sees ['SEV3 open']", "answer"]
+    # The answers waited for the hook, twice.
+    assert events == [
+        "hook sees ['SEV3 open']",
+        "hook done",
+        "answer",
+        "hook sees ['SEV3 open', 'SEV3 update']",
+        "hook done",
+        "answer",
+    ]
     assert [(call.method, call.status, call.args["text"]) for call, _ in seen] == [
         ("chat.postMessage", 200, "SEV3 open"),
         ("chat.postMessage", 200, "SEV3 update"),

@@ -13,6 +13,7 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from sandbox.serving.standin import StandinState
+from tests.support.progress import eventually
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -48,15 +49,17 @@ async def test_the_command_at_its_default_rate_serves_creative_briefs_too() -> N
     try:
         async with aiohttp.ClientSession() as http:
             counts: dict[str, float] = {}
-            for _ in range(100):
+
+            async def three_of_each() -> bool:
+                nonlocal counts
                 try:
                     async with http.get(f"http://127.0.0.1:{port}/metrics") as answer:
                         counts = _observed_per_mode(await answer.text())
                 except aiohttp.ClientConnectionError:
-                    pass
-                if counts and min(counts.values()) >= 3:
-                    break
-                await asyncio.sleep(0.1)
+                    return False  # not listening yet
+                return bool(counts) and min(counts.values()) >= 3
+
+            await eventually(three_of_each, within=60, description="3 briefs of every mode")
     finally:
         process.terminate()
         await process.wait()

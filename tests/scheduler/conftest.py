@@ -47,6 +47,7 @@ class World:
     container: Container
     duties: Duties
     slack: SlackDriver
+    url: str
 
     async def at(self, delta: timedelta) -> dict[str, object]:
         """Move the clock to START + delta and run one tick there."""
@@ -97,5 +98,6 @@ async def world(database_url: str, sre_config: SreConfig) -> AsyncIterator[World
                 container=container,
                 duties=container.duties,
                 slack=driver,
+                url=url,
             )
         await container.close()

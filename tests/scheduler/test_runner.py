@@ -1,4 +1,5 @@
-"""Stopping the scheduler: a tick under way finishes its work instead of being cut mid-write."""
+"""Stopping the scheduler: a tick under way finishes its work instead of being cut mid-write;
+and every tick it completes is counted where an operator (or a test) can see it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from bot.clock import FixedClock
 from scheduler.duties import Duties, Duty
 from scheduler.leader import SoleLeader
 from scheduler.runner import SchedulerRunner
+from tests.scheduler.conftest import World
+from tests.support.progress import let_the_loop_turn, progress
 
 
 def _runner(name: str, duty: Duty, clock: FixedClock, **options: float) -> SchedulerRunner:
@@ -33,12 +36,18 @@ async def test_stopping_lets_the_tick_under_way_finish(
     release = asyncio.Event()
     calls = []
 
+    cancelled = []
+
     async def slow_write(now: datetime) -> str:
         calls.append(now)
         if len(calls) == 1:
             return "the first tick, at start"
         started.set()  # a tick of the interval, which APScheduler runs
-        await release.wait()  # as a commit in flight would
+        try:
+            await release.wait()  # as a commit in flight would
+        except asyncio.CancelledError:
+            cancelled.append(now)
+            raise
         finished.append(now)
         return "written"
 
@@ -46,8 +55,9 @@ async def test_stopping_lets_the_tick_under_way_finish(
     await runner.start()
     await asyncio.wait_for(started.wait(), timeout=5)
     stopping = asyncio.create_task(runner.stop())
-    await asyncio.sleep(0.2)
-    assert not stopping.done()  # it waits for the write rather than cancelling it
+    await let_the_loop_turn()  # a stop that cancelled the tick would have ended by now
+    # It waits for the write rather than cancelling it.
+    assert not stopping.done() and cancelled == []
     release.set()
     await asyncio.wait_for(stopping, timeout=5)
 
@@ -76,3 +86,14 @@ async def test_a_tick_that_outlasts_the_stop_is_cut_short_without_a_traceback(
 
     assert "cutting it short" in caplog.text
     assert "Traceback" not in caplog.text and "raised an exception" not in caplog.text
+
+
+async def test_every_completed_tick_and_outbox_pass_is_counted_on_metrics(world: World) -> None:
+    runner = world.container.scheduler_runner()
+    before = await progress(world.url)
+    await runner.tick_now()
+    await runner.tick_now()
+    await world.deliver()
+    after = await progress(world.url)
+    assert after.ticks == before.ticks + 2
+    assert after.passes > before.passes

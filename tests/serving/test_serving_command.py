@@ -10,6 +10,8 @@ from pathlib import Path
 import aiohttp
 
 from bot.serving.client import ServingClient, ServingUnavailable
+from bot.serving.models import ProcessHealth
+from tests.support.progress import eventually
 
 from .conftest import sample
 
@@ -31,23 +33,25 @@ async def test_the_command_serves_health_and_metrics_then_stops_on_sigterm() -> 
     )  # fmt: skip
     try:
         async with ServingClient(base_url=f"http://127.0.0.1:{port}", timeout=0.5) as client:
-            for _ in range(100):
+
+            async def live() -> ProcessHealth | None:
                 try:
-                    live = await client.live()
-                    break
+                    return await client.live()
                 except ServingUnavailable:
-                    await asyncio.sleep(0.05)
-            else:
-                raise AssertionError("the stand-in did not come up within 5 s")
-            assert live.ok
+                    return None
+
+            health = await eventually(live, within=60, description="the stand-in to come up")
+            assert health.ok
             assert (await client.all_models_health()).total_models == 3
-            await asyncio.sleep(0.3)  # background traffic is on by default
-            metrics_url = f"http://127.0.0.1:{port}/metrics"
-            async with aiohttp.ClientSession() as http, http.get(metrics_url) as response:
-                metrics = await response.text()
-            assert sample(metrics, "api_requests_total", status="200") > 0
+
+            async def served_briefs() -> float:  # background traffic is on by default
+                metrics_url = f"http://127.0.0.1:{port}/metrics"
+                async with aiohttp.ClientSession() as http, http.get(metrics_url) as response:
+                    return sample(await response.text(), "api_requests_total", status="200")
+
+            assert await eventually(served_briefs, within=60, description="briefs served") > 0
     finally:
         process.terminate()
-        output, _ = await asyncio.wait_for(process.communicate(), timeout=5)
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 0
     assert f"serving stand-in on http://127.0.0.1:{port}" in output.decode()

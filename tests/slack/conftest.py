@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
 
 from bot.app import Container, build_container
+from bot.clock import Clock
 from bot.settings import Environment, SreConfig
 from sandbox.serving.standin import create_standin_app
 from sandbox.slack import SlackDriver, SlackEmulator
@@ -54,10 +56,17 @@ async def serving_url() -> AsyncIterator[str]:
         yield url
 
 
-@pytest.fixture
-async def bot(
-    emulator: SlackEmulator, database_url: str, sre_config: SreConfig, serving_url: str
+@asynccontextmanager
+async def running_bot(
+    *,
+    emulator: SlackEmulator,
+    database_url: str,
+    sre_config: SreConfig,
+    serving_url: str,
+    clock: Clock | None = None,
 ) -> AsyncIterator[Bot]:
+    """The bot served over HTTP with its outbox delivering; ``clock`` is a quiet weekday's at
+    real speed unless a test brings one it moves itself."""
     env = Environment(
         SLACK_BOT_TOKEN=emulator.bot_token,
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
@@ -65,11 +74,28 @@ async def bot(
         DATABASE_URL=database_url,
         SERVING_URL=serving_url,
     )
-    container = build_container(env, sre_config, clock=quiet_clock(), db=Database(database_url))
+    container = build_container(
+        env, sre_config, clock=clock or quiet_clock(), db=Database(database_url)
+    )
     container.start_delivery()
-    async with (
-        serving(container.web_app(container.bolt_app())) as url,
-        SlackDriver(app_url=url, signing_secret=SIGNING_SECRET, emulator=emulator) as driver,
-    ):
-        yield Bot(url=url, container=container, emulator=emulator, slack=driver)
-    await container.close()
+    try:
+        async with (
+            serving(container.web_app(container.bolt_app())) as url,
+            SlackDriver(app_url=url, signing_secret=SIGNING_SECRET, emulator=emulator) as driver,
+        ):
+            yield Bot(url=url, container=container, emulator=emulator, slack=driver)
+    finally:
+        await container.close()
+
+
+@pytest.fixture
+async def bot(
+    emulator: SlackEmulator, database_url: str, sre_config: SreConfig, serving_url: str
+) -> AsyncIterator[Bot]:
+    async with running_bot(
+        emulator=emulator,
+        database_url=database_url,
+        sre_config=sre_config,
+        serving_url=serving_url,
+    ) as running:
+        yield running

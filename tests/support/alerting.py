@@ -63,9 +63,24 @@ class _Process:
         self.stop()
         raise RuntimeError(f"{self.name} not ready within {ready_within}s:\n{self.log_tail()}")
 
+    @property
+    def alive(self) -> bool:
+        """Started, and neither stopped nor killed since."""
+        return self._process is not None
+
     def get(self, path: str) -> Any:
         with urllib.request.urlopen(f"{self.url}{path}", timeout=5) as answer:
             return json.load(answer)
+
+    def metric(self, name: str) -> float:
+        """The sum of every series of ``name`` on the process's own ``/metrics``."""
+        with urllib.request.urlopen(f"{self.url}/metrics", timeout=5) as answer:
+            lines = answer.read().decode().splitlines()
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in lines
+            if line.startswith((f"{name} ", f"{name}{{"))
+        )
 
     def kill(self) -> None:
         """SIGKILL: no goodbye to the cluster, as a crashed machine."""
@@ -168,6 +183,14 @@ class Alertmanager(_Process):
     def alerts(self) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = self.get("/api/v2/alerts")
         return found
+
+    def flushes(self) -> tuple[float, float]:
+        """(groups flushed so far, groups now): every flush of a group that still holds an
+        alert to notify looks it up in the notification log, whether it sends or not."""
+        return (
+            self.metric("alertmanager_nflog_queries_total"),
+            self.metric("alertmanager_dispatcher_aggregation_groups"),
+        )
 
 
 class Prometheus(_Process):

@@ -1,8 +1,9 @@
 """A real Prometheus over generated history, for end-to-end tests (no pytest needed).
 
 ``OpenMetricsHistory`` collects counters, gauges and histograms with timestamped samples and
-writes them as OpenMetrics; ``PrometheusServer`` turns them into TSDB blocks with
-``promtool tsdb create-blocks-from openmetrics`` and serves them.
+writes them as OpenMetrics; ``Scrapes`` builds one from expositions read at chosen instants
+(a process's ``/metrics`` over simulated time); ``PrometheusServer`` turns them into TSDB
+blocks with ``promtool tsdb create-blocks-from openmetrics`` and serves them.
 
 promtool 2.42 re-parses its whole input once per 2-hour block it writes, so a month in one
 file takes minutes; the history is therefore written as one file per 12 hours (aligned to
@@ -20,12 +21,16 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TextIO
+
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample as Exposed
 
 Sample = tuple[int, float]
 """(unix seconds, value)"""
@@ -131,6 +136,55 @@ class OpenMetricsHistory:
                 out.write("# EOF\n")
                 out.close()
         return sorted(Path(out.name) for out in files.values())
+
+
+Labels = tuple[tuple[str, str], ...]
+
+
+class Scrapes:
+    """Text expositions read at chosen instants, kept as Prometheus would have stored its
+    scrapes of them (``_created`` series left out: no query reads them)."""
+
+    def __init__(self) -> None:
+        self._plain: dict[tuple[str, str, Labels], list[Sample]] = defaultdict(list)
+        self._histograms: dict[tuple[str, Labels], list[HistogramPoint]] = defaultdict(list)
+
+    def scrape(self, exposition: str, *, at: int) -> None:
+        """One scrape at unix second ``at``; scrapes must come in ascending time."""
+        for family in text_string_to_metric_families(exposition):
+            if family.type == "histogram":
+                self._histogram(family.name, family.samples, at)
+            elif family.type in ("counter", "gauge") and not family.name.endswith("_created"):
+                for sample in family.samples:
+                    if sample.name.endswith("_created"):
+                        continue
+                    key = (family.name, family.type, tuple(sorted(sample.labels.items())))
+                    self._plain[key].append((at, sample.value))
+
+    def _histogram(self, name: str, samples: Iterable[Exposed], at: int) -> None:
+        buckets: dict[Labels, dict[str, float]] = defaultdict(dict)
+        sums: dict[Labels, float] = {}
+        for sample in samples:
+            labels = dict(sample.labels)
+            le = labels.pop("le", None)
+            series = tuple(sorted(labels.items()))
+            if sample.name == f"{name}_bucket" and le is not None:
+                buckets[series][le] = sample.value
+            elif sample.name == f"{name}_sum":
+                sums[series] = sample.value
+        for series, counts in buckets.items():
+            self._histograms[(name, series)].append((at, counts, sums.get(series, 0.0)))
+
+    def history(self) -> OpenMetricsHistory:
+        history = OpenMetricsHistory()
+        for (name, kind, labels), samples in self._plain.items():
+            if kind == "counter":
+                history.counter(name, dict(labels), samples)
+            else:
+                history.gauge(name, dict(labels), samples)
+        for (name, labels), points in self._histograms.items():
+            history.histogram(name, dict(labels), points)
+        return history
 
 
 def unused_port() -> int:
