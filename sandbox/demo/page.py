@@ -198,7 +198,8 @@ class _Routes:
         try:
             skip = timeskip.Skip(_text(body, "skip"))
         except ValueError:
-            raise web.HTTPBadRequest(text="skip must be 15m, handoff or digest") from None
+            choices = ", ".join(s.value for s in timeskip.Skip)
+            raise web.HTTPBadRequest(text=f"skip must be one of {choices}") from None
         deps = self.deps
         timeskip.move(deps.clock, skip, deps.config)
         deps.changes += 1

@@ -2,7 +2,7 @@
 
 The tests share one demo and run in order, like one person's session: declare and
 acknowledge, the form, a reminder after skipping time, a rollback with four-eyes approval,
-then the handoff and the digest (which move the clock days ahead). Screenshots are saved
+then the handoff, the digest and the drill (which move the clock days ahead). Screenshots are saved
 on the way (``conftest.SCREENSHOTS``); ``SANDBOX_README_SCREENSHOT=path`` also saves the
 README's picture there.
 """
@@ -170,7 +170,7 @@ def test_breaking_qwen_downshifts_creative_and_opens_a_sev2(
         expect(page.locator("#clock-offset")).to_contain_text(ahead, timeout=WAIT)
     page.click("[data-channel='C0ONCALL']")
     run = page.locator("#messages .message").filter(
-        has=page.locator(".bk-header", has_text="qwen_failure_downshift")
+        has=page.locator(".bk-header", has_text="qwen_failure_downshift"), has_not_text="dry run"
     )
     expect(run).to_contain_text(re.compile(r"State\s+succeeded"), timeout=45_000)
     expect(run).to_contain_text("Serve creative with balanced")
@@ -211,3 +211,10 @@ def test_the_handoff_and_the_digest_arrive_when_their_time_comes(
     chart.evaluate("img => img.decode()")
     assert chart.evaluate("img => img.naturalWidth") > 100, "the budget chart did not load"
     shoot(page, screenshots, "10-slo-digest-and-chart")
+
+    page.click("[data-skip='drill']")  # the monthly drill comes only when asked for
+    page.click("[data-channel='C0ONCALL']")
+    drill = page.locator("#messages .message", has_text="Monthly runbook drill")
+    expect(drill).to_have_count(1, timeout=45_000)
+    expect(drill).to_contain_text("nothing changed")
+    shoot(page, screenshots, "11-runbook-drill")
