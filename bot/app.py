@@ -220,12 +220,14 @@ def build_container(
     registry: CollectorRegistry | None = None,
     db: Database | None = None,
     calendar_from: datetime | None = None,
+    slo_data_clock: Clock | None = None,
 ) -> Container:
     """Build the application's objects, each once.
 
     ``calendar_from``: the calendar's duties (the runbook drill, the SLO digest, the
     handoff) owe nothing for a fire time at or before it. The demo passes its start, so a
     visitor sees what falls due while watching, not this morning's digest or drill.
+    ``slo_data_clock``: where Prometheus's samples are, if not at ``clock`` (``SloService``).
     """
     clock = clock or SystemClock()
     metrics = BotMetrics(registry or CollectorRegistry(), shared_dir=env.PROMETHEUS_MULTIPROC_DIR)
@@ -240,7 +242,7 @@ def build_container(
         owed=kick,
     )
     evaluator = SloEvaluator(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None
-    slo = SloService(slos=config.slos, evaluator=evaluator, clock=clock)
+    slo = SloService(slos=config.slos, evaluator=evaluator, clock=clock, data_clock=slo_data_clock)
     slo_history = SloHistory(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None
     oncall = OncallService(db=db, config=config, clock=clock, incidents=incidents)
     handoffs = HandoffService(
