@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shlex
 import shutil
 import socket
+import sys
 import tempfile
 from contextlib import AsyncExitStack, suppress
 from pathlib import Path
@@ -149,9 +151,18 @@ class _Demo:
             f"{TRAFFIC_PER_SECOND:g} simulated requests/s\n"
             f"  Prometheus   {prometheus}\n"
             f"  Database     SQLite in {self.workdir} (removed on exit)\n\n"
+            "The shell on the demo's database, from any terminal:\n"
+            f"  {shell_line(self.database)}\n\n"
             f"A short tour:\n{steps}\n",
             flush=True,
         )
+
+
+def shell_line(database: Path) -> str:
+    """``python -m bot incident list`` on the demo's database and policy, ready to paste."""
+    settings = {"DATABASE_URL": f"sqlite:///{database}", "SRE_CONFIG": str(DEMO_CONFIG)}
+    assigned = " ".join(f"{name}={shlex.quote(value)}" for name, value in settings.items())
+    return f"{assigned} {shlex.quote(sys.executable)} -m bot incident list"
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

@@ -1,16 +1,18 @@
 """The sandbox page of a running ``python -m bot demo``, in real Chromium, as a person uses it.
 
 The tests share one demo and run in order, like one person's session: declare and
-acknowledge, the form, a reminder after skipping time, a rollback with four-eyes approval,
-an SLO asked after the skips, then the handoff, the digest and the drill (which move the
-clock days ahead). Screenshots are saved on the way (``conftest.SCREENSHOTS``);
-``SANDBOX_README_SCREENSHOT=path`` also saves the README's picture there.
+acknowledge, the form, the shell on the demo's database, a reminder after skipping time, a
+rollback with four-eyes approval, an SLO asked after the skips, then the handoff, the digest
+and the drill (which move the clock days ahead). Screenshots are saved on the way
+(``conftest.SCREENSHOTS``); ``SANDBOX_README_SCREENSHOT=path`` also saves the README's
+picture there.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import subprocess
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
@@ -106,6 +108,20 @@ def test_the_create_form_insists_on_a_title_then_declares(
     declared = card(page, "Payments webhook timeouts")
     expect(declared.locator(".bk-header")).to_contain_text("Sev1", timeout=WAIT)
     expect(declared).to_contain_text("payments, api")
+
+
+def test_the_banners_shell_line_lists_the_incidents_declared_on_the_page(
+    demo: Demo, tmp_path: Path
+) -> None:
+    (line,) = [row.strip() for row in demo.log().splitlines() if "DATABASE_URL=" in row]
+    assert line.endswith("-m bot incident list")
+    assert "tmp dir" in line  # the demo's folder has a space: the line quotes it
+    listed = subprocess.run(  # pasted into a terminal somewhere else
+        ["bash", "-c", line], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert "Checkout errors" in listed.stdout
+    assert "Payments webhook timeouts" in listed.stdout
 
 
 def test_skipping_15_minutes_brings_the_reminder_into_the_thread(
