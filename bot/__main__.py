@@ -1,3 +1,9 @@
-from bot.cli import main
+"""``python -m bot``: a Ctrl-C at any moment, even while it starts, ends it without a
+traceback, with the shell's exit code for an interrupt."""
 
-raise SystemExit(main())
+try:
+    from bot.cli import main
+
+    raise SystemExit(main())
+except KeyboardInterrupt:
+    raise SystemExit(130) from None

@@ -231,8 +231,16 @@ def build_container(
     clock: Clock | None = None,
     registry: CollectorRegistry | None = None,
     db: Database | None = None,
+    calendar_from: datetime | None = None,
+    slo_data_clock: Clock | None = None,
 ) -> Container:
-    """Build the application's objects, each once."""
+    """Build the application's objects, each once.
+
+    ``calendar_from``: the calendar's duties (the runbook drill, the SLO digest, the
+    handoff) owe nothing for a fire time at or before it. The demo passes its start, so a
+    visitor sees what falls due while watching, not this morning's digest or drill.
+    ``slo_data_clock``: where Prometheus's samples are, if not at ``clock`` (``SloService``).
+    """
     clock = clock or SystemClock()
     metrics = BotMetrics(registry or CollectorRegistry(), shared_dir=env.PROMETHEUS_MULTIPROC_DIR)
     db = db or Database(env.DATABASE_URL)
@@ -246,7 +254,7 @@ def build_container(
         owed=kick,
     )
     evaluator = SloEvaluator(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None
-    slo = SloService(slos=config.slos, evaluator=evaluator, clock=clock)
+    slo = SloService(slos=config.slos, evaluator=evaluator, clock=clock, data_clock=slo_data_clock)
     slo_history = SloHistory(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None
     oncall = OncallService(db=db, config=config, clock=clock, incidents=incidents)
     handoffs = HandoffService(
@@ -257,6 +265,7 @@ def build_container(
         incidents=incidents,
         slo=slo,
         notifier=SlackOncallNotifier(client=slack) if slack else None,
+        not_before=calendar_from,
     )
     handoffs.when_owed(kick)
     serving = ServingClient(base_url=env.SERVING_URL, timeout=env.SERVING_TIMEOUT)
@@ -276,6 +285,7 @@ def build_container(
         zone=config.zone,
         digest_cron=config.schedule.slo_digest,
         history=slo_history,
+        not_before=calendar_from,
     )
     slo_duties.when_owed(kick)
     alert_work = AlertWork(
@@ -347,6 +357,7 @@ def build_container(
             serving=serving,
             slo_duties=slo_duties,
             kick=kick,
+            calendar_from=calendar_from,
         ),
         slo_history=slo_history,
         slack=slack,
@@ -372,6 +383,7 @@ def _duties(
     serving: ServingClient,
     slo_duties: SloDuties,
     kick: _Kick,
+    calendar_from: datetime | None,
 ) -> Duties:
     """Every duty of a tick, in order: the scheduler says when, the domain says what.
     Without Slack nothing could reach anyone: no duties."""
@@ -380,7 +392,14 @@ def _duties(
     schedule = config.schedule
     chaser = Chaser(db=db, config=config, incidents=incidents, oncall=oncall)
     watch = QwenWatch(db=db, config=config, serving=serving, runbooks=runbooks, owed=kick)
-    drills = Drills(db=db, config=config, serving=serving, runbooks=runbooks, owed=kick)
+    drills = Drills(
+        db=db,
+        config=config,
+        serving=serving,
+        runbooks=runbooks,
+        owed=kick,
+        not_before=calendar_from,
+    )
 
     async def recover_runs(now: object) -> object:
         return await runbooks.recover(idle_for=schedule.post_timeout)

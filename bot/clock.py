@@ -53,3 +53,11 @@ class RunningClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self._offset
+
+
+def owed_since(since: datetime, not_before: datetime | None) -> datetime:
+    """Where a calendar duty's look-back starts: ``since``, or just after ``not_before`` if
+    that is later (``build_container``'s ``calendar_from``: nothing at or before it is owed)."""
+    if not_before is None:
+        return since
+    return max(since, not_before + timedelta(microseconds=1))

@@ -34,15 +34,11 @@ DATABASE_FIXTURES = {"database_url", "migrated_database", "db"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark ``database`` every test that reaches a database, and put the browser tests in one
-    xdist group: ``.ci/run`` spreads every other test over the workers one by one
-    (``--dist loadgroup``), while one worker drives the one Chromium."""
+    """Mark ``database`` every test that reaches a database, so the PostgreSQL run of
+    ``.ci/run`` can choose among them."""
     for item in items:
-        fixtures = set(getattr(item, "fixturenames", ()))
-        if DATABASE_FIXTURES & fixtures:
+        if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.database)
-        if "browser" in fixtures:
-            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture(scope="session")

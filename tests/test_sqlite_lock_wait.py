@@ -118,3 +118,69 @@ async def test_stopping_the_outbox_while_a_record_waits_for_the_write_lock_leave
     holder.execute("COMMIT")
     holder.close()
     await db.dispose()
+
+
+class OneSlowSlackOneBusyDatabase:
+    """Two subjects sent at once: Slack never answers the incident's card (until the stop
+    cancels it), while the handoff goes out and its record queues behind another writer."""
+
+    def __init__(self, holder: sqlite3.Connection) -> None:
+        self.holder = holder
+        self.handoff_sent = asyncio.Event()
+        self.card_cancelled = asyncio.Event()
+
+    async def send(self, post: OwedPost) -> MessageRef | None:
+        if post.subject == "INC-1":
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                self.card_cancelled.set()
+                raise
+        self.holder.execute("BEGIN IMMEDIATE")
+        self.handoff_sent.set()
+        return MessageRef(channel_id="C0ONCALL", ts="1700000000.000200")
+
+    async def find(self, post: OwedPost) -> MessageRef | None:
+        return None
+
+
+async def test_stopping_the_outbox_waits_for_every_subject_it_was_sending(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "bot.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    db = Database(f"sqlite:///{path}")
+    at = datetime.now(UTC)
+    async with db.transaction() as session:
+        await outbox.owe(session, key="card:1", kind="card", subject="INC-1", at=at)
+        await outbox.owe(session, key="handoff:1", kind="handoff", subject="oncall", at=at)
+    holder = sqlite3.connect(path, isolation_level=None)  # another process's writer
+    sender = OneSlowSlackOneBusyDatabase(holder)
+    queued = asyncio.Event()
+
+    @event.listens_for(db.engine.sync_engine, "checkout")
+    def _about_to_queue(*_: object) -> None:  # the record's first statement queues next
+        if sender.handoff_sent.is_set():
+            queued.set()
+
+    deliverer = Deliverer(db=db, clock=SystemClock(), sender=sender, lease=timedelta(60))
+    before = asyncio.all_tasks()
+    deliverer.start()
+    await asyncio.wait_for(queued.wait(), 10)  # the handoff's record queues for the lock
+    stopping = asyncio.create_task(deliverer.stop())
+    await asyncio.wait_for(sender.card_cancelled.wait(), 10)
+    for _ in range(20):  # the turns a stop that ended with the first cancelled send needs
+        await asyncio.sleep(0)
+    holder.execute("COMMIT")
+    await asyncio.wait_for(stopping, 60)
+    # The moment the stop returns, nothing it started is running: a send left behind would
+    # be cancelled again by whatever ends the event loop, in the middle of the driver's
+    # close of the first cancel (a close that never ends: the demo's Ctrl-C that hung).
+    left = asyncio.all_tasks() - before - {stopping, asyncio.current_task()}
+    assert not left, f"still running after the outbox's stop: {left}"
+    async with db.transaction() as session:
+        for key in ("card:1", "handoff:1"):
+            row = await session.get(PostRow, key)
+            assert row is not None and row.state == outbox.PENDING, key
+    holder.close()
+    await db.dispose()

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot.clock import Clock
+from bot.clock import Clock, owed_since
 from bot.errors import HINT, Hint, InvalidInput, NotAuthorized, SreError
 from bot.incidents.service import IncidentService
 from bot.oncall.handoff_message import (
@@ -44,6 +44,7 @@ class HandoffService:
         incidents: IncidentService,
         slo: SloService | None,
         notifier: HandoffNotifier | None,
+        not_before: datetime | None = None,
     ) -> None:
         self._db = db
         self._config = config
@@ -52,6 +53,7 @@ class HandoffService:
         self._incidents = incidents
         self._slo = slo
         self._notifier = notifier
+        self._not_before = not_before
         self._owed: Callable[[], None] = lambda: None
 
     def when_owed(self, owed: Callable[[], None]) -> None:
@@ -103,12 +105,13 @@ class HandoffService:
         )
 
     async def post_due(self, now: datetime) -> bool:
-        """Post the latest handoff at or before ``now`` once; one more than 6 h late is skipped.
-        With ``schedule.handoff_message`` off it is recorded as done, unposted; the user group
-        follows the rotation either way."""
+        """Post the latest handoff at or before ``now`` once; one more than 6 h late, or at or
+        before ``not_before``, is skipped. With ``schedule.handoff_message`` off it is recorded
+        as done, unposted; the user group follows the rotation either way."""
         if not self._oncall.configured or self._notifier is None:
             return False
-        recent = self._oncall.rotation.handoffs_between(now - LATE_LIMIT, now + _TICK)
+        since = owed_since(now - LATE_LIMIT, self._not_before)
+        recent = self._oncall.rotation.handoffs_between(since, now + _TICK)
         if not recent:
             return False
         at = recent[-1]

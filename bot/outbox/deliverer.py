@@ -111,8 +111,30 @@ class Deliverer:
         by_subject: dict[str, list[OwedPost]] = {}
         for post in taken:
             by_subject.setdefault(post.subject, []).append(post)
-        results = await asyncio.gather(*(self._in_order(posts) for posts in by_subject.values()))
-        return sum(results)
+        return await self._each_subject(list(by_subject.values()))
+
+    async def _each_subject(self, subjects: list[list[OwedPost]]) -> int:
+        """Send each subject's posts, subjects at once, and end only when every send has.
+
+        A cancel (a stop) reaches each send once, and the pass waits for them all: ``gather``
+        would end at the first send cancelled and leave the others running past the stop,
+        for the loop's end to cancel again inside the driver's close of the first cancel
+        (on SQLite a close that never ends: a Ctrl-C that hung the demo).
+        """
+        if not subjects:
+            return 0
+        sends = [asyncio.create_task(self._in_order(posts)) for posts in subjects]
+        try:
+            await asyncio.wait(sends)
+        except asyncio.CancelledError:
+            for send in sends:
+                send.cancel()
+            await asyncio.wait(sends)
+            raise
+        failures = [failure for send in sends if (failure := send.exception()) is not None]
+        if failures:  # every one retrieved; the first is the pass's, as with gather
+            raise failures[0]
+        return sum(send.result() for send in sends)
 
     async def _ready(self, session: AsyncSession) -> list[tuple[PostRow, PostRow | None]]:
         """Due posts nobody is sending, whose thread (if any) is out, with that thread's

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.clock import owed_since
 from bot.errors import SreError
 from bot.runbooks.model import RunState
 from bot.runbooks.service import RunbookService
@@ -110,7 +111,11 @@ class QwenWatch:
 
 
 class Drills:
-    """Runbooks are tested monthly (docs/guide.md#runbooks): a scheduled dry run of each."""
+    """Runbooks are tested monthly (docs/guide.md#runbooks): a scheduled dry run of each.
+
+    ``not_before``: no drill is owed for a fire time at or before it (``build_container``'s
+    ``calendar_from``).
+    """
 
     def __init__(
         self,
@@ -120,6 +125,7 @@ class Drills:
         serving: ServingClient,
         runbooks: RunbookService,
         owed: Callable[[], None],
+        not_before: datetime | None = None,
     ) -> None:
         self._db = db
         self._config = config
@@ -131,11 +137,13 @@ class Drills:
         self._trigger = (
             None if cron is None else CronTrigger.from_crontab(cron, timezone=config.zone)
         )
+        self._not_before = not_before
 
     async def drill_if_due(self, now: datetime) -> bool:
         if self._trigger is None:
             return False
-        due = latest_fire_time(self._trigger, now=now, since=now - timedelta(days=1))
+        since = owed_since(now - timedelta(days=1), self._not_before)
+        due = latest_fire_time(self._trigger, now=now, since=since)
         if due is None:
             return False
         key = f"drill:{due.isoformat()}"

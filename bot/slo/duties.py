@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.clock import owed_since
 from bot.slo.budget import SloStatus, status_for
 from bot.slo.chart import render_budget_chart
 from bot.slo.definitions import SloDefinition
@@ -96,6 +97,7 @@ class SloDuties:
         history: SloHistory | None,
         digest_grace: timedelta = timedelta(days=1),
         hysteresis_pct: float = HYSTERESIS_PCT,
+        not_before: datetime | None = None,
     ) -> None:
         self._slo = slo
         self._db = db
@@ -108,16 +110,19 @@ class SloDuties:
         self._history = history
         self._grace = digest_grace
         self._margin = hysteresis_pct
+        self._not_before = not_before
 
     def when_owed(self, owed: Callable[[], None]) -> None:
         """Call ``owed`` after a post is owed (the outbox's ``kick``)."""
         self._owed = owed
 
     def digest_due(self, now: datetime) -> datetime | None:
-        """The digest fire time that ``now`` should post for, if any (within the grace)."""
+        """The digest fire time that ``now`` should post for, if any (within the grace, and
+        after ``not_before``)."""
         if self._trigger is None:
             return None
-        return latest_fire_time(self._trigger, now=now, since=now - self._grace)
+        since = owed_since(now - self._grace, self._not_before)
+        return latest_fire_time(self._trigger, now=now, since=since)
 
     async def digest_if_due(self, now: datetime) -> bool:
         """Post the digest for the latest due time unless it was posted; True if posted now."""

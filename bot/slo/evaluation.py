@@ -57,6 +57,7 @@ class SloResult:
     budget_left_pct: float | None = None  # may be negative
     budget_left_events: float | None = None  # allowed bad − bad
     burn_rates: Mapping[str, float | None] = field(default_factory=_no_burn_rates)
+    asked_at: datetime | None = None  # later than evaluated_at: the data ended there
 
     @property
     def bad(self) -> float | None:

@@ -9,6 +9,7 @@ unavailable and why, and shows no budget numbers; an unknown verdict never says 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from bot.durations import parse_duration
@@ -111,7 +112,8 @@ def slo_detail_blocks(result: SloResult) -> Reply:
         blocks.append(section("*Burn rates* (1× spends exactly the budget over the window)"))
         blocks.append({"type": "section", "fields": [mrkdwn(t, 2000) for t in rates]})
         blocks.append(section(_alerts_text(result)))
-    blocks.append(context(f"`{escape(result.name)}` · evaluated {when(result.evaluated_at)}"))
+    evaluated = f"evaluated {when(result.evaluated_at)}{_data_ended(result.asked_at)}"
+    blocks.append(context(f"`{escape(result.name)}` · {evaluated}"))
     return {"text": fallback(escape(_left_line(result))), "blocks": blocks}
 
 
@@ -272,7 +274,15 @@ def _left_line(result: SloResult) -> str:
 
 
 def _evaluated(snapshot: SloSnapshot) -> str:
-    return f"Evaluated {when(snapshot.at)} · {len(snapshot.results)} SLOs"
+    at = f"{when(snapshot.at)}{_data_ended(snapshot.asked_at)}"
+    return f"Evaluated {at} · {len(snapshot.results)} SLOs"
+
+
+def _data_ended(asked_at: datetime | None) -> str:
+    """Said when an answer was read before the instant asked (``SloService``'s data_clock)."""
+    if asked_at is None:
+        return ""
+    return f", Prometheus's latest data (the bot's clock reads {when(asked_at)})"
 
 
 def _packed(lines: Sequence[str]) -> list[Block]:

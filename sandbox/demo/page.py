@@ -6,7 +6,8 @@ Routes, all under the page's own port:
 ``GET /_sandbox/demo`` people, channels, clock, faults, Prometheus · ``GET /_sandbox/events``
 a "changed" event whenever something moved · ``GET /_sandbox/files/{id}`` an uploaded file ·
 ``POST /_sandbox/act/{line,click,submit,close}`` · ``POST /_sandbox/time`` ·
-``POST``/``DELETE /_sandbox/faults``.
+``POST``/``DELETE /_sandbox/faults``. Only the page itself may use them
+(``sandbox.demo.guard``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sandbox.demo.acting import Acting, Refused
 from sandbox.demo.cast import SUGGESTIONS, TOUR, cast
 from sandbox.demo.clock import SkippableClock
 from sandbox.demo.faults import FAULTS, FaultSwitch
+from sandbox.demo.guard import only_this_page
 from sandbox.demo.prometheus import HOW_TO_GET
 from sandbox.slack import SlackEmulator
 from sandbox.slack.wire import sandbox_state
@@ -61,7 +63,7 @@ class PageDeps:
 
 
 def create_page_app(deps: PageDeps) -> web.Application:
-    app = web.Application(client_max_size=1024**2)
+    app = web.Application(client_max_size=1024**2, middlewares=[only_this_page])
     routes = _Routes(deps)
     app.router.add_get("/", routes.index)
     app.router.add_static("/static/", STATIC)
@@ -198,9 +200,13 @@ class _Routes:
         try:
             skip = timeskip.Skip(_text(body, "skip"))
         except ValueError:
-            raise web.HTTPBadRequest(text="skip must be 15m, handoff or digest") from None
+            choices = ", ".join(s.value for s in timeskip.Skip)
+            raise web.HTTPBadRequest(text=f"skip must be one of {choices}") from None
         deps = self.deps
-        timeskip.move(deps.clock, skip, deps.config)
+        try:
+            timeskip.move(deps.clock, skip, deps.config)
+        except ValueError as exc:
+            raise web.HTTPBadRequest(text=str(exc)) from None
         deps.changes += 1
         # The scheduler would find the new work on its next tick; do that tick now.
         await deps.tick_now()

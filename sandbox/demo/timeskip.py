@@ -1,6 +1,8 @@
 """Where the page's time controls move the demo's clock: 15 minutes on, the next handoff,
-the next SLO digest. Targets are read from the demo's ``sre.yaml`` so they match what the
-scheduler will find due, and land a second past the moment so it is due, not nearly due."""
+the next SLO digest, the next runbook drill. Targets are read from the demo's ``sre.yaml`` so
+they match what the scheduler will find due, and land a second past the moment so it is due,
+not nearly due. The demo starts with nothing of the calendar owed (``wiring.build_bot``), so
+these skips are how a visitor asks for the handoff, the digest or the drill."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ class Skip(StrEnum):
     QUARTER_HOUR = "15m"
     HANDOFF = "handoff"
     DIGEST = "digest"
+    DRILL = "drill"
 
 
 @dataclass(frozen=True)
@@ -47,32 +50,58 @@ def next_handoff(now: datetime, config: SreConfig) -> datetime:
     return candidate
 
 
-def next_digest(now: datetime, config: SreConfig) -> datetime:
-    """The SLO digest's next fire time (``schedule.slo_digest``, cron in local time)."""
-    trigger = CronTrigger.from_crontab(config.schedule.slo_digest, timezone=config.zone)
+def next_digest(now: datetime, config: SreConfig) -> datetime | None:
+    """The SLO digest's next fire time (``schedule.slo_digest``, cron in local time), or
+    None when the digest is off."""
+    return _next_fire(now, config.schedule.slo_digest, "schedule.slo_digest", config)
+
+
+def next_drill(now: datetime, config: SreConfig) -> datetime | None:
+    """The runbook drill's next fire time (``schedule.runbook_drill``: a first Monday), or
+    None when the drill is off."""
+    return _next_fire(now, config.schedule.runbook_drill, "schedule.runbook_drill", config)
+
+
+def _next_fire(now: datetime, cron: str | None, key: str, config: SreConfig) -> datetime | None:
+    if cron is None:
+        return None
+    trigger = CronTrigger.from_crontab(cron, timezone=config.zone)
     fire: datetime | None = trigger.get_next_fire_time(None, now)
     if fire is None:  # a cron expression always fires again; kept for the type checker
-        raise ValueError(f"schedule.slo_digest {config.schedule.slo_digest!r} never fires")
+        raise ValueError(f"{key} {cron!r} never fires")
     return fire
 
 
 def targets(now: datetime, config: SreConfig) -> list[SkipTarget]:
-    """The three skips the page offers, each with the instant it would move to."""
+    """The skips the page offers, each with the instant it would move to (none for a duty
+    that is off)."""
     handoff = next_handoff(now, config)
     digest = next_digest(now, config)
-    return [
+    drill = next_drill(now, config)
+    offered = [
         SkipTarget(Skip.QUARTER_HOUR, "Skip 15 minutes", now + QUARTER_HOUR),
         SkipTarget(Skip.HANDOFF, f"Next handoff ({_local(handoff, config)})", handoff),
-        SkipTarget(Skip.DIGEST, f"Next SLO digest ({_local(digest, config)})", digest),
     ]
+    if digest is not None:
+        offered.append(
+            SkipTarget(Skip.DIGEST, f"Next SLO digest ({_local(digest, config)})", digest)
+        )
+    if drill is not None:
+        offered.append(
+            SkipTarget(Skip.DRILL, f"Next runbook drill ({_local(drill, config)})", drill)
+        )
+    return offered
 
 
 def move(clock: SkippableClock, skip: Skip, config: SreConfig) -> datetime:
-    """Move the clock as ``skip`` says; returns the new now."""
+    """Move the clock as ``skip`` says; returns the new now. A skip to a duty that is off
+    raises ValueError and moves nothing."""
     if skip is Skip.QUARTER_HOUR:
         return clock.skip(QUARTER_HOUR)
-    found = next(t for t in targets(clock.now(), config) if t.skip is skip)
-    return clock.skip_to(found.at + PAST_THE_MOMENT)
+    for target in targets(clock.now(), config):
+        if target.skip is skip:
+            return clock.skip_to(target.at + PAST_THE_MOMENT)
+    raise ValueError(f"{skip.value}: that duty is off in this configuration")
 
 
 def _local(instant: datetime, config: SreConfig) -> str:

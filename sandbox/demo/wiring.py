@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.app import Container, build_container
-from bot.clock import Clock
 from bot.settings import Environment, SreConfig
+from sandbox.demo.clock import SkippableClock
 from scheduler.runner import SchedulerRunner
 
 
@@ -30,10 +30,21 @@ class Bot:
         return await self.scheduler.tick_now()
 
 
-def build_bot(env: Environment, config: SreConfig, *, clock: Clock) -> Bot:
+def build_bot(env: Environment, config: SreConfig, *, clock: SkippableClock) -> Bot:
     """The container, the Bolt web app (``/slack/events`` and friends) and a sole-leader
-    scheduler, as ``serve --with-scheduler`` without Redis builds them."""
-    container = build_container(env, config, clock=clock)
+    scheduler, as ``serve --with-scheduler`` without Redis builds them.
+
+    The calendar starts now: no drill, digest or handoff is owed for a time before the demo
+    began (on a first Monday it would open with five drill messages in #oncall). What falls
+    due later, by waiting or by a skip on the page, is posted as the product posts it.
+
+    SLOs are read where Prometheus's data is, at the machine's time: after a skip, at the
+    bot's clock, there is none yet, and every answer would be "no data". Answers read
+    earlier than asked say so.
+    """
+    container = build_container(
+        env, config, clock=clock, calendar_from=clock.now(), slo_data_clock=clock.base
+    )
     return Bot(
         container=container,
         web_app=container.web_app(container.bolt_app()),

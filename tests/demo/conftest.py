@@ -127,7 +127,11 @@ def stop_demo(demo: Demo) -> list[str]:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    running = start_demo(tmp_path_factory.mktemp("demo"))
+    """One demo for a module's tests, its folder under a path with a space (as a home
+    folder may be), which the banner's shell line must survive being pasted with."""
+    folder = tmp_path_factory.mktemp("demo")
+    (folder / "tmp dir").mkdir()
+    running = start_demo(folder, env={"TMPDIR": str(folder / "tmp dir")})
     yield running
     left = stop_demo(running)
     assert not left, f"still running 10 s after Ctrl-C: {left}"

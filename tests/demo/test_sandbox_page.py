@@ -1,16 +1,18 @@
 """The sandbox page of a running ``python -m bot demo``, in real Chromium, as a person uses it.
 
 The tests share one demo and run in order, like one person's session: declare and
-acknowledge, the form, a reminder after skipping time, a rollback with four-eyes approval,
-then the handoff and the digest (which move the clock days ahead). Screenshots are saved
-on the way (``conftest.SCREENSHOTS``); ``SANDBOX_README_SCREENSHOT=path`` also saves the
-README's picture there.
+acknowledge, the form, the shell on the demo's database, a reminder after skipping time, a
+rollback with four-eyes approval, an SLO asked after the skips, then the handoff, the digest
+and the drill (which move the clock days ahead). Screenshots are saved on the way
+(``conftest.SCREENSHOTS``); ``SANDBOX_README_SCREENSHOT=path`` also saves the README's
+picture there.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import subprocess
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
@@ -108,6 +110,20 @@ def test_the_create_form_insists_on_a_title_then_declares(
     expect(declared).to_contain_text("payments, api")
 
 
+def test_the_banners_shell_line_lists_the_incidents_declared_on_the_page(
+    demo: Demo, tmp_path: Path
+) -> None:
+    (line,) = [row.strip() for row in demo.log().splitlines() if "DATABASE_URL=" in row]
+    assert line.endswith("-m bot incident list")
+    assert "tmp dir" in line  # the demo's folder has a space: the line quotes it
+    listed = subprocess.run(  # pasted into a terminal somewhere else
+        ["bash", "-c", line], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert "Checkout errors" in listed.stdout
+    assert "Payments webhook timeouts" in listed.stdout
+
+
 def test_skipping_15_minutes_brings_the_reminder_into_the_thread(
     demo: Demo, page: Page, screenshots: Path
 ) -> None:
@@ -170,7 +186,7 @@ def test_breaking_qwen_downshifts_creative_and_opens_a_sev2(
         expect(page.locator("#clock-offset")).to_contain_text(ahead, timeout=WAIT)
     page.click("[data-channel='C0ONCALL']")
     run = page.locator("#messages .message").filter(
-        has=page.locator(".bk-header", has_text="qwen_failure_downshift")
+        has=page.locator(".bk-header", has_text="qwen_failure_downshift"), has_not_text="dry run"
     )
     expect(run).to_contain_text(re.compile(r"State\s+succeeded"), timeout=45_000)
     expect(run).to_contain_text("Serve creative with balanced")
@@ -182,6 +198,19 @@ def test_breaking_qwen_downshifts_creative_and_opens_a_sev2(
     expect(page.locator("#faults-active")).to_contain_text("creative +3s", timeout=WAIT)
     page.click("[data-fault='clear']")
     expect(page.locator("#faults-active")).to_have_text("No fault injected.", timeout=WAIT)
+
+
+def test_an_slo_asked_after_the_skips_is_read_where_prometheus_has_data_and_says_so(
+    demo: Demo, page: Page, screenshots: Path
+) -> None:
+    open_page(page, demo)
+    expect(page.locator("#clock-offset")).to_contain_text("1h ahead", timeout=WAIT)
+    expect(page.locator("#prometheus")).to_contain_text("SLO answers are read there")
+    page.click("[data-channel='C0SLO']")
+    say(page, "/slo llm_creative_latency")
+    answer = page.locator(".message.ephemeral", has_text="llm_creative_latency")
+    expect(answer).to_contain_text("Prometheus's latest data (the bot's clock reads", timeout=WAIT)
+    shoot(page, screenshots, "09-slo-read-where-the-data-is")
 
 
 def test_the_handoff_and_the_digest_arrive_when_their_time_comes(
@@ -197,7 +226,7 @@ def test_the_handoff_and_the_digest_arrive_when_their_time_comes(
     expect(handoff).to_have_count(1, timeout=WAIT)
     expect(handoff).to_contain_text("Search is slow")  # open incidents are handed over
     expect(handoff.get_by_role("button", name="I've got it")).to_be_visible()
-    shoot(page, screenshots, "09-handoff")
+    shoot(page, screenshots, "10-handoff")
 
     page.click("[data-skip='digest']")
     page.click("[data-channel='C0SLO']")
@@ -210,4 +239,11 @@ def test_the_handoff_and_the_digest_arrive_when_their_time_comes(
     expect(chart).to_be_visible(timeout=WAIT)
     chart.evaluate("img => img.decode()")
     assert chart.evaluate("img => img.naturalWidth") > 100, "the budget chart did not load"
-    shoot(page, screenshots, "10-slo-digest-and-chart")
+    shoot(page, screenshots, "11-slo-digest-and-chart")
+
+    page.click("[data-skip='drill']")  # the monthly drill comes only when asked for
+    page.click("[data-channel='C0ONCALL']")
+    drill = page.locator("#messages .message", has_text="Monthly runbook drill")
+    expect(drill).to_have_count(1, timeout=45_000)
+    expect(drill).to_contain_text("nothing changed")
+    shoot(page, screenshots, "12-runbook-drill")

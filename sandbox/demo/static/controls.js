@@ -97,8 +97,12 @@
 
   function renderPrometheus() {
     const p = page.demo.prometheus;
+    const ahead = page.demo.clock.offset_seconds > 0
+      ? " The bot's clock is ahead of this machine's, and Prometheus has data only up to " +
+        "this machine's time: SLO answers are read there, and say so."
+      : "";
     $("prometheus").textContent = p.url
-      ? `Scraping the stand-in every 5 s (${p.url}): SLOs use real data.`
+      ? `Scraping the stand-in every 5 s (${p.url}): SLOs use real data.${ahead}`
       : p.how_to_get;
   }
 
