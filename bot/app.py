@@ -29,10 +29,11 @@ from bot.metrics import BotMetrics
 from bot.oncall.handoffs import HandoffService
 from bot.oncall.service import OncallService
 from bot.outbox import Deliverer
-from bot.runbooks import RunbookService, load_definitions
+from bot.runbooks import load_definitions
 from bot.runbooks.posts import MESSAGE as RUN_MESSAGE
 from bot.runbooks.posts import RunPosts
 from bot.runbooks.probes import Drills, QwenWatch
+from bot.runbooks.service import RunbookService
 from bot.serving.client import ServingClient
 from bot.settings import Environment, SreConfig
 from bot.slo.duties import SloDuties
