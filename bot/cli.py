@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Mapping
 
 from bot.commands.arguments import parser
 from bot.commands.shell import shell_command
@@ -42,10 +43,15 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     configure_process_logging(level, fmt)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Run one command and return its exit code. ``environ`` is the only environment it
+    reads (default: this process's), so a caller in the same process can give it its own."""
+    environ = os.environ if environ is None else environ
     top = parser()
-    if "_ARGCOMPLETE" in os.environ:
+    if "_ARGCOMPLETE" in environ:
         # The shell asks for completions (README: From a shell); only then is it imported.
+        # It reads the completion request from this process's environment, where the shell
+        # put it.
         import argcomplete
 
         argcomplete.autocomplete(top)
@@ -59,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
 
     env: Environment | None = None
     try:
-        env = load_environment()
+        env = load_environment(environ)
         configure_logging(env.LOG_LEVEL, env.LOG_FORMAT)
         if args.config:  # --config wins over SRE_CONFIG, for every command
             env = env.model_copy(update={"SRE_CONFIG": args.config})
@@ -70,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_demo(port=env.PORT, host=args.host, verbose=args.verbose)
         from bot.commands.execute import execute
 
-        return execute(args, env)
+        return execute(args, env, environ)
     except ConfigurationError as exc:
         print(f"configuration error:\n{exc.message}", file=sys.stderr)
         return EXIT_USAGE

@@ -5,7 +5,9 @@ Both are validated at start; a problem stops start-up with one message naming th
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,7 +22,6 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.durations import parse_duration
 from bot.errors import ConfigurationError
@@ -48,10 +49,11 @@ def _check_pattern(value: str, pattern: re.Pattern[str], what: str) -> str:
     return value
 
 
-class Environment(BaseSettings):
-    """Process environment (SPEC §2)."""
+class Environment(BaseModel):
+    """Process environment (SPEC §2): the variables by their exact names, read by
+    ``load_environment`` from the mapping it is given, never behind its back."""
 
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=True, extra="ignore")
+    model_config = ConfigDict(extra="ignore")
 
     SLACK_BOT_TOKEN: str | None = None
     SLACK_SIGNING_SECRET: str | None = None
@@ -338,8 +340,12 @@ def load_config(path: str | Path, *, required: bool = False, must_exist: bool = 
     return config
 
 
-def load_environment() -> Environment:
+def load_environment(environ: Mapping[str, str] | None = None) -> Environment:
+    """The ``Environment`` in ``environ`` (default: this process's), validated."""
+    source = os.environ if environ is None else environ
     try:
-        return Environment()
+        return Environment.model_validate(
+            {name: source[name] for name in Environment.model_fields if name in source}
+        )
     except ValidationError as exc:
         raise ConfigurationError(describe_validation_error(exc, source="environment")) from None

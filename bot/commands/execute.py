@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from bot.app import Container, build_container, prepare_database
 from bot.commands import incident, oncall, runbook, slo
@@ -48,7 +48,7 @@ async def _run_area(
         await container.close()
 
 
-def _serve(args: argparse.Namespace, env: Environment) -> int:
+def _serve(args: argparse.Namespace, env: Environment, environ: Mapping[str, str]) -> int:
     missing = env.missing_for_serve()
     if missing:
         return _fail(
@@ -61,7 +61,9 @@ def _serve(args: argparse.Namespace, env: Environment) -> int:
     # one their parent asked (worker 0), so the duties never run twice.
     with_scheduler = args.with_scheduler or (not env.REDIS_URL and args.as_worker is None)
     if args.workers > 1:
-        return _serve_workers(args, env, with_scheduler=args.with_scheduler or not env.REDIS_URL)
+        return _serve_workers(
+            args, env, environ, with_scheduler=args.with_scheduler or not env.REDIS_URL
+        )
     if args.as_worker is None:
         prepare_database(env)  # the workers' parent prepared it once for all of them
     container = build_container(env, config)
@@ -77,7 +79,13 @@ def _serve(args: argparse.Namespace, env: Environment) -> int:
     return 0
 
 
-def _serve_workers(args: argparse.Namespace, env: Environment, *, with_scheduler: bool) -> int:
+def _serve_workers(
+    args: argparse.Namespace,
+    env: Environment,
+    environ: Mapping[str, str],
+    *,
+    with_scheduler: bool,
+) -> int:
     if env.DATABASE_URL.startswith("sqlite"):
         return _fail(
             f"--workers {args.workers} needs PostgreSQL: SQLite lets one process write at a "
@@ -87,7 +95,7 @@ def _serve_workers(args: argparse.Namespace, env: Environment, *, with_scheduler
         return _fail("--workers is for HTTP mode; Socket Mode runs one process")
     prepare_database(env)
     command = WorkerCommand(config=args.config, host=args.host, with_scheduler=with_scheduler)
-    return asyncio.run(Workers(command, count=args.workers).run())
+    return asyncio.run(Workers(command, count=args.workers, environ=environ).run())
 
 
 def _scheduler(env: Environment) -> int:
@@ -99,10 +107,11 @@ def _scheduler(env: Environment) -> int:
     return 0
 
 
-def execute(args: argparse.Namespace, env: Environment) -> int:
-    """Run every command but ``demo``; SreError propagates for ``bot.cli`` to explain."""
+def execute(args: argparse.Namespace, env: Environment, environ: Mapping[str, str]) -> int:
+    """Run every command but ``demo``; SreError propagates for ``bot.cli`` to explain.
+    ``environ`` is what ``serve --workers`` starts its workers with."""
     if args.command == "serve":
-        return _serve(args, env)
+        return _serve(args, env, environ)
     if args.command == "scheduler":
         return _scheduler(env)
     # With Slack configured the CLI posts too, so it needs to know the channels; a command
