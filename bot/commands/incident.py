@@ -1,4 +1,8 @@
-"""``python -m bot incident ...`` (guide §4.2, §11; SPEC §8)."""
+"""``python -m bot incident ...`` (guide §4.2, §11; SPEC §8).
+
+``incident create`` reads both dialects: Slack's words (``sev2 Qwen down``) and the guide's
+JSON (a first word that opens with ``{``).
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from bot.incidents.cli_text import (
     list_text,
     report_text,
 )
-from bot.incidents.model import Incident, IncidentStatus, Severity
+from bot.incidents.model import Incident, IncidentStatus, Severity, severity_and_title
 from bot.incidents.postmortem import postmortem_draft
 
 EXIT_USAGE = 2
@@ -42,8 +46,14 @@ class IncidentFile(BaseModel):
 async def run(args: argparse.Namespace, container: Container) -> int:
     service = container.incidents
     if args.action == "create":
+        text = " ".join(args.words)
+        if not text.lstrip().startswith("{"):
+            severity, title = severity_and_title(text)
+            incident = await service.create(title=title, severity=severity, actor="cli")
+            print(created_lines(incident))
+            return 0
         try:
-            spec = IncidentFile.model_validate_json(args.json)
+            spec = IncidentFile.model_validate_json(text)
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(map(str, e['loc'])) or 'json'}: {e['msg']}" for e in exc.errors()

@@ -7,7 +7,10 @@ shows (its exit code, --help, tab completion, its own environment) runs as a pro
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
 from pathlib import Path
 
 from bot.commands.arguments import HEALTH_MODELS
@@ -176,6 +179,37 @@ async def test_a_real_process_reads_its_environment_and_exits_by_kind(
         "incident", "create", '{"title": "x", "severity": "Sev9"}', env=cli_env
     )
     assert code == 2 and "Unknown severity 'Sev9'" in err
+
+
+async def _completions(line: str, tmp_path: Path) -> list[str]:
+    """What the shell offers for ``line`` (ending where the cursor is), as argcomplete's
+    bash hook asks ``artisan-sre`` for it."""
+    answer = tmp_path / "completions.txt"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        env={
+            **os.environ,
+            "_ARGCOMPLETE": "1",
+            "_ARGCOMPLETE_IFS": "\n",
+            "COMP_LINE": line,
+            "COMP_POINT": str(len(line)),
+            "_ARGCOMPLETE_STDOUT_FILENAME": str(answer),
+        },
+    )
+    assert await process.wait() == 0
+    return answer.read_text().split()
+
+
+async def test_tab_completion_offers_both_dialects(tmp_path: Path) -> None:
+    assert {"run", "execute"} <= set(await _completions("artisan-sre runbook ", tmp_path))
+    assert await _completions("artisan-sre runbook r", tmp_path) == ["run"]
+    offered = await _completions("artisan-sre incident create ", tmp_path)
+    assert {"sev1", "sev2", "sev3", "sev4"} <= set(offered)
+    assert not {"sev1", "sev2"} & set(
+        await _completions("artisan-sre incident create sev2 ", tmp_path)
+    )
 
 
 def test_health_offers_the_serving_models() -> None:
