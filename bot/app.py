@@ -21,7 +21,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.intake import AlertIntake, SeverityMap
 from bot.alerts.work import AlertWork
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock
+from bot.core import build_core
 from bot.errors import ConfigurationError
 from bot.incidents.chase import Chaser
 from bot.incidents.service import CARD, IncidentService
@@ -49,7 +50,6 @@ from handlers.slack_door import SlackDoor
 from scheduler.duties import Duties, Duty, every
 from scheduler.leader import Leadership, RedisLeader, SoleLeader
 from scheduler.runner import SchedulerRunner
-from storage import migrate
 from storage.db import Database
 from storage.replays import DatabaseSeenRequests, RedisSeenRequests, SeenRequests
 
@@ -222,18 +222,11 @@ def build_container(
     db: Database | None = None,
 ) -> Container:
     """Build the application's objects, each once."""
-    clock = clock or SystemClock()
     metrics = BotMetrics(registry or CollectorRegistry(), shared_dir=env.PROMETHEUS_MULTIPROC_DIR)
-    db = db or Database(env.DATABASE_URL)
     slack = create_slack_client(env) if env.slack_configured else None
     kick = _Kick()
-    incidents = IncidentService(
-        db=db,
-        clock=clock,
-        channel=config.channels.incidents,
-        observers=[metrics],
-        owed=kick,
-    )
+    core = build_core(env, config, clock=clock, db=db, observers=[metrics], owed=kick)
+    clock, db, incidents = core.clock, core.db, core.incidents
     evaluator = SloEvaluator(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None
     slo = SloService(slos=config.slos, evaluator=evaluator, clock=clock)
     slo_history = SloHistory(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None
@@ -388,16 +381,3 @@ def _duties(
         ),
     ]
     return Duties(duties)
-
-
-def prepare_database(env: Environment) -> None:
-    """SQLite files are upgraded in place; a PostgreSQL schema must be upgraded on purpose."""
-    if env.DATABASE_URL.startswith("sqlite"):
-        migrate.upgrade(env.DATABASE_URL)
-        return
-    current, head = migrate.current_revision(env.DATABASE_URL), migrate.head_revision()
-    if current != head:
-        raise ConfigurationError(
-            f"the database schema is at {current or 'nothing'}, this version needs {head}: "
-            "run `python -m bot db upgrade`"
-        )

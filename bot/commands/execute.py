@@ -1,4 +1,10 @@
-"""Running the command ``bot.cli`` parsed: build what it needs, run it, close it."""
+"""Running the command ``bot.cli`` parsed: build what it needs, run it, close it.
+
+Each command loads what it uses: the incident commands without Slack need only the core
+(the database and the incident service, ``bot.core``), ``db`` the migrations, ``slo rules``
+sre.yaml; the whole application (Slack, the web server, the HTTP clients, ``bot.app``) is
+imported by the commands that use it, when they run.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +12,16 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING
 
-from bot.app import Container, build_container, prepare_database
-from bot.commands import incident, oncall, runbook, slo
-from bot.serve import run_scheduler, serve
+from bot.core import build_core, prepare_database
 from bot.settings import Environment, SreConfig, load_config, policy_file_required
-from bot.workers import WorkerCommand, Workers
 from storage import migrate
-from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.app import Container
 
 EXIT_USAGE = 2
-
-AREAS: dict[str, Callable[[argparse.Namespace, Container], Awaitable[int]]] = {
-    "incident": incident.run,
-    "slo": slo.run,
-    "oncall": oncall.run,
-    "runbook": runbook.run,
-    "health": runbook.health,
-}
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> int:
@@ -31,15 +29,32 @@ def _fail(message: str, code: int = EXIT_USAGE) -> int:
     return code
 
 
-async def _run_area(
-    area: Callable[[argparse.Namespace, Container], Awaitable[int]],
-    args: argparse.Namespace,
-    env: Environment,
-    config: SreConfig,
-) -> int:
-    container = build_container(env, config, db=Database(env.DATABASE_URL))
+async def _run_on_core(args: argparse.Namespace, env: Environment, config: SreConfig) -> int:
+    """An incident command with nothing to post: the database and the incident service."""
+    from bot.commands import incident
+
+    core = build_core(env, config)
     try:
-        return await area(args, container)
+        return await incident.run(args, core.incidents)
+    finally:
+        await core.close()
+
+
+async def _run_area(args: argparse.Namespace, env: Environment, config: SreConfig) -> int:
+    from bot.app import build_container
+    from bot.commands import incident, oncall, runbook, slo
+
+    areas: dict[str, Callable[[argparse.Namespace, Container], Awaitable[int]]] = {
+        "slo": slo.run,
+        "oncall": oncall.run,
+        "runbook": runbook.run,
+        "health": runbook.health,
+    }
+    container = build_container(env, config)
+    try:
+        if args.command == "incident":
+            return await incident.run(args, container.incidents)
+        return await areas[args.command](args, container)
     finally:
         if container.deliverer is not None:
             # What the command owes Slack (a card, its update) goes out before we exit;
@@ -49,6 +64,9 @@ async def _run_area(
 
 
 def _serve(args: argparse.Namespace, env: Environment, environ: Mapping[str, str]) -> int:
+    from bot.app import build_container
+    from bot.serve import serve
+
     missing = env.missing_for_serve()
     if missing:
         return _fail(
@@ -86,6 +104,8 @@ def _serve_workers(
     *,
     with_scheduler: bool,
 ) -> int:
+    from bot.workers import WorkerCommand, Workers
+
     if env.DATABASE_URL.startswith("sqlite"):
         return _fail(
             f"--workers {args.workers} needs PostgreSQL: SQLite lets one process write at a "
@@ -99,6 +119,9 @@ def _serve_workers(
 
 
 def _scheduler(env: Environment) -> int:
+    from bot.app import build_container
+    from bot.serve import run_scheduler
+
     if not env.SLACK_BOT_TOKEN:
         return _fail("the scheduler posts to Slack; missing environment variable: SLACK_BOT_TOKEN")
     config = load_config(env.SRE_CONFIG, required=True)
@@ -128,6 +151,10 @@ def execute(args: argparse.Namespace, env: Environment, environ: Mapping[str, st
         print(f"database schema at {current} (head {migrate.head_revision()})")
         return 0
     if args.command == "slo" and args.action == "rules":
+        from bot.commands import slo
+
         return slo.rules(args, config.slos)  # text from sre.yaml: no database, no Slack
     prepare_database(env)
-    return asyncio.run(_run_area(AREAS[args.command], args, env, config))
+    if args.command == "incident" and not env.slack_configured:
+        return asyncio.run(_run_on_core(args, env, config))
+    return asyncio.run(_run_area(args, env, config))

@@ -13,8 +13,9 @@ import asyncio
 import sys
 from datetime import datetime
 
-from bot.app import build_container, prepare_database
+from bot.app import build_container
 from bot.cli import configure_logging
+from bot.core import prepare_database
 from bot.errors import ConfigurationError
 from bot.serve import run_scheduler
 from bot.settings import load_config, load_environment
