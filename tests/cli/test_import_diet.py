@@ -11,7 +11,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 # Loaded only by the commands that use them: Slack, serving and scheduling them, the HTTP
-# clients of the serving process and Prometheus, the other engine's driver, Alembic.
+# clients of the serving process and Prometheus, the other engine's driver, Alembic, and
+# the tables of other areas.
 NOT_FOR_INCIDENTS = (
     "slack_bolt",
     "slack_sdk",
@@ -22,6 +23,9 @@ NOT_FOR_INCIDENTS = (
     "requests",
     "psycopg",
     "alembic",
+    "storage.alerts",
+    "storage.runbooks",
+    "storage.replays",
     "bot.app",
     "bot.runbooks.executor",
     "bot.serving.client",
