@@ -55,7 +55,7 @@ def _check_pattern(value: str, pattern: re.Pattern[str], what: str) -> str:
 
 
 class Environment(BaseModel):
-    """Process environment (SPEC §2): the variables by their exact names, read by
+    """The process's environment: the variables by their exact names, read by
     ``load_environment`` from the mapping it is given, never behind its back."""
 
     model_config = ConfigDict(extra="ignore")

@@ -14,7 +14,7 @@ from storage.types import UTCDateTime
 
 
 class AuditRow(SQLModel, table=True):
-    """Who did what, to what, when: every action that changes state (SPEC §9)."""
+    """Who did what, to what, when: every action that changes state."""
 
     __tablename__ = "audit"
     __table_args__ = (Index("ix_audit_subject", "subject", "id"),)

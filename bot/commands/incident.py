@@ -1,4 +1,4 @@
-"""``python -m bot incident ...`` (guide §4.2, §11; SPEC §8).
+"""``python -m bot incident ...``: the incident commands of the shell.
 
 ``incident create`` reads both dialects: Slack's words (``sev2 Qwen down``) and the guide's
 JSON (a first word that opens with ``{``).

@@ -1,4 +1,4 @@
-"""Runbooks (SPEC §6): definitions as data, a pure engine, an executor and persisted runs.
+"""Runbooks: definitions as data, a pure engine, an executor and persisted runs.
 
 Start here: ``bot.runbooks.service.RunbookService`` (what handlers, the CLI and the
 scheduler call), ``bot.runbooks.notifier.RunNotifier`` (what the Slack layer implements),

@@ -1,4 +1,4 @@
-"""SLOs and error budgets (SPEC §5): definitions, evaluation against Prometheus, the deploy
+"""SLOs and error budgets: definitions, evaluation against Prometheus, the deploy
 verdict, the report texts and the burn-rate rule file. No Slack here.
 
 Each part is imported from its module (``bot.slo.definitions``, ``bot.slo.evaluation``, ...),
