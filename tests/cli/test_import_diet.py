@@ -12,7 +12,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 # Loaded only by the commands that use them: Slack, serving and scheduling them, the HTTP
 # clients of the serving process and Prometheus, the other engine's driver, Alembic, and
-# the tables of other areas.
+# the other areas of the domain and their tables.
 NOT_FOR_INCIDENTS = (
     "slack_bolt",
     "slack_sdk",
@@ -27,8 +27,10 @@ NOT_FOR_INCIDENTS = (
     "storage.runbooks",
     "storage.replays",
     "bot.app",
-    "bot.runbooks.executor",
-    "bot.serving.client",
+    "bot.alerts",
+    "bot.oncall",
+    "bot.runbooks",
+    "bot.serving",
     "bot.slo.evaluation",
     "handlers",
     "scheduler",
