@@ -2,8 +2,8 @@
 traceback, with the shell's exit code for an interrupt."""
 
 try:
-    from bot.cli import main
+    from bot.cli import run
 
-    raise SystemExit(main())
+    run()
 except KeyboardInterrupt:
     raise SystemExit(130) from None

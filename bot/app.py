@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.alerts.intake import AlertIntake, SeverityMap
 from bot.alerts.work import AlertWork
 from bot.clock import Clock, RunningClock, SystemClock
+from bot.core import build_core
 from bot.errors import ConfigurationError
 from bot.incidents.chase import Chaser
 from bot.incidents.service import CARD, IncidentService
@@ -29,10 +30,11 @@ from bot.metrics import BotMetrics
 from bot.oncall.handoffs import HandoffService
 from bot.oncall.service import OncallService
 from bot.outbox import Deliverer
-from bot.runbooks import RunbookService, load_definitions
+from bot.runbooks import load_definitions
 from bot.runbooks.posts import MESSAGE as RUN_MESSAGE
 from bot.runbooks.posts import RunPosts
 from bot.runbooks.probes import Drills, QwenWatch
+from bot.runbooks.service import RunbookService
 from bot.serving.client import ServingClient
 from bot.settings import Environment, SreConfig
 from bot.slo.duties import SloDuties
@@ -48,7 +50,6 @@ from handlers.slack_door import SlackDoor
 from scheduler.duties import Duties, Duty, every
 from scheduler.leader import Leadership, RedisLeader, SoleLeader
 from scheduler.runner import SchedulerRunner
-from storage import migrate
 from storage.db import Database
 from storage.replays import DatabaseSeenRequests, RedisSeenRequests, SeenRequests
 
@@ -241,18 +242,11 @@ def build_container(
     visitor sees what falls due while watching, not this morning's digest or drill.
     ``slo_data_clock``: where Prometheus's samples are, if not at ``clock`` (``SloService``).
     """
-    clock = clock or SystemClock()
     metrics = BotMetrics(registry or CollectorRegistry(), shared_dir=env.PROMETHEUS_MULTIPROC_DIR)
-    db = db or Database(env.DATABASE_URL)
     slack = create_slack_client(env) if env.slack_configured else None
     kick = _Kick()
-    incidents = IncidentService(
-        db=db,
-        clock=clock,
-        channel=config.channels.incidents,
-        observers=[metrics],
-        owed=kick,
-    )
+    core = build_core(env, config, clock=clock, db=db, observers=[metrics], owed=kick)
+    clock, db, incidents = core.clock, core.db, core.incidents
     evaluator = SloEvaluator(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None
     slo = SloService(slos=config.slos, evaluator=evaluator, clock=clock, data_clock=slo_data_clock)
     slo_history = SloHistory(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None
@@ -425,16 +419,3 @@ def _duties(
     ]
     duties = [(name, duty) for name, duty in planned if duty is not None]
     return Duties(duties)
-
-
-def prepare_database(env: Environment) -> None:
-    """SQLite files are upgraded in place; a PostgreSQL schema must be upgraded on purpose."""
-    if env.DATABASE_URL.startswith("sqlite"):
-        migrate.upgrade(env.DATABASE_URL)
-        return
-    current, head = migrate.current_revision(env.DATABASE_URL), migrate.head_revision()
-    if current != head:
-        raise ConfigurationError(
-            f"the database schema is at {current or 'nothing'}, this version needs {head}: "
-            "run `python -m bot db upgrade`"
-        )

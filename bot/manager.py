@@ -11,7 +11,8 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from bot.app import Container, build_container, prepare_database
+from bot.app import Container, build_container
+from bot.core import prepare_database
 from bot.incidents.model import Incident, IncidentStatus, Severity
 from bot.incidents.report import IncidentReport
 from bot.settings import load_config, load_environment

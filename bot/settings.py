@@ -5,10 +5,12 @@ Both are validated at start; a problem stops start-up with one message naming th
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -20,14 +22,19 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.durations import parse_duration
 from bot.errors import ConfigurationError
 from bot.incidents.model import Severity
-from bot.runbooks.definitions import load_definitions
 from bot.slack_ids import CHANNEL_ID, USER_ID, USERGROUP_ID
 from bot.slo.definitions import SloDefinition, default_slos
+
+if TYPE_CHECKING:
+    _SafeLoader = yaml.SafeLoader
+else:
+    # PyYAML's safe loader on libyaml when it was built with it (its wheels are): several
+    # times faster than the pure-Python parser, which every command pays for in sre.yaml.
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 DEFAULT_DATABASE_URL = "sqlite:///artisan_sre.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -50,10 +57,11 @@ def _check_pattern(value: str, pattern: re.Pattern[str], what: str) -> str:
     return value
 
 
-class Environment(BaseSettings):
-    """Process environment (docs/operations.md#configuration)."""
+class Environment(BaseModel):
+    """The process's environment: the variables by their exact names, read by
+    ``load_environment`` from the mapping it is given, never behind its back."""
 
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=True, extra="ignore")
+    model_config = ConfigDict(extra="ignore")
 
     SLACK_BOT_TOKEN: str | None = None
     SLACK_SIGNING_SECRET: str | None = None
@@ -317,7 +325,7 @@ def describe_validation_error(error: ValidationError, *, source: str) -> str:
     return "\n".join(lines)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+class _UniqueKeyLoader(_SafeLoader):
     """YAML that refuses a key written twice in one mapping: the second copy would silently
     replace the first (a second ``schedule:`` block undoing the first one's settings)."""
 
@@ -373,7 +381,12 @@ def load_config(path: str | Path, *, required: bool = False, must_exist: bool = 
         config = SreConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigurationError(describe_validation_error(exc, source=str(source))) from None
-    load_definitions(config.runbooks.definitions, source=f"{source}: runbooks.definitions")
+    if config.runbooks.definitions:
+        # The runbook models are loaded only to check a team's own runbooks: most commands
+        # never run one, and importing them is a noticeable share of a shell command's start.
+        from bot.runbooks.definitions import parse_definitions
+
+        parse_definitions(config.runbooks.definitions, source=f"{source}: runbooks.definitions")
     if required and config.channels.missing:
         raise ConfigurationError(
             "\n".join(
@@ -384,8 +397,12 @@ def load_config(path: str | Path, *, required: bool = False, must_exist: bool = 
     return config
 
 
-def load_environment() -> Environment:
+def load_environment(environ: Mapping[str, str] | None = None) -> Environment:
+    """The ``Environment`` in ``environ`` (default: this process's), validated."""
+    source = os.environ if environ is None else environ
     try:
-        return Environment()
+        return Environment.model_validate(
+            {name: source[name] for name in Environment.model_fields if name in source}
+        )
     except ValidationError as exc:
         raise ConfigurationError(describe_validation_error(exc, source="environment")) from None

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -58,15 +58,17 @@ class WorkerCommand:
 class Workers:
     """Starts, watches and stops the workers; ``run`` returns the service's exit code."""
 
-    def __init__(self, command: WorkerCommand, *, count: int) -> None:
+    def __init__(self, command: WorkerCommand, *, count: int, environ: Mapping[str, str]) -> None:
+        """``environ`` is the environment each worker starts with (the parent's own)."""
         self._command = command
         self._count = count
+        self._environ = environ
         self._processes: dict[int, asyncio.subprocess.Process] = {}
         self._stopping = False
 
     async def run(self) -> int:
         with tempfile.TemporaryDirectory(prefix="artisan-metrics-") as metrics_dir:
-            environment = {**os.environ, METRICS_DIR_VARIABLE: metrics_dir}
+            environment = {**self._environ, METRICS_DIR_VARIABLE: metrics_dir}
             watchers = [
                 asyncio.create_task(self._keep_running(index, environment))
                 for index in range(self._count)

@@ -12,7 +12,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import InvalidInput
-from bot.incidents.model import IncidentStatus, Severity, validate_incident_id
+from bot.incidents.model import (
+    IncidentStatus,
+    Severity,
+    severity_and_title,
+    validate_incident_id,
+)
 from bot.incidents.service import IncidentService, ReplyTo
 from handlers.blocks.errors import NOTHING_CHANGED
 from handlers.blocks.incident import (
@@ -71,12 +76,7 @@ class IncidentCommands:
                 self.client, command.trigger_id, create_modal(origin_channel=command.channel_id)
             )
             return None
-        first, _, title = rest.partition(" ")
-        severity = Severity.SEV3
-        if first.lower().startswith("sev"):
-            severity = Severity.parse(first)
-        else:
-            title = rest
+        severity, title = severity_and_title(rest)
         # The answer is owed with the incident (the outbox sends it), so a crash or a Slack
         # outage after the commit still tells the reporter, once.
         await self.incidents.create(

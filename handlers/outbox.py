@@ -27,7 +27,8 @@ from bot.incidents.service import IncidentService
 from bot.oncall.handoffs import HandoffService
 from bot.oncall.service import OncallService
 from bot.outbox import MessageRef, NothingToSend, OwedPost, Undeliverable
-from bot.runbooks import Audience, RunbookService
+from bot.runbooks import Audience
+from bot.runbooks.service import RunbookService
 from bot.settings import SreConfig
 from bot.slo.duties import SloDuties
 from handlers.blocks.alerts import alerts_reply

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.errors import InvalidInput
-from bot.runbooks import RunbookService
+from bot.runbooks.service import RunbookService
 from bot.serving.client import ServingClient, ServingError
 from bot.serving.models import MODELS
 from handlers.blocks.errors import NOTHING_CHANGED

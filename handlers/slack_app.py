@@ -15,7 +15,7 @@ from bot.incidents.service import IncidentService
 from bot.metrics import BotMetrics
 from bot.oncall.handoffs import HandoffService
 from bot.oncall.service import OncallService
-from bot.runbooks import RunbookService
+from bot.runbooks.service import RunbookService
 from bot.serving.client import ServingClient
 from bot.slo.service import SloService
 from handlers.errors import handle_error

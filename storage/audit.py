@@ -6,9 +6,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import JSON, Column, Index
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
 
-from storage.tables import AuditRow
+from storage.types import UTCDateTime
+
+
+class AuditRow(SQLModel, table=True):
+    """Who did what, to what, when: every action that changes state."""
+
+    __tablename__ = "audit"
+    __table_args__ = (Index("ix_audit_subject", "subject", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    actor: str
+    action: str
+    subject: str
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 def add_audit(

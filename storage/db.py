@@ -6,11 +6,9 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from psycopg.errors import ConnectionTimeout, QueryCanceled
 from sqlalchemy import event, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -20,6 +18,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 
 class UnsupportedDatabase(ValueError):
@@ -72,10 +73,17 @@ def _with_driver(url: str, *, sqlite: str) -> str:
 
 
 def insert_into(session: AsyncSession, table: Any) -> postgresql.Insert | sqlite.Insert:
-    """``INSERT`` in the session's dialect: both can do nothing, or update, on a conflict."""
+    """``INSERT`` in the session's dialect: both can do nothing, or update, on a conflict.
+
+    Each dialect is imported here, where its engine has loaded it already: an SQLite process
+    never loads PostgreSQL's, nor the other way round."""
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
 
 
 def async_url(url: str) -> str:
@@ -181,6 +189,14 @@ def _ping_when_idle(engine: AsyncEngine, *, after: float) -> None:
                 # Every pooled connection is as old as this one: start again (as pre-ping).
                 raise InvalidatePoolError() from exc
             raise
+
+
+def _postgres_timeouts() -> tuple[type[Exception], type[Exception]]:
+    """psycopg's connect timeout and cancelled statement. Imported here, by a PostgreSQL
+    engine that has loaded psycopg already, so an SQLite process never pays for it."""
+    from psycopg.errors import ConnectionTimeout, QueryCanceled
+
+    return ConnectionTimeout, QueryCanceled
 
 
 def _locked(error: DBAPIError) -> bool:
@@ -290,10 +306,12 @@ class Database:
             # the connect timeout, or the server's statement_timeout.
             if isinstance(exc, PoolTimeout):
                 raise DatabaseTimeout(seconds, maybe_committed=False) from exc
-            if isinstance(exc.orig, ConnectionTimeout):
-                raise DatabaseTimeout(self.connect_timeout, maybe_committed=False) from exc
-            if isinstance(exc.orig, QueryCanceled):
-                raise DatabaseTimeout(seconds, maybe_committed=committing) from exc
+            if not on_sqlite:
+                connect_timeout, cancelled = _postgres_timeouts()
+                if isinstance(exc.orig, connect_timeout):
+                    raise DatabaseTimeout(self.connect_timeout, maybe_committed=False) from exc
+                if isinstance(exc.orig, cancelled):
+                    raise DatabaseTimeout(seconds, maybe_committed=committing) from exc
             raise
 
     async def ping(self, *, within: float | None = None) -> None:

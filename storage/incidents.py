@@ -6,12 +6,58 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import JSON, Column, Index, String, UniqueConstraint, func, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import Field, SQLModel, col, select
 
 from storage.db import insert_into
-from storage.tables import IncidentRow, TimelineRow
+from storage.types import UTCDateTime
+
+
+class IncidentRow(SQLModel, table=True):
+    __tablename__ = "incidents"
+    __table_args__ = (
+        UniqueConstraint("request_key", name="uq_incidents_request_key"),
+        Index("ix_incidents_status", "status"),
+        # Finds the IDs of one second by prefix (LIKE 'INC-…-%') on any collation.
+        Index("ix_incidents_id_prefix", "id", postgresql_ops={"id": "text_pattern_ops"}),
+    )
+
+    id: str = Field(sa_column=Column(String(32), primary_key=True))
+    title: str
+    description: str = ""
+    severity: str = Field(sa_column=Column(String(8), nullable=False))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    components: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    created_by: str
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    mitigated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    resolved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    root_cause: str | None = None
+    resolution: str | None = None
+    postmortem_url: str | None = None
+    channel_id: str | None = None
+    message_ts: str | None = None
+    # Set by whoever first files the incident (a Slack trigger_id, a modal's view id, an
+    # alert fingerprint): a retried request finds the row instead of making a second one.
+    request_key: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+    version: int = 1
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class TimelineRow(SQLModel, table=True):
+    __tablename__ = "timeline"
+    __table_args__ = (Index("ix_timeline_incident", "incident_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: str = Field(foreign_key="incidents.id")
+    at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    actor: str
+    action: str
+    note: str = ""
 
 
 async def get(session: AsyncSession, incident_id: str) -> IncidentRow | None:

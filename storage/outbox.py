@@ -13,13 +13,46 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import JSON, Column, Index, String, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
-from sqlmodel import col, select
+from sqlmodel import Field, SQLModel, col, select
 
 from storage.db import insert_into
-from storage.tables import PostRow
+from storage.types import UTCDateTime
+
+
+class PostRow(SQLModel, table=True):
+    """A message the bot owes Slack: the outbox (written in the transaction that decided it).
+
+    The key names what the post is for (``reminder:INC-…:2026-10-14T10:45:00Z``), so a
+    decision taken twice (two schedulers, a retried request) owes one post. A deliverer
+    leases a pending row, sends it with no transaction open, then records where it went.
+    ``thread_key`` names the post this one replies under: it waits until that one is out.
+    """
+
+    __tablename__ = "posts"
+    __table_args__ = (
+        Index("ix_posts_kind_subject", "kind", "subject", "claimed_at"),
+        Index("ix_posts_state_due", "state", "next_attempt_at"),
+    )
+
+    key: str = Field(sa_column=Column(String(255), primary_key=True))
+    kind: str = Field(sa_column=Column(String(64), nullable=False))
+    subject: str = Field(sa_column=Column(String(128), nullable=False))
+    claimed_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    channel: str | None = None
+    ts: str | None = None
+    state: str = Field(default="pending", sa_column=Column(String(16), nullable=False))
+    thread_key: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+    attempts: int = 0
+    # Bumped each time an edit is owed again: a send begun before the bump is not the last.
+    generation: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    last_error: str | None = None
+
 
 PENDING, SENT, DROPPED, FAILED = "pending", "sent", "dropped", "failed"
 

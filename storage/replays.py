@@ -16,11 +16,23 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import delete
-from sqlmodel import col
+from sqlalchemy import Column, Index, String, delete
+from sqlmodel import Field, SQLModel, col
 
 from storage.db import Database, insert_into
-from storage.tables import SeenRequestRow
+from storage.types import UTCDateTime
+
+
+class SeenRequestRow(SQLModel, table=True):
+    """A signed Slack request already served, kept until a replay of it would be refused as
+    stale anyway."""
+
+    __tablename__ = "slack_requests_seen"
+    __table_args__ = (Index("ix_slack_requests_seen_forget_at", "forget_at"),)
+
+    signature: str = Field(sa_column=Column(String(128), primary_key=True))
+    forget_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
 
 log = logging.getLogger(__name__)
 

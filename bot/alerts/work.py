@@ -23,7 +23,7 @@ from bot.errors import SreError
 from bot.incidents.model import Severity
 from bot.incidents.service import IncidentService
 from bot.logs import FailureSummary
-from bot.runbooks import RunbookService
+from bot.runbooks.service import RunbookService
 from storage import alerts as repo
 from storage.db import Database
 

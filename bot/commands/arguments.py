@@ -53,6 +53,13 @@ def _workers(text: str) -> int:
     return int(text)
 
 
+def _severity_first(prefix: str, parsed_args: argparse.Namespace, **_: Any) -> list[str]:
+    """Tab completion of ``incident create``: a severity is offered for the first word only."""
+    if getattr(parsed_args, "words", None):
+        return []
+    return [severity for severity in SEVERITIES if severity.startswith(prefix.lower())]
+
+
 def _parser(commands: Any, name: str, text: str, **kwargs: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         name,
@@ -91,12 +98,25 @@ def _incident(commands: Any) -> None:
         f"{INCIDENT_VERBS}.",
     )
     verbs = incident.add_subparsers(dest="action", required=True, metavar="VERB")
-    create = _parser(verbs, "create", "declare an incident from the JSON of guide §4.2")
-    create.add_argument(
-        "json",
-        metavar="JSON",
-        help='e.g. \'{"title": "Qwen down", "severity": "Sev2", "components": ["LLM"]}\'',
+    create = _parser(
+        verbs,
+        "create",
+        "declare an incident: sev2 <title>, as in Slack, or the guide's JSON",
+        usage="python -m bot incident create [sev1|sev2|sev3|sev4] TITLE...\n"
+        "       python -m bot incident create JSON",
+        description="Declare an incident, in Slack's words (a severity, Sev3 if none is given,\n"
+        "then the title; quotes optional) or as the guide's JSON (title, description,\n"
+        "severity, components).",
+        epilog="examples:\n"
+        "  python -m bot incident create sev2 Qwen LLM failure\n"
+        '  python -m bot incident create \'{"title": "Qwen down", "severity": "Sev2", '
+        '"components": ["LLM"]}\'',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    words = create.add_argument(
+        "words", nargs="+", metavar="TITLE", help="[sev1..sev4] and the title, or the JSON"
+    )
+    words.completer = _severity_first  # type: ignore[attr-defined]
     ack = _parser(verbs, "ack", "acknowledge an incident: you are on it")
     _incident_id(ack)
     ack.add_argument(
@@ -196,6 +216,7 @@ def _runbook(commands: Any) -> None:
         actions,
         "execute",
         "run one now (one with an approval step needs Slack for its approver)",
+        aliases=["run"],
     )
     execute.add_argument("name", metavar="NAME", help="the runbook, as `runbook list` names it")
     execute.add_argument("--dry-run", action="store_true", help="show every call, make none")

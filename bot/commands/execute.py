@@ -1,30 +1,28 @@
-"""Running the command ``bot.cli`` parsed: build what it needs, run it, close it."""
+"""Running the command ``bot.cli`` parsed: build what it needs, run it, close it.
+
+Each command loads what it uses: the incident commands without Slack need only the core
+(the database and the incident service, ``bot.core``), ``db`` the migrations, ``slo rules``
+sre.yaml; the whole application (Slack, the web server, the HTTP clients, ``bot.app``) is
+imported by the commands that use it, when they run.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from bot.app import Container, build_container, prepare_database, process_clock
-from bot.commands import incident, oncall, runbook, slo
-from bot.serve import run_scheduler, serve
+from bot.core import build_core, prepare_database
 from bot.settings import Environment, SreConfig, load_config, policy_file_required
-from bot.workers import WorkerCommand, Workers
 from storage import migrate
-from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.app import Container
 
 EXIT_USAGE = 2
-
-AREAS: dict[str, Callable[[argparse.Namespace, Container], Awaitable[int]]] = {
-    "incident": incident.run,
-    "slo": slo.run,
-    "oncall": oncall.run,
-    "runbook": runbook.run,
-    "health": runbook.health,
-}
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> int:
@@ -32,15 +30,32 @@ def _fail(message: str, code: int = EXIT_USAGE) -> int:
     return code
 
 
-async def _run_area(
-    area: Callable[[argparse.Namespace, Container], Awaitable[int]],
-    args: argparse.Namespace,
-    env: Environment,
-    config: SreConfig,
-) -> int:
-    container = build_container(env, config, db=Database(env.DATABASE_URL))
+async def _run_on_core(args: argparse.Namespace, env: Environment, config: SreConfig) -> int:
+    """An incident command with nothing to post: the database and the incident service."""
+    from bot.commands import incident
+
+    core = build_core(env, config)
     try:
-        return await area(args, container)
+        return await incident.run(args, core.incidents)
+    finally:
+        await core.close()
+
+
+async def _run_area(args: argparse.Namespace, env: Environment, config: SreConfig) -> int:
+    from bot.app import build_container
+    from bot.commands import incident, oncall, runbook, slo
+
+    areas: dict[str, Callable[[argparse.Namespace, Container], Awaitable[int]]] = {
+        "slo": slo.run,
+        "oncall": oncall.run,
+        "runbook": runbook.run,
+        "health": runbook.health,
+    }
+    container = build_container(env, config)
+    try:
+        if args.command == "incident":
+            return await incident.run(args, container.incidents)
+        return await areas[args.command](args, container)
     finally:
         if container.deliverer is not None:
             # What the command owes Slack (a card, its update) goes out before we exit;
@@ -49,7 +64,10 @@ async def _run_area(
         await container.close()
 
 
-def _serve(args: argparse.Namespace, env: Environment) -> int:
+def _serve(args: argparse.Namespace, env: Environment, environ: Mapping[str, str]) -> int:
+    from bot.app import build_container, process_clock
+    from bot.serve import serve
+
     missing = env.missing_for_serve()
     if missing:
         return _fail(
@@ -62,7 +80,9 @@ def _serve(args: argparse.Namespace, env: Environment) -> int:
     # one their parent asked (worker 0), so the duties never run twice.
     with_scheduler = args.with_scheduler or (not env.REDIS_URL and args.as_worker is None)
     if args.workers > 1:
-        return _serve_workers(args, env, with_scheduler=args.with_scheduler or not env.REDIS_URL)
+        return _serve_workers(
+            args, env, environ, with_scheduler=args.with_scheduler or not env.REDIS_URL
+        )
     if args.as_worker is None:
         prepare_database(env)  # the workers' parent prepared it once for all of them
     clock = process_clock(args.clock_start, anchor=args.clock_anchor)
@@ -79,7 +99,15 @@ def _serve(args: argparse.Namespace, env: Environment) -> int:
     return 0
 
 
-def _serve_workers(args: argparse.Namespace, env: Environment, *, with_scheduler: bool) -> int:
+def _serve_workers(
+    args: argparse.Namespace,
+    env: Environment,
+    environ: Mapping[str, str],
+    *,
+    with_scheduler: bool,
+) -> int:
+    from bot.workers import WorkerCommand, Workers
+
     if env.DATABASE_URL.startswith("sqlite"):
         return _fail(
             f"--workers {args.workers} needs PostgreSQL: SQLite lets one process write at a "
@@ -95,10 +123,13 @@ def _serve_workers(args: argparse.Namespace, env: Environment, *, with_scheduler
         clock_start=args.clock_start,
         clock_anchor=args.clock_anchor or datetime.now(UTC),
     )
-    return asyncio.run(Workers(command, count=args.workers).run())
+    return asyncio.run(Workers(command, count=args.workers, environ=environ).run())
 
 
 def _scheduler(args: argparse.Namespace, env: Environment) -> int:
+    from bot.app import build_container, process_clock
+    from bot.serve import run_scheduler
+
     if not env.SLACK_BOT_TOKEN:
         return _fail("the scheduler posts to Slack; missing environment variable: SLACK_BOT_TOKEN")
     config = load_config(env.SRE_CONFIG, required=True)
@@ -108,10 +139,11 @@ def _scheduler(args: argparse.Namespace, env: Environment) -> int:
     return 0
 
 
-def execute(args: argparse.Namespace, env: Environment) -> int:
-    """Run every command but ``demo``; SreError propagates for ``bot.cli`` to explain."""
+def execute(args: argparse.Namespace, env: Environment, environ: Mapping[str, str]) -> int:
+    """Run every command but ``demo``; SreError propagates for ``bot.cli`` to explain.
+    ``environ`` is what ``serve --workers`` starts its workers with."""
     if args.command == "serve":
-        return _serve(args, env)
+        return _serve(args, env, environ)
     if args.command == "scheduler":
         return _scheduler(args, env)
     # With Slack configured the CLI posts too, so it needs to know the channels; a command
@@ -128,6 +160,10 @@ def execute(args: argparse.Namespace, env: Environment) -> int:
         print(f"database schema at {current} (head {migrate.head_revision()})")
         return 0
     if args.command == "slo" and args.action == "rules":
+        from bot.commands import slo
+
         return slo.rules(args, config.slos)  # text from sre.yaml: no database, no Slack
     prepare_database(env)
-    return asyncio.run(_run_area(AREAS[args.command], args, env, config))
+    if args.command == "incident" and not env.slack_configured:
+        return asyncio.run(_run_on_core(args, env, config))
+    return asyncio.run(_run_area(args, env, config))

@@ -1,4 +1,8 @@
-"""``python -m bot incident ...`` (docs/shell.md; the JSON of docs/guide.md#incident-create)."""
+"""``python -m bot incident ...``: the incident commands of the shell.
+
+``incident create`` reads both dialects: Slack's words (``sev2 Qwen down``) and the guide's
+JSON (a first word that opens with ``{``).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,6 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from bot.app import Container
 from bot.commands.shell import shell_command
 from bot.errors import Hint
 from bot.incidents.cli_text import (
@@ -21,8 +24,9 @@ from bot.incidents.cli_text import (
     list_text,
     report_text,
 )
-from bot.incidents.model import Incident, IncidentStatus, Severity
+from bot.incidents.model import Incident, IncidentStatus, Severity, severity_and_title
 from bot.incidents.postmortem import postmortem_draft
+from bot.incidents.service import IncidentService
 
 EXIT_USAGE = 2
 
@@ -39,11 +43,16 @@ class IncidentFile(BaseModel):
     components: list[str] = Field(default_factory=list)
 
 
-async def run(args: argparse.Namespace, container: Container) -> int:
-    service = container.incidents
+async def run(args: argparse.Namespace, service: IncidentService) -> int:
     if args.action == "create":
+        text = " ".join(args.words)
+        if not text.lstrip().startswith("{"):
+            severity, title = severity_and_title(text)
+            incident = await service.create(title=title, severity=severity, actor="cli")
+            print(created_lines(incident))
+            return 0
         try:
-            spec = IncidentFile.model_validate_json(args.json)
+            spec = IncidentFile.model_validate_json(text)
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(map(str, e['loc'])) or 'json'}: {e['msg']}" for e in exc.errors()
@@ -62,7 +71,7 @@ async def run(args: argparse.Namespace, container: Container) -> int:
         incident = await service.acknowledge(incident_id=args.incident_id, actor=args.actor)
         print(acknowledged_lines(incident))
     elif args.action in _CHANGES:
-        print(await _CHANGES[args.action](args, container))
+        print(await _CHANGES[args.action](args, service))
     elif args.action == "show":
         incident = await service.get(incident_id=args.incident_id)
         if args.json:
@@ -84,51 +93,49 @@ async def run(args: argparse.Namespace, container: Container) -> int:
     return 0
 
 
-async def _status(args: argparse.Namespace, container: Container) -> str:
-    incident = await container.incidents.update_status(
+async def _status(args: argparse.Namespace, service: IncidentService) -> str:
+    incident = await service.update_status(
         args.incident_id, IncidentStatus(args.status), " ".join(args.note), args.actor
     )
     return f"{incident.id} is now {incident.status.value}.{_postmortem_due(incident)}"
 
 
-async def _severity(args: argparse.Namespace, container: Container) -> str:
-    incident = await container.incidents.set_severity(
+async def _severity(args: argparse.Namespace, service: IncidentService) -> str:
+    incident = await service.set_severity(
         incident_id=args.incident_id, severity=Severity.parse(args.severity), actor=args.actor
     )
     return f"{incident.id} is now {incident.severity.label}."
 
 
-async def _note(args: argparse.Namespace, container: Container) -> str:
-    incident = await container.incidents.add_note(
+async def _note(args: argparse.Namespace, service: IncidentService) -> str:
+    incident = await service.add_note(
         incident_id=args.incident_id, text=" ".join(args.text), actor=args.actor
     )
     return f"📝 Noted on {incident.id}'s timeline."
 
 
-async def _rootcause(args: argparse.Namespace, container: Container) -> str:
-    incident = await container.incidents.set_root_cause(
-        args.incident_id, " ".join(args.text), args.actor
-    )
+async def _rootcause(args: argparse.Namespace, service: IncidentService) -> str:
+    incident = await service.set_root_cause(args.incident_id, " ".join(args.text), args.actor)
     return f"🔎 Root cause of {incident.id} recorded."
 
 
-async def _resolve(args: argparse.Namespace, container: Container) -> str:
-    incident = await container.incidents.resolve(
+async def _resolve(args: argparse.Namespace, service: IncidentService) -> str:
+    incident = await service.resolve(
         incident_id=args.incident_id, resolution=" ".join(args.text), actor=args.actor
     )
     return f"✅ {incident.id} resolved.{_postmortem_due(incident)}"
 
 
-async def _close(args: argparse.Namespace, container: Container) -> str:
-    incident = await container.incidents.close_incident(args.incident_id, args.actor)
+async def _close(args: argparse.Namespace, service: IncidentService) -> str:
+    incident = await service.close_incident(args.incident_id, args.actor)
     return f"📁 {incident.id} closed."
 
 
-async def _postmortem(args: argparse.Namespace, container: Container) -> str:
+async def _postmortem(args: argparse.Namespace, service: IncidentService) -> str:
     if args.url is None:
         # A draft to start from, printed here (Slack's `/incident postmortem` posts it instead).
-        return postmortem_draft(await container.incidents.get(incident_id=args.incident_id))
-    incident = await container.incidents.complete_postmortem(args.incident_id, args.url, args.actor)
+        return postmortem_draft(await service.get(incident_id=args.incident_id))
+    incident = await service.complete_postmortem(args.incident_id, args.url, args.actor)
     return f"📝 Postmortem of {incident.id} recorded: {incident.postmortem_url}"
 
 
@@ -139,7 +146,7 @@ def _postmortem_due(incident: Incident) -> str:
     return f" {incident.severity.label} needs a postmortem: `{draft}` prints a draft."
 
 
-_CHANGES: dict[str, Callable[[argparse.Namespace, Container], Awaitable[str]]] = {
+_CHANGES: dict[str, Callable[[argparse.Namespace, IncidentService], Awaitable[str]]] = {
     "status": _status,
     "sev": _severity,
     "note": _note,

@@ -9,7 +9,8 @@ import sys
 from bot.app import Container
 from bot.commands.shell import shell_command
 from bot.errors import HINT, Hint, NoVerdict, SreError
-from bot.runbooks import RunState, definition_lines, run_lines
+from bot.runbooks.cli_text import definition_lines, run_lines
+from bot.runbooks.model import RunState
 from bot.serving.client import ServingError
 from bot.serving.models import AllModelsHealth, ModelHealth, ModelStatus
 from bot.urls import masked_url

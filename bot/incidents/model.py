@@ -128,10 +128,23 @@ def validate_incident_id(text: str) -> str:
     return candidate
 
 
+def severity_and_title(text: str) -> tuple[Severity, str]:
+    """``sev2 Qwen down`` → (Sev2, "Qwen down"), as ``/incident create`` and the shell read a
+    declaration: a first word starting with "sev" is the severity (an unknown one is refused,
+    never taken for the title); without one, Sev3 and the whole text."""
+    words = text.split(maxsplit=1)
+    if words and words[0].lower().startswith("sev"):
+        return Severity.parse(words[0]), words[1] if len(words) > 1 else ""
+    return Severity.SEV3, text
+
+
 def validate_title(title: str) -> str:
     cleaned = " ".join(title.split())
     if not cleaned:
-        raise InvalidInput("An incident needs a title: `/incident create sev2 <what is broken>`.")
+        raise InvalidInput(
+            f"An incident needs a title: `{HINT}`.",
+            hint=Hint("incident", "create", ("sev2", "<what is broken>")),
+        )
     if len(cleaned) > TITLE_MAX:
         raise InvalidInput(
             f"The title is {len(cleaned):,} characters; keep it under {TITLE_MAX:,} "

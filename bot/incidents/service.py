@@ -48,7 +48,7 @@ from bot.outbox import MessageRef, OwedPost
 from storage import audit, outbox
 from storage import incidents as repo
 from storage.db import Database
-from storage.tables import IncidentRow, TimelineRow
+from storage.incidents import IncidentRow, TimelineRow
 
 log = logging.getLogger(__name__)
 

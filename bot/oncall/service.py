@@ -19,7 +19,7 @@ from bot.settings import SreConfig
 from storage import oncall as rows
 from storage.audit import add_audit
 from storage.db import Database
-from storage.tables import OverrideRow
+from storage.oncall import OverrideRow
 
 
 class UserDirectory(Protocol):

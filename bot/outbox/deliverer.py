@@ -24,7 +24,7 @@ from bot.logs import FailureSummary
 from bot.outbox.model import MessageRef, NothingToSend, OwedPost, Sender, Undeliverable
 from storage import outbox
 from storage.db import Database
-from storage.tables import PostRow
+from storage.outbox import PostRow
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,11 @@
 """Runbooks (docs/guide.md#runbooks): definitions as data, a pure engine, an executor and runs.
 
-Start here: ``RunbookService`` (what handlers, the CLI and the scheduler call),
-``RunNotifier`` (what the Slack layer implements), ``load_definitions`` (sre.yaml's own).
+Start here: ``bot.runbooks.service.RunbookService`` (what handlers, the CLI and the
+scheduler call), ``bot.runbooks.notifier.RunNotifier`` (what the Slack layer implements),
+``load_definitions`` (sre.yaml's own). The package itself offers only the data (definitions,
+runs, errors), so reading sre.yaml's runbooks does not load the executor and its HTTP client.
 """
 
-from bot.runbooks.cli_text import definition_lines, run_lines
 from bot.runbooks.definitions import DefinitionError, RunbookDefinition, load_definitions
 from bot.runbooks.errors import (
     AlreadyDecided,
@@ -19,8 +20,6 @@ from bot.runbooks.errors import (
     UnknownRunbook,
 )
 from bot.runbooks.model import ACTIVE, TERMINAL, Run, RunState, StepRecord, StepState
-from bot.runbooks.notifier import RunNotifier, SilentRunNotifier
-from bot.runbooks.service import RunbookService
 from bot.runbooks.steps import Audience
 
 __all__ = [
@@ -36,17 +35,12 @@ __all__ = [
     "Run",
     "RunAlreadyActive",
     "RunFinished",
-    "RunNotifier",
     "RunState",
     "RunbookDefinition",
-    "RunbookService",
     "SelfApprovalForbidden",
-    "SilentRunNotifier",
     "StepRecord",
     "StepState",
     "UnknownRun",
     "UnknownRunbook",
-    "definition_lines",
     "load_definitions",
-    "run_lines",
 ]

@@ -1,4 +1,4 @@
-"""What every ``python -m bot`` test process starts from: a test database, no Slack."""
+"""What every ``python -m bot`` a test runs starts from: a test database, no Slack."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from tests.support.cli import run_cli
+from tests.support.cli import invoke
 
 
 async def test_policy_commands_refuse_a_missing_file_and_accept_config(
@@ -23,9 +23,9 @@ async def test_policy_commands_refuse_a_missing_file_and_accept_config(
     refused = [("oncall", "now"), ("slo", "check"), ("runbook", "list")]
 
     runs = await asyncio.gather(
-        *(run_cli(*command, env=env) for command in refused),
-        run_cli("--config", str(present), "oncall", "now", env=env),
-        run_cli("incident", "list", env=env),
+        *(invoke(*command, env=env) for command in refused),
+        invoke("--config", str(present), "oncall", "now", env=env),
+        invoke("incident", "list", env=env),
     )
 
     for command, (code, out, err) in zip(refused, runs, strict=False):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import run_cli
+from tests.support.cli import invoke
 from tests.support.config import CHANNELS_YAML
 
 PASSWORD = "s3cret-pw"
@@ -51,7 +51,6 @@ def policy(tmp_path: Path) -> str:
 
 
 async def test_a_bad_database_url_is_one_clear_paragraph(tmp_path: Path, policy: str) -> None:
-    # The processes run side by side: each spends seconds importing before it fails.
     cases = [
         (name, url, says, command)
         for name, (url, says) in _bad_urls(tmp_path).items()
@@ -60,7 +59,7 @@ async def test_a_bad_database_url_is_one_clear_paragraph(tmp_path: Path, policy:
     ]
     runs = await asyncio.gather(
         *(
-            run_cli(
+            invoke(
                 *command,
                 env={
                     "DATABASE_URL": url,

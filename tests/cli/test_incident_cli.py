@@ -1,4 +1,4 @@
-"""``python -m bot`` as a person runs it: real processes, real database, Slack emulated."""
+"""``python -m bot`` as a person runs it (in this process): real database, Slack emulated."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.slack import SlackEmulator
-from tests.support.cli import run_cli
+from tests.support.cli import invoke
 from tests.support.config import CHANNELS_YAML
 
 GUIDE_INCIDENT = json.dumps(
@@ -22,7 +22,7 @@ GUIDE_INCIDENT = json.dumps(
 
 
 async def test_create_prints_the_guide_lines(cli_env: dict[str, str]) -> None:
-    code, out, _ = await run_cli("incident", "create", GUIDE_INCIDENT, env=cli_env)
+    code, out, _ = await invoke("incident", "create", GUIDE_INCIDENT, env=cli_env)
     assert code == 0
     lines = out.splitlines()
     assert lines[0].startswith("🚨 Incident Created: INC-") and lines[0].endswith(" [Sev2]")
@@ -30,14 +30,12 @@ async def test_create_prints_the_guide_lines(cli_env: dict[str, str]) -> None:
 
 
 async def test_ack_show_list_report(cli_env: dict[str, str]) -> None:
-    _, out, _ = await run_cli("incident", "create", GUIDE_INCIDENT, env=cli_env)
+    _, out, _ = await invoke("incident", "create", GUIDE_INCIDENT, env=cli_env)
     incident_id = out.split()[3]
-    code, out, _ = await run_cli(
-        "incident", "ack", incident_id, "--responder", "alice", env=cli_env
-    )
+    code, out, _ = await invoke("incident", "ack", incident_id, "--responder", "alice", env=cli_env)
     assert code == 0 and "Responder: alice" in out
 
-    code, out, _ = await run_cli("incident", "show", incident_id, "--json", env=cli_env)
+    code, out, _ = await invoke("incident", "show", incident_id, "--json", env=cli_env)
     shown = json.loads(out)
     assert code == 0
     assert {
@@ -58,12 +56,12 @@ async def test_ack_show_list_report(cli_env: dict[str, str]) -> None:
     assert [e["action"] for e in shown["timeline"]] == ["created", "acknowledged"]
     assert set(shown["timeline"][0]) == {"at", "actor", "action", "note"}
 
-    code, out, _ = await run_cli("incident", "list", "--json", env=cli_env)
+    code, out, _ = await invoke("incident", "list", "--json", env=cli_env)
     listed = json.loads(out)
     assert code == 0 and [i["id"] for i in listed] == [incident_id]
     assert listed[0]["timeline"] == shown["timeline"]
 
-    code, out, _ = await run_cli("incident", "report", env=cli_env)
+    code, out, _ = await invoke("incident", "report", env=cli_env)
     assert code == 0 and "Sev2:  1" in out and "MTTA (opened → acknowledged): median" in out
 
 
@@ -81,17 +79,17 @@ async def test_ack_show_list_report(cli_env: dict[str, str]) -> None:
 async def test_bad_input_exits_non_zero_with_a_message(
     cli_env: dict[str, str], args: tuple[str, ...], code: int, message: str
 ) -> None:
-    returned, _, err = await run_cli(*args, env=cli_env)
+    returned, _, err = await invoke(*args, env=cli_env)
     assert returned == code
     assert message in err
-    _, listed, _ = await run_cli("incident", "list", "--json", env=cli_env)
+    _, listed, _ = await invoke("incident", "list", "--json", env=cli_env)
     assert json.loads(listed) == []
 
 
 async def test_serve_without_credentials_names_the_missing_variables(
     cli_env: dict[str, str],
 ) -> None:
-    code, _, err = await run_cli("serve", env=cli_env)
+    code, _, err = await invoke("serve", env=cli_env)
     assert code != 0
     assert "SLACK_BOT_TOKEN" in err and "SLACK_SIGNING_SECRET" in err
 
@@ -99,7 +97,7 @@ async def test_serve_without_credentials_names_the_missing_variables(
 async def test_bad_configuration_names_the_key(cli_env: dict[str, str], tmp_path: Path) -> None:
     config = tmp_path / "sre.yaml"
     config.write_text("incidents:\n  ack_reminder_every: soon\nchannels:\n  incidents: general\n")
-    code, _, err = await run_cli("incident", "list", env={**cli_env, "SRE_CONFIG": str(config)})
+    code, _, err = await invoke("incident", "list", env={**cli_env, "SRE_CONFIG": str(config)})
     assert code != 0
     assert "incidents.ack_reminder_every: invalid duration 'soon'" in err
     assert "channels.incidents: 'general' is not a Slack channel ID" in err
@@ -117,13 +115,13 @@ async def test_with_slack_configured_the_cli_posts_and_updates_the_card(
             "SLACK_API_URL": emulator.api_url,
             "SRE_CONFIG": str(config),
         }
-        code, _, err = await run_cli("incident", "list", env={**env, "SRE_CONFIG": "absent.yaml"})
+        code, _, err = await invoke("incident", "list", env={**env, "SRE_CONFIG": "absent.yaml"})
         assert code == 2 and "absent.yaml: no such file" in err  # it could not say where to post
-        _, out, _ = await run_cli("incident", "create", GUIDE_INCIDENT, env=env)
+        _, out, _ = await invoke("incident", "create", GUIDE_INCIDENT, env=env)
         incident_id = out.split()[3]
         cards = emulator.messages("C0INCIDENTS")
         assert len(cards) == 1 and incident_id in str(cards[0].blocks)
-        await run_cli("incident", "ack", incident_id, "--responder", "alice", env=env)
+        await invoke("incident", "ack", incident_id, "--responder", "alice", env=env)
         card = emulator.message("C0INCIDENTS", cards[0].ts)
         assert card.history and "alice" in str(card.blocks)
         assert emulator.violations == []
@@ -132,11 +130,11 @@ async def test_with_slack_configured_the_cli_posts_and_updates_the_card(
 async def test_oncall_now_from_the_shell(cli_env: dict[str, str], tmp_path: Path) -> None:
     config = tmp_path / "sre.yaml"
     config.write_text("oncall:\n  weekday: [U0AAA, U0BBB]\n  weekend: [U0DDD]\n")
-    code, out, _ = await run_cli("oncall", "now", env={**cli_env, "SRE_CONFIG": str(config)})
+    code, out, _ = await invoke("oncall", "now", env={**cli_env, "SRE_CONFIG": str(config)})
     assert code == 0
     assert "Paged now:" in out and "Weekend on-call:  U0DDD" in out
     config.write_text("timezone: Asia/Seoul\n")
-    code, _, err = await run_cli("oncall", "now", env={**cli_env, "SRE_CONFIG": str(config)})
+    code, _, err = await invoke("oncall", "now", env={**cli_env, "SRE_CONFIG": str(config)})
     assert code == 2 and "No rotation is configured" in err  # a configuration mistake
 
 
@@ -147,11 +145,11 @@ async def test_the_handoff_is_previewed_from_a_shell_without_slack(
     config.write_text("oncall:\n  weekday: [U0AAA, U0BBB]\n  weekend: [U0DDD]\n")
     env = {**cli_env, "SRE_CONFIG": str(config)}
     slow = json.dumps({"title": "Slow search", "severity": "Sev3"})
-    code, out, _ = await run_cli("incident", "create", slow, env=env)
+    code, out, _ = await invoke("incident", "create", slow, env=env)
     assert code == 0, out
     incident_id = out.split()[3]
 
-    code, out, err = await run_cli("oncall", "handoff", "--preview", env=env)
+    code, out, err = await invoke("oncall", "handoff", "--preview", env=env)
 
     assert code == 0, err
     assert out.startswith("On-call handoff · Fri ")
@@ -160,6 +158,6 @@ async def test_the_handoff_is_previewed_from_a_shell_without_slack(
     assert "Last shift:" in out and "SLO status:" in out
     assert "[ ] VPN access works" in out
     # Without --preview there is nowhere to post: refused, and told how to see it here.
-    code, out, err = await run_cli("oncall", "handoff", env=env)
+    code, out, err = await invoke("oncall", "handoff", env=env)
     assert (code, out) == (1, "")
     assert "nothing was posted" in err and "`python -m bot oncall handoff --preview`" in err

@@ -1,9 +1,16 @@
 """The shell is a first-class door: an incident finished, a runbook run followed and
-stopped, hints spelled for the shell, and one exit code per kind of mistake."""
+stopped, hints spelled for the shell, and one exit code per kind of mistake.
+
+The shell's behaviour runs in this process (``invoke``); what only a real ``python -m bot``
+shows (its exit code, --help, tab completion, its own environment) runs as a process.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
 from pathlib import Path
 
 from bot.commands.arguments import HEALTH_MODELS
@@ -11,7 +18,7 @@ from bot.serving.models import MODELS
 from sandbox.serving.standin import StandinState
 from sandbox.slack import SlackEmulator
 from tests.serving.conftest import running_standin
-from tests.support.cli import run_cli
+from tests.support.cli import invoke, run_cli
 from tests.support.config import CHANNELS_YAML
 from tests.support.prometheus import unused_port
 
@@ -31,7 +38,7 @@ runbooks:
 
 
 async def _create(env: dict[str, str]) -> str:
-    code, out, _ = await run_cli("incident", "create", SEV2, env=env)
+    code, out, _ = await invoke("incident", "create", SEV2, env=env)
     assert code == 0
     return out.split()[3]
 
@@ -40,7 +47,7 @@ async def test_an_incident_is_run_to_its_end_from_the_shell(cli_env: dict[str, s
     incident_id = await _create(cli_env)
 
     async def cli(*args: str) -> tuple[int, str, str]:
-        return await run_cli("incident", *args, env=cli_env)
+        return await invoke("incident", *args, env=cli_env)
 
     code, _, err = await cli("close", incident_id)
     assert code == 1
@@ -101,14 +108,14 @@ async def test_bad_input_to_each_verb_exits_2_and_changes_nothing(
         (("postmortem", incident_id, "wiki page"), "is not a link to a postmortem"),
     ]
     for args, message in cases:
-        code, out, err = await run_cli("incident", *args, env=cli_env)
+        code, out, err = await invoke("incident", *args, env=cli_env)
         assert (code, out) == (2, ""), (args, err)
         assert message in err, (args, err)
-    code, _, err = await run_cli("incident", "resolve", "INC-20990101-000000", "x", env=cli_env)
+    code, _, err = await invoke("incident", "resolve", "INC-20990101-000000", "x", env=cli_env)
     assert (
         code == 1 and "No incident INC-20990101-000000 exists. `python -m bot incident list`" in err
     )
-    shown = json.loads((await run_cli("incident", "show", incident_id, "--json", env=cli_env))[1])
+    shown = json.loads((await invoke("incident", "show", incident_id, "--json", env=cli_env))[1])
     assert shown["status"] == "open" and shown["severity"] == "Sev2"
     assert [e["action"] for e in shown["timeline"]] == ["created"]
 
@@ -119,7 +126,7 @@ async def test_an_approval_runbook_needs_slack_and_is_followed_and_cancelled_fro
     config = tmp_path / "sre.yaml"
     config.write_text(CHANNELS_YAML + ASK_FIRST)
     env = {**cli_env, "SRE_CONFIG": str(config)}
-    code, out, err = await run_cli("runbook", "execute", "ask_first", env=env)
+    code, out, err = await invoke("runbook", "execute", "ask_first", env=env)
     assert (code, out) == (1, "")
     assert "without Slack (SLACK_BOT_TOKEN) nobody could approve it" in err
     assert "`python -m bot runbook execute ask_first --dry-run`" in err
@@ -127,18 +134,18 @@ async def test_an_approval_runbook_needs_slack_and_is_followed_and_cancelled_fro
     async with SlackEmulator() as emulator:
         env |= {"SLACK_BOT_TOKEN": emulator.bot_token, "SLACK_API_URL": emulator.api_url}
         # Started now, so the refusal above left no run and no lock behind.
-        code, out, err = await run_cli("runbook", "execute", "ask_first", env=env)
+        code, out, err = await invoke("runbook", "execute", "ask_first", env=env)
         assert code == 0, err
         run_id = next(word for word in out.split() if word.startswith("RUN-"))
         assert f"`python -m bot runbook status {run_id}` shows where it is" in out
         assert len(emulator.messages("C0ONCALL")) == 1  # the approval message, posted
-        code, out, _ = await run_cli("runbook", "status", run_id, env=env)
+        code, out, _ = await invoke("runbook", "status", run_id, env=env)
         assert code == 0 and run_id in out and "approv" in out.lower()
-        code, out, _ = await run_cli("runbook", "cancel", run_id, "--reason", "not now", env=env)
+        code, out, _ = await invoke("runbook", "cancel", run_id, "--reason", "not now", env=env)
         assert code == 0 and "cancel" in out.lower()
-        code, _, err = await run_cli("runbook", "cancel", run_id, env=env)
+        code, _, err = await invoke("runbook", "cancel", run_id, env=env)
         assert code == 1 and run_id in err
-    code, _, err = await run_cli("runbook", "status", "nonsense", env=env)
+    code, _, err = await invoke("runbook", "status", "nonsense", env=env)
     assert code == 2 and "is not a run ID" in err
 
 
@@ -153,6 +160,56 @@ async def test_help_is_written_for_a_person() -> None:
     assert code == 0 and listed == verbs.split()
     code, _, err = await run_cli("frobnicate", env={})
     assert code == 2 and "invalid choice: 'frobnicate'" in err
+
+
+async def test_a_real_process_reads_its_environment_and_exits_by_kind(
+    cli_env: dict[str, str],
+) -> None:
+    code, out, err = await run_cli("incident", "create", SEV2, env=cli_env)
+    assert code == 0, err
+    incident_id = out.split()[3]
+    code, out, _ = await run_cli("incident", "list", "--json", env=cli_env)
+    assert code == 0 and [i["id"] for i in json.loads(out)] == [incident_id]
+    # Refused by the state: 1; not understood: 2.
+    code, _, err = await run_cli(
+        "incident", "ack", "INC-20990101-000000", "--actor", "bob", env=cli_env
+    )
+    assert code == 1 and "No incident INC-20990101-000000 exists" in err
+    code, _, err = await run_cli(
+        "incident", "create", '{"title": "x", "severity": "Sev9"}', env=cli_env
+    )
+    assert code == 2 and "Unknown severity 'Sev9'" in err
+
+
+async def _completions(line: str, tmp_path: Path) -> list[str]:
+    """What the shell offers for ``line`` (ending where the cursor is), as argcomplete's
+    bash hook asks ``artisan-sre`` for it."""
+    answer = tmp_path / "completions.txt"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        env={
+            **os.environ,
+            "_ARGCOMPLETE": "1",
+            "_ARGCOMPLETE_IFS": "\n",
+            "COMP_LINE": line,
+            "COMP_POINT": str(len(line)),
+            "_ARGCOMPLETE_STDOUT_FILENAME": str(answer),
+        },
+    )
+    assert await process.wait() == 0
+    return answer.read_text().split()
+
+
+async def test_tab_completion_offers_both_dialects(tmp_path: Path) -> None:
+    assert {"run", "execute"} <= set(await _completions("artisan-sre runbook ", tmp_path))
+    assert await _completions("artisan-sre runbook r", tmp_path) == ["run"]
+    offered = await _completions("artisan-sre incident create ", tmp_path)
+    assert {"sev1", "sev2", "sev3", "sev4"} <= set(offered)
+    assert not {"sev1", "sev2"} & set(
+        await _completions("artisan-sre incident create sev2 ", tmp_path)
+    )
 
 
 def test_health_offers_the_serving_models() -> None:
@@ -173,7 +230,7 @@ async def test_a_check_that_cannot_read_fails_the_run_and_the_command(
             "SLACK_API_URL": emulator.api_url,
         }
         for runbook in ("rl_reward_runaway_rollback", "api_high_latency_scaleup"):
-            code, out, err = await run_cli("runbook", "execute", runbook, env=env)
+            code, out, err = await invoke("runbook", "execute", runbook, env=env)
 
             assert code == 1, (out, err)
             assert ": failed" in out.splitlines()[0]
@@ -184,7 +241,7 @@ async def test_a_check_that_cannot_read_fails_the_run_and_the_command(
         assert [m.text.rsplit(": ", 1)[1] for m in posted] == ["failed", "failed"]
         assert "runbook_approve" not in json.dumps([m.blocks for m in posted])
 
-        code, out, _ = await run_cli(
+        code, out, _ = await invoke(
             "runbook", "execute", "rl_reward_runaway_rollback", "--dry-run", env=env
         )
         assert code == 1
@@ -195,21 +252,21 @@ async def test_a_check_that_cannot_read_fails_the_run_and_the_command(
 async def test_health_exits_by_what_the_models_can_do(cli_env: dict[str, str]) -> None:
     async with running_standin(StandinState(seed=7)) as standin:
         env = cli_env | {"SERVING_URL": standin.url}
-        code, out, _ = await run_cli("health", env=env)
+        code, out, _ = await invoke("health", env=env)
         assert code == 0 and json.loads(out)["unhealthy_count"] == 0
 
         await standin.faults(model_down="qwen")
-        code, out, err = await run_cli("health", env=env)
+        code, out, err = await invoke("health", env=env)
         assert code == 1 and json.loads(out)["models"]["qwen"] == "unhealthy"
         assert "cannot serve: qwen" in err
-        code, out, _ = await run_cli("health", "qwen", env=env)
+        code, out, _ = await invoke("health", "qwen", env=env)
         assert code == 1 and json.loads(out)["inference_ready"] is False
-        code, out, _ = await run_cli("health", "mistral", env=env)
+        code, out, _ = await invoke("health", "mistral", env=env)
         assert code == 0 and json.loads(out)["model_name"] == "mistral"
 
         # A hung server: one read, reported once the client's timeout has passed.
         await standin.faults(hang_seconds=30, route="/health/llm/all")
-        code, out, err = await run_cli("health", env=env | {"SERVING_TIMEOUT": "1"})
+        code, out, err = await invoke("health", env=env | {"SERVING_TIMEOUT": "1"})
         assert (code, out) == (2, "")
         assert "No health verdict" in err and "no answer within 1s" in err
         assert "tried" not in err
