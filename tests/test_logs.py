@@ -62,6 +62,7 @@ def test_an_outage_is_its_first_failure_then_a_count_every_five_minutes(
     ]
 
 
+@pytest.mark.engine
 async def test_redis_down_is_one_line_without_a_traceback(
     caplog: pytest.LogCaptureFixture, db: Database
 ) -> None:

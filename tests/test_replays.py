@@ -6,10 +6,14 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import pytest
 from redis.asyncio import Redis
 
 from storage.db import Database
 from storage.replays import REMEMBER, DatabaseSeenRequests, RedisSeenRequests
+
+# The engine can change what these show (README: the PostgreSQL run repeats them).
+pytestmark = pytest.mark.engine
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 

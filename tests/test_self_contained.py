@@ -14,7 +14,7 @@ THIS = Path(__file__).resolve().relative_to(ROOT).as_posix()
 # Places only the machine the project was first written on had: a folder beside the clone,
 # the authors' workspace, and the documents kept there. The payloads in tests/fixtures/ say
 # where they were taken from, which is history, not a path the suite reads.
-OUTSIDE = re.compile(r"\.\./shared|/work/|SRE_GUIDE|SLACK_PROTOCOL|\bSPEC §")
+OUTSIDE = re.compile(r"\.\./shared|/work/|SRE_GUIDE|SLACK_PROTOCOL|\bSPEC §|\bguide §")
 SKIPPED_DIRS = ("tests/fixtures/",)
 
 # [text](target) in Markdown; ``docs/<name>.md#<anchor>`` anywhere (code comments, YAML).

@@ -7,6 +7,7 @@ import copy
 from typing import Any
 
 import aiohttp
+import pytest
 from sqlmodel import select
 
 from storage.runbooks import RunbookRunRow
@@ -19,6 +20,7 @@ async def _runs(bot: Bot) -> list[RunbookRunRow]:
         return list((await session.execute(select(RunbookRunRow))).scalars())
 
 
+@pytest.mark.engine
 async def test_an_automatic_runbook_acts_once_in_the_incident_thread(
     bot: Bot, firing: dict[str, Any], serving_url: str
 ) -> None:
@@ -43,6 +45,7 @@ async def test_an_automatic_runbook_acts_once_in_the_incident_thread(
     assert any("qwen_failure_downshift" in t and t.endswith("succeeded") for t in texts)
 
 
+@pytest.mark.engine
 async def test_a_semi_automatic_runbook_asks_for_approval_in_the_thread_and_waits(
     bot: Bot, serving_url: str
 ) -> None:
@@ -60,6 +63,7 @@ async def test_a_semi_automatic_runbook_asks_for_approval_in_the_thread_and_wait
     assert any(bot.emulator.buttons(card.channel, m.ts) for m in replies)
 
 
+@pytest.mark.engine
 async def test_fifty_concurrent_identical_deliveries_start_one_run(
     bot: Bot, firing: dict[str, Any], serving_url: str
 ) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
+
 from bot.alerts.intake import AlertIntake, SeverityMap
 from bot.alerts.model import AlertNotification
 from bot.incidents.model import IncidentStatus, Severity
@@ -18,6 +20,7 @@ def _thread(bot: Bot) -> tuple[Any, list[Any]]:
     return cards[0], bot.emulator.replies(cards[0].channel, cards[0].ts)
 
 
+@pytest.mark.engine
 async def test_the_fixture_posted_twice_opens_one_incident_listing_its_firing_alert(
     bot: Bot, firing: dict[str, Any]
 ) -> None:
@@ -41,6 +44,7 @@ async def test_the_fixture_posted_twice_opens_one_incident_listing_its_firing_al
     assert bot.emulator.violations == []
 
 
+@pytest.mark.engine
 async def test_a_later_alert_of_the_group_is_one_thread_reply_not_an_incident(
     bot: Bot,
 ) -> None:
@@ -67,6 +71,7 @@ async def test_a_later_alert_of_the_group_is_one_thread_reply_not_an_incident(
     assert "Firing alerts* (3)" in str(bot.emulator.message(card.channel, card.ts).blocks)
 
 
+@pytest.mark.engine
 async def test_a_resolved_alert_sent_ten_times_is_noted_once(bot: Bot) -> None:
     await post(bot.url, notification("Disk", [alert("d1"), alert("d2")]))
     resolved = notification("Disk", [alert("d1", status="resolved"), alert("d2")])
@@ -81,6 +86,7 @@ async def test_a_resolved_alert_sent_ten_times_is_noted_once(bot: Bot) -> None:
     assert stored.status is IncidentStatus.OPEN  # a person resolves the incident
 
 
+@pytest.mark.engine
 async def test_a_group_firing_again_after_it_resolved_opens_a_new_incident(bot: Bot) -> None:
     await post(bot.url, notification("Queue", [alert("q1")]))
     await post(bot.url, notification("Queue", [alert("q1", status="resolved")]))
@@ -93,6 +99,7 @@ async def test_a_group_firing_again_after_it_resolved_opens_a_new_incident(bot: 
     assert len(await incidents(bot)) == 2
 
 
+@pytest.mark.engine
 async def test_an_alert_known_by_its_fingerprint_whatever_its_start_time(bot: Bot) -> None:
     await post(bot.url, notification("Qwen", [alert("f1")]))
     status, other = await post(
@@ -103,6 +110,7 @@ async def test_an_alert_known_by_its_fingerprint_whatever_its_start_time(bot: Bo
     assert len(await incidents(bot)) == 1
 
 
+@pytest.mark.engine
 async def test_truncated_alerts_and_clipped_fields_are_said_in_the_incident(bot: Bot) -> None:
     long = alert("long", summary="s" * 5000, labels={"model": "m" * 200, "job": "j" * 200})
     status, answer = await post(bot.url, notification("Big", [long, alert("ok")], truncated=7))
@@ -116,6 +124,7 @@ async def test_truncated_alerts_and_clipped_fields_are_said_in_the_incident(bot:
     assert bot.emulator.violations == []
 
 
+@pytest.mark.engine
 async def test_a_resolved_alert_for_a_closed_incident_is_answered_and_ignored(
     bot: Bot,
 ) -> None:

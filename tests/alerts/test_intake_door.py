@@ -68,6 +68,7 @@ async def test_a_wrong_or_missing_token_is_refused(bot: Bot, firing: dict[str, A
     assert status == 200 and len(await notifications(bot)) == 1
 
 
+@pytest.mark.engine
 async def test_without_a_token_the_intake_is_closed_unless_opened_on_purpose(
     bot: Bot, firing: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from sandbox.slack.records import RecordedCall
@@ -39,6 +40,7 @@ def _same_request(a: RecordedCall, b: RecordedCall) -> bool:
     )
 
 
+@pytest.mark.engine
 async def test_a_storm_makes_bounded_posts_and_every_429_is_retried_after_its_wait(
     bot: Bot,
 ) -> None:

@@ -87,6 +87,7 @@ def _guide_section_4_3_and_4_4() -> None:
     manager.close_incident("INC-20251014-103000", "alice")
 
 
+@pytest.mark.engine
 def test_the_guide_closes_an_investigating_incident(guide_incident: str) -> None:
     _open_guide_incident(guide_incident, Severity.SEV3)
 

@@ -51,6 +51,7 @@ async def test_ids_in_the_same_second_get_suffixes(service: IncidentService) -> 
     assert ids == ["INC-20261014-103000", "INC-20261014-103000-2", "INC-20261014-103000-3"]
 
 
+@pytest.mark.engine
 async def test_fifty_concurrent_creates_get_fifty_ids(
     service: IncidentService, db: Database
 ) -> None:
@@ -82,6 +83,7 @@ async def test_a_repeated_request_key_returns_the_first_incident(
     assert len(rows) == 1
 
 
+@pytest.mark.engine
 async def test_acknowledge_once_under_concurrency(
     service: IncidentService, db: Database, clock: FixedClock
 ) -> None:

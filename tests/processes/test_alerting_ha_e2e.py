@@ -20,6 +20,9 @@ from tests.support.alerting import Alertmanager, Prometheus
 from tests.support.cli import run_cli
 from tests.support.progress import alerts_worked, eventually
 
+# The engine can change what these show (README: the PostgreSQL run repeats them).
+pytestmark = pytest.mark.engine
+
 standin = single.standin  # the serving stand-in fixture, shared
 Standin = single.Standin
 TITLE = "Qwen model is unhealthy"

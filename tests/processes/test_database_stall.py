@@ -25,6 +25,9 @@ from tests.processes.conftest import free_port
 from tests.support.progress import eventually
 from tests.support.proxy import TcpProxy, proxy_to
 
+# The engine can change what these show (README: the PostgreSQL run repeats them).
+pytestmark = pytest.mark.engine
+
 SIGNING_SECRET = "process-secret"
 
 

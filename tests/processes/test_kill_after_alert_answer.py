@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from sqlmodel import select
 
 from bot.incidents.service import CARD
@@ -17,6 +18,9 @@ from storage.db import Database
 from storage.tables import IncidentRow
 from tests.processes.conftest import Process, free_port, wait_ready
 from tests.support.progress import eventually, posts_settled
+
+# The engine can change what these show (README: the PostgreSQL run repeats them).
+pytestmark = pytest.mark.engine
 
 TOKEN = "process-alert-token"
 

@@ -8,6 +8,7 @@ import signal
 from collections import Counter
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from bot.incidents.service import CARD, CREATED_REPLY
@@ -17,6 +18,9 @@ from storage.db import Database
 from storage.tables import IncidentRow, PostRow
 from tests.processes.conftest import Process, free_port, wait_ready
 from tests.support.progress import posts_settled
+
+# The engine can change what these show (README: the PostgreSQL run repeats them).
+pytestmark = pytest.mark.engine
 
 SECRET = "process-secret"
 

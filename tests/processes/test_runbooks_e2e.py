@@ -19,6 +19,9 @@ from tests.support.config import sre_yaml
 from tests.support.progress import eventually, had_its_chance, outbox_passed
 from tests.support.runs import ended_message, run_ids, run_message, started_run
 
+# The engine can change what these show (README: the PostgreSQL run repeats them).
+pytestmark = pytest.mark.engine
+
 SECRET = "process-secret"
 ROLLBACK = "rl_reward_runaway_rollback"
 DOWNSHIFT = "qwen_failure_downshift"

@@ -76,6 +76,7 @@ async def test_someone_who_is_not_an_approver_cannot_approve(
     assert await admin_posts(standin) == []
 
 
+@pytest.mark.engine
 async def test_a_concurrent_double_approve_rolls_back_exactly_once(
     service: RunbookService, waiting: str, standin: Standin, serving: ServingClient, db: Database
 ) -> None:
@@ -116,6 +117,7 @@ async def test_deny_ends_the_run_without_any_call(
         await service.cancel(run_id=waiting, actor="U0AAA")
 
 
+@pytest.mark.engine
 async def test_a_waiting_run_survives_a_restart_and_can_then_be_approved(
     waiting: str, make_service: ServiceFactory, standin: Standin
 ) -> None:

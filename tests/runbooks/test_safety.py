@@ -68,6 +68,7 @@ async def test_two_simultaneous_starts_run_once_and_the_other_names_the_active_r
     assert [r.id for r in await service.list_runs()] == [runs[0].id]
 
 
+@pytest.mark.engine
 async def test_a_crash_inside_an_admin_call_needs_a_person_and_is_not_repeated(
     make_service: ServiceFactory, patient: ServingClient, standin: Standin, db: Database
 ) -> None:
@@ -294,6 +295,7 @@ async def test_a_check_that_does_not_hold_stops_the_run_without_a_failed_step(
     assert await admin_posts(standin) == []
 
 
+@pytest.mark.engine
 async def test_recovery_leaves_alone_a_run_whose_owner_is_still_driving_it(
     make_service: ServiceFactory, patient: ServingClient, standin: Standin
 ) -> None:

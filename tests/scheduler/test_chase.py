@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from bot.incidents.model import IncidentStatus, Severity
@@ -27,6 +28,7 @@ async def _declare(world: World, severity: Severity = Severity.SEV2) -> tuple[st
     return incident.id, incident.message_ts
 
 
+@pytest.mark.engine
 async def test_sev2_reminders_at_15_30_45_and_escalation_at_30(world: World) -> None:
     incident_id, ts = await _declare(world)
     for minute in range(0, 50):
@@ -49,6 +51,7 @@ async def test_sev2_reminders_at_15_30_45_and_escalation_at_30(world: World) -> 
     assert all(incident_id in k for k in keys)
 
 
+@pytest.mark.engine
 async def test_second_escalation_reaches_the_channel(world: World) -> None:
     _, ts = await _declare(world, Severity.SEV1)
     for minute in (15, 30):
@@ -60,6 +63,7 @@ async def test_second_escalation_reaches_the_channel(world: World) -> None:
     ]
 
 
+@pytest.mark.engine
 async def test_nothing_after_an_ack(world: World) -> None:
     incident_id, ts = await _declare(world)
     await world.at(15 * M)
@@ -78,6 +82,7 @@ async def test_an_ack_just_before_the_due_reminder_wins(world: World) -> None:
     assert world.thread(ts) == []
 
 
+@pytest.mark.engine
 async def test_a_reminder_racing_an_ack_never_appears_after_it(world: World) -> None:
     declared = [await _declare(world) for _ in range(8)]
     world.clock.set(world.clock.now() + 15 * M)
@@ -146,6 +151,7 @@ async def _begin_delivery(world: World, key: str, incident_id: str) -> None:
         assert [row.key for row in taken] == [key]
 
 
+@pytest.mark.engine
 async def test_a_post_that_reached_slack_before_a_crash_is_not_repeated(world: World) -> None:
     incident_id, ts = await _declare(world)
     world.clock.set(world.clock.now() + 15 * M)
@@ -167,6 +173,7 @@ async def test_a_post_that_reached_slack_before_a_crash_is_not_repeated(world: W
     assert recorded is not None and recorded.ts == world.emulator.replies("C0INCIDENTS", ts)[0].ts
 
 
+@pytest.mark.engine
 async def test_a_post_a_crash_cut_short_before_slack_is_sent_once_the_lease_ends(
     world: World,
 ) -> None:

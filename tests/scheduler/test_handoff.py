@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.incidents.model import Severity
 from sandbox.slack import Message
 from tests.scheduler.conftest import START, World
@@ -20,6 +22,7 @@ async def _handoff_post(world: World) -> Message:
     return posts[0]
 
 
+@pytest.mark.engine
 async def test_the_handoff_is_posted_once_with_the_right_people(world: World) -> None:
     older = await world.container.incidents.create(
         title="cache slow", severity=Severity.SEV3, actor="U0AAA"
@@ -48,6 +51,7 @@ async def test_the_handoff_is_posted_once_with_the_right_people(world: World) ->
     assert world.emulator.violations == []
 
 
+@pytest.mark.engine
 async def test_only_the_incoming_on_call_confirms_and_nobody_is_reminded_then(world: World) -> None:
     await world.at(HANDOFF - START)
     post = await _handoff_post(world)

@@ -35,6 +35,7 @@ async def test_now_and_schedule(world: World) -> None:
     assert "<@U0BBB>" in schedule and "<@U0EEE>" in schedule
 
 
+@pytest.mark.engine
 async def test_an_override_takes_the_pager_and_the_user_group(world: World) -> None:
     reply = await _reply(world, "override <@U0CCC|carol> +4h", user="U0AAA")
     assert "<@U0CCC> covers the weekday pool" in reply

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
+import pytest
 
 from bot.serving.models import Mode
 from scheduler.duties import every
@@ -16,6 +17,7 @@ PROBE = "probe model health"
 DRILL = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
 
+@pytest.mark.engine
 async def test_a_recovered_qwen_is_announced_once_with_a_restore_button(world: World) -> None:
     await world.container.serving.set_routing(Mode.CREATIVE, Mode.BALANCED)  # downshifted
     await world.at(timedelta(seconds=30))
@@ -45,6 +47,7 @@ async def test_a_recovered_qwen_is_announced_once_with_a_restore_button(world: W
     assert routing.serving(Mode.CREATIVE) == Mode.BALANCED  # nothing restored before approval
 
 
+@pytest.mark.engine
 async def test_the_monthly_drill_dry_runs_every_runbook_once(world: World) -> None:
     await world.at(DRILL - START - timedelta(minutes=1))
     assert not [m for m in world.emulator.messages("C0ONCALL") if "drill" in m.text.lower()]

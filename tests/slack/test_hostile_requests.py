@@ -207,6 +207,7 @@ async def _after_a_fresh_request(bot: Bot) -> None:
     await bot.delivered()
 
 
+@pytest.mark.engine
 async def test_a_replayed_incident_note_adds_one_timeline_entry(bot: Bot) -> None:
     incident = await bot.container.incidents.create(
         title="x", severity=Severity.SEV3, actor="U0AAA"
@@ -222,6 +223,7 @@ async def test_a_replayed_incident_note_adds_one_timeline_entry(bot: Bot) -> Non
     assert len(bot.emulator.responses(fields["response_url"])) == 1
 
 
+@pytest.mark.engine
 async def test_a_replayed_handoff_posts_once(bot: Bot) -> None:
     fields = bot.slack.payloads.slash_command(
         "/oncall", "handoff", user="U0AAA", channel="C0ONCALL"
@@ -233,6 +235,7 @@ async def test_a_replayed_handoff_posts_once(bot: Bot) -> None:
     assert len(handoffs) == 1
 
 
+@pytest.mark.engine
 async def test_a_replayed_click_acts_once(bot: Bot) -> None:
     incident = await bot.container.incidents.create(
         title="x", severity=Severity.SEV3, actor="U0AAA"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.incidents.model import Severity
 from tests.slack.conftest import Bot
 
@@ -20,6 +22,7 @@ async def test_nul_bytes_in_slash_text_are_removed_on_both_databases(bot: Bot) -
     assert [e.note for e in stored.timeline if e.action == "note"] == ["restarted"]
 
 
+@pytest.mark.engine
 async def test_a_nul_byte_after_an_id_is_removed_too(bot: Bot) -> None:
     incident = await bot.container.incidents.create(
         title="x", severity=Severity.SEV3, actor="U0AAA"
@@ -38,6 +41,7 @@ def _block_text(block: dict[str, object]) -> str:
     return " ".join(str(e.get("text", "")) for e in block.get("elements", []))  # type: ignore[union-attr]
 
 
+@pytest.mark.engine
 async def test_a_long_postmortem_draft_is_posted_whole_within_slacks_limits(bot: Bot) -> None:
     title = "checkout & payments <down> " * 111  # 3,000 characters, longer once escaped
     incident = await bot.container.incidents.create(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlmodel import select
 
 from bot.incidents.model import IncidentStatus
@@ -80,6 +81,7 @@ async def test_broadcast_mentions_in_titles_are_escaped(bot: Bot) -> None:
         assert "<@U0DDD>" not in str(call.args)
 
 
+@pytest.mark.engine
 async def test_fifty_concurrent_creates(bot: Bot) -> None:
     answers = await asyncio.gather(
         *(

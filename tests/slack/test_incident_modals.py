@@ -6,6 +6,8 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+import pytest
+
 from bot.incidents.model import IncidentStatus, Severity
 from sandbox.slack import Message
 from tests.slack.conftest import Bot
@@ -129,6 +131,7 @@ async def test_resolve_modal_requires_text(bot: Bot) -> None:
     assert body is not None and "resolution" in body["errors"]
 
 
+@pytest.mark.engine
 async def test_ack_without_id_in_the_incidents_channel(bot: Bot) -> None:
     incident_id, _ = await _declared(bot)
     answer = await bot.slack.slash("/incident", "ack", user="U0CCC", channel=bot.incidents_channel)
@@ -150,6 +153,7 @@ async def test_ack_without_id_when_two_wait_asks_which(bot: Bot) -> None:
     assert all(i.acknowledged_by is None for i in await bot.container.incidents.list_incidents())
 
 
+@pytest.mark.engine
 async def test_postmortem_draft_goes_to_the_thread_and_close_needs_the_url(bot: Bot) -> None:
     incident_id, card = await _declared(bot, "Qwen down", Severity.SEV2)
     for text in (
@@ -209,6 +213,7 @@ async def test_list_show_and_report(bot: Bot) -> None:
     assert "MTTA" in replies["report"] and "Sev3: 1" in replies["report"]
 
 
+@pytest.mark.engine
 async def test_a_submission_whose_metadata_is_no_channel_is_answered_directly(
     bot: Bot, caplog: Any
 ) -> None:

@@ -195,6 +195,7 @@ async def test_a_command_failing_unexpectedly_shows_a_reference(
     reference_in(json.dumps(posts[0].body), caplog)
 
 
+@pytest.mark.engine
 async def test_a_click_failing_unexpectedly_shows_a_reference(
     bot: Bot, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -59,6 +59,7 @@ async def _stored_card(bot: Bot) -> tuple[str, str]:
     raise AssertionError("the card was never recorded")
 
 
+@pytest.mark.engine
 @pytest.mark.parametrize("fault", ["500 after posting", "an answer after 35 s"])
 async def test_a_card_slack_posted_but_answered_badly_is_posted_once(bot: Bot, fault: str) -> None:
     if fault == "500 after posting":
@@ -82,6 +83,7 @@ async def test_a_card_slack_posted_but_answered_badly_is_posted_once(bot: Bot, f
     assert len(bot.emulator.responses(answer.response_url)) == 1
 
 
+@pytest.mark.engine
 async def test_an_ack_is_not_held_up_by_a_stalled_handoff_post(bot: Bot) -> None:
     incident = await bot.container.incidents.create(
         title="Payments down", severity=Severity.SEV2, actor="U0AAA"
@@ -106,6 +108,7 @@ async def test_an_ack_is_not_held_up_by_a_stalled_handoff_post(bot: Bot) -> None
     assert stored.status is IncidentStatus.ACKNOWLEDGED and stored.acknowledged_by == "U0BBB"
 
 
+@pytest.mark.engine
 async def test_incidents_declared_while_slack_is_down_are_all_posted_once_it_is_back(
     emulator: SlackEmulator, database_url: str, sre_config: SreConfig, serving_url: str
 ) -> None:

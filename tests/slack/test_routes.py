@@ -24,6 +24,7 @@ def _samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     }
 
 
+@pytest.mark.engine
 async def test_live_and_ready(bot: Bot) -> None:
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{bot.url}/health/live") as live:

@@ -32,6 +32,7 @@ async def emulator() -> AsyncIterator[SlackEmulator]:
         yield running
 
 
+@pytest.mark.engine
 async def test_a_run_started_where_the_bot_cannot_post_asks_in_the_incidents_channel(
     bot: Bot,
 ) -> None:

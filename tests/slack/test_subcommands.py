@@ -43,6 +43,7 @@ async def test_an_unknown_word_is_refused_with_the_help(bot: Bot, command: str) 
     assert "&amp;" not in reply
 
 
+@pytest.mark.engine
 async def test_placeholders_in_a_postmortem_draft_are_escaped(bot: Bot) -> None:
     await bot.slack.slash("/incident", "create sev3 Slow search", user="U0AAA")
     (card,) = await bot.emulator.wait_for(lambda e: e.messages(bot.incidents_channel))

@@ -82,6 +82,7 @@ def _notices(bot: SloBot) -> list[str]:
     return [m.text for m in bot.emulator.messages(bot.digest_channel)]
 
 
+@pytest.mark.engine
 async def test_flapping_at_the_boundary_posts_nothing_a_real_change_posts_once(
     slo_bot: SloBot,
 ) -> None:
