@@ -28,8 +28,8 @@ import aiohttp
 
 from bench.databases import fresh_database
 from sandbox.slack import SlackDriver, SlackEmulator
-from tests.processes.conftest import free_port
 from tests.support.config import CHANNELS_YAML
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret"

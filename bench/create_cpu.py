@@ -38,7 +38,7 @@ from sqlalchemy import create_engine, text
 from bench.databases import fresh_database
 from sandbox.slack import SlackDriver, SlackEmulator
 from storage.db import sync_url
-from tests.processes.conftest import free_port
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret"

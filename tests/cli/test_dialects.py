@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.cli import invoke
 from tests.support.config import CHANNELS_YAML
-from tests.support.prometheus import unused_port
+from tests.support.ports import free_port
 
 
 async def _listed(env: dict[str, str]) -> list[dict[str, object]]:
@@ -67,7 +67,7 @@ async def test_bad_declarations_exit_2_and_store_nothing(
 async def test_runbook_run_is_runbook_execute(cli_env: dict[str, str], tmp_path: Path) -> None:
     config = tmp_path / "sre.yaml"
     config.write_text(CHANNELS_YAML + "runbooks:\n  approvers: [U0AAA]\n")
-    env = cli_env | {"SRE_CONFIG": str(config), "SERVING_URL": f"http://127.0.0.1:{unused_port()}"}
+    env = cli_env | {"SRE_CONFIG": str(config), "SERVING_URL": f"http://127.0.0.1:{free_port()}"}
 
     runs = [
         await invoke("runbook", verb, "rl_reward_runaway_rollback", "--dry-run", env=env)

@@ -20,7 +20,7 @@ from sandbox.slack import SlackEmulator
 from tests.serving.conftest import running_standin
 from tests.support.cli import invoke, run_cli
 from tests.support.config import CHANNELS_YAML
-from tests.support.prometheus import unused_port
+from tests.support.ports import free_port
 
 SEV2 = json.dumps({"title": "Qwen down", "severity": "Sev2", "components": ["Qwen"]})
 
@@ -221,7 +221,7 @@ async def test_a_check_that_cannot_read_fails_the_run_and_the_command(
 ) -> None:
     config = tmp_path / "sre.yaml"
     config.write_text(CHANNELS_YAML + "runbooks:\n  approvers: [U0AAA]\n")
-    nobody = f"http://127.0.0.1:{unused_port()}"
+    nobody = f"http://127.0.0.1:{free_port()}"
     async with SlackEmulator() as emulator:
         env = cli_env | {
             "SRE_CONFIG": str(config),

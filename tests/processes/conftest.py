@@ -134,14 +134,6 @@ async def start(
         await handle.stop()
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def wait_ready(url: str, *, within: float = 60.0) -> None:
     """Until the bot at ``url`` answers ``/health/ready`` with 200. Generous: a process
     starts in about 2 s alone, many times that beside a busy test run."""

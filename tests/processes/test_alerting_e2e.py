@@ -18,10 +18,11 @@ import pytest
 from bot.incidents.service import CARD
 from sandbox.slack import Message, SlackEmulator
 from storage.db import Database
-from tests.processes.conftest import free_port, wait_ready
+from tests.processes.conftest import wait_ready
 from tests.support.alerting import Alertmanager, Prometheus
 from tests.support.cli import run_cli
 from tests.support.config import sre_yaml
+from tests.support.ports import free_port
 from tests.support.progress import alerts_worked, eventually, posts_settled
 from tests.support.runs import ended_message, started_run
 

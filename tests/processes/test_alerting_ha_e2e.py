@@ -15,9 +15,10 @@ import pytest
 
 from sandbox.slack import Message, SlackEmulator
 from tests.processes import test_alerting_e2e as single
-from tests.processes.conftest import free_port, wait_ready
+from tests.processes.conftest import wait_ready
 from tests.support.alerting import Alertmanager, Prometheus
 from tests.support.cli import run_cli
+from tests.support.ports import free_port
 from tests.support.progress import alerts_worked, eventually
 
 # The engine can change what these show (README: the PostgreSQL run repeats them).

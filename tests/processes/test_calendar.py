@@ -26,8 +26,9 @@ from storage import outbox
 from storage.db import Database
 from storage.runbooks import RunbookRunRow
 from storage.tables import PostRow
-from tests.processes.conftest import FAST_POLICY, free_port, wait_ready
+from tests.processes.conftest import FAST_POLICY, wait_ready
 from tests.support.config import sre_yaml
+from tests.support.ports import free_port
 
 # The engine can change what these show (README: the PostgreSQL run repeats them).
 pytestmark = pytest.mark.engine

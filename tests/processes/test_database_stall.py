@@ -21,7 +21,7 @@ import pytest
 from sandbox.slack import SlackDriver, SlackEmulator
 from storage import migrate
 from tests.conftest import POSTGRES_ADMIN_URL
-from tests.processes.conftest import free_port
+from tests.support.ports import free_port
 from tests.support.progress import eventually
 from tests.support.proxy import TcpProxy, proxy_to
 

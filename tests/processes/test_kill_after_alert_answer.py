@@ -16,7 +16,8 @@ from sandbox.slack import SlackEmulator
 from storage.alerts import AlertNotificationRow
 from storage.db import Database
 from storage.tables import IncidentRow
-from tests.processes.conftest import Process, free_port, wait_ready
+from tests.processes.conftest import Process, wait_ready
+from tests.support.ports import free_port
 from tests.support.progress import eventually, posts_settled
 
 # The engine can change what these show (README: the PostgreSQL run repeats them).

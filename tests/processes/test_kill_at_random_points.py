@@ -20,8 +20,9 @@ from bot.outbox.deliverer import CONCURRENCY
 from sandbox.slack import RecordedCall, SlackDriver, SlackEmulator
 from storage.db import Database
 from storage.tables import TimelineRow
-from tests.processes.conftest import Process, free_port, wait_ready
+from tests.processes.conftest import Process, wait_ready
 from tests.processes.test_kill_during_creates import SECRET, _card_keys, _stored
+from tests.support.ports import free_port
 from tests.support.progress import posts_settled
 
 # The engine can change what these show (README: the PostgreSQL run repeats them).

@@ -19,7 +19,8 @@ from sandbox.slack import SlackEmulator
 from scheduler.leader import LEADER_KEY
 from storage.db import Database
 from storage.tables import PostRow
-from tests.processes.conftest import Process, ProcessClock, free_port, wait_ready
+from tests.processes.conftest import Process, ProcessClock, wait_ready
+from tests.support.ports import free_port
 from tests.support.progress import eventually, had_its_chance
 
 # The engine can change what these show (README: the PostgreSQL run repeats them).

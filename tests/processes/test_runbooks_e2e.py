@@ -14,8 +14,9 @@ import pytest
 from bot.runbooks.probes import PROBE_ACTOR
 from sandbox.slack import Message, SlackDriver, SlackEmulator
 from storage.db import Database
-from tests.processes.conftest import Process, free_port, wait_ready
+from tests.processes.conftest import Process, wait_ready
 from tests.support.config import sre_yaml
+from tests.support.ports import free_port
 from tests.support.progress import eventually, had_its_chance, outbox_passed
 from tests.support.runs import ended_message, run_ids, run_message, started_run
 

@@ -25,8 +25,8 @@ from storage.db import Database
 from tests.processes import test_runbooks_e2e as e2e
 from tests.processes.conftest import Process
 from tests.processes.test_runbooks_e2e import DOWNSHIFT, SECRET, Standin
+from tests.support.ports import free_port
 from tests.support.progress import outbox_passed
-from tests.support.prometheus import unused_port
 from tests.support.runs import ended_message, started_run
 
 # The engine can change what these show (README: the PostgreSQL run repeats them).
@@ -80,7 +80,7 @@ async def test_no_secret_in_logs_slack_calls_or_tables(
     db: Database,
 ) -> None:
     serving = standin.url.replace("http://", f"http://artisan:{SERVING_PASSWORD}@")
-    prometheus = f"http://sre:{PROMETHEUS_PASSWORD}@127.0.0.1:{unused_port()}"
+    prometheus = f"http://sre:{PROMETHEUS_PASSWORD}@127.0.0.1:{free_port()}"
     env = {**bot_env, "SERVING_URL": serving, "PROMETHEUS_URL": prometheus, "LOG_LEVEL": "DEBUG"}
     bot: Process = await start("bot", "serve", "--with-scheduler", env=env)
     url = await _ready_within(env, bot, seconds=60)

@@ -21,7 +21,8 @@ import pytest
 from bot.workers import STOP_WITHIN
 from sandbox.slack import SlackDriver, SlackEmulator
 from tests.conftest import fresh_postgres_database
-from tests.processes.conftest import Process, bot_env, free_port, wait_ready
+from tests.processes.conftest import Process, bot_env, wait_ready
+from tests.support.ports import free_port
 
 CREATES = 60
 

@@ -25,8 +25,8 @@ from storage.db import Database
 from tests.runbooks.conftest import ServiceFactory, admin_posts, audit_actions, clear_faults
 from tests.serving.conftest import Standin
 from tests.support.config import sandbox_config
+from tests.support.ports import free_port
 from tests.support.progress import eventually
-from tests.support.prometheus import unused_port
 
 DOWNSHIFT = "qwen_failure_downshift"
 ROLLBACK = "rl_reward_runaway_rollback"
@@ -251,7 +251,7 @@ async def test_a_broken_slack_never_stops_a_downshift(
 @pytest.fixture
 async def unreachable() -> AsyncIterator[ServingClient]:
     """A serving client whose serving process is not there at all."""
-    url = f"http://127.0.0.1:{unused_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     async with ServingClient(base_url=url, timeout=0.5, retry_backoff=0.01) as client:
         yield client
 

@@ -13,7 +13,7 @@ from bot.slo.definitions import SloDefinition, default_slos, parse_slo_definitio
 from bot.slo.evaluation import SloEvaluator, SloResult, Verdict, deploy_verdict
 from bot.slo.report import render_check_line, render_report, results_to_json
 from tests.slo.history import END_AT
-from tests.support.prometheus import unused_port
+from tests.support.ports import free_port
 
 
 def _events(good: str, total: str) -> SloDefinition:
@@ -85,7 +85,7 @@ def silent_port() -> Iterator[int]:
 
 
 async def test_prometheus_unreachable() -> None:
-    url = f"http://127.0.0.1:{unused_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     evaluator = SloEvaluator(prometheus_url=url, timeout=2.0, retries=0)
     results = await evaluator.evaluate_all(default_slos(), at=END_AT)
     for result in results:

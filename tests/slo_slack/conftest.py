@@ -22,7 +22,7 @@ from sandbox.slack import SlackDriver, SlackEmulator
 from storage.db import Database
 from tests.slo.history import END_AT
 from tests.support.config import sandbox_config
-from tests.support.prometheus import unused_port
+from tests.support.ports import free_port
 from tests.support.servers import serving
 
 SIGNING_SECRET = "artisan-slo-test-secret"
@@ -97,5 +97,5 @@ async def slo_bot(
 @pytest.fixture
 async def blind_bot(emulator: SlackEmulator, database_url: str) -> AsyncIterator[SloBot]:
     """PROMETHEUS_URL points at a closed port: every SLO is unknown."""
-    async with running_bot(emulator, database_url, f"http://127.0.0.1:{unused_port()}") as bot:
+    async with running_bot(emulator, database_url, f"http://127.0.0.1:{free_port()}") as bot:
         yield bot

@@ -12,7 +12,7 @@ from bot.slo.evaluation import SloEvaluator
 from bot.slo.history import BudgetSeries, SloHistory
 from tests.slo.history import END_AT
 from tests.slo_slack.conftest import png_size
-from tests.support.prometheus import unused_port
+from tests.support.ports import free_port
 
 
 async def test_history_ends_where_the_evaluation_stands(prometheus_url: str) -> None:
@@ -35,7 +35,7 @@ async def test_history_ends_where_the_evaluation_stands(prometheus_url: str) -> 
 
 
 async def test_history_without_prometheus_is_unknown_not_a_number() -> None:
-    history = SloHistory(prometheus_url=f"http://127.0.0.1:{unused_port()}", timeout=2)
+    history = SloHistory(prometheus_url=f"http://127.0.0.1:{free_port()}", timeout=2)
     try:
         series = await history.budget_all(default_slos(), end=END_AT)
     finally:

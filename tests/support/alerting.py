@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from tests.support.prometheus import unused_port
+from tests.support.ports import free_port
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 RULE_FOR = "3s"
@@ -42,7 +42,7 @@ class _Process:
     def __init__(self, name: str, workdir: Path) -> None:
         self.name = name
         self.workdir = workdir
-        self.port = unused_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -109,7 +109,7 @@ class _Process:
 class Alertmanager(_Process):
     def __init__(self, workdir: Path, name: str = "alertmanager") -> None:
         super().__init__(name, workdir)
-        self.cluster_port = unused_port()
+        self.cluster_port = free_port()
 
     @property
     def cluster_address(self) -> str:
@@ -137,7 +137,7 @@ class Alertmanager(_Process):
                 # in between: pick new ones and start again.
                 if "address already in use" not in str(exc) or attempt == 2:
                     raise
-                self.port, self.cluster_port = unused_port(), unused_port()
+                self.port, self.cluster_port = free_port(), free_port()
                 self.url = f"http://127.0.0.1:{self.port}"
         return self.url
 

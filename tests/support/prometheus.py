@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -31,6 +30,8 @@ from typing import TextIO
 
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample as Exposed
+
+from tests.support.ports import free_port
 
 Sample = tuple[int, float]
 """(unix seconds, value)"""
@@ -187,13 +188,6 @@ class Scrapes:
         return history
 
 
-def unused_port() -> int:
-    """A TCP port nothing listens on right now (also good as "Prometheus unreachable")."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class PrometheusServer:
     """One Prometheus process over a TSDB directory; use as a context manager."""
 
@@ -238,7 +232,7 @@ class PrometheusServer:
         """Start Prometheus with no scrape targets; return its URL once ``/-/ready`` answers."""
         config = self.workdir / "prometheus.yml"
         config.write_text("global:\n  evaluation_interval: 1m\n", encoding="utf-8")
-        self._port = unused_port()
+        self._port = free_port()
         log = (self.workdir / "prometheus.log").open("wb")
         self._process = subprocess.Popen(
             [
