@@ -12,6 +12,7 @@ import pytest
 from tests.support.cli import invoke
 
 
+@pytest.mark.engine
 async def test_only_the_given_environment_is_read(
     cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

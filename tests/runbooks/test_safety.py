@@ -48,6 +48,7 @@ async def patient(standin: Standin) -> AsyncIterator[ServingClient]:
         yield client
 
 
+@pytest.mark.engine
 async def test_two_simultaneous_starts_run_once_and_the_other_names_the_active_run(
     service: RunbookService, standin: Standin
 ) -> None:
@@ -256,6 +257,7 @@ async def unreachable() -> AsyncIterator[ServingClient]:
         yield client
 
 
+@pytest.mark.engine
 async def test_a_check_that_cannot_read_never_lets_a_run_succeed(
     make_service: ServiceFactory, unreachable: ServingClient, db: Database
 ) -> None:

@@ -88,6 +88,7 @@ async def test_a_handoff_missed_by_more_than_six_hours_is_not_posted_late(world:
     assert world.emulator.messages(world.container.config.channels.oncall) == []
 
 
+@pytest.mark.engine
 async def test_a_refused_user_group_update_is_reported_in_the_oncall_channel(world: World) -> None:
     world.emulator.fail("usergroups.users.update", "permission_denied", times=1)
     await world.at(HANDOFF - START)

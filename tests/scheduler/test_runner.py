@@ -88,6 +88,7 @@ async def test_a_tick_that_outlasts_the_stop_is_cut_short_without_a_traceback(
     assert "Traceback" not in caplog.text and "raised an exception" not in caplog.text
 
 
+@pytest.mark.engine
 async def test_every_completed_tick_and_outbox_pass_is_counted_on_metrics(world: World) -> None:
     runner = world.container.scheduler_runner()
     before = await progress(world.url)

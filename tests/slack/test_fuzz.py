@@ -261,6 +261,7 @@ async def send_interaction(bot: Bot, payload: dict[str, Any]) -> DriverResponse:
     )
 
 
+@pytest.mark.engine
 async def test_fuzzed_clicks(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
     incident = await bot.container.incidents.create(
         title="seed", severity=Severity.SEV3, actor="U0AAA"

@@ -128,6 +128,7 @@ async def test_a_signed_body_that_cannot_be_read_is_refused_with_a_reason(
         "team-a-number",
     ],
 )
+@pytest.mark.engine
 async def test_a_click_payload_of_the_wrong_shape_is_refused(
     bot: Bot, changes: dict[str, object], caplog: pytest.LogCaptureFixture
 ) -> None:

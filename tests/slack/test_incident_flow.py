@@ -20,6 +20,7 @@ def _card(bot: Bot) -> Message:
     return cards[0]
 
 
+@pytest.mark.engine
 async def test_create_ack_and_a_refused_second_ack(bot: Bot) -> None:
     answer = await bot.slack.slash("/incident", "create sev2 Qwen LLM failure", user="U0AAA")
     assert answer.status == 200

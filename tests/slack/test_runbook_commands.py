@@ -41,6 +41,7 @@ async def test_list_and_health(bot: Bot) -> None:
     assert "Unknown model" in await _reply(bot, "/health", "gpt")
 
 
+@pytest.mark.engine
 async def test_a_run_started_from_an_incident_lives_in_its_thread_and_opens_no_second(
     bot: Bot, serving_url: str
 ) -> None:

@@ -90,6 +90,7 @@ async def test_a_digest_more_than_a_day_late_is_skipped(
     assert slo_bot.emulator.uploads == []
 
 
+@pytest.mark.engine
 async def test_digest_without_prometheus_says_data_unavailable(
     blind_bot: SloBot, histories: Histories
 ) -> None:
