@@ -1,4 +1,6 @@
-"""The long-running processes: ``serve`` (HTTP or Socket Mode) and ``scheduler``."""
+"""The long-running processes: ``serve`` (the door, and in a single-machine install the work
+too) and ``worker`` (the work: the inbox, the outbox, alert notifications, runbook runs and
+the scheduler's duties)."""
 
 from __future__ import annotations
 
@@ -22,15 +24,19 @@ async def serve(
     port: int,
     with_scheduler: bool = False,
     worker: int | None = None,
+    web_only: bool = False,
 ) -> None:
     """Serve until SIGTERM/SIGINT; Socket Mode when ``SLACK_APP_TOKEN`` is set; the
     scheduler's duties in the same process when asked (the default without Redis).
 
     ``worker``: this process is one of ``serve --workers``, sharing the port (SO_REUSEPORT).
+    ``web_only``: the door alone (verify, store, ack); ``python -m bot worker`` processes
+    do the work, through the database.
     """
     env = container.env
-    # Runs a crash left inside a step; one still driven by a live worker is left to it.
-    await container.runbooks.recover(idle_for=container.config.schedule.post_timeout)
+    if not web_only:
+        # Runs a crash left inside a step; one still driven by a live worker is left to it.
+        await container.runbooks.recover(idle_for=container.config.schedule.post_timeout)
     bolt = container.bolt_app()
     socket_mode = None
     site_runner = web.AppRunner(
@@ -44,9 +50,11 @@ async def serve(
         socket_mode = AsyncSocketModeHandler(bolt, env.SLACK_APP_TOKEN)
         await socket_mode.connect_async()  # type: ignore[no-untyped-call]
         log.info("connected to Slack in Socket Mode")
-    container.start_delivery()
-    container.start_alert_work()
-    runner = container.scheduler_runner() if with_scheduler else None
+    runner = None
+    if not web_only:
+        container.start_delivery()
+        container.start_alert_work()
+        runner = container.scheduler_runner() if with_scheduler else None
     if runner is not None:
         await runner.start()
     try:
@@ -60,10 +68,14 @@ async def serve(
         await container.close()
 
 
-async def run_scheduler(container: Container) -> None:
-    """``python -m bot scheduler``: one of possibly several scheduler processes."""
+async def run_worker(container: Container) -> None:
+    """``python -m bot worker``: one of possibly several worker processes. Each works what
+    the doors stored (leases keep them apart); one leads the scheduler, the others stand by."""
+    # Runs a crash left inside a step; one still driven by a live worker is left to it.
+    await container.runbooks.recover(idle_for=container.config.schedule.post_timeout)
     runner = container.scheduler_runner()
     container.start_delivery()
+    container.start_alert_work()
     await runner.start()
     try:
         await until_stopped()

@@ -38,6 +38,7 @@ class WorkerCommand:
     config: str | None
     host: str
     with_scheduler: bool
+    web_only: bool = False
     # ``--clock-start``, with the wall instant it held at, so every worker reads one clock.
     clock_start: datetime | None = None
     clock_anchor: datetime | None = None
@@ -47,10 +48,12 @@ class WorkerCommand:
         if self.config:
             argv += ["--config", self.config]
         argv += ["serve", "--host", self.host, "--as-worker", str(index)]
+        if self.web_only:
+            argv.append("--web-only")
         if self.clock_start is not None and self.clock_anchor is not None:
             argv += ["--clock-start", self.clock_start.isoformat()]
             argv += ["--clock-anchor", self.clock_anchor.isoformat()]
-        if index == 0 and self.with_scheduler:
+        if index == 0 and self.with_scheduler and not self.web_only:
             argv.append("--with-scheduler")
         return argv
 

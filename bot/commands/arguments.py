@@ -279,10 +279,25 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="web processes sharing $PORT, one per core (default 1; more needs PostgreSQL)",
     )
+    serve.add_argument(
+        "--web-only",
+        action="store_true",
+        help="only verify, store and acknowledge Slack's requests; `python -m bot worker` "
+        "processes do the work (needs PostgreSQL)",
+    )
     # Set by ``--workers`` for each process it starts: bind with SO_REUSEPORT, as worker I.
     serve.add_argument("--as-worker", type=int, metavar="I", help=argparse.SUPPRESS)
     _clock(serve)
-    _clock(_parser(commands, "scheduler", "run the scheduled duties: chasing, handoffs, digests"))
+    _clock(
+        _parser(
+            commands,
+            "worker",
+            "do the work the web processes stored: answers, posts, alerts, runbook runs and "
+            "the scheduled duties (needs PostgreSQL; several may run)",
+        )
+    )
+    # The worker's name before it did more than the duties; kept so deployments still start.
+    _clock(_parser(commands, "scheduler", "the former name of `worker`"))
     demo = _parser(
         commands, "demo", "the whole bot on this machine, in a local Slack in the browser ($PORT)"
     )

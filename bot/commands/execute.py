@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from bot.app import Container
 
 EXIT_USAGE = 2
+
+log = logging.getLogger(__name__)
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> int:
@@ -64,6 +67,13 @@ async def _run_area(args: argparse.Namespace, env: Environment, config: SreConfi
         await container.close()
 
 
+SINGLE_PROCESS = (
+    "SQLite lets one process write at a time, so the bot runs as one process on it: "
+    "`python -m bot serve` verifies, stores and does the work itself. Separate web and "
+    "worker processes need PostgreSQL (see README: Scaling)"
+)
+
+
 def _serve(args: argparse.Namespace, env: Environment, environ: Mapping[str, str]) -> int:
     from bot.app import build_container, process_clock
     from bot.serve import serve
@@ -75,10 +85,14 @@ def _serve(args: argparse.Namespace, env: Environment, environ: Mapping[str, str
             + ", ".join(missing)
             + " (see README: Configuration)"
         )
+    if args.web_only and env.DATABASE_URL.startswith("sqlite"):
+        return _fail(f"serve --web-only needs PostgreSQL. {SINGLE_PROCESS}")
     config = load_config(env.SRE_CONFIG, required=True)
     # Without Redis the one web process runs the duties too; of several workers, only the
     # one their parent asked (worker 0), so the duties never run twice.
-    with_scheduler = args.with_scheduler or (not env.REDIS_URL and args.as_worker is None)
+    with_scheduler = not args.web_only and (
+        args.with_scheduler or (not env.REDIS_URL and args.as_worker is None)
+    )
     if args.workers > 1:
         return _serve_workers(
             args, env, environ, with_scheduler=args.with_scheduler or not env.REDIS_URL
@@ -94,6 +108,7 @@ def _serve(args: argparse.Namespace, env: Environment, environ: Mapping[str, str
             port=env.PORT,
             with_scheduler=with_scheduler,
             worker=args.as_worker,
+            web_only=args.web_only,
         )
     )
     return 0
@@ -120,22 +135,27 @@ def _serve_workers(
         config=args.config,
         host=args.host,
         with_scheduler=with_scheduler,
+        web_only=args.web_only,
         clock_start=args.clock_start,
         clock_anchor=args.clock_anchor or datetime.now(UTC),
     )
     return asyncio.run(Workers(command, count=args.workers, environ=environ).run())
 
 
-def _scheduler(args: argparse.Namespace, env: Environment) -> int:
+def _worker(args: argparse.Namespace, env: Environment) -> int:
     from bot.app import build_container, process_clock
-    from bot.serve import run_scheduler
+    from bot.serve import run_worker
 
+    if args.command == "scheduler":
+        log.warning("`python -m bot scheduler` is now `python -m bot worker`; it does the same")
     if not env.SLACK_BOT_TOKEN:
-        return _fail("the scheduler posts to Slack; missing environment variable: SLACK_BOT_TOKEN")
+        return _fail("the worker posts to Slack; missing environment variable: SLACK_BOT_TOKEN")
+    if env.DATABASE_URL.startswith("sqlite"):
+        return _fail(f"python -m bot {args.command} needs PostgreSQL. {SINGLE_PROCESS}")
     config = load_config(env.SRE_CONFIG, required=True)
     prepare_database(env)
     clock = process_clock(args.clock_start, anchor=args.clock_anchor)
-    asyncio.run(run_scheduler(build_container(env, config, clock=clock)))
+    asyncio.run(run_worker(build_container(env, config, clock=clock)))
     return 0
 
 
@@ -144,8 +164,8 @@ def execute(args: argparse.Namespace, env: Environment, environ: Mapping[str, st
     ``environ`` is what ``serve --workers`` starts its workers with."""
     if args.command == "serve":
         return _serve(args, env, environ)
-    if args.command == "scheduler":
-        return _scheduler(args, env)
+    if args.command in ("worker", "scheduler"):
+        return _worker(args, env)
     # With Slack configured the CLI posts too, so it needs to know the channels; a command
     # that reads policy needs its file.
     config = load_config(

@@ -7,18 +7,19 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import aiohttp
 import pytest
 
 from bot.clock import RunningClock
 from sandbox.slack import SlackEmulator
+from tests.conftest import fresh_postgres_database
 from tests.support.clock import QUIET_START
 from tests.support.config import sre_yaml
+from tests.support.progress import wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,7 +30,7 @@ FAST_POLICY = {
     "schedule": {"tick": "1s", "leader_ttl": "3s", "post_timeout": "3s"},
 }
 FAST_CONFIG = sre_yaml(FAST_POLICY)
-CLOCKED_COMMANDS = ("serve", "scheduler")
+CLOCKED_COMMANDS = ("serve", "worker", "scheduler")
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,14 @@ def process_env(database_url: str, tmp_path: Path, emulator: SlackEmulator) -> d
     return bot_env(emulator, database_url, tmp_path)
 
 
+@pytest.fixture
+def worker_env(emulator: SlackEmulator, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """``process_env`` on a PostgreSQL database of its own, whatever TEST_DATABASE says:
+    ``python -m bot worker`` shares its queue with the doors there, and refuses SQLite."""
+    with fresh_postgres_database("artisan_workers") as url:
+        yield bot_env(emulator, url, tmp_path)
+
+
 def bot_env(emulator: SlackEmulator, database_url: str, tmp_path: Path) -> dict[str, str]:
     """What ``python -m bot serve`` is started with: the emulator, ``FAST_CONFIG``, no Redis."""
     config = tmp_path / "sre.yaml"
@@ -134,18 +143,4 @@ async def start(
         await handle.stop()
 
 
-async def wait_ready(url: str, *, within: float = 60.0) -> None:
-    """Until the bot at ``url`` answers ``/health/ready`` with 200. Generous: a process
-    starts in about 2 s alone, many times that beside a busy test run."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
-        while loop.time() < deadline:
-            try:
-                async with http.get(f"{url}/health/ready") as answer:
-                    if answer.status == 200:
-                        return
-            except (aiohttp.ClientError, TimeoutError):
-                pass
-            await asyncio.sleep(0.05)
-    raise AssertionError(f"the bot at {url} was not ready within {within:g} s")
+__all__ = ["Process", "ProcessClock", "bot_env", "wait_ready"]

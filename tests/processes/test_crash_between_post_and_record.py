@@ -44,9 +44,6 @@ from tests.slo.history import END_AT
 from tests.support.config import sre_yaml
 from tests.support.servers import serving
 
-# The engine can change what these show (README: the PostgreSQL run repeats them).
-pytestmark = pytest.mark.engine
-
 SETTLE_WITHIN = 30.0  # seconds for the restarted process to record what it owes
 
 # Wednesday 10:00 in Seoul (working hours: the weekday pool is paged); a Sev1 opened then
@@ -308,7 +305,7 @@ async def _settled(database_url: str, key: str, process: Process) -> PostRow:
 async def test_a_post_cut_off_before_its_record_is_in_slack_once_after_a_restart(
     case: Case,
     request: pytest.FixtureRequest,
-    process_env: dict[str, str],
+    worker_env: dict[str, str],
     emulator: SlackEmulator,
     start: Callable[..., Awaitable[Process]],
     tmp_path: Path,
@@ -319,7 +316,7 @@ async def test_a_post_cut_off_before_its_record_is_in_slack_once_after_a_restart
     prometheus = str(request.getfixturevalue("prometheus_url")) if case.prometheus else ""
     async with serving(create_standin_app()) as serving_url:
         env = {
-            **process_env,
+            **worker_env,
             "SRE_CONFIG": str(config_path),
             "SERVING_URL": serving_url,
             "PROMETHEUS_URL": prometheus,

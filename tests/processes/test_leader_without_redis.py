@@ -21,9 +21,6 @@ from tests.processes.test_restart_and_failover import (
 )
 from tests.support.proxy import TcpProxy, proxy_to
 
-# The engine can change what these show (README: the PostgreSQL run repeats them).
-pytestmark = pytest.mark.engine
-
 
 @pytest.fixture
 async def redis_proxy() -> AsyncIterator[TcpProxy]:
@@ -32,7 +29,7 @@ async def redis_proxy() -> AsyncIterator[TcpProxy]:
 
 
 async def test_with_redis_unreachable_one_scheduler_leads_by_the_database(
-    process_env: dict[str, str],
+    worker_env: dict[str, str],
     emulator: SlackEmulator,
     start: Callable[..., Any],
     redis_proxy: TcpProxy,
@@ -40,18 +37,18 @@ async def test_with_redis_unreachable_one_scheduler_leads_by_the_database(
 ) -> None:
     redis_proxy.cut()
     # Database 11: the leader key of these schedulers is theirs alone, whatever runs beside.
-    env = {**process_env, "REDIS_URL": f"redis://127.0.0.1:{redis_proxy.port}/11"}
+    env = {**worker_env, "REDIS_URL": f"redis://127.0.0.1:{redis_proxy.port}/11"}
     schedulers: list[Process] = [
-        await start("scheduler-a", "scheduler", env=env),
-        await start("scheduler-b", "scheduler", env=env),
+        await start("scheduler-a", "worker", env=env),
+        await start("scheduler-b", "worker", env=env),
     ]
-    declared = await _declare(process_env, emulator, 2, process_clock.clock())
+    declared = await _declare(worker_env, emulator, 2, process_clock.clock())
 
     await emulator.wait_for(
         lambda e: len(_reminders(e, declared)) >= 4, timeout=30, description="reminders"
     )
 
-    posts = await _settled_posts(process_env["DATABASE_URL"])
+    posts = await _settled_posts(worker_env["DATABASE_URL"])
     logs = [p.log() for p in schedulers]
     for scheduler in schedulers:
         await scheduler.stop()

@@ -165,22 +165,22 @@ async def _holder(client: redis.Redis) -> str:
 
 
 async def test_a_stand_by_scheduler_takes_over_from_a_dead_leader(
-    process_env: dict[str, str],
+    worker_env: dict[str, str],
     emulator: SlackEmulator,
     start: Callable[..., Any],
     process_clock: ProcessClock,
 ) -> None:
     client = redis.Redis.from_url(REDIS_URL)
     await client.delete(LEADER_KEY)
-    env = {**process_env, "REDIS_URL": REDIS_URL}
+    env = {**worker_env, "REDIS_URL": REDIS_URL}
     schedulers: list[Process] = [
-        await start("scheduler-a", "scheduler", env=env),
-        await start("scheduler-b", "scheduler", env=env),
+        await start("scheduler-a", "worker", env=env),
+        await start("scheduler-b", "worker", env=env),
     ]
     holder = await _holder(client)
     leader = next(p for p in schedulers if f":{p.process.pid}:" in holder)
     standby = next(p for p in schedulers if p is not leader)
-    declared = await _declare(process_env, emulator, 2, process_clock.clock())
+    declared = await _declare(worker_env, emulator, 2, process_clock.clock())
     await emulator.wait_for(
         lambda e: len(_reminders(e, declared)) >= 2, timeout=60, description="leader posts"
     )
@@ -194,7 +194,7 @@ async def test_a_stand_by_scheduler_takes_over_from_a_dead_leader(
     assert "owed reminder" in standby.log()
     new_holder = await _holder(client)
     assert f":{standby.process.pid}:" in new_holder
-    posts = await _settled_posts(process_env["DATABASE_URL"])
+    posts = await _settled_posts(worker_env["DATABASE_URL"])
     await standby.stop()
     await client.aclose()
     _assert_each_post_once(emulator, posts)

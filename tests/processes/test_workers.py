@@ -22,6 +22,7 @@ from bot.workers import STOP_WITHIN
 from sandbox.slack import SlackDriver, SlackEmulator
 from tests.conftest import fresh_postgres_database
 from tests.processes.conftest import Process, bot_env, wait_ready
+from tests.support.cli import invoke
 from tests.support.ports import free_port
 
 CREATES = 60
@@ -138,4 +139,22 @@ async def test_several_workers_on_sqlite_are_refused(
     refused: Process = await start("refused", "serve", "--workers", "2", env=env)
     assert await asyncio.wait_for(refused.process.wait(), timeout=30) == 2
     assert "--workers 2 needs PostgreSQL" in refused.log()
+    assert not (tmp_path / "one-writer.db").exists()  # nothing was started or created
+
+
+@pytest.mark.parametrize(
+    ("args", "refusal"),
+    [
+        (("serve", "--web-only"), "serve --web-only needs PostgreSQL"),
+        (("worker",), "python -m bot worker needs PostgreSQL"),
+        (("scheduler",), "python -m bot scheduler needs PostgreSQL"),
+    ],
+)
+async def test_the_web_and_worker_split_on_sqlite_is_refused(
+    emulator: SlackEmulator, tmp_path: Path, args: tuple[str, ...], refusal: str
+) -> None:
+    env = _env(emulator, f"sqlite:///{tmp_path / 'one-writer.db'}", tmp_path, free_port())
+    code, _, err = await invoke(*args, env=env)
+    assert code == 2, err
+    assert refusal in err and "`python -m bot serve` verifies, stores and does the work" in err
     assert not (tmp_path / "one-writer.db").exists()  # nothing was started or created

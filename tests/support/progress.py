@@ -146,3 +146,20 @@ async def eventually(read: Callable[[], Awaitable[T]], *, within: float, descrip
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out after {within}s waiting for {description}")
         await asyncio.sleep(0.2)
+
+
+async def wait_ready(url: str, *, within: float = 60.0) -> None:
+    """Until the bot at ``url`` answers ``/health/ready`` with 200. Generous: a process
+    starts in about 2 s alone, many times that beside a busy test run."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
+        while loop.time() < deadline:
+            try:
+                async with http.get(f"{url}/health/ready") as answer:
+                    if answer.status == 200:
+                        return
+            except (aiohttp.ClientError, TimeoutError):
+                pass
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"the bot at {url} was not ready within {within:g} s")
