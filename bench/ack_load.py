@@ -1,13 +1,20 @@
 """Ack latency at a steady rate of signed ``/incident create``: the bot beside a bare Bolt app.
 
 Both run as real processes on this machine, in the same run, against the same Slack emulator:
-``python -m bench.bare_bolt`` (Bolt on aiohttp, only acks) and ``python -m bot serve --workers N`` on
-a fresh PostgreSQL database. Requests go out open-loop (request i at start + i/rate, whether
-or not earlier ones were answered) and each latency is counted from when the request was due,
-so a stalled server cannot hide its backlog. After each of the bot's phases the bench waits
-until every card is in Slack and reads the CPU the bot's processes used, per create.
+``python -m bench.bare_bolt`` (Bolt on aiohttp, only acks) and the bot, laid out as a team
+runs it:
 
-    .venv/bin/python -m bench.ack_load --rates 50 200 --seconds 20 --workers 2
+- ``single``: one ``python -m bot serve`` on a fresh SQLite file (the single-machine install);
+- ``split``: one ``python -m bot serve --web-only`` and N ``python -m bot worker`` on a fresh
+  PostgreSQL database (the Procfile).
+
+Requests go out open-loop (request i at start + i/rate, whether or not earlier ones were
+answered) and each latency is counted from when the request was due, so a stalled server
+cannot hide its backlog. After each of the bot's phases the bench waits until every card is
+in Slack and reads the CPU all the bot's processes used, per create.
+
+    .venv/bin/python -m bench.ack_load --layout single --rates 50 --seconds 20
+    .venv/bin/python -m bench.ack_load --layout split --workers 2 --rates 200 --seconds 20
 """
 
 from __future__ import annotations
@@ -16,7 +23,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import re
 import sys
 import tempfile
 import time
@@ -34,7 +40,6 @@ from tests.support.ports import free_port
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret"
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
-REDIS = "redis://127.0.0.1:6379/14"
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -105,12 +110,13 @@ async def _start(argv: list[str], env: dict[str, str], log: Path) -> asyncio.sub
 
 
 async def bench(
-    rates: list[int], seconds: float, workers: int, postgres: str, redis: str
+    layout: str, rates: list[int], seconds: float, workers: int, postgres: str
 ) -> list[Phase]:
     phases: list[Phase] = []
     with tempfile.TemporaryDirectory() as workdir_name:
         workdir = Path(workdir_name)
-        database = fresh_database(postgres, workdir=workdir, name="artisan_bench_load")
+        admin = postgres if layout == "split" else None
+        database = fresh_database(admin, workdir=workdir, name="artisan_bench_load")
         config = workdir / "sre.yaml"
         config.write_text(CHANNELS_YAML)
         async with SlackEmulator() as emulator:
@@ -123,19 +129,18 @@ async def bench(
                 "SLACK_SIGNING_SECRET": SECRET,
                 "SLACK_API_URL": emulator.api_url,
                 "SLACK_APP_TOKEN": "",
-                # As a team runs several workers: Redis for replays and leadership, and the
-                # scheduler in its own process (not measured here).
-                "REDIS_URL": redis,
+                "REDIS_URL": "",
                 "PROMETHEUS_URL": "",
                 "PORT": str(bot_port),
                 "LOG_LEVEL": "WARNING",
             }
-            bot_log = workdir / "bot.log"
-            bot = await _start(
-                [sys.executable, "-m", "bot", "serve", "--workers", str(workers)],
-                {**env, "LOG_LEVEL": "INFO"},
-                bot_log,
-            )
+            bot = [sys.executable, "-m", "bot"]
+            commands = [[*bot, "serve"]]
+            if layout == "split":
+                commands = [[*bot, "serve", "--web-only"]] + [[*bot, "worker"]] * workers
+            processes = [
+                await _start(argv, env, workdir / f"bot-{n}.log") for n, argv in enumerate(commands)
+            ]
             bare = await _start(
                 [
                     sys.executable,
@@ -154,19 +159,20 @@ async def bench(
                 workdir / "bare.log",
             )
             try:
-                print(f"starting the bot ({workers} workers) and the bare app", file=sys.stderr)
+                print(f"starting the bot ({layout}) and the bare app", file=sys.stderr)
                 await _answering(f"http://127.0.0.1:{bot_port}/health/ready")
                 await _answering(f"http://127.0.0.1:{bare_port}/")
-                # The parent's own CPU counts too: it is part of the service.
-                bot_pids = [bot.pid] + (await _worker_pids(bot_log, workers) if workers > 1 else [])
                 phases = await _run_phases(
                     emulator,
-                    {"bare Bolt": (bare_port, [bare.pid]), "bot": (bot_port, bot_pids)},
+                    {
+                        "bare Bolt": (bare_port, [bare.pid]),
+                        "bot": (bot_port, [p.pid for p in processes]),
+                    },
                     rates=rates,
                     seconds=seconds,
                 )
             finally:
-                for process in (bot, bare):
+                for process in (*processes, bare):
                     process.terminate()
                     await process.wait()
     return phases
@@ -253,20 +259,6 @@ async def _declared_or_not(emulator: SlackEmulator, asked: list[str], cards_befo
     return len(asked) - declared
 
 
-def _listening(log: Path) -> list[int]:
-    return [int(p) for p in re.findall(r"\(worker \d+, pid (\d+)\)", log.read_text())]
-
-
-async def _worker_pids(log: Path, workers: int) -> list[int]:
-    """The workers' pids, from their "listening" lines, once all of them listen."""
-    for _ in range(600):
-        pids = _listening(log)
-        if len(pids) == workers:
-            return pids
-        await asyncio.sleep(0.1)
-    raise SystemExit(f"the bot's workers did not all start (see {log})")
-
-
 def _table(phases: list[Phase]) -> str:
     bare = {p.rate: p for p in phases if p.target == "bare Bolt"}
     lines = [
@@ -294,11 +286,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rates", type=int, nargs="+", default=[50, 200])
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--database", default=POSTGRES, help="a PostgreSQL admin URL")
-    parser.add_argument("--redis", default=REDIS, help="Redis for the bot ('' for none)")
+    parser.add_argument("--layout", choices=["single", "split"], default="single")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (split)")
+    parser.add_argument("--database", default=POSTGRES, help="a PostgreSQL admin URL (split)")
     args = parser.parse_args()
-    phases = asyncio.run(bench(args.rates, args.seconds, args.workers, args.database, args.redis))
+    phases = asyncio.run(bench(args.layout, args.rates, args.seconds, args.workers, args.database))
     print(_table(phases))
 
 
