@@ -7,6 +7,11 @@ acknowledged create, its incidents, cards and answers (``tests/support/kills.py`
 
     .venv/bin/python -m bench.kill_creates --runs 5 --at 0.15 0.3 0.6 1.0 1.5
     .venv/bin/python -m bench.kill_creates --engine postgresql --runs 1 --at 0.3
+    .venv/bin/python -m bench.kill_creates --split 1000   # two doors, two workers (PostgreSQL)
+
+``--split N`` runs the other scenario instead: two ``serve --web-only`` and two ``worker`` on
+PostgreSQL, N creates to both doors, one worker SIGKILLed a third of the way in and one door
+restarted half-way; every acknowledged create must be carded once.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from pathlib import Path
 from bench.databases import fresh_database
 from sandbox.slack import SlackEmulator
 from tests.support.config import sre_yaml
-from tests.support.kills import Outcome, kill_during_creates, serve_env
+from tests.support.kills import Outcome, kill_during_creates, serve_env, split_failover
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 POLICY = sre_yaml({"schedule": {"tick": "1s", "post_timeout": "3s"}})
@@ -41,6 +46,32 @@ async def one_run(engine: str, at: float, run: int) -> Outcome:
                 kill_after=at,
                 tag=f"kill {engine} {at} {run}",
             )
+
+
+async def split(creates: int) -> int:
+    with tempfile.TemporaryDirectory(prefix="artisan-split-") as folder:
+        workdir = Path(folder)
+        config = workdir / "sre.yaml"
+        config.write_text(POLICY)
+        url = fresh_database(POSTGRES, workdir=workdir, name="artisan_split_bench")
+        async with SlackEmulator() as emulator:
+            outcome = await split_failover(
+                env=serve_env(emulator, url, config),
+                emulator=emulator,
+                workdir=workdir,
+                creates=creates,
+            )
+    lost, twice = outcome.lost(), outcome.twice()
+    print(
+        f"two doors, two workers: {len(outcome.acked)} of {creates} creates acknowledged; "
+        f"{len(lost)} lost, {len(twice)} twice"
+    )
+    for title in lost + twice:
+        print(
+            f"    {title}: {outcome.incidents[title]} incidents, "
+            f"{outcome.cards[title]} cards, {outcome.answers[title]} answers"
+        )
+    return 1 if lost or twice else 0
 
 
 async def bench(engines: list[str], moments: list[float], runs: int) -> int:
@@ -72,7 +103,10 @@ def main() -> None:
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--at", type=float, nargs="+", default=[0.15, 0.3, 0.6, 1.0, 1.5])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--split", type=int, metavar="N", help="the two-door scenario instead")
     args = parser.parse_args()
+    if args.split:
+        sys.exit(asyncio.run(split(args.split)))
     engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
     sys.exit(asyncio.run(bench(engines, args.at, args.runs)))
 

@@ -72,11 +72,23 @@ def _acked(answer: DriverResponse | BaseException) -> bool:
     )
 
 
-async def _start(env: Mapping[str, str], log_path: Path) -> asyncio.subprocess.Process:
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), 30)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+async def _start_command(
+    args: list[str], env: Mapping[str, str], log_path: Path
+) -> asyncio.subprocess.Process:
     log = log_path.open("ab")
     try:
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "serve", env=dict(env), stdout=log, stderr=log, cwd=ROOT
+            sys.executable, "-m", "bot", *args, env=dict(env), stdout=log, stderr=log, cwd=ROOT
         )
     finally:
         log.close()
@@ -106,6 +118,26 @@ def _cards(emulator: SlackEmulator) -> Counter[str]:
     return keys
 
 
+async def _count(
+    env: Mapping[str, str],
+    emulator: SlackEmulator,
+    titles: list[str],
+    acked: list[str],
+    response_urls: Mapping[str, str | None],
+) -> Outcome:
+    """Incidents (in the database), cards and answers (in Slack) per title, now."""
+    stored = await _stored_titles(env["DATABASE_URL"])
+    cards = _cards(emulator)
+    counts = Outcome(sent=len(titles), acked=acked)
+    for title in titles:
+        ids = stored.get(title, [])
+        counts.incidents[title] = len(ids)
+        counts.cards[title] = sum(cards[i] for i in ids)
+        response_url = response_urls.get(title)
+        counts.answers[title] = len(emulator.responses(response_url)) if response_url else 0
+    return counts
+
+
 async def kill_during_creates(
     *,
     env: Mapping[str, str],
@@ -119,7 +151,7 @@ async def kill_during_creates(
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**env, "PORT": str(port), "SLACK_SIGNING_SECRET": SECRET}
-    first = await _start(env, workdir / f"{tag}-first.log")
+    first = await _start_command(["serve"], env, workdir / f"{tag}-first.log")
     await wait_ready(url)
     titles = [f"{tag} {n}" for n in range(creates)]
     async with SlackDriver(app_url=url, signing_secret=SECRET, emulator=emulator) as slack:
@@ -135,21 +167,12 @@ async def kill_during_creates(
     outcome.acked = [t for t, a in zip(titles, answers, strict=True) if _acked(a)]
     urls = {t: a.response_url for t, a in zip(titles, answers, strict=True) if _acked(a)}
 
-    second = await _start(env, workdir / f"{tag}-second.log")
+    second = await _start_command(["serve"], env, workdir / f"{tag}-second.log")
     try:
         await wait_ready(url)
 
         async def counted() -> Outcome:
-            stored = await _stored_titles(env["DATABASE_URL"])
-            cards = _cards(emulator)
-            counts = Outcome(sent=creates, acked=outcome.acked)
-            for title in titles:
-                ids = stored.get(title, [])
-                counts.incidents[title] = len(ids)
-                counts.cards[title] = sum(cards[i] for i in ids)
-                response_url = urls.get(title)
-                counts.answers[title] = len(emulator.responses(response_url)) if response_url else 0
-            return counts
+            return await _count(env, emulator, titles, outcome.acked, urls)
 
         async def whole() -> bool:
             return (await counted()).whole
@@ -166,12 +189,7 @@ async def kill_during_creates(
         await eventually(two_more_passes, within=SETTLE_WITHIN, description="two outbox passes")
         outcome = await counted()
     finally:
-        second.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(second.wait(), 30)
-        except TimeoutError:
-            second.kill()
-            await second.wait()
+        await _stop(second)
     return outcome
 
 
@@ -188,3 +206,85 @@ def serve_env(emulator: SlackEmulator, database_url: str, config: Path) -> dict[
         "REDIS_URL": "",
         "PROMETHEUS_URL": "",
     }
+
+
+async def split_failover(
+    *,
+    env: Mapping[str, str],
+    emulator: SlackEmulator,
+    workdir: Path,
+    creates: int = 1000,
+    at_once: int = 20,
+) -> Outcome:
+    """Two ``serve --web-only`` and two ``worker`` on one PostgreSQL database; creates go to
+    both doors in turn; a third of the way in one worker is SIGKILLed, half-way one door is
+    restarted. Counts, per acknowledged create, its incidents and cards (answers too)."""
+    env = {**env, "SLACK_SIGNING_SECRET": SECRET}
+    ports = [free_port(), free_port()]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+
+    async def door(n: int, life: int) -> asyncio.subprocess.Process:
+        door_env = {**env, "PORT": str(ports[n])}
+        return await _start_command(
+            ["serve", "--web-only"], door_env, workdir / f"web-{n}-{life}.log"
+        )
+
+    doors = [await door(0, 1), await door(1, 1)]
+    workers = [await _start_command(["worker"], env, workdir / f"worker-{n}.log") for n in range(2)]
+    try:
+        for url in urls:
+            await wait_ready(url)
+        titles = [f"split {n}" for n in range(creates)]
+        drivers = [
+            SlackDriver(app_url=url, signing_secret=SECRET, emulator=emulator) for url in urls
+        ]
+        gate = asyncio.Semaphore(at_once)
+        answers: dict[str, DriverResponse | BaseException] = {}
+        a_third, a_half = asyncio.Event(), asyncio.Event()
+
+        async def send(n: int) -> None:
+            async with gate:
+                try:
+                    answers[titles[n]] = await drivers[n % 2].slash(
+                        "/incident", f"create sev4 {titles[n]}", user="U0AAA"
+                    )
+                except Exception as exc:  # the door being restarted: Slack shows an error
+                    answers[titles[n]] = exc
+            if len(answers) >= creates // 3:
+                a_third.set()
+            if len(answers) >= creates // 2:
+                a_half.set()
+
+        async def faults() -> None:
+            await a_third.wait()
+            workers[0].send_signal(signal.SIGKILL)
+            await a_half.wait()
+            await _stop(doors[1])
+            doors[1] = await door(1, 2)
+            await wait_ready(urls[1])
+
+        try:
+            await asyncio.gather(faults(), *(send(n) for n in range(creates)))
+        finally:
+            for driver in drivers:
+                await driver.close()
+        outcome = Outcome(sent=creates)
+        outcome.acked = [t for t in titles if _acked(answers[t])]
+        urls_by_title = {
+            t: a.response_url
+            for t, a in answers.items()
+            if isinstance(a, DriverResponse) and _acked(a)
+        }
+
+        async def counted() -> Outcome:
+            return await _count(env, emulator, titles, outcome.acked, urls_by_title)
+
+        async def whole() -> bool:
+            return (await counted()).whole
+
+        with contextlib.suppress(AssertionError):
+            await eventually(whole, within=SETTLE_WITHIN * 3, description="every create whole")
+        return await counted()
+    finally:
+        for process in (*doors, *workers):
+            await _stop(process)
