@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 # Seconds between the client's pings; four missed pongs make the connection stale.
 PING_INTERVAL = 10.0
+# One attempt (the URL, then the WebSocket handshake) that has not ended by then failed:
+# a Slack that accepts the TCP connection and never answers must not hold the link.
+CONNECT_WITHIN = 15.0
 
 
 class _OneAttemptClient(SocketModeClient):
@@ -48,14 +51,17 @@ class _OneAttemptClient(SocketModeClient):
         """A fresh URL from ``apps.connections.open``, then the WebSocket; ConnectionError
         (an outage, logged without a traceback) when Slack refuses or does not answer."""
         try:
-            answer = await self.web_client.apps_connections_open(app_token=self.app_token)
-            session = await self.aiohttp_client_session.ws_connect(
-                str(answer["url"]),
-                autoping=False,
-                heartbeat=self.ping_interval,
-                proxy=self.proxy,
-                ssl=self.web_client.ssl if self.web_client.ssl is not None else True,
-            )
+            async with asyncio.timeout(CONNECT_WITHIN):
+                answer = await self.web_client.apps_connections_open(app_token=self.app_token)
+                session = await self.aiohttp_client_session.ws_connect(
+                    str(answer["url"]),
+                    autoping=False,
+                    heartbeat=self.ping_interval,
+                    proxy=self.proxy,
+                    ssl=self.web_client.ssl if self.web_client.ssl is not None else True,
+                )
+        except TimeoutError as exc:
+            raise ConnectionError(f"no answer within {CONNECT_WITHIN:g}s") from exc
         except SlackApiError as exc:
             error = exc.response.get("error") if exc.response is not None else exc
             raise ConnectionError(f"apps.connections.open answered {error}") from exc

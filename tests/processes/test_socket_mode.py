@@ -86,7 +86,7 @@ async def test_duties_run_while_slack_refuses_the_socket_and_it_connects_when_le
 
     emulator.lift(OPEN)
     await wait_ready(url)
-    assert emulator.sockets_open == 1
+    await emulator.wait_for(lambda e: e.sockets_open == 1, description="one connection")
     ack = await emulator.slash_over_socket("/oncall", "help", user="U0AAA")
     assert ack.payload == {}  # acked at once over the socket, answered after
     (reply,) = await emulator.wait_for(lambda e: e.responses(ack.response_url))
