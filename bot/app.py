@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -107,6 +108,8 @@ class Container:
     deliverer: Deliverer | None = None
     redis: Redis | None = None
     seen_requests: SeenRequests | None = None
+    # Set by ``serve`` in Socket Mode: whether the connection to Slack is up.
+    slack_connected: Callable[[], Awaitable[bool]] | None = None
 
     async def readiness_problems(self) -> list[str]:
         """What keeps this process from serving; each dependency is asked at once and given
@@ -132,7 +135,13 @@ class Container:
                 return f"Redis unreachable: {type(exc).__name__}"
             return None
 
-        return [problem for problem in await asyncio.gather(database(), redis()) if problem]
+        async def slack() -> str | None:
+            if self.slack_connected is None or await self.slack_connected():
+                return None
+            return "Slack not connected"
+
+        checks = await asyncio.gather(database(), redis(), slack())
+        return [problem for problem in checks if problem]
 
     def bolt_app(self) -> AsyncApp:
         """The Bolt app over the container's Slack client (signature checks off in Socket Mode)."""

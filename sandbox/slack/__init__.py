@@ -1,9 +1,10 @@
 """A local Slack: a Web API emulator and a driver that sends Slack-signed requests.
 
 ``SlackEmulator`` stands in for slack.com (point ``AsyncWebClient(base_url=...)`` at
-``emulator.api_url``); ``SlackDriver`` plays Slack towards the app's Request URL. The
-test suite drives the bot through them over real HTTP, and the sandbox page reads the
-emulator's ``/_sandbox`` JSON.
+``emulator.api_url``); ``SlackDriver`` plays Slack towards the app's Request URL, and a
+Socket Mode app connects to the emulator itself (``SlackEmulator.slash_over_socket``).
+The test suite drives the bot through them over real HTTP, and the sandbox page reads
+the emulator's ``/_sandbox`` JSON.
 """
 
 from sandbox.slack.driver import DriverResponse, SlackDriver
@@ -18,6 +19,7 @@ from sandbox.slack.records import (
     SandboxView,
     Upload,
 )
+from sandbox.slack.socket_mode import SocketAck
 from sandbox.slack.workspace import Limits
 
 __all__ = [
@@ -32,5 +34,6 @@ __all__ = [
     "SandboxView",
     "SlackDriver",
     "SlackEmulator",
+    "SocketAck",
     "Upload",
 ]

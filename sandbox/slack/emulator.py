@@ -23,6 +23,13 @@ Bad days, for testing what a client does when Slack misbehaves:
 - ``on_call(method, hook)`` / ``clear_hooks()``: ``await hook(call, result)`` after every
   call of ``method`` that did its work, before it is answered (e.g. to kill the client
   between "Slack posted" and "the client heard"). A hook that raises becomes a violation.
+- ``fail_until_lifted(method, error)`` / ``lift(method)``: every call of ``method`` is
+  refused until lifted (``apps.connections.open``: Socket Mode cannot connect).
+- ``drop_sockets()``: close every Socket Mode connection, as Slack does when it goes away.
+
+Socket Mode: ``apps.connections.open`` (with ``app_token``) hands out a WebSocket URL;
+``sockets_open`` counts the app's connections and ``slash_over_socket`` delivers a slash
+command over the newest one and returns the app's ack.
 
 Order within one call: hang, outage, refusals (``rate_limit``/``fail``), the work, the
 call recorded, hooks, stall, answer. ``reset()`` lifts all of it.
@@ -42,6 +49,7 @@ from sandbox.slack import methods_views
 from sandbox.slack.blockkit import iter_buttons
 from sandbox.slack.faults import CallHook, Fault, Faults
 from sandbox.slack.mentions import normalise
+from sandbox.slack.payloads import Payloads
 from sandbox.slack.records import (
     Button,
     Ephemeral,
@@ -52,6 +60,7 @@ from sandbox.slack.records import (
     Upload,
 )
 from sandbox.slack.server import EmulatorServer
+from sandbox.slack.socket_mode import SocketAck, SocketMode
 from sandbox.slack.workspace import Identity, Limits, Workspace
 
 T = TypeVar("T")
@@ -82,6 +91,7 @@ class SlackEmulator:
         self,
         *,
         bot_token: str = "xoxb-sandbox",
+        app_token: str = "xapp-sandbox",
         team_id: str = "T0ARTISAN",
         team_domain: str = "artisan",
         bot_user_id: str = "U0ARTBOT",
@@ -96,7 +106,9 @@ class SlackEmulator:
         port: int = 0,
     ) -> None:
         self.workspace = Workspace(
-            identity=Identity(team_id, team_domain, bot_token, bot_user_id, bot_id, app_id),
+            identity=Identity(
+                team_id, team_domain, bot_token, bot_user_id, bot_id, app_id, app_token=app_token
+            ),
             channels=DEFAULT_CHANNELS if channels is None else channels,
             users=DEFAULT_USERS if users is None else users,
             usergroups=DEFAULT_USERGROUPS if usergroups is None else usergroups,
@@ -106,6 +118,7 @@ class SlackEmulator:
         self._host, self._port = host, port
         self._runner: web.AppRunner | None = None
         self._faults = Faults()
+        self._socket_mode = SocketMode(self.workspace)
 
     # ----- identity
 
@@ -116,6 +129,11 @@ class SlackEmulator:
     @property
     def bot_token(self) -> str:
         return self.identity.bot_token
+
+    @property
+    def app_token(self) -> str:
+        """The app-level token Socket Mode connects with (``SLACK_APP_TOKEN``)."""
+        return self.identity.app_token
 
     @property
     def team_id(self) -> str:
@@ -133,7 +151,7 @@ class SlackEmulator:
 
     async def start(self) -> None:
         """Serve on ``host:port`` (port 0 picks a free one)."""
-        app = EmulatorServer(self.workspace, self._faults).application()
+        app = EmulatorServer(self.workspace, self._faults, self._socket_mode).application()
         # A stalled answer (``stall``, ``hang``) is cut off at stop instead of waited out.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -144,6 +162,7 @@ class SlackEmulator:
 
     async def stop(self) -> None:
         if self._runner is not None:
+            await self._socket_mode.drop()
             await self._runner.cleanup()
             self._runner = None
             self.workspace.base_url = ""
@@ -181,6 +200,14 @@ class SlackEmulator:
     def fail(self, method: str, error: str = "internal_error", times: int = 1) -> None:
         """The next ``times`` calls of ``method`` answer 200 ``{"ok": false, "error": error}``."""
         self._faults.refuse(method, Fault(error), times)
+
+    def fail_until_lifted(self, method: str, error: str = "internal_error") -> None:
+        """Every call of ``method`` answers 200 ``{"ok": false, "error": error}`` until lift()."""
+        self._faults.refuse_until_lifted(method, Fault(error))
+
+    def lift(self, method: str) -> None:
+        """End ``fail_until_lifted(method)``."""
+        self._faults.lift(method)
 
     def outage(self) -> None:
         """Slack is down: every call and response_url POST answers 503, doing nothing."""
@@ -253,6 +280,31 @@ class SlackEmulator:
         )
         ws.messages_in(channel).append(message)
         return message
+
+    @property
+    def sockets_open(self) -> int:
+        """The app's Socket Mode connections open now."""
+        return self._socket_mode.open
+
+    async def drop_sockets(self) -> None:
+        """Close every Socket Mode connection; the app has to open a new one."""
+        await self._socket_mode.drop()
+
+    async def slash_over_socket(
+        self,
+        command: str,
+        text: str = "",
+        *,
+        user: str,
+        channel: str = "C0GENERAL",
+        within: float = 10.0,
+    ) -> SocketAck:
+        """A slash command delivered over Socket Mode; the app's ack (LookupError when no
+        app is connected). Its ``response_url`` leads back here, as over HTTP."""
+        fields = Payloads(emulator=self, team_id=self.team_id).slash_command(
+            command, text, user=user, channel=channel
+        )
+        return await self._socket_mode.send("slash_commands", dict(fields), within=within)
 
     def apply_view_response(self, view_id: str, ack: Mapping[str, Any] | None) -> None:
         """Apply the app's answer to a view_submission (errors/update/push/clear/close)."""

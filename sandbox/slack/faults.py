@@ -85,9 +85,15 @@ class Faults:
     def refuse(self, method: str, fault: Fault, times: int) -> None:
         self._refusals.setdefault(method, deque()).extend([fault] * times)
 
+    def refuse_until_lifted(self, method: str, fault: Fault) -> None:
+        self._refused_until_lifted[method] = fault
+
+    def lift(self, method: str) -> None:
+        self._refused_until_lifted.pop(method, None)
+
     def take_refusal(self, method: str) -> Fault | None:
         queue = self._refusals.get(method)
-        return queue.popleft() if queue else None
+        return queue.popleft() if queue else self._refused_until_lifted.get(method)
 
     # ----- per method: aftermath of work done
 
@@ -125,6 +131,7 @@ class Faults:
     def clear(self) -> None:
         """No faults, no hooks, no outage or hang; every waiting call goes on at once."""
         self._refusals: dict[str, deque[Fault]] = {}
+        self._refused_until_lifted: dict[str, Fault] = {}
         self._stalls: dict[str, deque[float]] = {}
         self._failures: dict[str, deque[int]] = {}
         self.clear_hooks()

@@ -1,4 +1,5 @@
-"""The emulator's HTTP face: Slack's Web API envelope, response URLs, uploads, /_sandbox.
+"""The emulator's HTTP face: Slack's Web API envelope, response URLs, uploads, /_sandbox,
+and the Socket Mode WebSocket (``/link/``, handed out by ``apps.connections.open``).
 
 Every ``/api/<method>`` request goes through the same steps, in this order:
 
@@ -32,6 +33,7 @@ from sandbox.slack import (
 )
 from sandbox.slack.faults import Faults
 from sandbox.slack.records import ApiError, JsonDict, RecordedCall
+from sandbox.slack.socket_mode import APP_LEVEL, SocketMode
 from sandbox.slack.workspace import Args, Method, Workspace
 
 METHODS: dict[str, Method] = {
@@ -67,15 +69,18 @@ class Outcome:
 class EmulatorServer:
     """aiohttp handlers over one workspace."""
 
-    def __init__(self, workspace: Workspace, faults: Faults) -> None:
+    def __init__(self, workspace: Workspace, faults: Faults, socket_mode: SocketMode) -> None:
         self.workspace = workspace
         self.faults = faults
+        self.socket_mode = socket_mode
+        self.methods = {**METHODS, **socket_mode.methods()}
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=10 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{url_id}", self._response_url)
         app.router.add_post("/upload/v1/{file_id}", self._upload)
+        app.router.add_get("/link/", self.socket_mode.connection)
         app.router.add_get("/_sandbox/state", self._sandbox_state)
         app.router.add_get("/_sandbox/calls", self._sandbox_calls)
         app.router.add_get("/_sandbox/violations", self._sandbox_violations)
@@ -111,12 +116,13 @@ class EmulatorServer:
 
     def _run(self, method: str, args: JsonDict, token: Any) -> Outcome:
         """Authenticate, take a queued refusal, or do the method's work."""
-        handler = METHODS.get(method)
+        handler = self.methods.get(method)
         if handler is None:
             return Outcome(error=ApiError("unknown_method"))
         if not token:
             return Outcome(error=ApiError("not_authed"))
-        if token != self.workspace.identity.bot_token:
+        identity = self.workspace.identity
+        if token != (identity.app_token if method in APP_LEVEL else identity.bot_token):
             return Outcome(error=ApiError("invalid_auth"))
         fault = self.faults.take_refusal(method)
         if fault is not None:

@@ -43,6 +43,7 @@ class Identity:
     app_id: str
     enterprise_id: str | None = None
     enterprise_name: str | None = None
+    app_token: str = "xapp-sandbox"
 
 
 @dataclass(frozen=True)
