@@ -20,6 +20,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.intake import AlertIntake, SeverityMap
+from bot.alerts.work import POLL as ALERTS_POLL
 from bot.alerts.work import AlertWork
 from bot.clock import Clock, RunningClock, SystemClock
 from bot.core import build_core
@@ -41,6 +42,7 @@ from bot.slo.duties import SloDuties
 from bot.slo.evaluation import SloEvaluator
 from bot.slo.history import SloHistory
 from bot.slo.service import SloService
+from bot.work.worker import Worker
 from handlers.oncall_notifier import SlackOncallNotifier
 from handlers.outbox import SlackSender
 from handlers.routes import create_web_app
@@ -76,14 +78,14 @@ def create_slack_client(env: Environment) -> SlackWebClient:
 
 
 class _Kick:
-    """Tells the outbox, once it exists, that something was owed."""
+    """Tells a worker, once it exists, that something was stored for it."""
 
     def __init__(self) -> None:
-        self.deliverer: Deliverer | None = None
+        self.worker: Worker | None = None
 
     def __call__(self) -> None:
-        if self.deliverer is not None:
-            self.deliverer.kick()
+        if self.worker is not None:
+            self.worker.kick()
 
 
 @dataclass
@@ -100,11 +102,11 @@ class Container:
     serving: ServingClient
     runbooks: RunbookService
     alerts: AlertIntake
-    alert_work: AlertWork
+    alert_work: Worker
     duties: Duties
     slo_history: SloHistory | None = None
     slack: AsyncWebClient | None = None
-    deliverer: Deliverer | None = None
+    outbox: Worker | None = None
     redis: Redis | None = None
     seen_requests: SeenRequests | None = None
 
@@ -173,14 +175,19 @@ class Container:
             readiness=self.readiness_problems,
         )
 
+    def start_workers(self) -> None:
+        """Every background job of this process: the outbox (with Slack), alert work."""
+        self.start_delivery()
+        self.start_alert_work()
+
     def start_alert_work(self) -> None:
         """Work stored alert notifications: what a dead process left, then each new one."""
         self.alert_work.start()
 
     def start_delivery(self) -> None:
         """Deliver the outbox from this process (leases keep several processes apart)."""
-        if self.deliverer is not None:
-            self.deliverer.start()
+        if self.outbox is not None:
+            self.outbox.start()
 
     def scheduler_runner(self) -> SchedulerRunner:
         """With Redis the process competes for leadership; without, it always leads."""
@@ -200,8 +207,9 @@ class Container:
         )
 
     async def close(self) -> None:
-        if self.deliverer is not None:
-            await self.deliverer.stop()
+        # Each stop is one cancel and a bounded wait; what a worker had leased stays owed.
+        if self.outbox is not None:
+            await self.outbox.stop()
         await self.alert_work.stop()
         self.slo.close()
         await self.serving.close()
@@ -282,13 +290,14 @@ def build_container(
         not_before=calendar_from,
     )
     slo_duties.when_owed(kick)
-    alert_work = AlertWork(
+    alert_job = AlertWork(
         db=db,
         clock=clock,
         incidents=incidents,
         runbooks=runbooks,
         lease=config.schedule.post_timeout,
     )
+    alert_work = Worker(alert_job, poll=ALERTS_POLL, dependency="the alert intake's database")
     alerts = AlertIntake(
         db=db,
         clock=clock,
@@ -298,7 +307,7 @@ def build_container(
         runbook_names=frozenset(d.name for d in runbooks.list_definitions()),
         stored=alert_work.kick,
     )
-    deliverer = None
+    outbox = None
     if slack is not None:
         sender = SlackSender(
             client=slack,
@@ -309,7 +318,7 @@ def build_container(
             oncall=oncall,
             slo=slo_duties,
             runbooks=runbooks,
-            alerts=alert_work,
+            alerts=alert_job,
         )
         deliverer = Deliverer(
             db=db,
@@ -318,9 +327,11 @@ def build_container(
             # Longer than a Slack call may take, so a slow send is never leased twice.
             lease=max(config.schedule.post_timeout, timedelta(seconds=SLACK_TIMEOUT + 5)),
             on_sent={CARD: incidents.card_posted, RUN_MESSAGE: RunPosts.message_posted},
-            passed=metrics.outbox_pass_done,
         )
-        kick.deliverer = deliverer
+        outbox = Worker(
+            deliverer, passed=metrics.outbox_pass_done, dependency="the outbox's database"
+        )
+        kick.worker = outbox
     redis = (
         Redis.from_url(env.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
         if env.REDIS_URL
@@ -355,7 +366,7 @@ def build_container(
         ),
         slo_history=slo_history,
         slack=slack,
-        deliverer=deliverer,
+        outbox=outbox,
         redis=redis,
         seen_requests=(
             RedisSeenRequests(redis, fallback=DatabaseSeenRequests(db))

@@ -44,8 +44,7 @@ async def serve(
         socket_mode = AsyncSocketModeHandler(bolt, env.SLACK_APP_TOKEN)
         await socket_mode.connect_async()  # type: ignore[no-untyped-call]
         log.info("connected to Slack in Socket Mode")
-    container.start_delivery()
-    container.start_alert_work()
+    container.start_workers()
     runner = container.scheduler_runner() if with_scheduler else None
     if runner is not None:
         await runner.start()
@@ -63,7 +62,7 @@ async def serve(
 async def run_scheduler(container: Container) -> None:
     """``python -m bot scheduler``: one of possibly several scheduler processes."""
     runner = container.scheduler_runner()
-    container.start_delivery()
+    container.start_workers()
     await runner.start()
     try:
         await until_stopped()

@@ -129,7 +129,7 @@ async def test_slack_down_is_one_line_for_every_post_and_attempt(
         SLACK_API_URL=f"http://127.0.0.1:{_closed_port()}/api/",
     )
     container = build_container(env, sandbox_config(), clock=clock)
-    assert container.deliverer is not None
+    assert container.outbox is not None
     try:
         for n in range(3):
             await container.incidents.create(
@@ -137,7 +137,7 @@ async def test_slack_down_is_one_line_for_every_post_and_attempt(
             )
         with caplog.at_level(logging.INFO):
             for _ in range(5):  # five passes over three cards, each past its backoff
-                await container.deliverer.deliver_due()
+                await container.outbox.work_due()
                 clock.advance(timedelta(minutes=2))
     finally:
         await container.close()

@@ -87,7 +87,7 @@ async def post(
 
 async def settled(bot: Bot) -> None:
     """Wait until stored notifications are worked and the outbox has sent what is owed."""
-    await bot.container.alert_work.drain()
+    await bot.container.alert_work.drain(within=60)
     await bot.delivered()
 
 

@@ -47,8 +47,8 @@ async def _declare(
             created = await container.incidents.create(
                 title=f"disk {n}", severity=Severity.SEV4, actor="U0AAA"
             )
-            assert container.deliverer is not None
-            await container.deliverer.drain(within=10)
+            assert container.outbox is not None
+            await container.outbox.drain(within=10)
 
             # A running scheduler process may have leased the card first: wait for its record.
             async def recorded(incident_id: str = created.id) -> Incident | None:

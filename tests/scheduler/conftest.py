@@ -58,8 +58,8 @@ class World:
 
     async def deliver(self) -> int:
         """Send what the tick owed (the outbox), as a running bot would right after it."""
-        assert self.container.deliverer is not None
-        return await self.container.deliverer.drain(within=10)
+        assert self.container.outbox is not None
+        return await self.container.outbox.drain(within=10)
 
     def thread(self, incident_ts: str) -> list[str]:
         return [

@@ -34,8 +34,8 @@ class Bot:
 
     async def delivered(self) -> None:
         """Wait until the outbox has sent what the bot owes, as a running bot soon does."""
-        assert self.container.deliverer is not None
-        await self.container.deliverer.drain(within=15)
+        assert self.container.outbox is not None
+        await self.container.outbox.drain(within=15)
 
 
 @pytest.fixture
