@@ -32,6 +32,7 @@ from bot.oncall.handoffs import HandoffService
 from bot.oncall.service import OncallService
 from bot.outbox import Deliverer
 from bot.runbooks import load_definitions
+from bot.runbooks.job import LANES as RUN_LANES
 from bot.runbooks.posts import MESSAGE as RUN_MESSAGE
 from bot.runbooks.posts import RunPosts
 from bot.runbooks.probes import Drills, QwenWatch
@@ -103,6 +104,7 @@ class Container:
     runbooks: RunbookService
     alerts: AlertIntake
     alert_work: Worker
+    runs: Worker
     duties: Duties
     slo_history: SloHistory | None = None
     slack: AsyncWebClient | None = None
@@ -176,9 +178,11 @@ class Container:
         )
 
     def start_workers(self) -> None:
-        """Every background job of this process: the outbox (with Slack), alert work."""
+        """Every background job of this process: the outbox (with Slack), alert work and
+        runbook runs (a first pass takes up what a dead process left)."""
         self.start_delivery()
         self.start_alert_work()
+        self.runs.start()
 
     def start_alert_work(self) -> None:
         """Work stored alert notifications: what a dead process left, then each new one."""
@@ -211,6 +215,7 @@ class Container:
         if self.outbox is not None:
             await self.outbox.stop()
         await self.alert_work.stop()
+        await self.runs.stop()
         self.slo.close()
         await self.serving.close()
         if self.slo_history is not None:
@@ -253,6 +258,7 @@ def build_container(
     metrics = BotMetrics(registry or CollectorRegistry(), shared_dir=env.PROMETHEUS_MULTIPROC_DIR)
     slack = create_slack_client(env) if env.slack_configured else None
     kick = _Kick()
+    runs_owed = _Kick()
     core = build_core(env, config, clock=clock, db=db, observers=[metrics], owed=kick)
     clock, db, incidents = core.clock, core.db, core.incidents
     evaluator = SloEvaluator(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None
@@ -279,7 +285,10 @@ def build_container(
         incidents=incidents,
         approvers=config.runbooks.approvers,
         notifier=RunPosts(db=db, clock=clock, channel=config.channels.oncall, owed=kick),
+        owed=runs_owed,
     )
+    runs = Worker(runbooks.job, lanes=RUN_LANES, dependency="the runbook runs' database")
+    runs_owed.worker = runs
     slo_duties = SloDuties(
         slo=slo,
         db=db,
@@ -351,6 +360,7 @@ def build_container(
         runbooks=runbooks,
         alerts=alerts,
         alert_work=alert_work,
+        runs=runs,
         duties=_duties(
             config=config,
             slack=slack is not None,
@@ -406,13 +416,9 @@ def _duties(
         not_before=calendar_from,
     )
 
-    async def recover_runs(now: object) -> object:
-        return await runbooks.recover(idle_for=schedule.post_timeout)
-
     # A duty sre.yaml turns off is left out, so the start-up log lists what will happen.
     probe, status = schedule.health_probe_every, schedule.slo_status_every
     planned: list[tuple[str, Duty | None]] = [
-        ("recover interrupted runbook runs", recover_runs),
         ("expire runbook approvals", runbooks.expire_due),
         ("probe model health", every(probe, watch.probe, tick=schedule.tick) if probe else None),
         ("drill the runbooks", drills.drill_if_due if schedule.runbook_drill else None),

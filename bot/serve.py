@@ -29,8 +29,6 @@ async def serve(
     ``worker``: this process is one of ``serve --workers``, sharing the port (SO_REUSEPORT).
     """
     env = container.env
-    # Runs a crash left inside a step; one still driven by a live worker is left to it.
-    await container.runbooks.recover(idle_for=container.config.schedule.post_timeout)
     bolt = container.bolt_app()
     socket_mode = None
     site_runner = web.AppRunner(
