@@ -51,7 +51,7 @@ from handlers.slack_app import create_bolt_app
 from handlers.slack_client import SlackWebClient
 from handlers.slack_door import SlackDoor
 from scheduler.duties import Duties, Duty, every
-from scheduler.leader import Leadership, RedisLeader, SoleLeader
+from scheduler.leader import DatabaseLeader
 from scheduler.runner import SchedulerRunner
 from storage.db import Database
 from storage.replays import DatabaseSeenRequests, RedisSeenRequests, SeenRequests
@@ -194,13 +194,9 @@ class Container:
             self.outbox.start()
 
     def scheduler_runner(self) -> SchedulerRunner:
-        """With Redis the process competes for leadership; without, it always leads."""
+        """The process competes for leadership by the database lease (one leads at a time)."""
         schedule = self.config.schedule
-        leadership: Leadership = SoleLeader()
-        if self.redis is not None:
-            leadership = RedisLeader(
-                self.redis, ttl=schedule.leader_ttl, db=self.db, clock=self.clock
-            )
+        leadership = DatabaseLeader(db=self.db, clock=self.clock, ttl=schedule.leader_ttl)
         return SchedulerRunner(
             duties=self.duties,
             leadership=leadership,
