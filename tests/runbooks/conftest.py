@@ -110,7 +110,7 @@ class DrivenRunbooks(RunbookService):
         it moved, as they stand after."""
         before = {run.id: run.version for run in await self.list_runs(limit=1000)}
         await self.runs.drain(within=60)
-        after = await self.list_runs(limit=1000)
+        after = await self.list_runs(active_only=False, limit=1000)
         return [run for run in after if run.id in before and before[run.id] != run.version]
 
 
