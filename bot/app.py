@@ -21,6 +21,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.intake import AlertIntake, SeverityMap
+from bot.alerts.work import POLL as ALERTS_POLL
 from bot.alerts.work import AlertWork
 from bot.clock import Clock, RunningClock, SystemClock
 from bot.core import build_core
@@ -32,6 +33,7 @@ from bot.oncall.handoffs import HandoffService
 from bot.oncall.service import OncallService
 from bot.outbox import Deliverer
 from bot.runbooks import load_definitions
+from bot.runbooks.job import LANES as RUN_LANES
 from bot.runbooks.posts import MESSAGE as RUN_MESSAGE
 from bot.runbooks.posts import RunPosts
 from bot.runbooks.probes import Drills, QwenWatch
@@ -42,6 +44,7 @@ from bot.slo.duties import SloDuties
 from bot.slo.evaluation import SloEvaluator
 from bot.slo.history import SloHistory
 from bot.slo.service import SloService
+from bot.work.worker import Worker
 from handlers.oncall_notifier import SlackOncallNotifier
 from handlers.outbox import SlackSender
 from handlers.routes import create_web_app
@@ -49,7 +52,7 @@ from handlers.slack_app import create_bolt_app
 from handlers.slack_client import SlackWebClient
 from handlers.slack_door import SlackDoor
 from scheduler.duties import Duties, Duty, every
-from scheduler.leader import Leadership, RedisLeader, SoleLeader
+from scheduler.leader import DatabaseLeader
 from scheduler.runner import SchedulerRunner
 from storage.db import Database
 from storage.replays import DatabaseSeenRequests, RedisSeenRequests, SeenRequests
@@ -77,14 +80,14 @@ def create_slack_client(env: Environment) -> SlackWebClient:
 
 
 class _Kick:
-    """Tells the outbox, once it exists, that something was owed."""
+    """Tells a worker, once it exists, that something was stored for it."""
 
     def __init__(self) -> None:
-        self.deliverer: Deliverer | None = None
+        self.worker: Worker | None = None
 
     def __call__(self) -> None:
-        if self.deliverer is not None:
-            self.deliverer.kick()
+        if self.worker is not None:
+            self.worker.kick()
 
 
 @dataclass
@@ -101,11 +104,12 @@ class Container:
     serving: ServingClient
     runbooks: RunbookService
     alerts: AlertIntake
-    alert_work: AlertWork
+    alert_work: Worker
+    runs: Worker
     duties: Duties
     slo_history: SloHistory | None = None
     slack: AsyncWebClient | None = None
-    deliverer: Deliverer | None = None
+    outbox: Worker | None = None
     redis: Redis | None = None
     seen_requests: SeenRequests | None = None
     # Set by ``serve`` in Socket Mode: whether the connection to Slack is up.
@@ -182,23 +186,26 @@ class Container:
             readiness=self.readiness_problems,
         )
 
+    def start_workers(self) -> None:
+        """Every background job of this process: the outbox (with Slack), alert work and
+        runbook runs (a first pass takes up what a dead process left)."""
+        self.start_delivery()
+        self.start_alert_work()
+        self.runs.start()
+
     def start_alert_work(self) -> None:
         """Work stored alert notifications: what a dead process left, then each new one."""
         self.alert_work.start()
 
     def start_delivery(self) -> None:
         """Deliver the outbox from this process (leases keep several processes apart)."""
-        if self.deliverer is not None:
-            self.deliverer.start()
+        if self.outbox is not None:
+            self.outbox.start()
 
     def scheduler_runner(self) -> SchedulerRunner:
-        """With Redis the process competes for leadership; without, it always leads."""
+        """The process competes for leadership by the database lease (one leads at a time)."""
         schedule = self.config.schedule
-        leadership: Leadership = SoleLeader()
-        if self.redis is not None:
-            leadership = RedisLeader(
-                self.redis, ttl=schedule.leader_ttl, db=self.db, clock=self.clock
-            )
+        leadership = DatabaseLeader(db=self.db, clock=self.clock, ttl=schedule.leader_ttl)
         return SchedulerRunner(
             duties=self.duties,
             leadership=leadership,
@@ -209,9 +216,11 @@ class Container:
         )
 
     async def close(self) -> None:
-        if self.deliverer is not None:
-            await self.deliverer.stop()
+        # Each stop is one cancel and a bounded wait; what a worker had leased stays owed.
+        if self.outbox is not None:
+            await self.outbox.stop()
         await self.alert_work.stop()
+        await self.runs.stop()
         self.slo.close()
         await self.serving.close()
         if self.slo_history is not None:
@@ -254,6 +263,7 @@ def build_container(
     metrics = BotMetrics(registry or CollectorRegistry(), shared_dir=env.PROMETHEUS_MULTIPROC_DIR)
     slack = create_slack_client(env) if env.slack_configured else None
     kick = _Kick()
+    runs_owed = _Kick()
     core = build_core(env, config, clock=clock, db=db, observers=[metrics], owed=kick)
     clock, db, incidents = core.clock, core.db, core.incidents
     evaluator = SloEvaluator(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None
@@ -280,7 +290,10 @@ def build_container(
         incidents=incidents,
         approvers=config.runbooks.approvers,
         notifier=RunPosts(db=db, clock=clock, channel=config.channels.oncall, owed=kick),
+        owed=runs_owed,
     )
+    runs = Worker(runbooks.job, lanes=RUN_LANES, dependency="the runbook runs' database")
+    runs_owed.worker = runs
     slo_duties = SloDuties(
         slo=slo,
         db=db,
@@ -291,13 +304,14 @@ def build_container(
         not_before=calendar_from,
     )
     slo_duties.when_owed(kick)
-    alert_work = AlertWork(
+    alert_job = AlertWork(
         db=db,
         clock=clock,
         incidents=incidents,
         runbooks=runbooks,
         lease=config.schedule.post_timeout,
     )
+    alert_work = Worker(alert_job, poll=ALERTS_POLL, dependency="the alert intake's database")
     alerts = AlertIntake(
         db=db,
         clock=clock,
@@ -307,7 +321,7 @@ def build_container(
         runbook_names=frozenset(d.name for d in runbooks.list_definitions()),
         stored=alert_work.kick,
     )
-    deliverer = None
+    outbox = None
     if slack is not None:
         sender = SlackSender(
             client=slack,
@@ -318,7 +332,7 @@ def build_container(
             oncall=oncall,
             slo=slo_duties,
             runbooks=runbooks,
-            alerts=alert_work,
+            alerts=alert_job,
         )
         deliverer = Deliverer(
             db=db,
@@ -327,9 +341,11 @@ def build_container(
             # Longer than a Slack call may take, so a slow send is never leased twice.
             lease=max(config.schedule.post_timeout, timedelta(seconds=SLACK_TIMEOUT + 5)),
             on_sent={CARD: incidents.card_posted, RUN_MESSAGE: RunPosts.message_posted},
-            passed=metrics.outbox_pass_done,
         )
-        kick.deliverer = deliverer
+        outbox = Worker(
+            deliverer, passed=metrics.outbox_pass_done, dependency="the outbox's database"
+        )
+        kick.worker = outbox
     redis = (
         Redis.from_url(env.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
         if env.REDIS_URL
@@ -349,6 +365,7 @@ def build_container(
         runbooks=runbooks,
         alerts=alerts,
         alert_work=alert_work,
+        runs=runs,
         duties=_duties(
             config=config,
             slack=slack is not None,
@@ -364,7 +381,7 @@ def build_container(
         ),
         slo_history=slo_history,
         slack=slack,
-        deliverer=deliverer,
+        outbox=outbox,
         redis=redis,
         seen_requests=(
             RedisSeenRequests(redis, fallback=DatabaseSeenRequests(db))
@@ -404,13 +421,9 @@ def _duties(
         not_before=calendar_from,
     )
 
-    async def recover_runs(now: object) -> object:
-        return await runbooks.recover(idle_for=schedule.post_timeout)
-
     # A duty sre.yaml turns off is left out, so the start-up log lists what will happen.
     probe, status = schedule.health_probe_every, schedule.slo_status_every
     planned: list[tuple[str, Duty | None]] = [
-        ("recover interrupted runbook runs", recover_runs),
         ("expire runbook approvals", runbooks.expire_due),
         ("probe model health", every(probe, watch.probe, tick=schedule.tick) if probe else None),
         ("drill the runbooks", drills.drill_if_due if schedule.runbook_drill else None),

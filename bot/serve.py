@@ -160,9 +160,6 @@ async def serve(
     do the work, through the database.
     """
     env = container.env
-    if not web_only:
-        # Runs a crash left inside a step; one still driven by a live worker is left to it.
-        await container.runbooks.recover(idle_for=container.config.schedule.post_timeout)
     bolt = container.bolt_app()
     link = None
     if env.SLACK_APP_TOKEN:
@@ -178,8 +175,7 @@ async def serve(
     log.info("listening on %s:%s%s", host, port, as_worker)
     runner = None
     if not web_only:
-        container.start_delivery()
-        container.start_alert_work()
+        container.start_workers()
         runner = container.scheduler_runner() if with_scheduler else None
     if runner is not None:
         await runner.start()
@@ -199,11 +195,8 @@ async def serve(
 async def run_worker(container: Container) -> None:
     """``python -m bot worker``: one of possibly several worker processes. Each works what
     the doors stored (leases keep them apart); one leads the scheduler, the others stand by."""
-    # Runs a crash left inside a step; one still driven by a live worker is left to it.
-    await container.runbooks.recover(idle_for=container.config.schedule.post_timeout)
     runner = container.scheduler_runner()
-    container.start_delivery()
-    container.start_alert_work()
+    container.start_workers()
     await runner.start()
     try:
         await until_stopped()

@@ -1,6 +1,6 @@
 """Named leases in the database: one holder at a time, until the lease lapses.
 
-The scheduler leads by one while Redis cannot be reached. Taking is one conditional write
+The scheduler leads by one (``scheduler/leader.py``). Taking is one conditional write
 (insert, or update where the lease lapsed or is already ours), so two processes never both
 hold it: the database's row lock decides.
 """

@@ -177,12 +177,28 @@ async def hold_run(session: AsyncSession, run_id: str, until: datetime | None) -
     )
 
 
-async def leased_run_ids(session: AsyncSession, now: datetime) -> set[str]:
-    """Runs some live process is driving: their lease has not lapsed."""
-    rows = await session.execute(
-        select(RunbookRunRow.id).where(col(RunbookRunRow.lease_until) > now)
+async def take_due_run(
+    session: AsyncSession, *, states: Sequence[str], now: datetime, until: datetime
+) -> str | None:
+    """Lease one run in ``states`` (owed driving) that no live worker holds (its lease free
+    or lapsed), oldest change first; None when there is none. The lease is one conditional UPDATE, so
+    two workers never take the same run."""
+    free = (col(RunbookRunRow.lease_until).is_(None)) | (col(RunbookRunRow.lease_until) <= now)
+    candidates = await session.execute(
+        select(RunbookRunRow.id)
+        .where(col(RunbookRunRow.state).in_(list(states)), free)
+        .order_by(col(RunbookRunRow.updated_at), col(RunbookRunRow.id))
+        .limit(10)
     )
-    return set(rows.scalars())
+    for run_id in candidates.scalars().all():
+        taken = await session.execute(
+            update(RunbookRunRow)
+            .where(col(RunbookRunRow.id) == run_id, free)
+            .values(lease_until=until)
+        )
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            return run_id
+    return None
 
 
 async def update_step(session: AsyncSession, run_id: str, idx: int, values: dict[str, Any]) -> None:

@@ -11,19 +11,14 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from slack_bolt.logger.messages import warning_token_skipped
 
 from bot.app import build_container
-from bot.clock import FixedClock, SystemClock
+from bot.clock import FixedClock
 from bot.incidents.model import Severity
 from bot.logs import FailureSummary, configure_logging
 from bot.settings import Environment
 from scheduler.duties import Duties
-from scheduler.leader import RedisLeader
-from storage.db import Database
 from tests.support.cli import run_cli
 from tests.support.config import CHANNELS_YAML, sandbox_config
 
@@ -60,28 +55,6 @@ def test_an_outage_is_its_first_failure_then_a_count_every_five_minutes(
         "Slack still unreachable: 30 more failures (31 in all); last: Connection refused",
         "Slack answers again after 60 failures",
     ]
-
-
-@pytest.mark.engine
-async def test_redis_down_is_one_line_without_a_traceback(
-    caplog: pytest.LogCaptureFixture, db: Database
-) -> None:
-    # No client-side retries, so the test takes a second, not forty: the leader is what
-    # must stay quiet, however many attempts the client makes.
-    redis = Redis(
-        host="127.0.0.1", port=_closed_port(), socket_connect_timeout=1, retry=Retry(NoBackoff(), 0)
-    )
-    leader = RedisLeader(redis, ttl=timedelta(seconds=15), db=db, clock=SystemClock())
-    try:
-        with caplog.at_level(logging.INFO):
-            for _ in range(10):  # 50 s of ticks every 5 s: it leads by the database lease
-                assert await leader.hold()
-    finally:
-        await redis.aclose()
-    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
-    assert len(warnings) == 1, [r.getMessage() for r in warnings]
-    assert "Redis at 127.0.0.1" in warnings[0].getMessage()
-    assert all(record.exc_info is None for record in caplog.records)
 
 
 def test_json_lines_and_no_bolt_token_warning(restore_logging: object) -> None:
@@ -129,7 +102,7 @@ async def test_slack_down_is_one_line_for_every_post_and_attempt(
         SLACK_API_URL=f"http://127.0.0.1:{_closed_port()}/api/",
     )
     container = build_container(env, sandbox_config(), clock=clock)
-    assert container.deliverer is not None
+    assert container.outbox is not None
     try:
         for n in range(3):
             await container.incidents.create(
@@ -137,7 +110,7 @@ async def test_slack_down_is_one_line_for_every_post_and_attempt(
             )
         with caplog.at_level(logging.INFO):
             for _ in range(5):  # five passes over three cards, each past its backoff
-                await container.deliverer.deliver_due()
+                await container.outbox.work_due()
                 clock.advance(timedelta(minutes=2))
     finally:
         await container.close()

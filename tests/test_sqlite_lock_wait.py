@@ -19,6 +19,7 @@ from sqlalchemy import event
 from bot.clock import SystemClock
 from bot.outbox.deliverer import Deliverer
 from bot.outbox.model import MessageRef, OwedPost
+from bot.work.worker import Worker
 from storage import migrate, outbox
 from storage.db import Database, DatabaseTimeout
 from storage.tables import PostRow
@@ -97,7 +98,7 @@ async def test_stopping_the_outbox_while_a_record_waits_for_the_write_lock_leave
         await outbox.owe(session, key="card:1", kind="card", subject="INC-1", at=datetime.now(UTC))
     holder = sqlite3.connect(path, isolation_level=None)  # another process's writer
     sender = TakesTheLockWhileSending(holder, db)
-    deliverer = Deliverer(db=db, clock=SystemClock(), sender=sender, lease=timedelta(60))
+    deliverer = Worker(Deliverer(db=db, clock=SystemClock(), sender=sender, lease=timedelta(60)))
     before = asyncio.all_tasks()
     deliverer.start()
     await asyncio.wait_for(sender.queued.wait(), 60)  # the post's record queues for the lock
@@ -163,7 +164,7 @@ async def test_stopping_the_outbox_waits_for_every_subject_it_was_sending(
         if sender.handoff_sent.is_set():
             queued.set()
 
-    deliverer = Deliverer(db=db, clock=SystemClock(), sender=sender, lease=timedelta(60))
+    deliverer = Worker(Deliverer(db=db, clock=SystemClock(), sender=sender, lease=timedelta(60)))
     before = asyncio.all_tasks()
     deliverer.start()
     await asyncio.wait_for(queued.wait(), 10)  # the handoff's record queues for the lock

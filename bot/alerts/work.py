@@ -6,13 +6,15 @@ worked, so two processes never work the same one). Every step is keyed, so worki
 notification twice does it once: the incident by the group episode's request key, the
 notes and the reply by the notification's outbox key, a runbook by its claim row and by
 the run already linked to the incident.
+
+This is the ``alerts`` job: a ``bot.work.Worker`` runs its passes. A runbook is only started
+here (stored, its first step owed to the ``runs`` job), never driven: a run's checks and
+waits never hold up the next notification's incident.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
@@ -22,7 +24,6 @@ from bot.clock import Clock
 from bot.errors import SreError
 from bot.incidents.model import Severity
 from bot.incidents.service import IncidentService
-from bot.logs import FailureSummary
 from bot.runbooks.service import RunbookService
 from storage import alerts as repo
 from storage.db import Database
@@ -30,12 +31,15 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 POLL = 5.0
+"""Seconds between passes of the alerts worker when nothing kicks it."""
 # A thread reply lists this many alerts of each kind; the rest are counted.
 REPLY_LINES = 20
 
 
 class AlertWork:
-    """Works off stored notifications in the order they arrived."""
+    """The ``alerts`` job: works off stored notifications in the order they arrived."""
+
+    name = "alerts"
 
     def __init__(
         self,
@@ -53,65 +57,21 @@ class AlertWork:
         self._clock = clock
         self._incidents = incidents
         self._runbooks = runbooks
-        self._wake = asyncio.Event()
-        self._one_pass = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
-        self._failures = FailureSummary(log, "the alert intake's database")
-
-    def kick(self) -> None:
-        """A notification was stored: work it now (starting the loop if it is not yet)."""
-        self._wake.set()
-        if self._task is None:
-            with suppress(RuntimeError):  # no running loop: start() will pick it up
-                self.start()
-
-    def start(self) -> None:
-        """Work what is stored, now (what a dead process left) and whenever kicked."""
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._loop())
-
-    async def stop(self) -> None:
-        """Stop after the notification under way (or 10 s); what is left waits, stored."""
-        if self._task is not None:
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._one_pass.acquire(), 10)
-                self._one_pass.release()
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _loop(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                await self.work_due()
-                self._failures.recovered()
-            except Exception as exc:
-                self._failures.failed(f"{type(exc).__name__}: {exc}", error=exc)
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), POLL)
-
-    async def drain(self) -> None:
-        """Work until nothing stored is left (shutdown, tests)."""
-        while await self.work_due():
-            pass
 
     async def work_due(self) -> int:
         """One pass over the stored notifications, oldest first; returns how many were done."""
-        async with self._one_pass:
-            now = self._clock.now()
-            async with self._db.transaction() as session:
-                due = await repo.due_notifications(session, now=now)
-            done = 0
-            for notification_id in due:
-                try:
-                    if await self._work(notification_id):
-                        done += 1
-                except Exception:
-                    # Kept pending (retried on the next pass); the others go on.
-                    log.exception("alert notification %s could not be worked", notification_id)
-            return done
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            due = await repo.due_notifications(session, now=now)
+        done = 0
+        for notification_id in due:
+            try:
+                if await self._work(notification_id):
+                    done += 1
+            except Exception:
+                # Kept pending (retried on the next pass); the others go on.
+                log.exception("alert notification %s could not be worked", notification_id)
+        return done
 
     async def _work(self, notification_id: int) -> bool:
         now = self._clock.now()

@@ -60,10 +60,10 @@ async def _run_area(args: argparse.Namespace, env: Environment, config: SreConfi
             return await incident.run(args, container.incidents)
         return await areas[args.command](args, container)
     finally:
-        if container.deliverer is not None:
+        if container.outbox is not None:
             # What the command owes Slack (a card, its update) goes out before we exit;
             # what does not make it in time is sent by the running bot.
-            await container.deliverer.drain(within=15)
+            await container.outbox.drain(within=15)
         await container.close()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 
@@ -10,10 +11,27 @@ from bot.app import Container
 from bot.commands.shell import shell_command
 from bot.errors import HINT, Hint, NoVerdict, SreError
 from bot.runbooks.cli_text import definition_lines, run_lines
-from bot.runbooks.model import RunState
+from bot.runbooks.model import Run, RunState
+from bot.runbooks.store import DRIVEN
 from bot.serving.client import ServingError
 from bot.serving.models import AllModelsHealth, ModelHealth, ModelStatus
 from bot.urls import masked_url
+
+RUN_WITHIN = 600.0
+"""Seconds the command waits for its run to end or to wait for a person."""
+
+
+async def _driven(container: Container, run: Run) -> Run:
+    """The run once driven until it ends or waits for a person: by this process's runs
+    worker, or, if a running bot took it first, by that bot (then it is waited for)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + RUN_WITHIN
+    while True:
+        await container.runs.drain(within=max(deadline - loop.time(), 0.0))
+        run = await container.runbooks.get(run_id=run.id)
+        if run.state not in DRIVEN or loop.time() >= deadline:
+            return run
+        await asyncio.sleep(0.2)  # another process drives it: look again shortly
 
 
 async def run(args: argparse.Namespace, container: Container) -> int:
@@ -48,6 +66,7 @@ async def run(args: argparse.Namespace, container: Container) -> int:
         target=args.target,
         origin_channel=container.config.channels.oncall,
     )
+    started = await _driven(container, started)
     print("\n".join(run_lines(started)))
     if started.state is RunState.WAITING_APPROVAL:
         status = shell_command(Hint("runbook", "status", (started.id,)))

@@ -7,6 +7,8 @@ after, with what the post's kind must remember (a card's ts on its incident) wri
 first. A process killed between the send and the record leaves a row whose lease runs
 out: the next attempt first looks the post up by its key (``Sender.find``) and only sends
 when it is not there.
+
+This is the ``outbox`` job: a ``bot.work.Worker`` runs its passes (wake-up, backoff, stop).
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from contextlib import suppress
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,10 +35,6 @@ BATCH = 50
 CONCURRENCY = 4
 """Posts sent at once per process (one subject's in order); so at most this many are in
 flight when a process is killed."""
-POLL = 1.0
-STOP_WITHIN = 40.0
-"""Seconds a stop waits for the loop after its one cancel: past the database's own bound
-(30 s on SQLite), so a pass cut short gets to end."""
 MAX_BACKOFF = timedelta(seconds=10)
 
 
@@ -48,11 +45,10 @@ def backoff(attempts: int) -> timedelta:
 
 
 class Deliverer:
-    """Sends what the outbox owes. One per process; several processes may share a database.
+    """The ``outbox`` job: sends what the outbox owes. A ``Worker`` runs it (one per
+    process); several processes may share a database."""
 
-    ``passed`` is told of every pass that ended; the composition root counts them on /metrics,
-    where they show that what was due when a pass began has been tried.
-    """
+    name = "outbox"
 
     def __init__(
         self,
@@ -63,7 +59,6 @@ class Deliverer:
         lease: timedelta,
         on_sent: Mapping[str, SentHook] | None = None,
         concurrency: int = CONCURRENCY,
-        passed: Callable[[], None] | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -71,32 +66,13 @@ class Deliverer:
         self._lease = lease
         self._on_sent = dict(on_sent or {})
         self._slots = asyncio.Semaphore(concurrency)
-        # One summary per dependency, not one line per post per attempt during an outage.
+        # One summary for Slack, not one line per post per attempt during an outage.
         self._slack_failures = FailureSummary(log, "Slack")
-        self._pass_failures = FailureSummary(log, "the outbox's database")
-        self._wake = asyncio.Event()
-        self._one_pass = asyncio.Lock()
         self._sending: set[str] = set()  # this process's sends under way, whatever the lease
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
-        self._passed = passed
 
-    def kick(self) -> None:
-        """Something was just owed: deliver now rather than at the next poll."""
-        self._wake.set()
-
-    async def deliver_due(self) -> int:
-        """One pass: every due post this process could lease; returns how many were sent.
-
-        One pass at a time in a process, so what was owed first here is sent first.
-        """
-        async with self._one_pass:
-            sent = await self._pass()
-        if self._passed is not None:
-            self._passed()
-        return sent
-
-    async def _pass(self) -> int:
+    async def work_due(self) -> int:
+        """One pass: every due post this process could lease, sent (or dropped, or its
+        failure recorded); returns how many were taken, so a drain goes on while any are."""
         now = self._clock.now()
         async with self._db.autocommit() as session:
             ready = await self._ready(session)
@@ -106,6 +82,8 @@ class Deliverer:
         parents = {row.key: parent for row, parent in ready}
         taken = [_owed(row, parents[row.key]) for row in rows]
         self._sending.update(post.key for post in taken)
+        if not taken:
+            return 0
         # In order within a subject (an incident's card before its updates, a handoff before
         # the problem it ran into); different subjects at once, within ``concurrency``.
         by_subject: dict[str, list[OwedPost]] = {}
@@ -121,8 +99,6 @@ class Deliverer:
         for the loop's end to cancel again inside the driver's close of the first cancel
         (on SQLite a close that never ends: a Ctrl-C that hung the demo).
         """
-        if not subjects:
-            return 0
         sends = [asyncio.create_task(self._in_order(posts)) for posts in subjects]
         try:
             await asyncio.wait(sends)
@@ -134,7 +110,7 @@ class Deliverer:
         failures = [failure for send in sends if (failure := send.exception()) is not None]
         if failures:  # every one retrieved; the first is the pass's, as with gather
             raise failures[0]
-        return sum(send.result() for send in sends)
+        return sum(len(posts) for posts in subjects)
 
     async def _ready(self, session: AsyncSession) -> list[tuple[PostRow, PostRow | None]]:
         """Due posts nobody is sending, whose thread (if any) is out, with that thread's
@@ -151,21 +127,6 @@ class Deliverer:
 
     async def _in_order(self, posts: list[OwedPost]) -> int:
         return sum([await self._deliver(post) for post in posts])
-
-    async def drain(self, *, within: float) -> int:
-        """Deliver until nothing is due or being sent here (or ``within`` seconds passed):
-        the CLI's last word, and what tests wait for."""
-        sent = 0
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + within
-        while loop.time() < deadline:
-            sent += await self.deliver_due()
-            async with self._db.autocommit() as session:
-                ready = await self._ready(session)
-            if not ready and not self._sending:
-                break
-            await asyncio.sleep(0.05)
-        return sent
 
     async def _deliver(self, post: OwedPost) -> int:
         try:
@@ -220,46 +181,6 @@ class Deliverer:
                 return
             retry_at = self._clock.now() + backoff(post.attempts) if retry else None
             await outbox.record_failure(session, key=post.key, error=failure, retry_at=retry_at)
-
-    # ---- the loop of a long-running process ---------------------------------------------
-
-    def start(self) -> None:
-        self._stopping = False
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox")
-
-    async def stop(self) -> None:
-        """Cancel the loop once and wait for it to end.
-
-        Never a second cancel: it could land in the driver's cleanup of the first (on SQLite
-        that leaves a task that never ends). A cancel the driver turned into an error the
-        loop survives still ends it, at the top of its next round.
-        """
-        task, self._task = self._task, None
-        if task is None:
-            return
-        self._stopping = True
-        task.cancel()
-        done, _ = await asyncio.wait({task}, timeout=STOP_WITHIN)
-        if not done:
-            log.warning("the outbox loop did not end within %gs of its stop", STOP_WITHIN)
-        elif not task.cancelled() and task.exception() is not None:
-            log.warning("the outbox loop ended with %r", task.exception())
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                sent = await self.deliver_due()
-            except Exception as exc:
-                self._pass_failures.failed(f"outbox pass failed ({type(exc).__name__}: {exc})")
-            else:
-                self._pass_failures.recovered()
-                if sent:
-                    # A backlog, or replies whose message just went out: the next pass at
-                    # once, not after a poll (a 4,000-post backlog drained at 9 posts/s).
-                    continue
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), POLL)
 
 
 def _owed(row: PostRow, parent: PostRow | None) -> OwedPost:

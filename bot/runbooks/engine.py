@@ -65,6 +65,7 @@ __all__ = [
     "StepResult",
     "StepStarted",
     "advance",
+    "owed",
     "render",
     "run_values",
 ]
@@ -86,6 +87,21 @@ def advance(run: Run, event: Event, *, now: datetime) -> Decision:
     if new.is_finished:
         new.finished_at = new.finished_at or now
     return Decision(new, tuple(commands))
+
+
+def owed(run: Run, *, now: datetime) -> tuple[Command, ...] | None:
+    """What a stored running run is owed when a worker takes it up: its current step, again
+    if a worker was stopped inside it (a read, a message, an incident opened idempotently,
+    or an action whose call was not stored yet). None when only ``Restarted`` can say: a
+    run never started, or an action whose call may have gone out (a person decides)."""
+    if run.state is not RunState.RUNNING:
+        return None
+    step = run.current_step
+    if step.state is not StepState.RUNNING or step.call is not None:
+        return None
+    again = copy.deepcopy(run)
+    again.steps[step.index].state = StepState.PENDING
+    return tuple(_continue(again, step.index, now))
 
 
 def _apply(run: Run, event: Event, now: datetime) -> list[Command]:

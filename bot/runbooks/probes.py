@@ -28,6 +28,9 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
+DRILL_WAIT = 120.0
+"""Seconds the drill waits for its dry runs (driven by the runs job) before its summary."""
+
 
 DOWNSHIFT = "qwen_failure_downshift"
 RESTORE = "qwen_restore_creative"
@@ -175,7 +178,8 @@ class Drills:
             await self._serving.live()
         except ServingError as exc:
             reachable = str(exc)
-        lines = []
+        started: list[tuple[str, str]] = []
+        refused: dict[str, str] = {}
         for definition in self._runbooks.list_definitions():
             try:
                 run = await self._runbooks.start(
@@ -184,7 +188,17 @@ class Drills:
                     dry_run=True,
                     origin_channel=self._config.channels.oncall,
                 )
-                lines.append(f"• {definition.name}: {run.id} {run.state.label}")
+                started.append((definition.name, run.id))
             except SreError as exc:
-                lines.append(f"• {definition.name}: could not dry-run: {exc.message}")
+                refused[definition.name] = f"could not dry-run: {exc.message}"
+        # The runs job drives the dry runs (all at once); the summary tells how they went.
+        runs = await self._runbooks.settled(run_ids=[i for _, i in started], within=DRILL_WAIT)
+        outcomes = {
+            name: f"{run.id} {run.state.label}"
+            for (name, _), run in zip(started, runs, strict=True)
+        }
+        lines = [
+            f"• {d.name}: {outcomes.get(d.name) or refused.get(d.name, '')}"
+            for d in self._runbooks.list_definitions()
+        ]
         return reachable, lines

@@ -1,13 +1,14 @@
 """Driving a run: commit each engine decision, then carry out its commands, feeding every
-outcome back to the engine, until the run ends or waits for a person."""
+outcome back to the engine, until the run ends or waits for a person.
+
+Only the ``runs`` job drives (``bot/runbooks/job.py``, under the run's lease); a person's
+decision or a start commits and ``hand_over``s the step work to it."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager, suppress
-from datetime import timedelta
+from collections.abc import Callable, Sequence
 
 from bot.clock import Clock
 from bot.runbooks.engine import (
@@ -31,9 +32,6 @@ from bot.runbooks.store import BOT, RunStore
 
 log = logging.getLogger(__name__)
 
-RUN_LEASE = timedelta(seconds=15)
-"""How long a run stays this process's after its last renewal (renewed every 5 s)."""
-
 
 class RunDriver:
     """Moves runs forward: the only place that feeds executor outcomes to the engine."""
@@ -46,11 +44,10 @@ class RunDriver:
         notifier: RunNotifier,
         clock: Clock,
         approvers: Sequence[str],
-        lease: timedelta = RUN_LEASE,
+        owed: Callable[[], None] | None = None,
     ) -> None:
-        self._lease = lease
-        self._held: dict[str, int] = {}
-        self._renewers: dict[str, asyncio.Task[None]] = {}
+        """``owed`` is told when a run's step work was stored for the runs job (its kick)."""
+        self._owed = owed
         self._store = store
         self._executor = executor
         self._notifier = notifier
@@ -86,52 +83,20 @@ class RunDriver:
             return await self._store.get(run.id)
         return await self.drive(saved, decision.commands)
 
+    async def hand_over(self, run: Run, commands: Sequence[Command]) -> Run:
+        """After a committed decision: ask the approvers now (a post), and leave the step
+        work (checks, actions, messages) to the runs job, told at once."""
+        for command in commands:
+            if isinstance(command, RequestApproval):
+                await self._ask_approvers(run, command)
+            elif isinstance(command, ExecuteStep | Notify | OpenIncident) and self._owed:
+                self._owed()
+        return run
+
     async def drive(self, run: Run, commands: Sequence[Command]) -> Run:
-        """Carry out ``commands`` (committed already) and whatever follows from them, holding
-        the run's lease all along, so recovery elsewhere never takes a run driven here."""
-        async with self._holding(run.id):
-            return await self._drive(run, commands)
-
-    @asynccontextmanager
-    async def _holding(self, run_id: str) -> AsyncIterator[None]:
-        """Renew the run's lease every third of it while the block runs; give it up after.
-
-        A process that dies stops renewing and its lease lapses; one that is stopped (the
-        task cancelled) gives it up on the way out, so recovery may take the run at once.
-        """
-        first = run_id not in self._held
-        self._held[run_id] = self._held.get(run_id, 0) + 1
-        if first:  # one renewer per run in this process, however many drive it at once
-            self._renewers[run_id] = asyncio.get_running_loop().create_task(
-                self._keep_renewing(run_id)
-            )
-        try:
-            if first:
-                await self._renew(run_id)
-            yield
-        finally:
-            self._held[run_id] -= 1
-            if self._held[run_id] == 0:  # the last one out gives the lease up
-                del self._held[run_id]
-                renewer = self._renewers.pop(run_id)
-                renewer.cancel()
-                with suppress(asyncio.CancelledError):
-                    await renewer
-                try:
-                    await self._store.hold(run_id, until=None)
-                except Exception as exc:
-                    log.warning("%s: could not give up its lease (%s); it lapses", run_id, exc)
-
-    async def _renew(self, run_id: str) -> None:
-        try:
-            await self._store.hold(run_id, until=self._clock.now() + self._lease)
-        except Exception as exc:
-            log.warning("%s: could not renew its lease: %s", run_id, exc)
-
-    async def _keep_renewing(self, run_id: str) -> None:
-        while True:
-            await asyncio.sleep(self._lease.total_seconds() / 3)
-            await self._renew(run_id)
+        """Carry out ``commands`` (committed already) and whatever follows from them; the
+        caller (the runs job) holds the run's lease."""
+        return await self._drive(run, commands)
 
     async def _drive(self, run: Run, commands: Sequence[Command]) -> Run:
         pending = list(commands)

@@ -1,16 +1,18 @@
-"""Runbook runs: start, approve, deny, cancel, resume, expire and recover, each audited.
+"""Runbook runs: start, approve, deny, cancel, resume and expire, each audited.
 
 Every engine decision is committed before its commands run (an action's exact call is
 stored before it is sent), with a conditional update on the run's version, so a double
 click, a second approver or a cancel racing a step changes the run once. People are
-told (the notifier) only after the change is stored.
+told (the notifier) only after the change is stored. A start, an approval or a resume
+returns once its decision is stored: the ``runs`` job (``job``) drives the steps, and takes
+up what a crash or a stop left inside a step.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from bot.clock import Clock
@@ -23,7 +25,6 @@ from bot.runbooks.engine import (
     Denied,
     Event,
     Expired,
-    Restarted,
     Resumed,
     Start,
     advance,
@@ -39,11 +40,12 @@ from bot.runbooks.errors import (
     UnknownRunbook,
 )
 from bot.runbooks.executor import RunExecutor, Sleep
+from bot.runbooks.job import RunJob
 from bot.runbooks.latency import LatencySource, ServingMetricsLatency
 from bot.runbooks.model import Run, RunState, StepState
 from bot.runbooks.notifier import RunNotifier, SilentRunNotifier
 from bot.runbooks.runner import RunDriver
-from bot.runbooks.store import BOT, RunStore
+from bot.runbooks.store import BOT, DRIVEN, RunStore
 from bot.serving.client import ServingClient
 from storage.db import Database
 
@@ -75,7 +77,10 @@ class RunbookService:
         notifier: RunNotifier | None = None,
         latency: LatencySource | None = None,
         sleep: Sleep = asyncio.sleep,
+        owed: Callable[[], None] | None = None,
     ) -> None:
+        """``owed``: told when a run has steps for the runs job (the composition root
+        wires the runs worker's kick)."""
         self._clock = clock
         self._definitions = dict(definitions if definitions is not None else load_definitions())
         self._approvers = list(approvers)
@@ -95,7 +100,10 @@ class RunbookService:
             notifier=notifier,
             clock=clock,
             approvers=self._approvers,
+            owed=owed,
         )
+        self.job = RunJob(store=self._store, driver=self._driver, clock=clock)
+        """The ``runs`` job; a ``bot.work.Worker`` runs it (``lanes`` runs at once)."""
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -116,6 +124,17 @@ class RunbookService:
         """Newest first; active means requested, running, waiting or needing attention."""
         return await self._store.list(active_only=active_only, limit=limit)
 
+    async def settled(self, *, run_ids: Sequence[str], within: float) -> list[Run]:
+        """The runs once none is the runs job's to drive any more (each ended or waits for
+        a person), or as they stand after ``within`` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            runs = [await self._store.get(run_id) for run_id in run_ids]
+            if all(run.state not in DRIVEN for run in runs) or loop.time() >= deadline:
+                return runs
+            await asyncio.sleep(0.2)  # the runs worker (here or elsewhere) drives them
+
     # -- start ---------------------------------------------------------------------------------
 
     async def start(
@@ -129,7 +148,8 @@ class RunbookService:
         origin_channel: str | None = None,
         inputs: Mapping[str, str | int | float] | None = None,
     ) -> Run:
-        """Start a run and drive it until it ends or waits for a person; returns it then.
+        """Store a run and its first step (for the runs job, told at once), ask the
+        approvers if it starts with an approval; returns the run as stored.
 
         A dry run reads (checks, replica count) but sends no change, takes no lock, asks
         no approver and tells nobody but the run's own message.
@@ -156,14 +176,16 @@ class RunbookService:
             values=values,
         )
         await self._driver.publish(run.id)
-        return await self._driver.advance_and_drive(
-            run, Start(), actor=requester, action="runbook.run"
-        )
+        decision = advance(run, Start(), now=self._clock.now())
+        saved = await self._driver.commit(run, decision, actor=requester, action="runbook.run")
+        if saved is None:  # moved meanwhile (cancelled at once): theirs is the run now
+            return await self._store.get(run.id)
+        return await self._driver.hand_over(saved, decision.commands)
 
     # -- decisions by people ----------------------------------------------------------------------
 
     async def approve(self, *, run_id: str, actor: str, step: str | None = None) -> Run:
-        """Approve the waiting step (once, whoever clicks twice) and drive the run on."""
+        """Approve the waiting step (once, whoever clicks twice); the runs job goes on."""
         return await self._decide_approval(run_id=run_id, actor=actor, step=step, approve=True)
 
     async def deny(
@@ -206,7 +228,7 @@ class RunbookService:
                 run, decision, actor=actor, action=f"runbook.{verb}", decided=decided
             )
             if saved is not None:
-                return await self._driver.drive(saved, decision.commands)
+                return await self._driver.hand_over(saved, decision.commands)
         raise RuntimeError(f"{run_id} kept changing under us; try again")
 
     async def cancel(self, *, run_id: str, actor: str, reason: str = "") -> Run:
@@ -241,10 +263,10 @@ class RunbookService:
             decision = advance(run, Resumed(actor, applied), now=self._clock.now())
             saved = await self._driver.commit(run, decision, actor=actor, action=action)
             if saved is not None:
-                return await self._driver.drive(saved, decision.commands)
+                return await self._driver.hand_over(saved, decision.commands)
         raise RuntimeError(f"{run_id} kept changing under us; try again")
 
-    # -- time and restarts ----------------------------------------------------------------------
+    # -- time ----------------------------------------------------------------------
 
     async def expire_due(self, now: datetime | None = None) -> list[Run]:
         """End every run whose approval waited past its TTL; returns those runs."""
@@ -267,33 +289,6 @@ class RunbookService:
             if saved is not None:
                 expired.append(saved)
         return expired
-
-    async def recover(self, *, idle_for: timedelta = timedelta(0)) -> list[Run]:
-        """Pick up runs a crash or restart interrupted (at start-up, and on scheduler ticks).
-
-        A run caught inside an admin call (its exact call stored, no outcome) goes to
-        needs_attention and the call is NOT sent again; one between steps, or in a read,
-        a message or an incident (opened idempotently), carries on. Runs waiting for
-        approval stay waiting. A run whose driving process still renews its lease is left
-        alone (web and worker both drive runs, and a step may outlast any idle time); of
-        the others, only runs untouched for ``idle_for`` are taken.
-        """
-        touched: list[Run] = []
-        quiet_since = self._clock.now() - idle_for
-        leased = await self._store.leased()
-        for run in await self.list_runs(active_only=True, limit=1000):
-            if run.state not in (RunState.REQUESTED, RunState.RUNNING):
-                continue
-            if run.id in leased:
-                continue  # its owner is alive and driving it, however long a step takes
-            if run.updated_at > quiet_since:
-                continue
-            touched.append(
-                await self._driver.advance_and_drive(
-                    run, Restarted(), actor=BOT, action="runbook.recover"
-                )
-            )
-        return touched
 
 
 def _waiting_index(run: Run, step_id: str | None) -> int:

@@ -4,7 +4,7 @@ by conditional commits of engine decisions, each with its audit entries."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +21,8 @@ from storage import runbooks as repo
 from storage.db import Database
 
 BOT = "artisan-sre"  # the actor of what the bot does on a run's behalf
+DRIVEN = (RunState.REQUESTED, RunState.RUNNING)
+"""A run in these states is owed driving: its next step is the bot's, not a person's."""
 _ATTEMPTS = 50
 
 
@@ -178,10 +180,13 @@ class RunStore:
         async with self._db.transaction() as session:
             await repo.hold_run(session, run_id, until)
 
-    async def leased(self) -> set[str]:
-        """Runs a live process is driving now: recovery leaves them alone."""
-        async with self._db.transaction() as session:
-            return await repo.leased_run_ids(session, self._clock.now())
+    async def take_due(self, *, lease: timedelta) -> str | None:
+        """Lease one run whose next step is the bot's and that no live worker holds."""
+        now = self._clock.now()
+        async with self._db.autocommit() as session:  # each conditional lease commits alone
+            return await repo.take_due_run(
+                session, states=[s.value for s in DRIVEN], now=now, until=now + lease
+            )
 
     async def remember_message(self, run_id: str, channel_id: str, ts: str) -> None:
         async with self._db.transaction() as session:

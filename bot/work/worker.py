@@ -10,7 +10,10 @@ did. The ``Worker`` around it is written once, for all kinds:
   after a pass that did something, the next one at once (a backlog drains without polls);
 - **failure**: a pass that raises is logged as the job's outage, once and then every five
   minutes (``FailureSummary``), and the next pass waits ``backoff`` (1 s, 2 s … 10 s);
-- **stop**: one cancel, then a wait of up to ``STOP_WITHIN`` for the pass to end. Never a
+- **lanes**: one pass at a time by default, so what came first is done first; a job whose
+  items are long (a run waiting between its checks) takes ``lanes`` passes at once, each
+  leasing its own item, so one slow item does not hold up the next;
+- **stop**: one cancel (of each lane), then a wait of up to ``STOP_WITHIN`` for the pass to end. Never a
   second cancel: it could land in the driver's cleanup of the first (on SQLite a close that
   never ends). What the pass had leased and not finished stays owed: its lease lapses and
   the next process (or this one, started again) takes it.
@@ -66,16 +69,19 @@ class Worker:
         poll: float = 1.0,
         passed: Callable[[], None] | None = None,
         dependency: str | None = None,
+        lanes: int = 1,
     ) -> None:
         """``passed`` is told of every pass that ended (counted on /metrics);
-        ``dependency`` names what a failing pass is logged as (default: the job's database)."""
+        ``dependency`` names what a failing pass is logged as (default: the job's database);
+        ``lanes``: how many passes may run at once in this process."""
         self._job = job
         self._poll = poll
         self._passed = passed
         self._failures = FailureSummary(log, dependency or f"the {job.name} job's database")
         self._wake = asyncio.Event()
-        self._one_pass = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
+        self._lanes = lanes
+        self._passes = asyncio.Semaphore(lanes)
+        self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self._failed_passes = 0
 
@@ -85,15 +91,15 @@ class Worker:
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return any(not task.done() for task in self._tasks)
 
     def kick(self) -> None:
         """Something was just stored for this job: work it now rather than at the next poll."""
         self._wake.set()
 
     async def work_due(self) -> int:
-        """One pass, never two at once in this process (so what came first is done first)."""
-        async with self._one_pass:
+        """One pass; never more than ``lanes`` at once in this process."""
+        async with self._passes:
             done = await self._job.work_due()
         if self._passed is not None:
             self._passed()
@@ -113,22 +119,29 @@ class Worker:
         return done
 
     def start(self) -> None:
-        if self._task is None:
+        """Pass now (what a dead process left), then on every kick and poll."""
+        if not self._tasks:
             self._stopping = False
-            self._task = asyncio.get_running_loop().create_task(self._run(), name=self.name)
+            loop = asyncio.get_running_loop()
+            self._tasks = [
+                loop.create_task(self._run(), name=self.name if n == 0 else f"{self.name}-{n}")
+                for n in range(self._lanes)
+            ]
 
     async def stop(self, *, within: float = STOP_WITHIN) -> None:
-        """Cancel the loop once and wait up to ``within`` for it to end."""
-        task, self._task = self._task, None
-        if task is None:
+        """Cancel each lane once and wait up to ``within`` for them all to end."""
+        tasks, self._tasks = self._tasks, []
+        if not tasks:
             return
         self._stopping = True
-        task.cancel()
-        done, _ = await asyncio.wait({task}, timeout=within)
-        if not done:
+        for task in tasks:
+            task.cancel()
+        done, pending = await asyncio.wait(tasks, timeout=within)
+        if pending:
             log.warning("the %s worker did not end within %gs of its stop", self.name, within)
-        elif not task.cancelled() and task.exception() is not None:
-            log.warning("the %s worker ended with %r", self.name, task.exception())
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                log.warning("the %s worker ended with %r", self.name, task.exception())
 
     async def _run(self) -> None:
         while not self._stopping:

@@ -73,7 +73,7 @@ async def running_demo(
         bot = build_bot(env, config, clock=clock)
         stack.push_async_callback(bot.container.close)
         bot_url = await serve_app(stack, bot.web_app, bound("127.0.0.1", 0))
-        bot.container.start_delivery()
+        bot.container.start_workers()
         await bot.scheduler.start()
         stack.push_async_callback(bot.scheduler.stop)
         session = await stack.enter_async_context(aiohttp.ClientSession())

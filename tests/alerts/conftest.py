@@ -59,8 +59,7 @@ async def bot(
         ALERTMANAGER_TOKEN=TOKEN,
     )
     container = build_container(env, sre_config, clock=quiet_clock(), db=Database(database_url))
-    container.start_delivery()
-    container.start_alert_work()
+    container.start_workers()
     async with (
         serving(container.web_app(container.bolt_app())) as url,
         SlackDriver(app_url=url, signing_secret=SIGNING_SECRET, emulator=emulator) as driver,
@@ -87,7 +86,7 @@ async def post(
 
 async def settled(bot: Bot) -> None:
     """Wait until stored notifications are worked and the outbox has sent what is owed."""
-    await bot.container.alert_work.drain()
+    await bot.container.alert_work.drain(within=60)
     await bot.delivered()
 
 

@@ -58,7 +58,7 @@ async def test_a_storm_makes_bounded_posts_and_every_429_is_retried_after_its_wa
             *(post(bot.url, _round(group, round_)) for group in range(GROUPS))
         )
         assert {status for status, _ in answers} == {200}
-    await bot.container.alert_work.drain()
+    await bot.container.alert_work.drain(within=60)
     while True:
         await bot.delivered()
         async with bot.container.db.transaction() as session:

@@ -43,7 +43,7 @@ async def settled(demo: RunningDemo) -> None:
     """The scheduler's tick under way (its first, at start) and one more at the same instant
     are done, and the outbox has sent what they owed."""
     await demo.bot.tick_now()
-    deliverer = demo.bot.container.deliverer
+    deliverer = demo.bot.container.outbox
     assert deliverer is not None
     await deliverer.drain(within=30)
 

@@ -93,8 +93,8 @@ class Scene:
 
 async def _sent(bot: Container) -> None:
     """What the earlier run owed went out, as its deliverer would have sent it."""
-    assert bot.deliverer is not None
-    await bot.deliverer.drain(within=10)
+    assert bot.outbox is not None
+    await bot.outbox.drain(within=10)
 
 
 # ---- what an earlier run left behind, per kind ------------------------------------------

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import redis.asyncio as redis
 from sqlmodel import select
 
 from bot.app import build_container
@@ -18,6 +17,7 @@ from bot.settings import Environment, load_config
 from sandbox.slack import SlackEmulator
 from scheduler.leader import LEADER_KEY
 from storage.db import Database
+from storage.leases import LeaseRow
 from storage.tables import PostRow
 from tests.processes.conftest import Process, ProcessClock, wait_ready
 from tests.support.ports import free_port
@@ -47,8 +47,8 @@ async def _declare(
             created = await container.incidents.create(
                 title=f"disk {n}", severity=Severity.SEV4, actor="U0AAA"
             )
-            assert container.deliverer is not None
-            await container.deliverer.drain(within=10)
+            assert container.outbox is not None
+            await container.outbox.drain(within=10)
 
             # A running scheduler process may have leased the card first: wait for its record.
             async def recorded(incident_id: str = created.id) -> Incident | None:
@@ -154,14 +154,19 @@ async def test_a_sigkilled_bot_posts_every_due_reminder_once_after_restart(
     assert "Traceback" not in second.log()
 
 
-async def _holder(client: redis.Redis) -> str:
-    """Who holds the leader key, waiting up to 60 s for someone to take it."""
-    for _ in range(600):
-        value = await client.get(LEADER_KEY)
-        if value:
-            return value.decode()
-        await asyncio.sleep(0.1)
-    raise AssertionError("no scheduler took the leader key")
+async def _holder(database_url: str, *, other_than: str = "") -> str:
+    """Who holds the leader lease, waiting up to 60 s for someone (else) to take it."""
+    db = Database(database_url)
+    try:
+        for _ in range(600):
+            async with db.transaction() as session:
+                row = await session.get(LeaseRow, LEADER_KEY)
+            if row is not None and row.holder != other_than:
+                return row.holder
+            await asyncio.sleep(0.1)
+    finally:
+        await db.dispose()
+    raise AssertionError("no scheduler took the leader lease")
 
 
 async def test_a_stand_by_scheduler_takes_over_from_a_dead_leader(
@@ -170,14 +175,12 @@ async def test_a_stand_by_scheduler_takes_over_from_a_dead_leader(
     start: Callable[..., Any],
     process_clock: ProcessClock,
 ) -> None:
-    client = redis.Redis.from_url(REDIS_URL)
-    await client.delete(LEADER_KEY)
     env = {**worker_env, "REDIS_URL": REDIS_URL}
     schedulers: list[Process] = [
         await start("scheduler-a", "worker", env=env),
         await start("scheduler-b", "worker", env=env),
     ]
-    holder = await _holder(client)
+    holder = await _holder(worker_env["DATABASE_URL"])
     leader = next(p for p in schedulers if f":{p.process.pid}:" in holder)
     standby = next(p for p in schedulers if p is not leader)
     declared = await _declare(worker_env, emulator, 2, process_clock.clock())
@@ -192,9 +195,8 @@ async def test_a_stand_by_scheduler_takes_over_from_a_dead_leader(
         lambda e: len(_reminders(e, declared)) >= 4, timeout=60, description="stand-by posts"
     )
     assert "owed reminder" in standby.log()
-    new_holder = await _holder(client)
+    new_holder = await _holder(worker_env["DATABASE_URL"], other_than=holder)
     assert f":{standby.process.pid}:" in new_holder
     posts = await _settled_posts(worker_env["DATABASE_URL"])
     await standby.stop()
-    await client.aclose()
     _assert_each_post_once(emulator, posts)

@@ -13,10 +13,12 @@ import storage.runbooks  # noqa: F401  (registers the runbook tables until stora
 from bot.clock import FixedClock
 from bot.incidents.service import IncidentService
 from bot.outbox import MessageRef
+from bot.runbooks.job import LANES
 from bot.runbooks.model import Run, StepRecord
 from bot.runbooks.service import RunbookService
 from bot.runbooks.steps import Audience
 from bot.serving.client import ServingClient
+from bot.work.worker import Worker
 from sandbox.serving.standin import StandinState
 from storage.db import Database
 from storage.tables import AuditRow
@@ -79,7 +81,40 @@ def incidents(db: Database, clock: FixedClock) -> IncidentService:
     return IncidentService(db=db, clock=clock)
 
 
-ServiceFactory = Callable[..., RunbookService]
+class DrivenRunbooks(RunbookService):
+    """The service as a person finds each run once the runs worker has driven what the call
+    owed it (until the run ends or waits for a person), as a running bot's worker soon does.
+
+    The worker is drained in the caller's task, so cancelling a call cancels its driving
+    too: the process dying in the middle of a step."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.runs = Worker(self.job, lanes=LANES)
+
+    async def _driven(self, run: Run) -> Run:
+        await self.runs.drain(within=60)
+        return await self.get(run_id=run.id)
+
+    async def start(self, **arguments: Any) -> Run:  # type: ignore[override]
+        return await self._driven(await super().start(**arguments))
+
+    async def approve(self, **arguments: Any) -> Run:  # type: ignore[override]
+        return await self._driven(await super().approve(**arguments))
+
+    async def resume(self, **arguments: Any) -> Run:  # type: ignore[override]
+        return await self._driven(await super().resume(**arguments))
+
+    async def recover(self) -> list[Run]:
+        """What this process's worker takes up of what another left (a restart): the runs
+        it moved, as they stand after."""
+        before = {run.id: run.version for run in await self.list_runs(limit=1000)}
+        await self.runs.drain(within=60)
+        after = await self.list_runs(active_only=False, limit=1000)
+        return [run for run in after if run.id in before and before[run.id] != run.version]
+
+
+ServiceFactory = Callable[..., DrivenRunbooks]
 
 
 @pytest.fixture
@@ -92,7 +127,7 @@ def make_service(
 ) -> ServiceFactory:
     """Fresh service objects over the same database (a restart is a second call)."""
 
-    def build(**overrides: Any) -> RunbookService:
+    def build(**overrides: Any) -> DrivenRunbooks:
         options: dict[str, Any] = {
             "db": db,
             "clock": clock,
@@ -102,13 +137,13 @@ def make_service(
             "notifier": notifier,
             "sleep": no_sleep,
         }
-        return RunbookService(**(options | overrides))
+        return DrivenRunbooks(**(options | overrides))
 
     return build
 
 
 @pytest.fixture
-def service(make_service: ServiceFactory) -> RunbookService:
+def service(make_service: ServiceFactory) -> DrivenRunbooks:
     return make_service()
 
 

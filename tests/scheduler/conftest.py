@@ -16,6 +16,7 @@ from sandbox.slack import SlackDriver, SlackEmulator
 from scheduler.duties import Duties
 from storage.db import Database
 from tests.support.config import sandbox_config
+from tests.support.progress import runs_driven
 from tests.support.servers import serving
 
 # A Wednesday, 10:00 in Seoul: working hours, the weekday pool is paged.
@@ -57,9 +58,11 @@ class World:
         return outcome
 
     async def deliver(self) -> int:
-        """Send what the tick owed (the outbox), as a running bot would right after it."""
-        assert self.container.deliverer is not None
-        return await self.container.deliverer.drain(within=10)
+        """Drive the runs the tick started and send what it owed (the outbox), as a running
+        bot would right after it."""
+        assert self.container.outbox is not None
+        await runs_driven(self.container.db, within=60)
+        return await self.container.outbox.drain(within=10)
 
     def thread(self, incident_ts: str) -> list[str]:
         return [
@@ -88,6 +91,7 @@ async def world(database_url: str, sre_config: SreConfig) -> AsyncIterator[World
         )
         container = build_container(env, sre_config, clock=clock, db=Database(database_url))
         container.start_delivery()
+        container.runs.start()
         async with (
             serving(container.web_app(container.bolt_app())) as url,
             SlackDriver(app_url=url, signing_secret="secret", emulator=emulator) as driver,

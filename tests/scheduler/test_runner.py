@@ -11,17 +11,20 @@ import pytest
 
 from bot.clock import FixedClock
 from scheduler.duties import Duties, Duty
-from scheduler.leader import SoleLeader
+from scheduler.leader import DatabaseLeader
 from scheduler.runner import SchedulerRunner
+from storage.db import Database
 from tests.scheduler.conftest import World
 from tests.support.progress import let_the_loop_turn, progress
 
 
-def _runner(name: str, duty: Duty, clock: FixedClock, **options: float) -> SchedulerRunner:
-    """One duty ticked every 50 ms by a sole leader."""
+def _runner(
+    name: str, duty: Duty, clock: FixedClock, db: Database, **options: float
+) -> SchedulerRunner:
+    """One duty ticked every 50 ms by the one scheduler, leading by the database lease."""
     return SchedulerRunner(
         duties=Duties([(name, duty)]),
-        leadership=SoleLeader(),
+        leadership=DatabaseLeader(db=db, clock=clock, ttl=timedelta(seconds=30)),
         clock=clock,
         tick=timedelta(milliseconds=50),
         leader_ttl=timedelta(seconds=30),
@@ -30,7 +33,7 @@ def _runner(name: str, duty: Duty, clock: FixedClock, **options: float) -> Sched
 
 
 async def test_stopping_lets_the_tick_under_way_finish(
-    clock: FixedClock, caplog: pytest.LogCaptureFixture
+    clock: FixedClock, db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     started, finished = asyncio.Event(), []
     release = asyncio.Event()
@@ -51,7 +54,7 @@ async def test_stopping_lets_the_tick_under_way_finish(
         finished.append(now)
         return "written"
 
-    runner = _runner("slow write", slow_write, clock)
+    runner = _runner("slow write", slow_write, clock, db)
     await runner.start()
     await asyncio.wait_for(started.wait(), timeout=5)
     stopping = asyncio.create_task(runner.stop())
@@ -68,7 +71,7 @@ async def test_stopping_lets_the_tick_under_way_finish(
 
 
 async def test_a_tick_that_outlasts_the_stop_is_cut_short_without_a_traceback(
-    clock: FixedClock, caplog: pytest.LogCaptureFixture
+    clock: FixedClock, db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     ticks: list[datetime] = []
     stuck = asyncio.Event()
@@ -79,7 +82,7 @@ async def test_a_tick_that_outlasts_the_stop_is_cut_short_without_a_traceback(
             stuck.set()
             await asyncio.Event().wait()  # a chase of thousands of incidents, say
 
-    runner = _runner("endless", endless, clock, stop_within=0.3)
+    runner = _runner("endless", endless, clock, db, stop_within=0.3)
     await runner.start()
     await asyncio.wait_for(stuck.wait(), timeout=5)
     await asyncio.wait_for(runner.stop(), timeout=5)  # a stop always ends

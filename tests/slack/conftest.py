@@ -16,6 +16,7 @@ from sandbox.slack import SlackDriver, SlackEmulator
 from storage.db import Database
 from tests.support.clock import quiet_clock
 from tests.support.config import sandbox_config
+from tests.support.progress import runs_driven
 from tests.support.servers import serving
 
 SIGNING_SECRET = "artisan-test-signing-secret"
@@ -33,9 +34,11 @@ class Bot:
         return self.container.config.channels.incidents
 
     async def delivered(self) -> None:
-        """Wait until the outbox has sent what the bot owes, as a running bot soon does."""
-        assert self.container.deliverer is not None
-        await self.container.deliverer.drain(within=15)
+        """Wait until the runs worker has driven what runs owe and the outbox has sent what
+        the bot owes, as a running bot soon does."""
+        assert self.container.outbox is not None
+        await runs_driven(self.container.db, within=60)
+        await self.container.outbox.drain(within=15)
 
 
 @pytest.fixture
@@ -65,7 +68,7 @@ async def running_bot(
     serving_url: str,
     clock: Clock | None = None,
 ) -> AsyncIterator[Bot]:
-    """The bot served over HTTP with its outbox delivering; ``clock`` is a quiet weekday's at
+    """The bot served over HTTP with its outbox delivering and its runs driven; ``clock`` is a quiet weekday's at
     real speed unless a test brings one it moves itself."""
     env = Environment(
         SLACK_BOT_TOKEN=emulator.bot_token,
@@ -78,6 +81,7 @@ async def running_bot(
         env, sre_config, clock=clock or quiet_clock(), db=Database(database_url)
     )
     container.start_delivery()
+    container.runs.start()
     try:
         async with (
             serving(container.web_app(container.bolt_app())) as url,

@@ -234,7 +234,7 @@ async def test_a_submission_whose_metadata_is_no_channel_is_answered_directly(
         lambda e: e.messages(bot.incidents_channel), description="the incident's card"
     )
     (incident,) = await bot.container.incidents.list_incidents()
-    await bot.container.deliverer.drain(within=10)
+    await bot.container.outbox.drain(within=10)
     told = [
         call
         for call in bot.emulator.calls

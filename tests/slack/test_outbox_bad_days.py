@@ -134,21 +134,21 @@ async def test_incidents_declared_while_slack_is_down_are_all_posted_once_it_is_
 
         await eventually(stored, within=60, description="the five incidents stored")
         runner = bot.container.scheduler_runner()
-        deliverer = bot.container.deliverer
+        deliverer = bot.container.outbox
         assert deliverer is not None
         # Three reminder intervals pass while Slack is down: at each the scheduler ticks
         # (reminders fall due) and the outbox makes a pass (and fails) over what is owed.
         for _ in range(3):
             clock.advance(REMINDER_EVERY)
             await runner.tick_now()
-            await deliverer.deliver_due()
+            await deliverer.work_due()
         assert _cards(bot) == []
         tried = emulator.calls_to("chat.postMessage")
         assert tried and {c.status for c in tried} == {503}
         emulator.restore()
         # A pass that met the outage may still be recording its 503s (passes take turns):
         # once this one has run, every failure is recorded at the clock's time.
-        await deliverer.deliver_due()
+        await deliverer.work_due()
         # Every retry falls due within the outbox's longest backoff of Slack's return, and
         # the bot's clock moves no further: what was owed must go out within it.
         clock.advance(MAX_BACKOFF)

@@ -50,8 +50,8 @@ class SloBot:
 
     async def delivered(self) -> None:
         """Wait until the outbox has sent what the duties owed, as a running bot does."""
-        assert self.container.deliverer is not None
-        await self.container.deliverer.drain(within=15)
+        assert self.container.outbox is not None
+        await self.container.outbox.drain(within=15)
 
 
 @pytest.fixture

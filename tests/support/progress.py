@@ -18,9 +18,11 @@ import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import col, select
 
+from bot.runbooks.store import DRIVEN
 from storage import alerts, outbox
 from storage.alerts import AlertNotificationRow
 from storage.db import Database
+from storage.runbooks import RunbookRunRow
 from storage.tables import PostRow
 
 T = TypeVar("T")
@@ -163,3 +165,19 @@ async def wait_ready(url: str, *, within: float = 60.0) -> None:
                 pass
             await asyncio.sleep(0.05)
     raise AssertionError(f"the bot at {url} was not ready within {within:g} s")
+
+
+async def runs_driven(db: Database, *, within: float = 120.0) -> None:
+    """Return once no runbook run is the runs job's to drive (each ended, or waits for a
+    person): what a start, an approval or a resume owed has been done."""
+
+    async def driven() -> bool:
+        async with db.transaction() as session:
+            driving = await session.execute(
+                select(RunbookRunRow.id).where(
+                    col(RunbookRunRow.state).in_([state.value for state in DRIVEN])
+                )
+            )
+            return not driving.first()
+
+    await eventually(driven, within=within, description="every runbook run driven")
