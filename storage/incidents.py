@@ -50,7 +50,10 @@ class IncidentRow(SQLModel, table=True):
 
 class TimelineRow(SQLModel, table=True):
     __tablename__ = "timeline"
-    __table_args__ = (Index("ix_timeline_incident", "incident_id", "id"),)
+    __table_args__ = (
+        Index("ix_timeline_incident", "incident_id", "id"),
+        UniqueConstraint("request_key", name="uq_timeline_request_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: str = Field(foreign_key="incidents.id")
@@ -58,6 +61,9 @@ class TimelineRow(SQLModel, table=True):
     actor: str
     action: str
     note: str = ""
+    # The Slack request that wrote the entry (a note's trigger_id): run again after a crash,
+    # it finds the entry and writes nothing.
+    request_key: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
 
 
 async def get(session: AsyncSession, incident_id: str) -> IncidentRow | None:
@@ -175,5 +181,23 @@ def add_timeline(
     actor: str,
     action: str,
     note: str = "",
+    request_key: str | None = None,
 ) -> None:
-    session.add(TimelineRow(incident_id=incident_id, at=at, actor=actor, action=action, note=note))
+    session.add(
+        TimelineRow(
+            incident_id=incident_id,
+            at=at,
+            actor=actor,
+            action=action,
+            note=note,
+            request_key=request_key,
+        )
+    )
+
+
+async def wrote(session: AsyncSession, request_key: str) -> bool:
+    """Whether the request ``request_key`` wrote a timeline entry already."""
+    found = await session.execute(
+        select(TimelineRow.id).where(TimelineRow.request_key == request_key).limit(1)
+    )
+    return found.first() is not None

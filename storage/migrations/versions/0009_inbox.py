@@ -1,5 +1,7 @@
 """The inbox: every acknowledged Slack request is stored before its ack and kept until a
 worker has run it. Its unique key is the replay check, so the table of seen signatures goes.
+A timeline entry keeps the key of the request that wrote it, so a request run again after a
+crash writes no second note.
 
 Revision ID: 0009
 Revises: 0008
@@ -36,9 +38,15 @@ def upgrade() -> None:
     op.create_index("ix_slack_inbox_state", "slack_inbox", ["state", "id"])
     op.drop_index("ix_slack_requests_seen_forget_at", table_name="slack_requests_seen")
     op.drop_table("slack_requests_seen")
+    with op.batch_alter_table("timeline") as table:
+        table.add_column(sa.Column("request_key", sa.String(length=255), nullable=True))
+        table.create_unique_constraint("uq_timeline_request_key", ["request_key"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("timeline") as table:
+        table.drop_constraint("uq_timeline_request_key", type_="unique")
+        table.drop_column("request_key")
     op.create_table(
         "slack_requests_seen",
         sa.Column("signature", sa.String(length=128), primary_key=True),
