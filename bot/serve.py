@@ -139,8 +139,11 @@ class SocketLink:
         self._worker.kick()
 
     async def _handle(self, client: AsyncBaseSocketModeClient, request: SocketModeRequest) -> None:
-        """Stored (the envelope's ID is its key), then acknowledged, as over HTTP."""
+        """Stored (the envelope's ID is its key), then acknowledged, as over HTTP. What the
+        door could not store is left unacknowledged, and Slack sends it again."""
         ack = await self._door.take(request.payload, key=f"socket:{request.envelope_id}")
+        if ack.status >= 500:
+            return
         await client.send_socket_mode_response(
             SocketModeResponse(envelope_id=request.envelope_id, payload=ack.body)
         )
