@@ -6,6 +6,7 @@ Schema changes go through Alembic (``storage/migrations``).
 
 from storage.alerts import AlertGroupRow, AlertNotificationRow, AlertRunbookRow, AlertStateRow
 from storage.audit import AuditRow
+from storage.drills import DrillRow
 from storage.inbox import InboxRow
 from storage.incidents import IncidentRow, TimelineRow
 from storage.leases import LeaseRow
@@ -19,6 +20,7 @@ __all__ = [
     "AlertRunbookRow",
     "AlertStateRow",
     "AuditRow",
+    "DrillRow",
     "InboxRow",
     "IncidentRow",
     "LeaseRow",
