@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
+from storage.db import run
 from storage.types import UTCDateTime
 
 
@@ -27,7 +28,10 @@ class AuditRow(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
-def add_audit(
+AUDIT: Table = AuditRow.__table__  # type: ignore[attr-defined]
+
+
+async def add_audit(
     session: AsyncSession,
     *,
     at: datetime,
@@ -36,4 +40,5 @@ def add_audit(
     subject: str,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    session.add(AuditRow(at=at, actor=actor, action=action, subject=subject, detail=detail or {}))
+    values = {"at": at, "actor": actor, "action": action, "subject": subject}
+    await run(session, insert(AUDIT), values | {"detail": detail or {}})

@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql import Executable
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql, sqlite
@@ -84,6 +85,19 @@ def insert_into(session: AsyncSession, table: Any) -> postgresql.Insert | sqlite
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(table)
+
+
+async def run(
+    session: AsyncSession, statement: Executable, parameters: Any = None
+) -> CursorResult[Any]:
+    """Run a Core statement on the session's connection, in its transaction.
+
+    For statements on tables (``Model.__table__``), on the paths that run per request: the
+    ORM's execute costs twice the CPU of the statement itself (a fifth of a millisecond on
+    PostgreSQL), and has nothing to add to an INSERT or UPDATE of plain values.
+    """
+    connection = await session.connection()
+    return await connection.execute(statement, parameters)
 
 
 def async_url(url: str) -> str:

@@ -6,11 +6,22 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, UniqueConstraint, func, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Index,
+    String,
+    Table,
+    UniqueConstraint,
+    bindparam,
+    func,
+    update,
+)
+from sqlalchemy import insert as insert_statement
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col, select
 
-from storage.db import insert_into
+from storage.db import insert_into, run
 from storage.types import UTCDateTime
 
 
@@ -60,6 +71,15 @@ class TimelineRow(SQLModel, table=True):
     note: str = ""
 
 
+INCIDENTS: Table = IncidentRow.__table__  # type: ignore[attr-defined]
+TIMELINE: Table = TimelineRow.__table__  # type: ignore[attr-defined]
+# The IDs of one second, and (PostgreSQL) the lock that queues its creates: see below.
+_LOCK_SECOND = select(func.pg_advisory_xact_lock(func.hashtext(bindparam("base_id", type_=String))))
+_IDS_OF_SECOND = select(INCIDENTS.c.id).where(
+    (INCIDENTS.c.id == bindparam("base_id")) | INCIDENTS.c.id.like(bindparam("suffixed"))
+)
+
+
 async def get(session: AsyncSession, incident_id: str) -> IncidentRow | None:
     return await session.get(IncidentRow, incident_id)
 
@@ -81,12 +101,11 @@ async def insert(session: AsyncSession, row: IncidentRow) -> bool:
     """Store a new incident; False when one was filed under its ``request_key`` already
     (nothing stored). A taken ID raises IntegrityError."""
     statement = (
-        insert_into(session, IncidentRow)
-        .values(**row.model_dump())
+        insert_into(session, INCIDENTS)
         .on_conflict_do_nothing(index_elements=["request_key"])
-        .returning(col(IncidentRow.id))
+        .returning(INCIDENTS.c.id)
     )
-    return (await session.execute(statement)).first() is not None
+    return (await run(session, statement, row.model_dump())).first() is not None
 
 
 async def ids_with_prefix(session: AsyncSession, base_id: str) -> list[str]:
@@ -98,11 +117,9 @@ async def ids_with_prefix(session: AsyncSession, base_id: str) -> list[str]:
     creates a second most of them did. SQLite's BEGIN IMMEDIATE already queues writers.
     """
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(base_id))))
-    statement = select(IncidentRow.id).where(
-        (col(IncidentRow.id) == base_id) | col(IncidentRow.id).like(base_id + "-%")
-    )
-    return list((await session.execute(statement)).scalars().all())
+        await run(session, _LOCK_SECOND, {"base_id": base_id})
+    taken = await run(session, _IDS_OF_SECOND, {"base_id": base_id, "suffixed": base_id + "-%"})
+    return list(taken.scalars().all())
 
 
 async def timeline(session: AsyncSession, incident_id: str) -> Sequence[TimelineRow]:
@@ -167,7 +184,7 @@ async def set_card(session: AsyncSession, incident_id: str, *, channel_id: str, 
     )
 
 
-def add_timeline(
+async def add_timeline(
     session: AsyncSession,
     *,
     incident_id: str,
@@ -176,4 +193,5 @@ def add_timeline(
     action: str,
     note: str = "",
 ) -> None:
-    session.add(TimelineRow(incident_id=incident_id, at=at, actor=actor, action=action, note=note))
+    values = {"incident_id": incident_id, "at": at, "actor": actor, "action": action, "note": note}
+    await run(session, insert_statement(TIMELINE), values)

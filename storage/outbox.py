@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, or_, update
+from sqlalchemy import JSON, Column, Index, String, Table, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, SQLModel, col, select
 
-from storage.db import insert_into
+from storage.db import insert_into, run
 from storage.types import UTCDateTime
 
 
@@ -54,6 +54,7 @@ class PostRow(SQLModel, table=True):
     last_error: str | None = None
 
 
+POSTS: Table = PostRow.__table__  # type: ignore[attr-defined]
 PENDING, SENT, DROPPED, FAILED = "pending", "sent", "dropped", "failed"
 
 
@@ -114,12 +115,11 @@ async def owe_all(session: AsyncSession, posts: Sequence[Owed]) -> set[str]:
         for post in posts
     ]
     statement = (
-        insert_into(session, PostRow)
-        .values(rows)
+        insert_into(session, POSTS)
         .on_conflict_do_nothing(index_elements=["key"])
-        .returning(col(PostRow.key))
+        .returning(POSTS.c.key)
     )
-    return set((await session.execute(statement)).scalars().all())
+    return set((await run(session, statement, rows)).scalars().all())
 
 
 async def owe_again(

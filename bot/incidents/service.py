@@ -315,7 +315,7 @@ class IncidentService:
                     created = TimelineEntry(
                         at=now, actor=actor, action="created", note=f"{severity.label}: {title}"
                     )
-                    repo.add_timeline(
+                    await repo.add_timeline(
                         session,
                         incident_id=incident_id,
                         at=created.at,
@@ -323,7 +323,7 @@ class IncidentService:
                         action=created.action,
                         note=created.note,
                     )
-                    audit.add_audit(
+                    await audit.add_audit(
                         session,
                         at=now,
                         actor=actor,
@@ -531,7 +531,7 @@ class IncidentService:
                 channel=self._channel,
                 thread_key=card_key(incident.id),
             )
-            audit.add_audit(
+            await audit.add_audit(
                 session, at=now, actor=actor, action="postmortem.draft", subject=incident.id
             )
         self._owed()
@@ -573,7 +573,7 @@ class IncidentService:
             )
             if not owed:
                 return False
-            repo.add_timeline(
+            await repo.add_timeline(
                 session, incident_id=incident_id, at=now, actor=actor, action="alerts", note=note
             )
             current = Severity(row.severity)
@@ -584,7 +584,7 @@ class IncidentService:
                     row.version,
                     {"severity": severity.value, "updated_at": now},
                 )
-                repo.add_timeline(
+                await repo.add_timeline(
                     session,
                     incident_id=incident_id,
                     at=now,
@@ -637,7 +637,7 @@ class IncidentService:
                     if row.status == IncidentStatus.OPEN.value and "status" in change.values:
                         await self._stop_chasing(session, incident_id, now, loop.time() < patience)
                     for what, note in change.entries:
-                        repo.add_timeline(
+                        await repo.add_timeline(
                             session,
                             incident_id=incident_id,
                             at=now,
@@ -645,7 +645,7 @@ class IncidentService:
                             action=what,
                             note=note,
                         )
-                    audit.add_audit(
+                    await audit.add_audit(
                         session,
                         at=now,
                         actor=actor,
