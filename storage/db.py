@@ -152,9 +152,19 @@ def _engine(
     """The engine with its timeouts: a database that accepts connections and answers nothing
     (a stalled network, a hung server) costs a bounded wait, never a hung request."""
     target = async_url(url)
-    if make_url(target).get_backend_name() == "sqlite":
-        # A file the process opened itself cannot drop the connection: nothing to ping.
-        return create_async_engine(target, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
+    parsed = make_url(target)
+    if parsed.get_backend_name() == "sqlite":
+        # A file the process opened itself cannot drop the connection: nothing to ping. Its
+        # connections are all kept: one opened past the pool is a thread, a file and four
+        # PRAGMAs, and under a burst every transaction holds one while it queues for the
+        # write lock (SQLAlchemy's default, 5 kept, opened and closed one for every other
+        # create at ten at a time).
+        in_memory = parsed.database in (None, "", ":memory:") or "mode=memory" in str(parsed)
+        kept = {"pool_size": POOL_SIZE + POOL_OVERFLOW, "max_overflow": POOL_OVERFLOW}
+        pool = {} if in_memory else kept
+        return create_async_engine(
+            target, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT}, **pool
+        )
     engine = create_async_engine(
         target,
         echo=echo,
