@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, Table, or_, update
+from sqlalchemy import JSON, Column, Index, String, Table, bindparam, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, SQLModel, col, select
@@ -194,24 +194,60 @@ async def lease_all(
     return sorted(rows, key=lambda row: (row.claimed_at, row.key))
 
 
-async def record_sent(
-    session: AsyncSession, *, key: str, generation: int, channel: str | None, ts: str | None
-) -> None:
-    """Sent, as of ``generation``; an edit owed again meanwhile stays pending (sent anew)."""
-    sent = await session.execute(
-        update(PostRow)
-        .where(col(PostRow.key) == key, col(PostRow.generation) == generation)
-        .values(state=SENT, channel=channel, ts=ts, lease_until=None, last_error=None)
-        .execution_options(synchronize_session=False)
-    )
-    if sent.rowcount:  # type: ignore[attr-defined]
+@dataclass(frozen=True)
+class Sent:
+    """A post that went out, as ``record_sent`` takes it: ``channel`` and ``ts`` say where
+    (None for what has no address, an ephemeral answer)."""
+
+    key: str
+    generation: int
+    channel: str | None
+    ts: str | None
+
+
+# Bound parameters of the two records below, named apart from the columns they set.
+_SENT_AS_OF = (
+    update(POSTS)
+    .where(POSTS.c.key == bindparam("sent_key"), POSTS.c.generation == bindparam("sent_generation"))
+    .values(state=SENT, channel=bindparam("sent_channel"), ts=bindparam("sent_ts"))
+    .values(lease_until=None, last_error=None)
+)
+_SENT_BEFORE_NEWER = (
+    update(POSTS)
+    .where(POSTS.c.key == bindparam("sent_key"), POSTS.c.generation != bindparam("sent_generation"))
+    .values(lease_until=None, channel=bindparam("sent_channel"), ts=bindparam("sent_ts"))
+)
+
+
+async def record_sent(session: AsyncSession, posts: Sequence[Sent]) -> None:
+    """Each post sent, as of its ``generation``, in one statement; an edit owed again
+    meanwhile stays pending (sent anew), with where it is now remembered."""
+    if not posts:
         return
-    await session.execute(
-        update(PostRow)
-        .where(col(PostRow.key) == key, col(PostRow.generation) != generation)
-        .values(lease_until=None, channel=channel, ts=ts)
-        .execution_options(synchronize_session=False)
-    )
+    parameters = [
+        {
+            "sent_key": post.key,
+            "sent_generation": post.generation,
+            "sent_channel": post.channel,
+            "sent_ts": post.ts,
+        }
+        for post in posts
+    ]
+    recorded = await run(session, _SENT_AS_OF, parameters)
+    if recorded.rowcount < len(posts):
+        # Some were owed again while they were sent: they stay pending, no longer leased.
+        await run(session, _SENT_BEFORE_NEWER, parameters)
+
+
+async def release(session: AsyncSession, keys: Collection[str]) -> None:
+    """Give back posts leased for a pass that did not attempt them (what they reply under
+    did not go out): no attempt is counted, the next pass may take them."""
+    if keys:
+        await session.execute(
+            update(PostRow)
+            .where(col(PostRow.key).in_(list(keys)))
+            .values(lease_until=None, attempts=PostRow.attempts - 1)
+        )
 
 
 async def record_failure(

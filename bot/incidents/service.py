@@ -88,6 +88,8 @@ COUNT_TIMEOUT = 1.0
 """Seconds /metrics waits for the incident counts before it answers without them."""
 RESOLVED_ON_CLOSE = "resolved on close: its resolution was already recorded"
 CHASE_KINDS = ("reminder", "escalation")
+DECLARED = "declared"
+"""The key, in a card's and an answer's detail, of the incident as it was declared."""
 IN_FLIGHT_PATIENCE = 10.0
 
 
@@ -331,9 +333,10 @@ class IncidentService:
                         subject=incident_id,
                         detail={"severity": severity.value, "request_key": request_key},
                     )
-                    await self._owe_card(session, incident_id, now, reply_to)
-                # What was just stored, so the caller needs no second transaction to read it.
-                return replace(incident_from_row(row), timeline=[created])
+                    # What was just stored: the caller and the card need no read to show it.
+                    incident = replace(incident_from_row(row), timeline=[created])
+                    await self._owe_card(session, incident, reply_to)
+                return incident
             except IntegrityError:
                 continue
         raise RuntimeError("could not allocate an incident ID after many attempts")
@@ -679,28 +682,33 @@ class IncidentService:
         await outbox.drop_pending(session, subject=incident_id, kinds=CHASE_KINDS, now=now)
 
     async def _owe_card(
-        self, session: AsyncSession, incident_id: str, now: datetime, reply_to: ReplyTo | None
+        self, session: AsyncSession, incident: Incident, reply_to: ReplyTo | None
     ) -> None:
+        # Both carry the incident as declared: the card's first attempt and the answer are
+        # rendered from it, with nothing read back (``declared_incident``).
+        declared = {DECLARED: _declared(incident)}
         posts = [
             outbox.Owed(
-                key=card_key(incident_id),
+                key=card_key(incident.id),
                 kind=CARD,
-                subject=incident_id,
-                at=now,
+                subject=incident.id,
+                at=incident.created_at,
                 channel=self._channel,
+                detail=declared,
             )
         ]
         if reply_to is not None:
             posts.append(
                 outbox.Owed(
-                    key=f"reply:{incident_id}:created",
+                    key=f"reply:{incident.id}:created",
                     kind=CREATED_REPLY,
-                    subject=incident_id,
-                    at=now,
+                    subject=incident.id,
+                    at=incident.created_at,
                     channel=reply_to.channel,
-                    detail={"user": reply_to.user, "response_url": reply_to.response_url},
+                    detail={"user": reply_to.user, "response_url": reply_to.response_url}
+                    | declared,
                     # After the card: the answer can point at it, and never races ahead of it.
-                    thread_key=card_key(incident_id),
+                    thread_key=card_key(incident.id),
                 )
             )
         await outbox.owe_all(session, posts)
@@ -708,6 +716,37 @@ class IncidentService:
     async def card_posted(self, session: AsyncSession, post: OwedPost, ref: MessageRef) -> None:
         """The outbox sent the card: remember where, for updates, threads and ``/incident ack``."""
         await repo.set_card(session, post.subject, channel_id=ref.channel_id, ts=ref.ts)
+
+
+def _declared(incident: Incident) -> dict[str, Any]:
+    """What an incident was filed with, as a post's detail carries it."""
+    return {
+        "id": incident.id,
+        "title": incident.title,
+        "severity": incident.severity.value,
+        "description": incident.description,
+        "components": list(incident.components),
+        "created_at": incident.created_at.isoformat(),
+        "created_by": incident.created_by,
+    }
+
+
+def declared_incident(post: OwedPost) -> Incident | None:
+    """The incident as its create stored it, from the card's or the answer's post (open,
+    nothing else recorded yet); None for a post owed without it."""
+    declared = post.detail.get(DECLARED)
+    if not isinstance(declared, dict):
+        return None
+    return Incident(
+        id=str(declared["id"]),
+        title=str(declared["title"]),
+        severity=Severity(declared["severity"]),
+        status=IncidentStatus.OPEN,
+        created_at=datetime.fromisoformat(str(declared["created_at"])),
+        created_by=str(declared["created_by"]),
+        description=str(declared["description"]),
+        components=[str(c) for c in declared["components"]],
+    )
 
 
 def _jsonable(value: Any) -> Any:
