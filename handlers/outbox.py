@@ -4,7 +4,9 @@ Every message carries its outbox key in Slack message metadata, so an attempt th
 Slack but was never recorded (a crash, a timeout, a 500 after the work) is found again
 with ``conversations.history`` / ``conversations.replies`` instead of being sent twice.
 Edits (``chat.update``) are idempotent and need no lookup; ephemeral answers cannot be
-looked up, so one whose first attempt was cut short may be shown twice (never lost).
+looked up, so one whose first attempt was cut short is sent again: through a response_url
+it replaces the first (``replace_original``), as a ``chat.postEphemeral`` it may show twice
+(never lost).
 """
 
 from __future__ import annotations
@@ -237,8 +239,13 @@ class SlackSender:
                 retry_handlers=self._client.retry_handlers,
                 session=session_of(self._client),
             )
+            # A retry may follow an attempt that reached Slack but was never recorded (a
+            # crash between the two): it replaces that answer rather than adding a second.
             answer = await webhook.send(
-                response_type="ephemeral", text=body["text"], blocks=body.get("blocks")
+                response_type="ephemeral",
+                text=body["text"],
+                blocks=body.get("blocks"),
+                replace_original=post.retried or None,
             )
             if answer.status_code == 200:
                 return None

@@ -5,9 +5,11 @@ the end whatever happened before it went out."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
+from sqlmodel import col
 
 from bot.clock import FixedClock
 from bot.incidents.model import IncidentStatus, Severity
@@ -16,6 +18,7 @@ from bot.outbox.deliverer import MAX_BACKOFF
 from bot.settings import SreConfig
 from sandbox.slack import SlackEmulator
 from storage import outbox
+from storage.tables import PostRow
 from tests.slack.conftest import Bot, running_bot
 from tests.support.progress import eventually
 
@@ -126,3 +129,31 @@ async def test_an_answer_waits_untried_while_its_card_cannot_go_out(
 async def _sent_both(bot: Bot) -> bool:
     posts = [*await _posts(bot, CARD), *await _posts(bot, CREATED_REPLY)]
     return all(post.state == outbox.SENT for post in posts)
+
+
+@pytest.mark.engine
+async def test_an_answer_sent_again_after_a_crash_replaces_the_first(
+    held: Bot, clock: FixedClock
+) -> None:
+    response_url = await _declared(held)
+    deliverer = held.container.outbox
+    assert deliverer is not None
+    await deliverer.drain(within=30)
+    (first,) = held.emulator.ephemerals(user="U0AAA")
+    # As a process killed between Slack's answer and the record leaves it: the answer
+    # taken (one attempt) and still owed, its lease run out.
+    async with held.container.db.transaction() as session:
+        await session.execute(
+            update(PostRow)
+            .where(col(PostRow.kind) == CREATED_REPLY)
+            .values(state=outbox.PENDING, lease_until=clock.now(), attempts=1)
+        )
+    clock.advance(timedelta(seconds=1))
+    assert await deliverer.work_due() == 1
+    retried = held.emulator.responses(response_url)[-1]
+    assert retried.status == 200 and retried.body.get("replace_original") is True
+    # The reporter sees the one answer, not a second.
+    (shown,) = held.emulator.ephemerals(user="U0AAA")
+    assert shown.ts == first.ts and "Declared" in shown.text
+    (answer,) = await _posts(held, CREATED_REPLY)
+    assert answer.state == outbox.SENT
