@@ -7,10 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Table, insert
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
-from storage.db import run
+from storage.db import Executor, run
 from storage.types import UTCDateTime
 
 
@@ -32,7 +31,7 @@ AUDIT: Table = AuditRow.__table__  # type: ignore[attr-defined]
 
 
 async def add_audit(
-    session: AsyncSession,
+    on: Executor,
     *,
     at: datetime,
     actor: str,
@@ -41,4 +40,4 @@ async def add_audit(
     detail: dict[str, Any] | None = None,
 ) -> None:
     values = {"at": at, "actor": actor, "action": action, "subject": subject}
-    await run(session, insert(AUDIT), values | {"detail": detail or {}})
+    await run(on, insert(AUDIT), values | {"detail": detail or {}})

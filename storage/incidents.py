@@ -21,7 +21,7 @@ from sqlalchemy import insert as insert_statement
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col, select
 
-from storage.db import insert_into, run
+from storage.db import Executor, dialect_of, insert_into, run
 from storage.types import UTCDateTime
 
 
@@ -79,6 +79,9 @@ _IDS_OF_SECOND = select(INCIDENTS.c.id).where(
     (INCIDENTS.c.id == bindparam("base_id")) | INCIDENTS.c.id.like(bindparam("suffixed"))
 )
 
+_FILED_UNDER = select(INCIDENTS.c.id).where(INCIDENTS.c.request_key == bindparam("request_key"))
+_SET_CARD = update(INCIDENTS).where(INCIDENTS.c.id == bindparam("card_of"))
+
 
 async def get(session: AsyncSession, incident_id: str) -> IncidentRow | None:
     return await session.get(IncidentRow, incident_id)
@@ -97,18 +100,24 @@ async def get_by_request_key(session: AsyncSession, request_key: str) -> Inciden
     return result.scalars().first()
 
 
-async def insert(session: AsyncSession, row: IncidentRow) -> bool:
+async def filed_under(on: Executor, request_key: str) -> str | None:
+    """The ID of the incident filed under ``request_key``, if any."""
+    found = await run(on, _FILED_UNDER, {"request_key": request_key})
+    return found.scalar_one_or_none()
+
+
+async def insert(on: Executor, row: IncidentRow) -> bool:
     """Store a new incident; False when one was filed under its ``request_key`` already
     (nothing stored). A taken ID raises IntegrityError."""
     statement = (
-        insert_into(session, INCIDENTS)
+        insert_into(on, INCIDENTS)
         .on_conflict_do_nothing(index_elements=["request_key"])
         .returning(INCIDENTS.c.id)
     )
-    return (await run(session, statement, row.model_dump())).first() is not None
+    return (await run(on, statement, row.model_dump())).first() is not None
 
 
-async def ids_with_prefix(session: AsyncSession, base_id: str) -> list[str]:
+async def ids_with_prefix(on: Executor, base_id: str) -> list[str]:
     """IDs equal to ``base_id`` or suffixed from it (``base-2``, ``base-3``, ...).
 
     On PostgreSQL the transaction first takes a lock on ``base_id`` (held until it ends), so
@@ -116,9 +125,9 @@ async def ids_with_prefix(session: AsyncSession, base_id: str) -> list[str]:
     loser would wait for the winner's commit, fail on the key, and start over, and at 200
     creates a second most of them did. SQLite's BEGIN IMMEDIATE already queues writers.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        await run(session, _LOCK_SECOND, {"base_id": base_id})
-    taken = await run(session, _IDS_OF_SECOND, {"base_id": base_id, "suffixed": base_id + "-%"})
+    if dialect_of(on) == "postgresql":
+        await run(on, _LOCK_SECOND, {"base_id": base_id})
+    taken = await run(on, _IDS_OF_SECOND, {"base_id": base_id, "suffixed": base_id + "-%"})
     return list(taken.scalars().all())
 
 
@@ -175,17 +184,13 @@ async def update_if_version(
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-async def set_card(session: AsyncSession, incident_id: str, *, channel_id: str, ts: str) -> None:
+async def set_card(on: Executor, incident_id: str, *, channel_id: str, ts: str) -> None:
     """Where the incident's card lives; not a state change, so the version stays."""
-    await session.execute(
-        update(IncidentRow)
-        .where(col(IncidentRow.id) == incident_id)
-        .values(channel_id=channel_id, message_ts=ts)
-    )
+    await run(on, _SET_CARD, {"card_of": incident_id, "channel_id": channel_id, "message_ts": ts})
 
 
 async def add_timeline(
-    session: AsyncSession,
+    on: Executor,
     *,
     incident_id: str,
     at: datetime,
@@ -194,4 +199,4 @@ async def add_timeline(
     note: str = "",
 ) -> None:
     values = {"incident_id": incident_id, "at": at, "actor": actor, "action": action, "note": note}
-    await run(session, insert_statement(TIMELINE), values)
+    await run(on, insert_statement(TIMELINE), values)

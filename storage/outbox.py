@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, SQLModel, col, select
 
-from storage.db import insert_into, run
+from storage.db import Executor, insert_into, run
 from storage.types import UTCDateTime
 
 
@@ -93,7 +93,7 @@ async def owe(
     return bool(await owe_all(session, [post]))
 
 
-async def owe_all(session: AsyncSession, posts: Sequence[Owed]) -> set[str]:
+async def owe_all(on: Executor, posts: Sequence[Owed]) -> set[str]:
     """Owe ``posts`` in one statement; the keys that were not owed already."""
     if not posts:
         return set()
@@ -115,11 +115,9 @@ async def owe_all(session: AsyncSession, posts: Sequence[Owed]) -> set[str]:
         for post in posts
     ]
     statement = (
-        insert_into(session, POSTS)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(POSTS.c.key)
+        insert_into(on, POSTS).on_conflict_do_nothing(index_elements=["key"]).returning(POSTS.c.key)
     )
-    return set((await run(session, statement, rows)).scalars().all())
+    return set((await run(on, statement, rows)).scalars().all())
 
 
 async def owe_again(
@@ -219,7 +217,7 @@ _SENT_BEFORE_NEWER = (
 )
 
 
-async def record_sent(session: AsyncSession, posts: Sequence[Sent]) -> None:
+async def record_sent(on: Executor, posts: Sequence[Sent]) -> None:
     """Each post sent, as of its ``generation``, in one statement; an edit owed again
     meanwhile stays pending (sent anew), with where it is now remembered."""
     if not posts:
@@ -233,10 +231,10 @@ async def record_sent(session: AsyncSession, posts: Sequence[Sent]) -> None:
         }
         for post in posts
     ]
-    recorded = await run(session, _SENT_AS_OF, parameters)
+    recorded = await run(on, _SENT_AS_OF, parameters)
     if recorded.rowcount < len(posts):
         # Some were owed again while they were sent: they stay pending, no longer leased.
-        await run(session, _SENT_BEFORE_NEWER, parameters)
+        await run(on, _SENT_BEFORE_NEWER, parameters)
 
 
 async def release(session: AsyncSession, keys: Collection[str]) -> None:

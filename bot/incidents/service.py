@@ -47,7 +47,7 @@ from bot.incidents.report import IncidentReport, build_report
 from bot.outbox import MessageRef, OwedPost
 from storage import audit, outbox
 from storage import incidents as repo
-from storage.db import Database
+from storage.db import Database, Executor
 from storage.incidents import IncidentRow, TimelineRow
 
 log = logging.getLogger(__name__)
@@ -291,9 +291,10 @@ class IncidentService:
             now = self._clock.now()
             base_id = now.strftime("INC-%Y%m%d-%H%M%S")
             try:
-                async with self._db.transaction() as session:
+                # Core statements on a bare connection: this runs for every request.
+                async with self._db.connection() as connection:
                     incident_id = next_free_id(
-                        base_id, await repo.ids_with_prefix(session, base_id)
+                        base_id, await repo.ids_with_prefix(connection, base_id)
                     )
                     row = IncidentRow(
                         id=incident_id,
@@ -307,18 +308,18 @@ class IncidentService:
                         request_key=request_key,
                         updated_at=now,
                     )
-                    if not await repo.insert(session, row):
+                    if not await repo.insert(connection, row):
                         # Filed before under this request_key (a retried request, a second
                         # Alertmanager): the conflict is on a committed row, which we can read.
-                        existing = await repo.get_by_request_key(session, str(request_key))
+                        existing = await repo.filed_under(connection, str(request_key))
                         if existing is not None:
-                            return existing.id
+                            return existing
                         continue
                     created = TimelineEntry(
                         at=now, actor=actor, action="created", note=f"{severity.label}: {title}"
                     )
                     await repo.add_timeline(
-                        session,
+                        connection,
                         incident_id=incident_id,
                         at=created.at,
                         actor=created.actor,
@@ -326,7 +327,7 @@ class IncidentService:
                         note=created.note,
                     )
                     await audit.add_audit(
-                        session,
+                        connection,
                         at=now,
                         actor=actor,
                         action="incident.create",
@@ -335,7 +336,7 @@ class IncidentService:
                     )
                     # What was just stored: the caller and the card need no read to show it.
                     incident = replace(incident_from_row(row), timeline=[created])
-                    await self._owe_card(session, incident, reply_to)
+                    await self._owe_card(connection, incident, reply_to)
                 return incident
             except IntegrityError:
                 continue
@@ -682,7 +683,7 @@ class IncidentService:
         await outbox.drop_pending(session, subject=incident_id, kinds=CHASE_KINDS, now=now)
 
     async def _owe_card(
-        self, session: AsyncSession, incident: Incident, reply_to: ReplyTo | None
+        self, connection: Executor, incident: Incident, reply_to: ReplyTo | None
     ) -> None:
         # Both carry the incident as declared: the card's first attempt and the answer are
         # rendered from it, with nothing read back (``declared_incident``).
@@ -711,11 +712,11 @@ class IncidentService:
                     thread_key=card_key(incident.id),
                 )
             )
-        await outbox.owe_all(session, posts)
+        await outbox.owe_all(connection, posts)
 
-    async def card_posted(self, session: AsyncSession, post: OwedPost, ref: MessageRef) -> None:
+    async def card_posted(self, on: Executor, post: OwedPost, ref: MessageRef) -> None:
         """The outbox sent the card: remember where, for updates, threads and ``/incident ack``."""
-        await repo.set_card(session, post.subject, channel_id=ref.channel_id, ts=ref.ts)
+        await repo.set_card(on, post.subject, channel_id=ref.channel_id, ts=ref.ts)
 
 
 def _declared(incident: Incident) -> dict[str, Any]:

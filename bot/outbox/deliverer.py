@@ -25,12 +25,12 @@ from bot.clock import Clock
 from bot.logs import FailureSummary
 from bot.outbox.model import MessageRef, NothingToSend, OwedPost, Sender, Undeliverable
 from storage import outbox
-from storage.db import Database
+from storage.db import Database, Executor
 from storage.outbox import PostRow
 
 log = logging.getLogger(__name__)
 
-SentHook = Callable[[AsyncSession, OwedPost, MessageRef], Awaitable[None]]
+SentHook = Callable[[Executor, OwedPost, MessageRef], Awaitable[None]]
 
 BATCH = 50
 CONCURRENCY = 4
@@ -209,13 +209,13 @@ class Deliverer:
         no transaction around them. A crash before the rows leaves them owed; a retry finds
         each post by its key and records it again, so a hook must be idempotent (set, not
         add)."""
-        async with self._db.autocommit() as session:
+        async with self._db.statements() as connection:
             for post, ref in sent:
                 hook = self._on_sent.get(post.kind)
                 if hook is not None and ref is not None:
-                    await hook(session, post, ref)
+                    await hook(connection, post, ref)
             await outbox.record_sent(
-                session,
+                connection,
                 [
                     outbox.Sent(
                         key=post.key,
