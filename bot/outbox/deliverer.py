@@ -150,14 +150,15 @@ class Deliverer:
         return ready
 
     async def _in_order(self, posts: list[OwedPost], after: Mapping[str, str]) -> int:
-        """Send one subject's posts in turn, each recorded before anything replying under it
-        is sent (whoever reads the answer finds the card's place stored), the others
-        together at the end. A post that replies under one sent just before goes in its
-        thread; if that one did not go out, it is given back untried."""
+        """Send one subject's posts in turn, then record them together. What a post's kind
+        remembers (its ``on_sent`` hook: a card's place on its incident) is written before
+        anything replying under it is sent, so whoever reads the answer finds the card. A
+        post that replies under one sent just before goes in its thread; if that one did
+        not go out, it is given back untried."""
         went: dict[str, MessageRef | None] = {}
-        unrecorded: list[tuple[OwedPost, MessageRef | None]] = []
+        sent: list[tuple[OwedPost, MessageRef | None]] = []
+        remembered: set[str] = set()
         untried: list[str] = []
-        sent = 0
         try:
             for post in posts:
                 parent = after.get(post.key)
@@ -165,23 +166,23 @@ class Deliverer:
                     if parent not in went:
                         untried.append(post.key)
                         continue
-                    if any(done.key == parent for done, _ in unrecorded):
-                        await self._record(unrecorded)
-                        unrecorded = []
+                    if parent not in remembered:
+                        remembered |= await self._remember(
+                            [(done, ref) for done, ref in sent if done.key not in remembered]
+                        )
                     post = replace(post, thread=went[parent])
                 outcome = await self._attempt(post)
                 if outcome is not None:
                     went[post.key] = outcome.ref
-                    unrecorded.append((post, outcome.ref))
-                    sent += 1
-            if unrecorded:
-                await self._record(unrecorded)
+                    sent.append((post, outcome.ref))
+            if sent:
+                await self._record(sent, remembered)
             if untried:
                 async with self._db.autocommit() as session:
                     await outbox.release(session, untried)
         finally:
             self._sending.difference_update(post.key for post in posts)
-        return sent
+        return len(sent)
 
     async def _attempt(self, post: OwedPost) -> _Sent | None:
         """Send ``post``; None when it did not go out (its drop or failure is recorded)."""
@@ -204,15 +205,27 @@ class Deliverer:
             self._slack_failures.recovered()
             return _Sent(ref)
 
-    async def _record(self, sent: list[tuple[OwedPost, MessageRef | None]]) -> None:
-        """What each kind remembers (its ``on_sent`` hook), then the rows, in one statement:
-        no transaction around them. A crash before the rows leaves them owed; a retry finds
-        each post by its key and records it again, so a hook must be idempotent (set, not
-        add)."""
+    async def _remember(self, sent: list[tuple[OwedPost, MessageRef | None]]) -> set[str]:
+        """Run the ``on_sent`` hooks of ``sent`` now (one transaction, none when no kind has
+        one); the keys whose hooks are done."""
+        hooked = [(post, ref) for post, ref in sent if self._on_sent.get(post.kind) and ref]
+        if hooked:
+            async with self._db.statements() as connection:
+                for post, ref in hooked:
+                    await self._on_sent[post.kind](connection, post, ref)
+        return {post.key for post, _ in sent}
+
+    async def _record(
+        self, sent: list[tuple[OwedPost, MessageRef | None]], remembered: set[str]
+    ) -> None:
+        """What each kind remembers (its ``on_sent`` hook, unless done already), then the
+        rows, in one statement: no transaction around them. A crash before the rows leaves
+        them owed; a retry finds each post by its key and records it again, so a hook must
+        be idempotent (set, not add)."""
         async with self._db.statements() as connection:
             for post, ref in sent:
                 hook = self._on_sent.get(post.kind)
-                if hook is not None and ref is not None:
+                if hook is not None and ref is not None and post.key not in remembered:
                     await hook(connection, post, ref)
             await outbox.record_sent(
                 connection,
