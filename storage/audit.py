@@ -28,6 +28,7 @@ class AuditRow(SQLModel, table=True):
 
 
 AUDIT: Table = AuditRow.__table__  # type: ignore[attr-defined]
+_ADD = insert(AUDIT)
 
 
 async def add_audit(
@@ -40,4 +41,4 @@ async def add_audit(
     detail: dict[str, Any] | None = None,
 ) -> None:
     values = {"at": at, "actor": actor, "action": action, "subject": subject}
-    await run(on, insert(AUDIT), values | {"detail": detail or {}})
+    await run(on, _ADD, values | {"detail": detail or {}})

@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from functools import partial
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import event, text
@@ -79,11 +79,19 @@ def _with_driver(url: str, *, sqlite: str) -> str:
 
 
 def insert_into(on: Executor, table: Any) -> postgresql.Insert | sqlite.Insert:
-    """``INSERT`` in the dialect of ``on``: both can do nothing, or update, on a conflict.
+    """``INSERT`` in the dialect of ``on``: both can do nothing, or update, on a conflict."""
+    return insert_in(dialect_of(on), table)
+
+
+@cache
+def insert_in(dialect: str, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT`` in ``dialect``, built once per table: a statement used again keeps its
+    cache key, which SQLAlchemy otherwise works out anew for each execution (build what
+    follows it once too, ``functools.cache`` on the dialect, on a path run per request).
 
     Each dialect is imported here, where its engine has loaded it already: an SQLite process
     never loads PostgreSQL's, nor the other way round."""
-    if dialect_of(on) == "postgresql":
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 
         return postgresql_insert(table)

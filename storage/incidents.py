@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -19,9 +20,10 @@ from sqlalchemy import (
 )
 from sqlalchemy import insert as insert_statement
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 from sqlmodel import Field, SQLModel, col, select
 
-from storage.db import Executor, dialect_of, insert_into, run
+from storage.db import Executor, dialect_of, insert_in, run
 from storage.types import UTCDateTime
 
 
@@ -79,6 +81,7 @@ _IDS_OF_SECOND = select(INCIDENTS.c.id).where(
     (INCIDENTS.c.id == bindparam("base_id")) | INCIDENTS.c.id.like(bindparam("suffixed"))
 )
 
+_ADD_TIMELINE = insert_statement(TIMELINE)
 _FILED_UNDER = select(INCIDENTS.c.id).where(INCIDENTS.c.request_key == bindparam("request_key"))
 _SET_CARD = update(INCIDENTS).where(INCIDENTS.c.id == bindparam("card_of"))
 
@@ -109,12 +112,17 @@ async def filed_under(on: Executor, request_key: str) -> str | None:
 async def insert(on: Executor, row: IncidentRow) -> bool:
     """Store a new incident; False when one was filed under its ``request_key`` already
     (nothing stored). A taken ID raises IntegrityError."""
-    statement = (
-        insert_into(on, INCIDENTS)
+    inserted = await run(on, _insert_new(dialect_of(on)), row.model_dump())
+    return inserted.first() is not None
+
+
+@cache
+def _insert_new(dialect: str) -> Executable:
+    return (
+        insert_in(dialect, INCIDENTS)
         .on_conflict_do_nothing(index_elements=["request_key"])
         .returning(INCIDENTS.c.id)
     )
-    return (await run(on, statement, row.model_dump())).first() is not None
 
 
 async def ids_with_prefix(on: Executor, base_id: str) -> list[str]:
@@ -199,4 +207,4 @@ async def add_timeline(
     note: str = "",
 ) -> None:
     values = {"incident_id": incident_id, "at": at, "actor": actor, "action": action, "note": note}
-    await run(on, insert_statement(TIMELINE), values)
+    await run(on, _ADD_TIMELINE, values)

@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, String, Table, bindparam, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql import Executable
 from sqlmodel import Field, SQLModel, col, select
 
-from storage.db import Executor, insert_into, run
+from storage.db import Executor, dialect_of, insert_in, run
 from storage.types import UTCDateTime
 
 
@@ -97,8 +99,6 @@ async def owe_all(on: Executor, posts: Sequence[Owed]) -> set[str]:
     """Owe ``posts`` in one statement; the keys that were not owed already."""
     if not posts:
         return set()
-    # A key owed already (by us earlier, or by another process a moment ago) inserts
-    # nothing, and no error aborts the caller's transaction.
     rows = [
         {
             "key": post.key,
@@ -114,10 +114,18 @@ async def owe_all(on: Executor, posts: Sequence[Owed]) -> set[str]:
         }
         for post in posts
     ]
-    statement = (
-        insert_into(on, POSTS).on_conflict_do_nothing(index_elements=["key"]).returning(POSTS.c.key)
+    return set((await run(on, _owe(dialect_of(on)), rows)).scalars().all())
+
+
+@cache
+def _owe(dialect: str) -> Executable:
+    # A key owed already (by us earlier, or by another process a moment ago) inserts
+    # nothing, and no error aborts the caller's transaction.
+    return (
+        insert_in(dialect, POSTS)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(POSTS.c.key)
     )
-    return set((await run(on, statement, rows)).scalars().all())
 
 
 async def owe_again(
