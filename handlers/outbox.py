@@ -4,13 +4,16 @@ Every message carries its outbox key in Slack message metadata, so an attempt th
 Slack but was never recorded (a crash, a timeout, a 500 after the work) is found again
 with ``conversations.history`` / ``conversations.replies`` instead of being sent twice.
 Edits (``chat.update``) are idempotent and need no lookup; ephemeral answers cannot be
-looked up, so one whose first attempt was cut short may be shown twice (never lost).
+looked up, so one whose first attempt was cut short is sent again: through a response_url
+it replaces the first (``replace_original``), as a ``chat.postEphemeral`` it may show twice
+(never lost).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,7 +26,7 @@ from bot.alerts.work import AlertWork
 from bot.clock import Clock
 from bot.incidents.model import Incident, IncidentStatus
 from bot.incidents.postmortem import postmortem_draft
-from bot.incidents.service import IncidentService
+from bot.incidents.service import IncidentService, declared_incident
 from bot.oncall.handoffs import HandoffService
 from bot.oncall.service import OncallService
 from bot.outbox import MessageRef, NothingToSend, OwedPost, Undeliverable
@@ -206,7 +209,11 @@ class SlackSender:
         return await self._incidents.get(incident_id=post.subject, timeline=timeline)
 
     async def _card(self, post: OwedPost) -> MessageRef:
-        return await self._post(post, await self._card_body(await self._incident(post)))
+        # A first attempt shows the incident as its create stored it (the post carries it);
+        # a retry reads it, as it may have changed meanwhile. A change after the create owes
+        # an edit, sent after the card, so the card ends up current either way.
+        incident = None if post.retried else declared_incident(post)
+        return await self._post(post, await self._card_body(incident or await self._incident(post)))
 
     async def _card_update(self, post: OwedPost) -> MessageRef:
         return await self._update(post, await self._card_body(await self._incident(post)))
@@ -217,7 +224,12 @@ class SlackSender:
     async def _created_reply(self, post: OwedPost) -> MessageRef | None:
         """The reporter's answer: through ``response_url`` while Slack still takes it, else
         an ephemeral where they asked, else a direct message."""
-        body = incident_created_reply(await self._incident(post))
+        declared = declared_incident(post)
+        if declared is None:  # owed before the answer carried the incident
+            body = incident_created_reply(await self._incident(post))
+        else:  # in the channel of its card, which went out first (``thread``)
+            where = post.thread.channel_id if post.thread else None
+            body = incident_created_reply(replace(declared, channel_id=where))
         user = str(post.detail["user"])
         url = post.detail.get("response_url")
         if url and self._clock.now() - post.created_at < RESPONSE_URL_LIFETIME:
@@ -227,8 +239,13 @@ class SlackSender:
                 retry_handlers=self._client.retry_handlers,
                 session=session_of(self._client),
             )
+            # A retry may follow an attempt that reached Slack but was never recorded (a
+            # crash between the two): it replaces that answer rather than adding a second.
             answer = await webhook.send(
-                response_type="ephemeral", text=body["text"], blocks=body.get("blocks")
+                response_type="ephemeral",
+                text=body["text"],
+                blocks=body.get("blocks"),
+                replace_original=post.retried or None,
             )
             if answer.status_code == 200:
                 return None

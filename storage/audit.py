@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import JSON, Column, Index, Table, insert
 from sqlmodel import Field, SQLModel
 
+from storage.db import Executor, run
 from storage.types import UTCDateTime
 
 
@@ -27,8 +27,12 @@ class AuditRow(SQLModel, table=True):
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
-def add_audit(
-    session: AsyncSession,
+AUDIT: Table = AuditRow.__table__  # type: ignore[attr-defined]
+_ADD = insert(AUDIT)
+
+
+async def add_audit(
+    on: Executor,
     *,
     at: datetime,
     actor: str,
@@ -36,4 +40,5 @@ def add_audit(
     subject: str,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    session.add(AuditRow(at=at, actor=actor, action=action, subject=subject, detail=detail or {}))
+    values = {"at": at, "actor": actor, "action": action, "subject": subject}
+    await run(on, _ADD, values | {"detail": detail or {}})

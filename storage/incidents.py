@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, UniqueConstraint, func, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Index,
+    String,
+    Table,
+    UniqueConstraint,
+    bindparam,
+    func,
+    update,
+)
+from sqlalchemy import insert as insert_statement
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 from sqlmodel import Field, SQLModel, col, select
 
-from storage.db import insert_into
+from storage.db import Executor, dialect_of, insert_in, run
 from storage.types import UTCDateTime
 
 
@@ -66,6 +79,20 @@ class TimelineRow(SQLModel, table=True):
     request_key: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
 
 
+INCIDENTS: Table = IncidentRow.__table__  # type: ignore[attr-defined]
+TIMELINE: Table = TimelineRow.__table__  # type: ignore[attr-defined]
+# The IDs of one second, and (PostgreSQL) the lock that queues its creates: see below.
+_LOCK_SECOND = select(func.pg_advisory_xact_lock(func.hashtext(bindparam("base_id", type_=String))))
+_IDS_OF_SECOND = select(INCIDENTS.c.id).where(
+    (INCIDENTS.c.id == bindparam("base_id")) | INCIDENTS.c.id.like(bindparam("suffixed"))
+)
+
+_ADD_TIMELINE = insert_statement(TIMELINE)
+_WROTE = select(TIMELINE.c.id).where(TIMELINE.c.request_key == bindparam("request_key")).limit(1)
+_FILED_UNDER = select(INCIDENTS.c.id).where(INCIDENTS.c.request_key == bindparam("request_key"))
+_SET_CARD = update(INCIDENTS).where(INCIDENTS.c.id == bindparam("card_of"))
+
+
 async def get(session: AsyncSession, incident_id: str) -> IncidentRow | None:
     return await session.get(IncidentRow, incident_id)
 
@@ -83,19 +110,29 @@ async def get_by_request_key(session: AsyncSession, request_key: str) -> Inciden
     return result.scalars().first()
 
 
-async def insert(session: AsyncSession, row: IncidentRow) -> bool:
+async def filed_under(on: Executor, request_key: str) -> str | None:
+    """The ID of the incident filed under ``request_key``, if any."""
+    found = await run(on, _FILED_UNDER, {"request_key": request_key})
+    return found.scalar_one_or_none()
+
+
+async def insert(on: Executor, row: IncidentRow) -> bool:
     """Store a new incident; False when one was filed under its ``request_key`` already
     (nothing stored). A taken ID raises IntegrityError."""
-    statement = (
-        insert_into(session, IncidentRow)
-        .values(**row.model_dump())
+    inserted = await run(on, _insert_new(dialect_of(on)), row.model_dump())
+    return inserted.first() is not None
+
+
+@cache
+def _insert_new(dialect: str) -> Executable:
+    return (
+        insert_in(dialect, INCIDENTS)
         .on_conflict_do_nothing(index_elements=["request_key"])
-        .returning(col(IncidentRow.id))
+        .returning(INCIDENTS.c.id)
     )
-    return (await session.execute(statement)).first() is not None
 
 
-async def ids_with_prefix(session: AsyncSession, base_id: str) -> list[str]:
+async def ids_with_prefix(on: Executor, base_id: str) -> list[str]:
     """IDs equal to ``base_id`` or suffixed from it (``base-2``, ``base-3``, ...).
 
     On PostgreSQL the transaction first takes a lock on ``base_id`` (held until it ends), so
@@ -103,12 +140,10 @@ async def ids_with_prefix(session: AsyncSession, base_id: str) -> list[str]:
     loser would wait for the winner's commit, fail on the key, and start over, and at 200
     creates a second most of them did. SQLite's BEGIN IMMEDIATE already queues writers.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(base_id))))
-    statement = select(IncidentRow.id).where(
-        (col(IncidentRow.id) == base_id) | col(IncidentRow.id).like(base_id + "-%")
-    )
-    return list((await session.execute(statement)).scalars().all())
+    if dialect_of(on) == "postgresql":
+        await run(on, _LOCK_SECOND, {"base_id": base_id})
+    taken = await run(on, _IDS_OF_SECOND, {"base_id": base_id, "suffixed": base_id + "-%"})
+    return list(taken.scalars().all())
 
 
 async def timeline(session: AsyncSession, incident_id: str) -> Sequence[TimelineRow]:
@@ -164,17 +199,13 @@ async def update_if_version(
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-async def set_card(session: AsyncSession, incident_id: str, *, channel_id: str, ts: str) -> None:
+async def set_card(on: Executor, incident_id: str, *, channel_id: str, ts: str) -> None:
     """Where the incident's card lives; not a state change, so the version stays."""
-    await session.execute(
-        update(IncidentRow)
-        .where(col(IncidentRow.id) == incident_id)
-        .values(channel_id=channel_id, message_ts=ts)
-    )
+    await run(on, _SET_CARD, {"card_of": incident_id, "channel_id": channel_id, "message_ts": ts})
 
 
-def add_timeline(
-    session: AsyncSession,
+async def add_timeline(
+    on: Executor,
     *,
     incident_id: str,
     at: datetime,
@@ -183,21 +214,18 @@ def add_timeline(
     note: str = "",
     request_key: str | None = None,
 ) -> None:
-    session.add(
-        TimelineRow(
-            incident_id=incident_id,
-            at=at,
-            actor=actor,
-            action=action,
-            note=note,
-            request_key=request_key,
-        )
-    )
+    values = {
+        "incident_id": incident_id,
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "note": note,
+        "request_key": request_key,
+    }
+    await run(on, _ADD_TIMELINE, values)
 
 
-async def wrote(session: AsyncSession, request_key: str) -> bool:
+async def wrote(on: Executor, request_key: str) -> bool:
     """Whether the request ``request_key`` wrote a timeline entry already."""
-    found = await session.execute(
-        select(TimelineRow.id).where(TimelineRow.request_key == request_key).limit(1)
-    )
+    found = await run(on, _WROTE, {"request_key": request_key})
     return found.first() is not None

@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, or_, update
+from sqlalchemy import JSON, Column, Index, String, Table, bindparam, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql import Executable
 from sqlmodel import Field, SQLModel, col, select
 
-from storage.db import insert_into
+from storage.db import Executor, dialect_of, insert_in, run
 from storage.types import UTCDateTime
 
 
@@ -54,6 +56,7 @@ class PostRow(SQLModel, table=True):
     last_error: str | None = None
 
 
+POSTS: Table = PostRow.__table__  # type: ignore[attr-defined]
 PENDING, SENT, DROPPED, FAILED = "pending", "sent", "dropped", "failed"
 
 
@@ -92,12 +95,10 @@ async def owe(
     return bool(await owe_all(session, [post]))
 
 
-async def owe_all(session: AsyncSession, posts: Sequence[Owed]) -> set[str]:
+async def owe_all(on: Executor, posts: Sequence[Owed]) -> set[str]:
     """Owe ``posts`` in one statement; the keys that were not owed already."""
     if not posts:
         return set()
-    # A key owed already (by us earlier, or by another process a moment ago) inserts
-    # nothing, and no error aborts the caller's transaction.
     rows = [
         {
             "key": post.key,
@@ -113,13 +114,18 @@ async def owe_all(session: AsyncSession, posts: Sequence[Owed]) -> set[str]:
         }
         for post in posts
     ]
-    statement = (
-        insert_into(session, PostRow)
-        .values(rows)
+    return set((await run(on, _owe(dialect_of(on)), rows)).scalars().all())
+
+
+@cache
+def _owe(dialect: str) -> Executable:
+    # A key owed already (by us earlier, or by another process a moment ago) inserts
+    # nothing, and no error aborts the caller's transaction.
+    return (
+        insert_in(dialect, POSTS)
         .on_conflict_do_nothing(index_elements=["key"])
-        .returning(col(PostRow.key))
+        .returning(POSTS.c.key)
     )
-    return set((await session.execute(statement)).scalars().all())
 
 
 async def owe_again(
@@ -194,24 +200,60 @@ async def lease_all(
     return sorted(rows, key=lambda row: (row.claimed_at, row.key))
 
 
-async def record_sent(
-    session: AsyncSession, *, key: str, generation: int, channel: str | None, ts: str | None
-) -> None:
-    """Sent, as of ``generation``; an edit owed again meanwhile stays pending (sent anew)."""
-    sent = await session.execute(
-        update(PostRow)
-        .where(col(PostRow.key) == key, col(PostRow.generation) == generation)
-        .values(state=SENT, channel=channel, ts=ts, lease_until=None, last_error=None)
-        .execution_options(synchronize_session=False)
-    )
-    if sent.rowcount:  # type: ignore[attr-defined]
+@dataclass(frozen=True)
+class Sent:
+    """A post that went out, as ``record_sent`` takes it: ``channel`` and ``ts`` say where
+    (None for what has no address, an ephemeral answer)."""
+
+    key: str
+    generation: int
+    channel: str | None
+    ts: str | None
+
+
+# Bound parameters of the two records below, named apart from the columns they set.
+_SENT_AS_OF = (
+    update(POSTS)
+    .where(POSTS.c.key == bindparam("sent_key"), POSTS.c.generation == bindparam("sent_generation"))
+    .values(state=SENT, channel=bindparam("sent_channel"), ts=bindparam("sent_ts"))
+    .values(lease_until=None, last_error=None)
+)
+_SENT_BEFORE_NEWER = (
+    update(POSTS)
+    .where(POSTS.c.key == bindparam("sent_key"), POSTS.c.generation != bindparam("sent_generation"))
+    .values(lease_until=None, channel=bindparam("sent_channel"), ts=bindparam("sent_ts"))
+)
+
+
+async def record_sent(on: Executor, posts: Sequence[Sent]) -> None:
+    """Each post sent, as of its ``generation``, in one statement; an edit owed again
+    meanwhile stays pending (sent anew), with where it is now remembered."""
+    if not posts:
         return
-    await session.execute(
-        update(PostRow)
-        .where(col(PostRow.key) == key, col(PostRow.generation) != generation)
-        .values(lease_until=None, channel=channel, ts=ts)
-        .execution_options(synchronize_session=False)
-    )
+    parameters = [
+        {
+            "sent_key": post.key,
+            "sent_generation": post.generation,
+            "sent_channel": post.channel,
+            "sent_ts": post.ts,
+        }
+        for post in posts
+    ]
+    recorded = await run(on, _SENT_AS_OF, parameters)
+    if recorded.rowcount < len(posts):
+        # Some were owed again while they were sent: they stay pending, no longer leased.
+        await run(on, _SENT_BEFORE_NEWER, parameters)
+
+
+async def release(session: AsyncSession, keys: Collection[str]) -> None:
+    """Give back posts leased for a pass that did not attempt them (what they reply under
+    did not go out): no attempt is counted, the next pass may take them."""
+    if keys:
+        await session.execute(
+            update(PostRow)
+            .where(col(PostRow.key).in_(list(keys)))
+            .values(lease_until=None, attempts=PostRow.attempts - 1)
+        )
 
 
 async def record_failure(

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col, select
 
+from storage.db import Executor, run
 from storage.types import UTCDateTime
 
 
@@ -161,12 +162,13 @@ async def update_run_if_version(
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-async def set_message(session: AsyncSession, run_id: str, channel: str, ts: str) -> None:
+async def set_message(on: Executor, run_id: str, channel: str, ts: str) -> None:
     """Where the run's message lives; not a state change, so the version stays."""
-    await session.execute(
+    await run(
+        on,
         update(RunbookRunRow)
         .where(col(RunbookRunRow.id) == run_id)
-        .values(message_channel=channel, message_ts=ts)
+        .values(message_channel=channel, message_ts=ts),
     )
 
 

@@ -47,7 +47,7 @@ from bot.incidents.report import IncidentReport, build_report
 from bot.outbox import MessageRef, OwedPost
 from storage import audit, outbox
 from storage import incidents as repo
-from storage.db import Database
+from storage.db import Database, Executor
 from storage.incidents import IncidentRow, TimelineRow
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,8 @@ COUNT_TIMEOUT = 1.0
 """Seconds /metrics waits for the incident counts before it answers without them."""
 RESOLVED_ON_CLOSE = "resolved on close: its resolution was already recorded"
 CHASE_KINDS = ("reminder", "escalation")
+DECLARED = "declared"
+"""The key, in a card's and an answer's detail, of the incident as it was declared."""
 IN_FLIGHT_PATIENCE = 10.0
 
 
@@ -289,9 +291,10 @@ class IncidentService:
             now = self._clock.now()
             base_id = now.strftime("INC-%Y%m%d-%H%M%S")
             try:
-                async with self._db.transaction() as session:
+                # Core statements on a bare connection: this runs for every request.
+                async with self._db.connection() as connection:
                     incident_id = next_free_id(
-                        base_id, await repo.ids_with_prefix(session, base_id)
+                        base_id, await repo.ids_with_prefix(connection, base_id)
                     )
                     row = IncidentRow(
                         id=incident_id,
@@ -305,35 +308,36 @@ class IncidentService:
                         request_key=request_key,
                         updated_at=now,
                     )
-                    if not await repo.insert(session, row):
+                    if not await repo.insert(connection, row):
                         # Filed before under this request_key (a retried request, a second
                         # Alertmanager): the conflict is on a committed row, which we can read.
-                        existing = await repo.get_by_request_key(session, str(request_key))
+                        existing = await repo.filed_under(connection, str(request_key))
                         if existing is not None:
-                            return existing.id
+                            return existing
                         continue
                     created = TimelineEntry(
                         at=now, actor=actor, action="created", note=f"{severity.label}: {title}"
                     )
-                    repo.add_timeline(
-                        session,
+                    await repo.add_timeline(
+                        connection,
                         incident_id=incident_id,
                         at=created.at,
                         actor=created.actor,
                         action=created.action,
                         note=created.note,
                     )
-                    audit.add_audit(
-                        session,
+                    await audit.add_audit(
+                        connection,
                         at=now,
                         actor=actor,
                         action="incident.create",
                         subject=incident_id,
                         detail={"severity": severity.value, "request_key": request_key},
                     )
-                    await self._owe_card(session, incident_id, now, reply_to)
-                # What was just stored, so the caller needs no second transaction to read it.
-                return replace(incident_from_row(row), timeline=[created])
+                    # What was just stored: the caller and the card need no read to show it.
+                    incident = replace(incident_from_row(row), timeline=[created])
+                    await self._owe_card(connection, incident, reply_to)
+                return incident
             except IntegrityError:
                 continue
         raise RuntimeError("could not allocate an incident ID after many attempts")
@@ -541,7 +545,7 @@ class IncidentService:
                 channel=self._channel,
                 thread_key=card_key(incident.id),
             )
-            audit.add_audit(
+            await audit.add_audit(
                 session, at=now, actor=actor, action="postmortem.draft", subject=incident.id
             )
         self._owed()
@@ -583,7 +587,7 @@ class IncidentService:
             )
             if not owed:
                 return False
-            repo.add_timeline(
+            await repo.add_timeline(
                 session, incident_id=incident_id, at=now, actor=actor, action="alerts", note=note
             )
             current = Severity(row.severity)
@@ -594,7 +598,7 @@ class IncidentService:
                     row.version,
                     {"severity": severity.value, "updated_at": now},
                 )
-                repo.add_timeline(
+                await repo.add_timeline(
                     session,
                     incident_id=incident_id,
                     at=now,
@@ -650,7 +654,7 @@ class IncidentService:
                     if row.status == IncidentStatus.OPEN.value and "status" in change.values:
                         await self._stop_chasing(session, incident_id, now, loop.time() < patience)
                     for n, (what, note) in enumerate(change.entries):
-                        repo.add_timeline(
+                        await repo.add_timeline(
                             session,
                             incident_id=incident_id,
                             at=now,
@@ -659,7 +663,7 @@ class IncidentService:
                             note=note,
                             request_key=request_key if n == 0 else None,
                         )
-                    audit.add_audit(
+                    await audit.add_audit(
                         session,
                         at=now,
                         actor=actor,
@@ -693,35 +697,71 @@ class IncidentService:
         await outbox.drop_pending(session, subject=incident_id, kinds=CHASE_KINDS, now=now)
 
     async def _owe_card(
-        self, session: AsyncSession, incident_id: str, now: datetime, reply_to: ReplyTo | None
+        self, connection: Executor, incident: Incident, reply_to: ReplyTo | None
     ) -> None:
+        # Both carry the incident as declared: the card's first attempt and the answer are
+        # rendered from it, with nothing read back (``declared_incident``).
+        declared = {DECLARED: _declared(incident)}
         posts = [
             outbox.Owed(
-                key=card_key(incident_id),
+                key=card_key(incident.id),
                 kind=CARD,
-                subject=incident_id,
-                at=now,
+                subject=incident.id,
+                at=incident.created_at,
                 channel=self._channel,
+                detail=declared,
             )
         ]
         if reply_to is not None:
             posts.append(
                 outbox.Owed(
-                    key=f"reply:{incident_id}:created",
+                    key=f"reply:{incident.id}:created",
                     kind=CREATED_REPLY,
-                    subject=incident_id,
-                    at=now,
+                    subject=incident.id,
+                    at=incident.created_at,
                     channel=reply_to.channel,
-                    detail={"user": reply_to.user, "response_url": reply_to.response_url},
+                    detail={"user": reply_to.user, "response_url": reply_to.response_url}
+                    | declared,
                     # After the card: the answer can point at it, and never races ahead of it.
-                    thread_key=card_key(incident_id),
+                    thread_key=card_key(incident.id),
                 )
             )
-        await outbox.owe_all(session, posts)
+        await outbox.owe_all(connection, posts)
 
-    async def card_posted(self, session: AsyncSession, post: OwedPost, ref: MessageRef) -> None:
+    async def card_posted(self, on: Executor, post: OwedPost, ref: MessageRef) -> None:
         """The outbox sent the card: remember where, for updates, threads and ``/incident ack``."""
-        await repo.set_card(session, post.subject, channel_id=ref.channel_id, ts=ref.ts)
+        await repo.set_card(on, post.subject, channel_id=ref.channel_id, ts=ref.ts)
+
+
+def _declared(incident: Incident) -> dict[str, Any]:
+    """What an incident was filed with, as a post's detail carries it."""
+    return {
+        "id": incident.id,
+        "title": incident.title,
+        "severity": incident.severity.value,
+        "description": incident.description,
+        "components": list(incident.components),
+        "created_at": incident.created_at.isoformat(),
+        "created_by": incident.created_by,
+    }
+
+
+def declared_incident(post: OwedPost) -> Incident | None:
+    """The incident as its create stored it, from the card's or the answer's post (open,
+    nothing else recorded yet); None for a post owed without it."""
+    declared = post.detail.get(DECLARED)
+    if not isinstance(declared, dict):
+        return None
+    return Incident(
+        id=str(declared["id"]),
+        title=str(declared["title"]),
+        severity=Severity(declared["severity"]),
+        status=IncidentStatus.OPEN,
+        created_at=datetime.fromisoformat(str(declared["created_at"])),
+        created_by=str(declared["created_by"]),
+        description=str(declared["description"]),
+        components=[str(c) for c in declared["components"]],
+    )
 
 
 def _jsonable(value: Any) -> Any:

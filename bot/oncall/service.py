@@ -158,7 +158,7 @@ class OncallService:
                     reason=override.reason,
                 ),
             )
-            add_audit(
+            await add_audit(
                 session,
                 at=now,
                 actor=actor,

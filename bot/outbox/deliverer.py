@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,12 +25,12 @@ from bot.clock import Clock
 from bot.logs import FailureSummary
 from bot.outbox.model import MessageRef, NothingToSend, OwedPost, Sender, Undeliverable
 from storage import outbox
-from storage.db import Database
+from storage.db import Database, Executor
 from storage.outbox import PostRow
 
 log = logging.getLogger(__name__)
 
-SentHook = Callable[[AsyncSession, OwedPost, MessageRef], Awaitable[None]]
+SentHook = Callable[[Executor, OwedPost, MessageRef], Awaitable[None]]
 
 BATCH = 50
 CONCURRENCY = 4
@@ -79,8 +80,19 @@ class Deliverer:
             rows = await outbox.lease_all(
                 session, [row.key for row, _ in ready], now=now, until=now + self._lease
             )
-        parents = {row.key: parent for row, parent in ready}
-        taken = [_owed(row, parents[row.key]) for row in rows]
+            parents = {row.key: parent for row, parent in ready}
+            leased = {row.key for row in rows}
+            # A reply taken with the post it replies under goes out right after it, in this
+            # pass; unless another process took that one meanwhile: then it waits, as before.
+            after = {
+                row.key: parent.key
+                for row in rows
+                if (parent := parents[row.key]) is not None and parent.state == outbox.PENDING
+            }
+            orphans = [key for key, parent in after.items() if parent not in leased]
+            if orphans:
+                await outbox.release(session, orphans)
+        taken = [_owed(row, parents[row.key]) for row in rows if row.key not in orphans]
         self._sending.update(post.key for post in taken)
         if not taken:
             return 0
@@ -89,9 +101,10 @@ class Deliverer:
         by_subject: dict[str, list[OwedPost]] = {}
         for post in taken:
             by_subject.setdefault(post.subject, []).append(post)
-        return await self._each_subject(list(by_subject.values()))
+        chains = [_replies_after(posts, after) for posts in by_subject.values()]
+        return await self._each_subject(chains, after)
 
-    async def _each_subject(self, subjects: list[list[OwedPost]]) -> int:
+    async def _each_subject(self, subjects: list[list[OwedPost]], after: Mapping[str, str]) -> int:
         """Send each subject's posts, subjects at once, and end only when every send has.
 
         A cancel (a stop) reaches each send once, and the pass waits for them all: ``gather``
@@ -99,7 +112,7 @@ class Deliverer:
         for the loop's end to cancel again inside the driver's close of the first cancel
         (on SQLite a close that never ends: a Ctrl-C that hung the demo).
         """
-        sends = [asyncio.create_task(self._in_order(posts)) for posts in subjects]
+        sends = [asyncio.create_task(self._in_order(posts, after)) for posts in subjects]
         try:
             await asyncio.wait(sends)
         except asyncio.CancelledError:
@@ -114,27 +127,65 @@ class Deliverer:
 
     async def _ready(self, session: AsyncSession) -> list[tuple[PostRow, PostRow | None]]:
         """Due posts nobody is sending, whose thread (if any) is out, with that thread's
-        first message. Read, not leased: the lease after it is conditional."""
+        first message. Read, not leased: the lease after it is conditional.
+
+        A reply whose thread is due now for the first time, about the same subject (a new
+        card and the answer to whoever declared it), is taken with it, to go right after
+        it. A thread that failed before is not: what replies under it waits until it is out,
+        unleased, so a newer reminder can still supersede an older one meanwhile.
+        """
         rows = await outbox.due(
             session, now=self._clock.now(), limit=BATCH, excluding=self._sending
         )
+        fresh = {row.key: row.subject for row, _ in rows if row.attempts == 0}
         ready = []
         for row, parent in rows:
-            if parent is not None and parent.state == outbox.PENDING:
+            if (
+                parent is not None
+                and parent.state == outbox.PENDING
+                and fresh.get(parent.key) != row.subject
+            ):
                 continue  # a reply waits for the message it replies under
             ready.append((row, parent))
         return ready
 
-    async def _in_order(self, posts: list[OwedPost]) -> int:
-        return sum([await self._deliver(post) for post in posts])
-
-    async def _deliver(self, post: OwedPost) -> int:
+    async def _in_order(self, posts: list[OwedPost], after: Mapping[str, str]) -> int:
+        """Send one subject's posts in turn, then record them together. What a post's kind
+        remembers (its ``on_sent`` hook: a card's place on its incident) is written before
+        anything replying under it is sent, so whoever reads the answer finds the card. A
+        post that replies under one sent just before goes in its thread; if that one did
+        not go out, it is given back untried."""
+        went: dict[str, MessageRef | None] = {}
+        sent: list[tuple[OwedPost, MessageRef | None]] = []
+        remembered: set[str] = set()
+        untried: list[str] = []
         try:
-            return await self._attempt(post)
+            for post in posts:
+                parent = after.get(post.key)
+                if parent is not None:
+                    if parent not in went:
+                        untried.append(post.key)
+                        continue
+                    if parent not in remembered:
+                        remembered |= await self._remember(
+                            [(done, ref) for done, ref in sent if done.key not in remembered]
+                        )
+                    post = replace(post, thread=went[parent])
+                outcome = await self._attempt(post)
+                if outcome is not None:
+                    went[post.key] = outcome.ref
+                    sent.append((post, outcome.ref))
+            if sent:
+                await self._record(sent, remembered)
+            if untried:
+                async with self._db.autocommit() as session:
+                    await outbox.release(session, untried)
         finally:
-            self._sending.discard(post.key)
+            self._sending.difference_update(post.key for post in posts)
+        return len(sent)
 
-    async def _attempt(self, post: OwedPost) -> int:
+    async def _attempt(self, post: OwedPost) -> _Sent | None:
+        """Send ``post``; None when it did not go out (its drop or failure is recorded)."""
         async with self._slots:
             try:
                 ref = await self._sender.find(post) if post.retried else None
@@ -142,35 +193,54 @@ class Deliverer:
                     ref = await self._sender.send(post)
             except NothingToSend as reason:
                 await self._finish(post, drop=str(reason) or "no longer owed")
-                return 0
+                return None
             except Undeliverable as refusal:
                 log.error("gave up on %s: Slack refused it (%s)", post.key, refusal)
                 await self._finish(post, failure=str(refusal), retry=False)
-                return 0
+                return None
             except Exception as exc:
                 self._slack_failures.failed(f"could not post {post.key}: {exc}")
                 await self._finish(post, failure=f"{type(exc).__name__}: {exc}", retry=True)
-                return 0
+                return None
             self._slack_failures.recovered()
-            await self._record(post, ref)
-            return 1
+            return _Sent(ref)
 
-    async def _record(self, post: OwedPost, ref: MessageRef | None) -> None:
-        """What the kind remembers (its ``on_sent`` hook), then the row: no transaction
-        around the two. A crash between them leaves the row owed; its retry finds the post
-        by its key and records it again, so a hook must be idempotent (set, not add)."""
-        async with self._db.autocommit() as session:
-            hook = self._on_sent.get(post.kind)
-            if hook is not None and ref is not None:
-                await hook(session, post, ref)
+    async def _remember(self, sent: list[tuple[OwedPost, MessageRef | None]]) -> set[str]:
+        """Run the ``on_sent`` hooks of ``sent`` now (one transaction, none when no kind has
+        one); the keys whose hooks are done."""
+        hooked = [(post, ref) for post, ref in sent if self._on_sent.get(post.kind) and ref]
+        if hooked:
+            async with self._db.statements() as connection:
+                for post, ref in hooked:
+                    await self._on_sent[post.kind](connection, post, ref)
+        return {post.key for post, _ in sent}
+
+    async def _record(
+        self, sent: list[tuple[OwedPost, MessageRef | None]], remembered: set[str]
+    ) -> None:
+        """What each kind remembers (its ``on_sent`` hook, unless done already), then the
+        rows, in one statement: no transaction around them. A crash before the rows leaves
+        them owed; a retry finds each post by its key and records it again, so a hook must
+        be idempotent (set, not add)."""
+        async with self._db.statements() as connection:
+            for post, ref in sent:
+                hook = self._on_sent.get(post.kind)
+                if hook is not None and ref is not None and post.key not in remembered:
+                    await hook(connection, post, ref)
             await outbox.record_sent(
-                session,
-                key=post.key,
-                generation=post.generation,
-                channel=ref.channel_id if ref else None,
-                ts=ref.ts if ref else None,
+                connection,
+                [
+                    outbox.Sent(
+                        key=post.key,
+                        generation=post.generation,
+                        channel=ref.channel_id if ref else None,
+                        ts=ref.ts if ref else None,
+                    )
+                    for post, ref in sent
+                ],
             )
-        log.info("posted %s", post.key)
+        for post, _ in sent:
+            log.info("posted %s", post.key)
 
     async def _finish(
         self, post: OwedPost, *, drop: str | None = None, failure: str = "", retry: bool = True
@@ -181,6 +251,35 @@ class Deliverer:
                 return
             retry_at = self._clock.now() + backoff(post.attempts) if retry else None
             await outbox.record_failure(session, key=post.key, error=failure, retry_at=retry_at)
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """A post that went out, and where (None: it has no address, as an ephemeral answer)."""
+
+    ref: MessageRef | None
+
+
+def _replies_after(posts: list[OwedPost], after: Mapping[str, str]) -> list[OwedPost]:
+    """``posts`` in their order, but a reply taken with the post it replies under right
+    after that one (an edit owed the same instant as its card sorts before it by key)."""
+    replies: dict[str, list[OwedPost]] = {}
+    for post in posts:
+        if post.key in after:
+            replies.setdefault(after[post.key], []).append(post)
+    ordered: list[OwedPost] = []
+
+    def place(post: OwedPost) -> None:
+        ordered.append(post)
+        for reply in replies.pop(post.key, []):
+            place(reply)
+
+    for post in posts:
+        if post.key not in after:
+            place(post)
+    for stranded in replies.values():  # under a post of another subject: never here
+        ordered.extend(stranded)
+    return ordered
 
 
 def _owed(row: PostRow, parent: PostRow | None) -> OwedPost:

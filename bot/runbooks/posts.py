@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.clock import Clock
 from bot.incidents.service import card_key
 from bot.outbox import MessageRef, OwedPost
@@ -19,7 +17,7 @@ from bot.runbooks.model import Run, StepRecord
 from bot.runbooks.steps import Audience
 from storage import outbox
 from storage import runbooks as repo
-from storage.db import Database
+from storage.db import Database, Executor
 
 MESSAGE = "run.message"
 UPDATE = "run.update"
@@ -101,6 +99,6 @@ class RunPosts:
         self._owed()
 
     @staticmethod
-    async def message_posted(session: AsyncSession, post: OwedPost, ref: MessageRef) -> None:
+    async def message_posted(on: Executor, post: OwedPost, ref: MessageRef) -> None:
         """The outbox sent the run's message: remember where, for updates and buttons."""
-        await repo.set_message(session, post.subject, ref.channel_id, ref.ts)
+        await repo.set_message(on, post.subject, ref.channel_id, ref.ts)

@@ -98,7 +98,7 @@ class RunStore:
                             session, runbook=run.runbook, target=target, run_id=run.id, at=now
                         )
                     await session.flush()
-                    audit.add_audit(
+                    await audit.add_audit(
                         session,
                         at=now,
                         actor=requester,
@@ -136,7 +136,7 @@ class RunStore:
                 for old, new in zip(before.steps, after.steps, strict=True):
                     if old != new:
                         await repo.update_step(session, after.id, new.index, step_columns(new))
-                        _audit_step(session, after.id, new.step_id, step_columns(new), now)
+                        await _audit_step(session, after.id, new.step_id, step_columns(new), now)
                 if after.is_finished and not before.is_finished and not after.dry_run:
                     await repo.release_active(session, after.id)
                 if decided is not None:
@@ -145,7 +145,7 @@ class RunStore:
                         session, run_id=after.id, idx=index, decision=verdict, actor=actor, at=now
                     )
                 if action != "runbook.step" or after.state is not before.state:
-                    audit.add_audit(
+                    await audit.add_audit(
                         session,
                         at=now,
                         actor=actor,
@@ -173,7 +173,7 @@ class RunStore:
                 "detail": f"{event.detail} (after the run had ended)",
             }
             await repo.update_step(session, run.id, event.index, values)
-            _audit_step(session, run.id, rows[event.index].step_id, values, now)
+            await _audit_step(session, run.id, rows[event.index].step_id, values, now)
 
     async def hold(self, run_id: str, *, until: datetime | None) -> None:
         """Renew this process's lease on a run it drives (None: give it up)."""
@@ -193,11 +193,11 @@ class RunStore:
             await repo.set_message(session, run_id, channel_id, ts)
 
 
-def _audit_step(
+async def _audit_step(
     session: Any, run_id: str, step_id: str, values: Mapping[str, Any], at: datetime
 ) -> None:
     detail = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
-    audit.add_audit(
+    await audit.add_audit(
         session,
         at=at,
         actor=BOT,

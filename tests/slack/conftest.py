@@ -68,9 +68,11 @@ async def running_bot(
     sre_config: SreConfig,
     serving_url: str,
     clock: Clock | None = None,
+    delivering: bool = True,
 ) -> AsyncIterator[Bot]:
     """The bot served over HTTP with its outbox delivering and its runs driven; ``clock`` is a quiet weekday's at
-    real speed unless a test brings one it moves itself."""
+    real speed unless a test brings one it moves itself. ``delivering=False``: the outbox
+    makes only the passes the test asks for (``container.outbox.work_due()``)."""
     env = Environment(
         SLACK_BOT_TOKEN=emulator.bot_token,
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
@@ -82,7 +84,8 @@ async def running_bot(
         env, sre_config, clock=clock or quiet_clock(), db=Database(database_url)
     )
     container.start_inbox()
-    container.start_delivery()
+    if delivering:
+        container.start_delivery()
     container.runs.start()
     try:
         async with (
