@@ -78,7 +78,8 @@ class Worker:
         self._poll = poll
         self._passed = passed
         self._failures = FailureSummary(log, dependency or f"the {job.name} job's database")
-        self._wake = asyncio.Event()
+        self._idle: list[asyncio.Event] = []  # the lanes waiting for a kick or their poll
+        self._kicked = False  # a kick no lane was waiting for: the next to finish passes again
         self._lanes = lanes
         self._passes = asyncio.Semaphore(lanes)
         self._tasks: list[asyncio.Task[None]] = []
@@ -94,8 +95,13 @@ class Worker:
         return any(not task.done() for task in self._tasks)
 
     def kick(self) -> None:
-        """Something was just stored for this job: work it now rather than at the next poll."""
-        self._wake.set()
+        """Something was just stored for this job: work it now rather than at the next poll.
+        One lane wakes per kick (a burst of kicks wakes as many), not every lane for one
+        item."""
+        if self._idle:
+            self._idle.pop().set()
+        else:
+            self._kicked = True
 
     async def work_due(self) -> int:
         """One pass; never more than ``lanes`` at once in this process."""
@@ -144,8 +150,9 @@ class Worker:
                 log.warning("the %s worker ended with %r", self.name, task.exception())
 
     async def _run(self) -> None:
+        wake = asyncio.Event()
         while not self._stopping:
-            self._wake.clear()
+            wake.clear()
             wait = self._poll
             try:
                 done = await self.work_due()
@@ -158,8 +165,17 @@ class Worker:
                 self._failures.recovered()
                 if done:
                     continue  # a backlog: the next pass at once
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+                if self._kicked:
+                    self._kicked = False
+                    continue  # kicked while every lane was passing
+            self._idle.append(wake)
+            try:
+                with suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await wake.wait()
+            finally:
+                if wake in self._idle:
+                    self._idle.remove(wake)
 
 
 @asynccontextmanager
