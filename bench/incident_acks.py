@@ -40,8 +40,9 @@ async def bench(requests: int, concurrency: int, database: str | None) -> None:
                 DATABASE_URL=url,
             )
             container = build_container(env, sandbox_config(), db=Database(url))
+            container.start_inbox()
             container.start_delivery()
-            runner = web.AppRunner(container.web_app(container.bolt_app()))
+            runner = web.AppRunner(container.web_app())
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", 0)
             await site.start()

@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
-from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -26,6 +25,10 @@ from bot.alerts.work import AlertWork
 from bot.clock import Clock, RunningClock, SystemClock
 from bot.core import build_core
 from bot.errors import ConfigurationError
+from bot.inbox.job import LANES as INBOX_LANES
+from bot.inbox.job import POLL as INBOX_POLL
+from bot.inbox.job import InboxJob
+from bot.inbox.service import Inbox
 from bot.incidents.chase import Chaser
 from bot.incidents.service import CARD, IncidentService
 from bot.metrics import BotMetrics
@@ -45,17 +48,17 @@ from bot.slo.evaluation import SloEvaluator
 from bot.slo.history import SloHistory
 from bot.slo.service import SloService
 from bot.work.worker import Worker
+from handlers.inbox import BoltRunner
 from handlers.oncall_notifier import SlackOncallNotifier
 from handlers.outbox import SlackSender
 from handlers.routes import create_web_app
-from handlers.slack_app import create_bolt_app
+from handlers.slack_app import SlackApp, create_slack_app
 from handlers.slack_client import SlackWebClient
 from handlers.slack_door import SlackDoor
 from scheduler.duties import Duties, Duty, every
 from scheduler.leader import DatabaseLeader
 from scheduler.runner import SchedulerRunner
 from storage.db import Database
-from storage.replays import DatabaseSeenRequests, RedisSeenRequests, SeenRequests
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +113,11 @@ class Container:
     slo_history: SloHistory | None = None
     slack: AsyncWebClient | None = None
     outbox: Worker | None = None
+    # With Slack: the listeners, and the inbox job that runs them on what the door stored.
+    slack_app: SlackApp | None = None
+    inbox_job: InboxJob | None = None
+    inbox: Worker | None = None
     redis: Redis | None = None
-    seen_requests: SeenRequests | None = None
     # Set by ``serve`` in Socket Mode: whether the connection to Slack is up.
     slack_connected: Callable[[], Awaitable[bool]] | None = None
 
@@ -147,36 +153,19 @@ class Container:
         checks = await asyncio.gather(database(), redis(), slack())
         return [problem for problem in checks if problem]
 
-    def bolt_app(self) -> AsyncApp:
-        """The Bolt app over the container's Slack client (signature checks off in Socket Mode)."""
-        if self.slack is None:
-            raise ConfigurationError("Slack is not configured (SLACK_BOT_TOKEN)")
-        return create_bolt_app(
-            client=self.slack,
-            signing_secret=None if self.env.SLACK_APP_TOKEN else self.env.SLACK_SIGNING_SECRET,
-            incidents=self.incidents,
-            metrics=self.metrics,
-            oncall=self.oncall,
-            handoffs=self.handoffs,
-            slo=self.slo,
-            runbooks=self.runbooks,
-            serving=self.serving,
-        )
-
-    def web_app(self, bolt: AsyncApp | None) -> web.Application:
-        """``serve``'s routes; ``bolt`` None answers Slack's route with 404 (Socket Mode)."""
+    def web_app(self, *, slack: bool = True, work_here: bool = True) -> web.Application:
+        """``serve``'s routes. ``slack`` False answers Slack's route with 404 (Socket Mode);
+        ``work_here`` False is a web-only door: what it stores is the worker processes'."""
         if not self.env.ALERTMANAGER_TOKEN and self.config.alertmanager.open_without_token:
             log.warning(
                 "POST /alertmanager is open without a token (alertmanager.open_without_token): "
                 "anyone who reaches this port can open incidents and start runbooks"
             )
         return create_web_app(
-            bolt=bolt,
-            door=SlackDoor(
-                signing_secret=self.env.SLACK_SIGNING_SECRET,
-                seen=self.seen_requests,
-                # Slack signs with the wall clock; the demo's clock may run ahead of it.
-                now=lambda: datetime.now(UTC),
+            door=(
+                self.slack_door(signed=True, work_here=work_here)
+                if slack and self.slack_app is not None
+                else None
             ),
             metrics=self.metrics,
             incidents=self.incidents,
@@ -186,16 +175,37 @@ class Container:
             readiness=self.readiness_problems,
         )
 
+    def slack_door(self, *, signed: bool, work_here: bool = True) -> SlackDoor:
+        """The door every Slack request comes through: HTTP (``signed``, with the signing
+        secret) or Socket Mode's envelopes."""
+        if self.slack_app is None:
+            raise ConfigurationError("Slack is not configured (SLACK_BOT_TOKEN)")
+        inbox = Inbox(
+            db=self.db,
+            clock=self.clock,
+            local=self.inbox_job if work_here else None,
+            kick=self.inbox.kick if self.inbox is not None and work_here else None,
+        )
+        return SlackDoor(
+            signing_secret=self.env.SLACK_SIGNING_SECRET if signed else None,
+            inbox=inbox,
+            forms=self.slack_app.forms,
+            # Slack signs with the wall clock; the demo's clock may run ahead of it.
+            now=lambda: datetime.now(UTC),
+        )
+
     def start_workers(self) -> None:
-        """Every background job of this process: the outbox (with Slack), alert work and
-        runbook runs (a first pass takes up what a dead process left)."""
+        """Every background job of this process: the inbox and the outbox (with Slack),
+        alert work and runbook runs (a first pass takes up what a dead process left)."""
+        self.start_inbox()
         self.start_delivery()
-        self.start_alert_work()
+        self.alert_work.start()
         self.runs.start()
 
-    def start_alert_work(self) -> None:
-        """Work stored alert notifications: what a dead process left, then each new one."""
-        self.alert_work.start()
+    def start_inbox(self) -> None:
+        """Run the Slack requests the doors stored (leases keep several processes apart)."""
+        if self.inbox is not None:
+            self.inbox.start()
 
     def start_delivery(self) -> None:
         """Deliver the outbox from this process (leases keep several processes apart)."""
@@ -217,6 +227,8 @@ class Container:
 
     async def close(self) -> None:
         # Each stop is one cancel and a bounded wait; what a worker had leased stays owed.
+        if self.inbox is not None:
+            await self.inbox.stop()
         if self.outbox is not None:
             await self.outbox.stop()
         await self.alert_work.stop()
@@ -321,7 +333,10 @@ def build_container(
         runbook_names=frozenset(d.name for d in runbooks.list_definitions()),
         stored=alert_work.kick,
     )
-    outbox = None
+    outbox: Worker | None = None
+    slack_app: SlackApp | None = None
+    inbox_job: InboxJob | None = None
+    inbox: Worker | None = None
     if slack is not None:
         sender = SlackSender(
             client=slack,
@@ -346,6 +361,20 @@ def build_container(
             deliverer, passed=metrics.outbox_pass_done, dependency="the outbox's database"
         )
         kick.worker = outbox
+        slack_app = create_slack_app(
+            client=slack,
+            incidents=incidents,
+            metrics=metrics,
+            oncall=oncall,
+            handoffs=handoffs,
+            slo=slo,
+            runbooks=runbooks,
+            serving=serving,
+        )
+        inbox_job = InboxJob(db=db, clock=clock, run=BoltRunner(slack_app.bolt))
+        inbox = Worker(
+            inbox_job, poll=INBOX_POLL, lanes=INBOX_LANES, dependency="the inbox's database"
+        )
     redis = (
         Redis.from_url(env.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
         if env.REDIS_URL
@@ -382,12 +411,10 @@ def build_container(
         slo_history=slo_history,
         slack=slack,
         outbox=outbox,
+        slack_app=slack_app,
+        inbox_job=inbox_job,
+        inbox=inbox,
         redis=redis,
-        seen_requests=(
-            RedisSeenRequests(redis, fallback=DatabaseSeenRequests(db))
-            if redis is not None
-            else DatabaseSeenRequests(db)
-        ),
     )
 
 

@@ -20,15 +20,16 @@ from typing import Any
 
 import aiohttp
 from aiohttp import WSMessage, web
-from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app, send_async_response
-from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import Container
 from bot.work.worker import Worker
+from handlers.slack_door import SlackDoor
 
 log = logging.getLogger(__name__)
 
@@ -97,13 +98,13 @@ class SocketLink:
 
     name = "Slack socket"
 
-    def __init__(self, bolt: AsyncApp, *, app_token: str) -> None:
-        self._bolt = bolt
+    def __init__(self, door: SlackDoor, *, client: AsyncWebClient, app_token: str) -> None:
+        self._door = door
         self._worker = Worker(self, poll=1.0, dependency="Slack's Socket Mode")
         self._client = _OneAttemptClient(
             lost=self._worker.kick,
             app_token=app_token,
-            web_client=bolt.client,
+            web_client=client,
             on_close_listeners=[self._closed],
         )
         self._client.socket_mode_request_listeners.append(self._handle)
@@ -138,9 +139,14 @@ class SocketLink:
         self._worker.kick()
 
     async def _handle(self, client: AsyncBaseSocketModeClient, request: SocketModeRequest) -> None:
-        started = time.time()
-        response = await run_async_bolt_app(self._bolt, request)
-        await send_async_response(client, request, response, started)
+        """Stored (the envelope's ID is its key), then acknowledged, as over HTTP. What the
+        door could not store is left unacknowledged, and Slack sends it again."""
+        ack = await self._door.take(request.payload, key=f"socket:{request.envelope_id}")
+        if ack.status >= 500:
+            return
+        await client.send_socket_mode_response(
+            SocketModeResponse(envelope_id=request.envelope_id, payload=ack.body)
+        )
 
 
 async def serve(
@@ -160,14 +166,18 @@ async def serve(
     do the work, through the database.
     """
     env = container.env
-    bolt = container.bolt_app()
+    work_here = not web_only
     link = None
-    if env.SLACK_APP_TOKEN:
+    if env.SLACK_APP_TOKEN and container.slack is not None:
         # Known to readiness before the port opens, so it never answers 200 unconnected.
-        link = SocketLink(bolt, app_token=env.SLACK_APP_TOKEN)
+        link = SocketLink(
+            container.slack_door(signed=False, work_here=work_here),
+            client=container.slack,
+            app_token=env.SLACK_APP_TOKEN,
+        )
         container.slack_connected = link.connected
     site_runner = web.AppRunner(
-        container.web_app(None if env.SLACK_APP_TOKEN else bolt), access_log=None
+        container.web_app(slack=link is None, work_here=work_here), access_log=None
     )
     await site_runner.setup()
     await web.TCPSite(site_runner, host, port, reuse_port=worker is not None).start()

@@ -47,10 +47,12 @@ def explain(error: Exception, *, outcome: str, where: str) -> str:
     return failure_text(reference, outcome=outcome)
 
 
-async def respond_privately(respond: AsyncRespond, reply: Reply) -> None:
-    """Answer through ``response_url``: ephemeral unless the reply says ``in_channel``."""
+async def respond_privately(respond: AsyncRespond, reply: Reply, *, replace: bool = False) -> None:
+    """Answer through ``response_url``: ephemeral unless the reply says ``in_channel``.
+    ``replace``: the answer of a command run again takes the place of the one its first run
+    may have sent (for a command, Slack replaces the last ephemeral sent through the URL)."""
     try:
-        await respond(**{"response_type": "ephemeral", "replace_original": False, **reply})
+        await respond(**{"response_type": "ephemeral", "replace_original": replace, **reply})
     except Exception:
         log.exception("could not answer through response_url: %s", reply.get("text", ""))
 

@@ -134,7 +134,10 @@ class IncidentCommands:
     async def note(self, command: SlashCommand, rest: str) -> Reply:
         incident_id, text = _parts(rest, 2)
         incident = await self.incidents.add_note(
-            incident_id=incident_id, text=text, actor=command.user_id
+            incident_id=incident_id,
+            text=text,
+            actor=command.user_id,
+            request_key=f"slash:{command.trigger_id}" if command.trigger_id else None,
         )
         return message(f"📝 Added to the timeline of *{incident.id}*.")
 

@@ -1,13 +1,16 @@
-"""Every Slack listener is registered here, so each one acks, parses its payload into a typed
-model and answers errors the same way.
+"""Every Slack listener is registered here, so each one parses its payload into a typed model
+and answers errors the same way.
 
-- Commands and buttons ack at once; the reply, a refusal or a failure's reference reaches the
-  person through ``response_url``, ephemeral.
-- A modal submission is read before it closes: wrong fields are shown under the fields
-  (``response_action="errors"``) and a form that cannot be read at all gets a notice pushed
-  above it (the person's input stays underneath). Then the modal closes (ack) and the work
-  runs; its reply or failure reaches the person as an ephemeral in the modal's channel, else
-  as a direct message.
+Listeners run in the inbox's worker, on a request the door stored and acknowledged already
+(``handlers/slack_door.py``): Bolt's ``ack`` there answers nobody.
+
+- A command's or a button's reply, a refusal or a failure's reference reaches the person
+  through ``response_url``, ephemeral. A command run again after a crash (``attempts`` above
+  one) replaces its earlier answer rather than adding a second.
+- A modal submission is read twice: by the door before the modal closes (``Forms``: wrong
+  fields are shown under the fields, a form that cannot be read at all gets a notice pushed
+  above it), and here before the work runs; its reply or failure reaches the person as an
+  ephemeral in the modal's channel, else as a direct message.
 
 No error escapes to Bolt: its own error path can lose an ack that happened just before a
 fast failure (the request then times out as "unhandled").
@@ -15,7 +18,6 @@ fast failure (the request then times out as "unhandled").
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from typing import Any, Generic, TypeVar
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -33,7 +36,8 @@ from handlers.payloads import BlockAction, SlashCommand, ViewSubmission
 
 log = logging.getLogger(__name__)
 
-WORK_AT_ONCE = 8
+ATTEMPTS = "inbox_attempts"
+"""The context key under which the inbox's runner says how many times a request was started."""
 
 Form = TypeVar("Form")
 
@@ -58,18 +62,30 @@ class Modal(Generic[Form]):
     outcome: str = MAYBE_DONE
 
 
+class Forms:
+    """Each modal's ``read``, by callback ID: what the door checks before a modal closes."""
+
+    def __init__(self) -> None:
+        self._reads: dict[str, Callable[[ViewSubmission], object]] = {}
+
+    def add(self, callback_id: str, read: Callable[[ViewSubmission], object]) -> None:
+        self._reads[callback_id] = read
+
+    def check(self, submission: ViewSubmission) -> None:
+        """Raise as ``Modal.read`` does (``InvalidFields`` for wrong fields); a form no
+        listener reads passes (its worker answers it)."""
+        read = self._reads.get(submission.view.callback_id)
+        if read is not None:
+            read(submission)
+
+
 class Listeners:
-    """Registers commands, buttons and modals on a Bolt app, each wrapped the one way.
+    """Registers commands, buttons and modals on a Bolt app, each wrapped the one way; how
+    many run at once is the inbox worker's to bound."""
 
-    ``work_at_once`` bounds the work running after acks: a burst of requests is acked at once
-    and its work queues here, in arrival order, instead of all of it taking the database's
-    connections together and timing out (the pool holds 15; the rest serve the door's replay
-    check, the outbox and alerts).
-    """
-
-    def __init__(self, app: AsyncApp, *, work_at_once: int = WORK_AT_ONCE) -> None:
+    def __init__(self, app: AsyncApp) -> None:
         self._app = app
-        self._work = asyncio.Semaphore(work_at_once)
+        self.forms = Forms()
 
     @property
     def client(self) -> AsyncWebClient:
@@ -84,15 +100,16 @@ class Listeners:
     ) -> None:
         """``run`` answers the command; None when it needs no reply (a modal opened)."""
 
-        async def on_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-            await ack()  # slow work (Prometheus, the database) follows; Slack waits 3 s only
+        async def on_command(
+            ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+        ) -> None:
+            await ack()
             try:
-                async with self._work:
-                    reply = await run(SlashCommand.model_validate(body))
+                reply = await run(SlashCommand.model_validate(body))
             except Exception as error:
                 reply = message(explain(error, outcome=outcome, where=name))
             if reply is not None:
-                await respond_privately(respond, reply)
+                await respond_privately(respond, reply, replace=_rerun(context))
 
         self._app.command(name)(on_command)
 
@@ -108,8 +125,7 @@ class Listeners:
         async def on_action(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
             await ack()
             try:
-                async with self._work:
-                    reply = await run(BlockAction.model_validate(body))
+                reply = await run(BlockAction.model_validate(body))
             except Exception as error:
                 reply = message(explain(error, outcome=outcome, where=f"button {action_id}"))
             if reply is not None:
@@ -119,6 +135,7 @@ class Listeners:
 
     def view(self, callback_id: str, modal: Modal[Any]) -> None:
         where = f"modal {callback_id}"
+        self.forms.add(callback_id, modal.read)
 
         async def on_submission(
             ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
@@ -133,10 +150,9 @@ class Listeners:
                 text = explain(error, outcome=NOTHING_CHANGED, where=where)
                 await ack(response_action="push", view=failure_modal(text))
                 return
-            await ack()  # the modal closes; from here on only a message reaches the person
+            await ack()  # the modal closed at the door; only a message reaches the person
             try:
-                async with self._work:
-                    reply = await modal.act(submission, form)
+                reply = await modal.act(submission, form)
             except Exception as error:
                 reply = message(explain(error, outcome=modal.outcome, where=where))
             if reply is not None:
@@ -144,6 +160,11 @@ class Listeners:
                 await tell(client, user=submission.user.id, channel=channel, reply=reply)
 
         self._app.view(callback_id)(on_submission)
+
+
+def _rerun(context: AsyncBoltContext) -> bool:
+    attempts = context.get(ATTEMPTS)
+    return isinstance(attempts, int) and attempts > 1
 
 
 async def _channel(modal: Modal[Any], submission: ViewSubmission) -> str | None:

@@ -7,8 +7,6 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
-from slack_bolt.adapter.aiohttp import to_aiohttp_response
-from slack_bolt.async_app import AsyncApp
 
 from bot.alerts.intake import AlertIntake
 from bot.incidents.service import IncidentService
@@ -23,8 +21,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 def create_web_app(
     *,
-    bolt: AsyncApp | None,
-    door: SlackDoor,
+    door: SlackDoor | None,
     metrics: BotMetrics,
     incidents: IncidentService,
     alerts: AlertIntake,
@@ -32,8 +29,8 @@ def create_web_app(
     alertmanager_open: bool,
     readiness: Callable[[], Awaitable[list[str]]],
 ) -> web.Application:
-    """``serve``'s routes; ``bolt`` None answers Slack's route with 404 (Socket Mode).
-    ``door`` checks every Slack request before Bolt sees it (``handlers/slack_door.py``)."""
+    """``serve``'s routes. ``door`` checks and stores every Slack request before its ack
+    (``handlers/slack_door.py``); None answers Slack's route with 404 (Socket Mode)."""
 
     @web.middleware
     async def count(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -51,14 +48,12 @@ def create_web_app(
         return response
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
-        if bolt is None:
+        if door is None:
             return web.json_response(
-                {"error": "Slack is in Socket Mode on this process"}, status=404
+                {"error": "Slack is not served on this route (Socket Mode, or no Slack)"},
+                status=404,
             )
-        admitted = await door.admit(request)
-        if isinstance(admitted, web.Response):
-            return admitted
-        return await to_aiohttp_response(await bolt.async_dispatch(admitted))
+        return await door.admit(request)
 
     async def alertmanager(request: web.Request) -> web.StreamResponse:
         return await receive_alerts(

@@ -1,8 +1,14 @@
-"""The Bolt app: request counting and every area's listeners, each wrapped the one way."""
+"""The Bolt app: request counting and every area's listeners, each wrapped the one way.
+
+It runs what the inbox stored (``handlers/inbox.py``): the door verified each request
+before it was stored, so Bolt checks no signature, and it waits for each listener to end
+(``process_before_response``), so the inbox knows when a request is done."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -21,10 +27,21 @@ from bot.slo.service import SloService
 from handlers.errors import handle_error
 from handlers.incident_modals import register_incident_modals
 from handlers.incidents import register_incident_handlers
-from handlers.listeners import Listeners
+from handlers.listeners import Forms, Listeners
 from handlers.oncall import register_oncall_handlers
 from handlers.runbooks import register_runbook_handlers
 from handlers.slo import register_slo_handlers
+
+
+class _SameToken(logging.Filter):
+    """Bolt warns that the client's token "will be ignored" when ``authorize`` is given: it
+    is the same token (``authorize`` hands it back), so the line only alarms whoever reads."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "will be ignored" not in record.getMessage()
+
+
+logging.getLogger(f"slack_bolt.{AsyncApp.__name__}").addFilter(_SameToken())
 
 
 def _kind(body: dict[str, Any]) -> str:
@@ -33,10 +50,17 @@ def _kind(body: dict[str, Any]) -> str:
     return str(body.get("type") or "unknown")
 
 
-def create_bolt_app(
+@dataclass(frozen=True)
+class SlackApp:
+    """The Bolt app the inbox runs requests on, and the forms its door checks first."""
+
+    bolt: AsyncApp
+    forms: Forms
+
+
+def create_slack_app(
     *,
     client: AsyncWebClient,
-    signing_secret: str | None,
     incidents: IncidentService,
     metrics: BotMetrics,
     oncall: OncallService,
@@ -44,7 +68,7 @@ def create_bolt_app(
     slo: SloService,
     runbooks: RunbookService,
     serving: ServingClient,
-) -> AsyncApp:
+) -> SlackApp:
     async def authorize(**_: Any) -> AuthorizeResult:
         # One workspace, one token. Bolt would otherwise ask Slack who we are (auth.test)
         # before the first request, and refuse every command while Slack is down.
@@ -53,8 +77,8 @@ def create_bolt_app(
     app = AsyncApp(
         client=client,
         authorize=authorize,
-        signing_secret=signing_secret,
-        request_verification_enabled=signing_secret is not None,
+        request_verification_enabled=False,
+        process_before_response=True,
         raise_error_for_unhandled_request=False,
     )
 
@@ -73,7 +97,7 @@ def create_bolt_app(
     register_oncall_handlers(listeners, oncall=oncall, handoffs=handoffs)
     register_slo_handlers(listeners, slo=slo)
     register_runbook_handlers(listeners, runbooks=runbooks, serving=serving)
-    return app
+    return SlackApp(bolt=app, forms=listeners.forms)
 
 
-__all__ = ["AsyncBoltRequest", "create_bolt_app"]
+__all__ = ["AsyncBoltRequest", "SlackApp", "create_slack_app"]

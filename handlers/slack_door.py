@@ -1,4 +1,4 @@
-"""The door of ``POST /slack/events``: what Bolt is given has been checked first.
+"""The door of ``POST /slack/events`` (and of Socket Mode's envelopes): store, then ack.
 
 In this order, each refusal a short JSON reason, logged as one warning line (no traceback,
 no body, which may hold Slack's verification token):
@@ -6,13 +6,17 @@ no body, which may hold Slack's verification token):
 1. the signature (401; 400 when ``X-Slack-Request-Timestamp`` is not whole seconds) — nothing
    from an unsigned body is read;
 2. the body: UTF-8, a JSON object or a form whose ``payload`` is a JSON object (400);
-3. its shape: a command, a click or a form submission reads into its typed model (400; a
-   form gets a notice pushed above it instead, as Slack shows a 400 as "trouble connecting");
-4. replays: a signature served before is answered 200 with nothing done
-   (``storage/replays.py`` says how long it is remembered, and where).
+3. its shape: a command, a click or a form submission reads into its typed model, and Bolt
+   can read its context (400; a form gets a notice pushed above it instead, as Slack shows a
+   400 as "trouble connecting");
+4. a form's fields, which Slack shows under the fields only in the ack (``Forms``);
+5. the inbox (``bot/inbox``): the request is stored before the ack, its key unique, so a
+   replay is a conflict and is acknowledged with nothing done. A request the database does
+   not take within ``STORE_WITHIN`` is answered "nothing was recorded and nothing was done"
+   (the command's ephemeral, a button's ``response_url``, a notice above a form; an event
+   gets 503, and Slack delivers it again), and never acted on.
 
-Only then does Bolt dispatch, on the body parsed here (Bolt's own parser reads any form
-whose text contains the word "payload" as an empty body).
+Bolt then runs it in the inbox's worker, here or in a worker process.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,28 +37,28 @@ from aiohttp import web
 from pydantic import ValidationError
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
-from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from handlers.blocks.errors import failure_modal, unreadable_form_text
+from bot.inbox.model import RequestKind, SlackRequest, Stored
+from bot.inbox.service import STORE_WITHIN, Inbox
+from handlers.blocks.errors import (
+    NOTHING_CHANGED,
+    failure_modal,
+    not_recorded_text,
+    unreadable_form_text,
+)
+from handlers.errors import InvalidFields, explain
+from handlers.listeners import Forms
 from handlers.payloads import BlockAction, SlackPayload, SlashCommand, ViewSubmission
-from storage.replays import SeenRequests
 
 log = logging.getLogger(__name__)
 
 # Slack refuses nothing older; Bolt checks the same window again.
 STALE_AFTER_SECONDS = 60 * 5
-# How long the replay store may take before the request is served unchecked (then logged).
-REPLAY_CHECK_SECONDS = 1.0
 
-
-# Replay checks that outlived their bound, kept until they end (the loop holds tasks weakly).
-_UNFINISHED: set[asyncio.Future[bool]] = set()
-
-
-def _finished(check: asyncio.Future[bool]) -> None:
-    _UNFINISHED.discard(check)
-    if not check.cancelled() and check.exception() is not None:
-        log.warning("a late replay check failed: %s", check.exception())
+# Answers to buttons whose request was not recorded, kept until sent (the loop holds tasks
+# weakly).
+_TELLING: set[asyncio.Future[None]] = set()
 
 
 class Refused(Exception):
@@ -65,66 +70,94 @@ class Refused(Exception):
         self.reason = reason
         self.form = form
 
-    def answer(self) -> web.Response:
+    def ack(self) -> Ack:
+        log.warning("Slack request refused (%s): %s", self.status, self.reason)
         if self.form:
             # Slack shows a 400 on a form as "trouble connecting"; a notice pushed above the
             # form says what happened and keeps what was typed underneath.
             notice = failure_modal(unreadable_form_text(self.reason))
-            return web.json_response({"response_action": "push", "view": notice})
-        return web.json_response({"error": self.reason}, status=self.status)
+            return Ack(body={"response_action": "push", "view": notice})
+        return Ack(status=self.status, body={"error": self.reason})
+
+
+@dataclass(frozen=True)
+class Ack:
+    """What the door answers Slack: a status and, for some, a body (a challenge, a form's
+    errors, a command's ephemeral)."""
+
+    status: int = 200
+    body: dict[str, Any] | None = None
+
+    def http(self) -> web.Response:
+        if self.body is None:
+            return web.Response(status=self.status)
+        return web.json_response(self.body, status=self.status)
 
 
 @dataclass(frozen=True)
 class SlackDoor:
-    """Checks one request; ``signing_secret`` None (tests of Bolt alone) skips 1 and 4."""
+    """Checks, stores and acks one request; ``signing_secret`` None (Socket Mode, where the
+    connection is the proof) skips 1, and every request is then new (no replay check)."""
 
     signing_secret: str | None
-    seen: SeenRequests | None
+    inbox: Inbox
+    forms: Forms
     now: Callable[[], datetime]
 
-    async def admit(self, request: web.Request) -> AsyncBoltRequest | web.Response:
-        """A request for Bolt, or the answer that refuses (or quietly drops) it."""
+    async def admit(self, request: web.Request) -> web.Response:
+        """The answer to one HTTP request: its ack, or the refusal."""
         raw = await request.read()
         try:
             signature = self._verify(raw, request.headers)
             text = _utf8(raw)
             body = _parse(text, request.content_type)
+        except Refused as refused:
+            return refused.ack().http()
+        return (await self.take(body, key=signature)).http()
+
+    async def take(self, body: dict[str, Any], *, key: str | None) -> Ack:
+        """Store a request that passed 1–3 and say what its ack is; ``key`` is what makes a
+        replay a replay (an event's ID takes its place: Slack redelivers with a new
+        signature), None for none."""
+        if body.get("type") == "url_verification":
+            return Ack(body={"challenge": str(body.get("challenge", ""))})
+        kind = _kind(body)
+        try:
             _check_shape(body)
         except Refused as refused:
-            log.warning("Slack request refused (%s): %s", refused.status, refused.reason)
-            return refused.answer()
+            return refused.ack()
         try:
-            bolt_request = _for_bolt(request, text, body)
+            build_async_context(AsyncBoltContext(), body)
         except Exception as exc:  # Bolt reads team, enterprise, user… as it assumes they are
-            kind = "slash command" if "command" in body else str(body.get("type") or "request")
-            reason = f"the {kind}'s fields are not Slack's ({type(exc).__name__})"
-            log.warning("Slack request refused (400): %s", reason)
-            return web.json_response({"error": reason}, status=400)
-        # Remembered only once it is admitted, so a refusal stores nothing.
-        if signature is not None and not await self._first_time(signature):
-            log.info("a replayed Slack request was acknowledged and ignored")
-            return web.Response(status=200)
-        return bolt_request
+            what = "slash command" if kind is RequestKind.COMMAND else str(body.get("type"))
+            return Refused(400, f"the {what}'s fields are not Slack's ({type(exc).__name__})").ack()
+        if kind is RequestKind.FORM:
+            form_refused = self._check_form(body)
+            if form_refused is not None:
+                return form_refused
+        event_id = body.get("event_id") if kind is RequestKind.EVENT else None
+        if isinstance(event_id, str) and event_id:
+            key = f"event:{event_id}"
+        request = SlackRequest(
+            key=key or f"unsigned:{uuid.uuid4().hex}", kind=kind, body=json.dumps(body)
+        )
+        stored = await self.inbox.accept(request=request)
+        if stored is Stored.NOT_RECORDED:
+            return _not_recorded(kind, body)
+        return Ack()
 
-    async def _first_time(self, signature: str) -> bool:
-        """Whether this signature is new. When its store cannot answer the request is served
-        (its own work then meets the same outage and says so); a replay in that moment is
-        the lesser harm than refusing every command."""
-        if self.seen is None:
-            return True
-        check = asyncio.ensure_future(self.seen.first_time(signature, now=self.now()))
+    def _check_form(self, body: dict[str, Any]) -> Ack | None:
+        submission = ViewSubmission.model_validate(body)
         try:
-            # Bounded well inside Slack's 3 s: the ack must not wait on a stalled store. The
-            # check itself is left to finish (its own bound ends it), so the signature is
-            # still remembered. Cancelling it would not answer sooner on SQLite: SQLAlchemy
-            # closes a cancelled connection behind the wait for the write lock.
-            return await asyncio.wait_for(asyncio.shield(check), REPLAY_CHECK_SECONDS)
-        except Exception as exc:
-            if not check.done():
-                _UNFINISHED.add(check)
-                check.add_done_callback(_finished)
-            log.warning("replays cannot be checked (%s: %s)", type(exc).__name__, exc)
-            return True
+            self.forms.check(submission)
+        except InvalidFields as invalid:
+            return Ack(body={"response_action": "errors", "errors": invalid.errors})
+        except Exception as error:
+            text = explain(
+                error, outcome=NOTHING_CHANGED, where=f"modal {submission.view.callback_id}"
+            )
+            return Ack(body={"response_action": "push", "view": failure_modal(text)})
+        return None
 
     def _verify(self, raw: bytes, headers: Mapping[str, str]) -> str | None:
         if self.signing_secret is None:
@@ -145,17 +178,46 @@ class SlackDoor:
         return signature
 
 
-def _for_bolt(request: web.Request, text: str, body: dict[str, Any]) -> AsyncBoltRequest:
-    """Bolt's request over the body parsed here (Bolt would parse the text again, and read a
-    form whose text says "payload" as an empty interaction)."""
-    headers: dict[str, str | Sequence[str]] = {}
-    for name in request.headers:
-        headers[name] = request.headers.getall(name)
-    bolt_request = AsyncBoltRequest(body="", query=request.query_string, headers=headers)
-    bolt_request.raw_body = text
-    bolt_request.body = body
-    bolt_request.context = build_async_context(AsyncBoltContext(), body)
-    return bolt_request
+def _kind(body: dict[str, Any]) -> RequestKind:
+    if "command" in body:
+        return RequestKind.COMMAND
+    return _KINDS.get(str(body.get("type")), RequestKind.OTHER)
+
+
+_KINDS = {
+    "block_actions": RequestKind.ACTION,
+    "view_submission": RequestKind.FORM,
+    "event_callback": RequestKind.EVENT,
+}
+
+
+def _not_recorded(kind: RequestKind, body: dict[str, Any]) -> Ack:
+    """The ack of a request the inbox did not take: told plainly, where the kind allows."""
+    text = not_recorded_text(STORE_WITHIN)
+    if kind is RequestKind.COMMAND:
+        return Ack(body={"response_type": "ephemeral", "text": text})
+    if kind is RequestKind.FORM:
+        return Ack(body={"response_action": "push", "view": failure_modal(text)})
+    if kind is RequestKind.ACTION:
+        url = body.get("response_url")
+        if isinstance(url, str) and url:
+            _keep(asyncio.ensure_future(_tell(url, text)))
+        return Ack()
+    return Ack(status=503, body={"error": "not recorded; deliver it again"})
+
+
+async def _tell(response_url: str, text: str) -> None:
+    try:
+        await AsyncWebhookClient(response_url).send(
+            response_type="ephemeral", replace_original=False, text=text
+        )
+    except Exception as exc:
+        log.warning("could not say a click was not recorded (%s)", exc)
+
+
+def _keep(task: asyncio.Future[None]) -> None:
+    _TELLING.add(task)
+    task.add_done_callback(_TELLING.discard)
 
 
 def _utf8(raw: bytes) -> str:

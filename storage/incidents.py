@@ -63,7 +63,10 @@ class IncidentRow(SQLModel, table=True):
 
 class TimelineRow(SQLModel, table=True):
     __tablename__ = "timeline"
-    __table_args__ = (Index("ix_timeline_incident", "incident_id", "id"),)
+    __table_args__ = (
+        Index("ix_timeline_incident", "incident_id", "id"),
+        UniqueConstraint("request_key", name="uq_timeline_request_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: str = Field(foreign_key="incidents.id")
@@ -71,6 +74,9 @@ class TimelineRow(SQLModel, table=True):
     actor: str
     action: str
     note: str = ""
+    # The Slack request that wrote the entry (a note's trigger_id): run again after a crash,
+    # it finds the entry and writes nothing.
+    request_key: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
 
 
 INCIDENTS: Table = IncidentRow.__table__  # type: ignore[attr-defined]
@@ -82,6 +88,7 @@ _IDS_OF_SECOND = select(INCIDENTS.c.id).where(
 )
 
 _ADD_TIMELINE = insert_statement(TIMELINE)
+_WROTE = select(TIMELINE.c.id).where(TIMELINE.c.request_key == bindparam("request_key")).limit(1)
 _FILED_UNDER = select(INCIDENTS.c.id).where(INCIDENTS.c.request_key == bindparam("request_key"))
 _SET_CARD = update(INCIDENTS).where(INCIDENTS.c.id == bindparam("card_of"))
 
@@ -205,6 +212,20 @@ async def add_timeline(
     actor: str,
     action: str,
     note: str = "",
+    request_key: str | None = None,
 ) -> None:
-    values = {"incident_id": incident_id, "at": at, "actor": actor, "action": action, "note": note}
+    values = {
+        "incident_id": incident_id,
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "note": note,
+        "request_key": request_key,
+    }
     await run(on, _ADD_TIMELINE, values)
+
+
+async def wrote(on: Executor, request_key: str) -> bool:
+    """Whether the request ``request_key`` wrote a timeline entry already."""
+    found = await run(on, _WROTE, {"request_key": request_key})
+    return found.first() is not None

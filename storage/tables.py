@@ -6,11 +6,12 @@ Schema changes go through Alembic (``storage/migrations``).
 
 from storage.alerts import AlertGroupRow, AlertNotificationRow, AlertRunbookRow, AlertStateRow
 from storage.audit import AuditRow
+from storage.drills import DrillRow
+from storage.inbox import InboxRow
 from storage.incidents import IncidentRow, TimelineRow
 from storage.leases import LeaseRow
 from storage.oncall import OverrideRow
 from storage.outbox import PostRow
-from storage.replays import SeenRequestRow
 from storage.runbooks import RunbookActiveRow, RunbookDecisionRow, RunbookRunRow, RunbookStepRow
 
 __all__ = [
@@ -19,6 +20,8 @@ __all__ = [
     "AlertRunbookRow",
     "AlertStateRow",
     "AuditRow",
+    "DrillRow",
+    "InboxRow",
     "IncidentRow",
     "LeaseRow",
     "OverrideRow",
@@ -27,6 +30,5 @@ __all__ = [
     "RunbookDecisionRow",
     "RunbookRunRow",
     "RunbookStepRow",
-    "SeenRequestRow",
     "TimelineRow",
 ]

@@ -470,14 +470,24 @@ class IncidentService:
             incident_id=incident_id, actor=actor, decide=decide, action="severity"
         )
 
-    async def add_note(self, *, incident_id: str, text: str, actor: str) -> Incident:
+    async def add_note(
+        self, *, incident_id: str, text: str, actor: str, request_key: str | None = None
+    ) -> Incident:
+        """A note on the timeline; a repeated ``request_key`` (the request run again after a
+        crash) finds its note and writes nothing."""
         text = validate_text(text, what="note")
 
         def decide(incident: Incident, now: datetime) -> _Change:
             self.require_editable(incident)
             return _Change(values={}, entries=[("note", text)])
 
-        return await self._apply(incident_id=incident_id, actor=actor, decide=decide, action="note")
+        return await self._apply(
+            incident_id=incident_id,
+            actor=actor,
+            decide=decide,
+            action="note",
+            request_key=request_key,
+        )
 
     async def set_root_cause(self, incident_id: str, root_cause: str, actor: str) -> Incident:
         root_cause = validate_text(root_cause, what="root cause")
@@ -623,6 +633,7 @@ class IncidentService:
         actor: str,
         decide: Callable[[Incident, datetime], _Change],
         action: str,
+        request_key: str | None = None,
     ) -> Incident:
         incident_id = validate_incident_id(incident_id)
         loop = asyncio.get_running_loop()
@@ -633,6 +644,8 @@ class IncidentService:
                     row = await repo.get(session, incident_id)
                     if row is None:
                         raise UnknownIncident(incident_id)
+                    if request_key is not None and await repo.wrote(session, request_key):
+                        return incident_from_row(row)  # done by this request's first run
                     now = self._clock.now()
                     change = decide(incident_from_row(row), now)
                     values = change.values | {"updated_at": now}
@@ -640,7 +653,7 @@ class IncidentService:
                         raise _StaleRead
                     if row.status == IncidentStatus.OPEN.value and "status" in change.values:
                         await self._stop_chasing(session, incident_id, now, loop.time() < patience)
-                    for what, note in change.entries:
+                    for n, (what, note) in enumerate(change.entries):
                         await repo.add_timeline(
                             session,
                             incident_id=incident_id,
@@ -648,6 +661,7 @@ class IncidentService:
                             actor=actor,
                             action=what,
                             note=note,
+                            request_key=request_key if n == 0 else None,
                         )
                     await audit.add_audit(
                         session,

@@ -11,25 +11,42 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.clock import owed_since
 from bot.errors import SreError
-from bot.runbooks.model import RunState
+from bot.runbooks.model import Run, RunState
 from bot.runbooks.service import RunbookService
+from bot.runbooks.store import DRIVEN
 from bot.serving.client import ServingClient, ServingError
 from bot.serving.models import Mode
 from bot.settings import SreConfig
 from bot.slo.duties import latest_fire_time
-from storage import outbox
+from storage import drills, outbox
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-DRILL_WAIT = 120.0
-"""Seconds the drill waits for its dry runs (driven by the runs job) before its summary."""
+DRILL_WAIT = timedelta(minutes=2)
+"""How long after its dry runs started a drill's summary waits for them to end, on the bot's
+clock: a later tick then owes it with the runs as they stand."""
+DRILL_START = timedelta(minutes=5)
+"""How long a tick's claim on starting a drill's dry runs lasts: a start that died is taken
+up again by a tick after it."""
+
+
+@dataclass(frozen=True)
+class DrillStart:
+    """A drill's dry runs as started: ``reachable`` is None when the serving process
+    answered (else why not); ``runs`` maps a runbook to its dry run's ID, ``refused`` to why
+    it could not be dry-run."""
+
+    reachable: str | None
+    runs: dict[str, str]
+    refused: dict[str, str]
 
 
 DOWNSHIFT = "qwen_failure_downshift"
@@ -143,6 +160,10 @@ class Drills:
         self._not_before = not_before
 
     async def drill_if_due(self, now: datetime) -> bool:
+        """The due drill, one step a tick: start its dry runs (once per fire time), then, on
+        a later tick once they ended (or ``DRILL_WAIT`` after they started), owe its summary.
+        True on the tick that owed it. Nothing here waits for the runs: the runs job drives
+        them, so the tick never holds up the duties after it."""
         if self._trigger is None:
             return False
         since = owed_since(now - timedelta(days=1), self._not_before)
@@ -150,12 +171,42 @@ class Drills:
         if due is None:
             return False
         key = f"drill:{due.isoformat()}"
-        # The dry runs come first and the summary is owed after them: a crash in between
-        # repeats dry runs (harmless, they change nothing) but never posts two summaries.
         async with self._db.transaction() as session:
             if await outbox.get(session, key) is not None:
-                return False
-        reachable, lines = await self.drill()
+                return False  # summarised
+            drill = await drills.get(session, key)
+        if drill is None or drill.started_at is None:
+            await self._start_once(key, now)
+            return False
+        return await self._summarise(key, drill, now)
+
+    async def _start_once(self, key: str, now: datetime) -> None:
+        """Claim the drill, then start its dry runs and record them. A process that dies
+        in between leaves the claim to lapse, and a later tick starts them again (dry runs
+        change nothing); a second tick or process finds the claim and does nothing."""
+        async with self._db.transaction() as session:
+            if not await drills.claim(session, key=key, now=now, until=now + DRILL_START):
+                return
+        started = await self.start()
+        async with self._db.transaction() as session:
+            await drills.record_started(
+                session,
+                key=key,
+                at=now,
+                reachable=started.reachable,
+                runs=started.runs,
+                refused=started.refused,
+            )
+
+    async def _summarise(self, key: str, drill: drills.DrillRow, now: datetime) -> bool:
+        started = DrillStart(
+            reachable=drill.reachable, runs=dict(drill.runs), refused=dict(drill.refused)
+        )
+        runs = await self._runbooks.settled(run_ids=list(started.runs.values()), within=0)
+        waited = drill.started_at is not None and now - drill.started_at >= DRILL_WAIT
+        if any(run.state in DRIVEN for run in runs) and not waited:
+            return False  # a later tick, once the runs job has driven them
+        # Keyed by the fire time: two ticks or two processes owe one summary.
         async with self._db.transaction() as session:
             owed = await outbox.owe(
                 session,
@@ -164,21 +215,21 @@ class Drills:
                 subject="runbooks",
                 at=now,
                 channel=self._config.channels.oncall,
-                detail={"reachable": reachable, "lines": lines},
+                detail={"reachable": started.reachable, "lines": self._lines(started, runs)},
             )
         if owed:
             self._owed()
         return owed
 
-    async def drill(self) -> tuple[str | None, list[str]]:
-        """Dry-run every runbook in the on-call channel; whether the target answered (None)
-        or why not, and a line per runbook."""
+    async def start(self) -> DrillStart:
+        """Dry-run every runbook in the on-call channel: stored and handed to the runs job,
+        not driven here; whether the target answered and which runbook could not start."""
         reachable: str | None = None
         try:
             await self._serving.live()
         except ServingError as exc:
             reachable = str(exc)
-        started: list[tuple[str, str]] = []
+        runs: dict[str, str] = {}
         refused: dict[str, str] = {}
         for definition in self._runbooks.list_definitions():
             try:
@@ -188,17 +239,19 @@ class Drills:
                     dry_run=True,
                     origin_channel=self._config.channels.oncall,
                 )
-                started.append((definition.name, run.id))
+                runs[definition.name] = run.id
             except SreError as exc:
                 refused[definition.name] = f"could not dry-run: {exc.message}"
-        # The runs job drives the dry runs (all at once); the summary tells how they went.
-        runs = await self._runbooks.settled(run_ids=[i for _, i in started], within=DRILL_WAIT)
-        outcomes = {
-            name: f"{run.id} {run.state.label}"
-            for (name, _), run in zip(started, runs, strict=True)
-        }
-        lines = [
-            f"• {d.name}: {outcomes.get(d.name) or refused.get(d.name, '')}"
+        return DrillStart(reachable=reachable, runs=runs, refused=refused)
+
+    async def summary(self, started: DrillStart) -> list[str]:
+        """A line per runbook: its dry run's ID and state as they stand, or why none ran."""
+        runs = await self._runbooks.settled(run_ids=list(started.runs.values()), within=0)
+        return self._lines(started, runs)
+
+    def _lines(self, started: DrillStart, runs: list[Run]) -> list[str]:
+        outcomes = {run.runbook: f"{run.id} {run.state.label}" for run in runs}
+        return [
+            f"• {d.name}: {outcomes.get(d.name) or started.refused.get(d.name, '')}"
             for d in self._runbooks.list_definitions()
         ]
-        return reachable, lines

@@ -168,10 +168,12 @@ async def holding(
     *,
     lease: timedelta,
     release: Callable[[], Awaitable[None]] | None = None,
+    renew_at_once: bool = True,
 ) -> AsyncIterator[None]:
-    """Keep an item's lease while the block runs: ``renew`` now and every third of
-    ``lease``; ``release`` on the way out (a stopped process gives the item up at once;
-    a dead one stops renewing and the lease lapses)."""
+    """Keep an item's lease while the block runs: ``renew`` now (unless the item was just
+    leased: ``renew_at_once`` False) and every third of ``lease``; ``release`` on the way
+    out (a stopped process gives the item up at once; a dead one stops renewing and the
+    lease lapses)."""
 
     async def keep_renewing() -> None:
         while True:
@@ -181,7 +183,8 @@ async def holding(
             except Exception as exc:
                 log.warning("a lease could not be renewed (%s); it may lapse", exc)
 
-    await renew()
+    if renew_at_once:
+        await renew()
     renewer = asyncio.get_running_loop().create_task(keep_renewing())
     try:
         yield

@@ -44,6 +44,15 @@ def failure_text(reference: str, *, outcome: str) -> str:
     )
 
 
+def not_recorded_text(seconds: float) -> str:
+    """A request the inbox could not store in time: the door says so in its ack."""
+    return (
+        f"⚠️ The bot's database did not take this request within {seconds:g}s, so nothing was "
+        "recorded and nothing was done. Try again in a minute; if it keeps happening, the "
+        "bot's database is in trouble."
+    )
+
+
 def unreadable_form_text(reason: str) -> str:
     """A form submission whose payload is not shaped as Slack sends it."""
     return f"⚠️ This form could not be read ({escape(reason)}). {NOTHING_CHANGED}"

@@ -47,6 +47,6 @@ def build_bot(env: Environment, config: SreConfig, *, clock: SkippableClock) -> 
     )
     return Bot(
         container=container,
-        web_app=container.web_app(container.bolt_app()),
+        web_app=container.web_app(),
         scheduler=container.scheduler_runner(),
     )

@@ -355,6 +355,11 @@ class SlackEmulator:
         """POSTs made to response_urls (all, or those to ``url``), in arrival order."""
         return [r for r in self.workspace.responses if url is None or r.url == url]
 
+    def answers_shown(self, url: str) -> int:
+        """Messages the person sees from POSTs to ``url``: one that replaced the last one
+        sent through it shows nothing new."""
+        return sum(t.shown for t in self.workspace.response_urls.values() if t.url == url)
+
     @property
     def views(self) -> list[SandboxView]:
         return list(self.workspace.views.values())

@@ -124,6 +124,8 @@ class ResponseUrl:
     user: str | None = None
     uses: int = 0
     last_ephemeral: Ephemeral | None = None
+    shown: int = 0
+    """Messages its POSTs put on the screen (a replacement shows none more)."""
 
 
 @dataclass

@@ -117,6 +117,7 @@ def _post_in_channel(
         ws.violations.append(f"response_url {target.url} has no channel for in_channel")
         return
     ident = ws.identity
+    target.shown += 1
     ws.messages_in(target.channel).append(
         Message(
             channel=target.channel,
@@ -147,3 +148,4 @@ def _post_ephemeral(
     )
     ws.ephemerals.append(ephemeral)
     target.last_ephemeral = ephemeral
+    target.shown += 1

@@ -61,7 +61,7 @@ async def bot(
     container = build_container(env, sre_config, clock=quiet_clock(), db=Database(database_url))
     container.start_workers()
     async with (
-        serving(container.web_app(container.bolt_app())) as url,
+        serving(container.web_app()) as url,
         SlackDriver(app_url=url, signing_secret=SIGNING_SECRET, emulator=emulator) as driver,
     ):
         yield Bot(url=url, container=container, emulator=emulator, slack=driver)

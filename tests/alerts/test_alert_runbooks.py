@@ -13,6 +13,7 @@ from sqlmodel import select
 from storage.runbooks import RunbookRunRow
 from tests.alerts.conftest import alert, incidents, notification, post, settled
 from tests.slack.conftest import Bot
+from tests.support.progress import eventually
 
 
 async def _runs(bot: Bot) -> list[RunbookRunRow]:
@@ -74,3 +75,38 @@ async def test_fifty_concurrent_identical_deliveries_start_one_run(
     assert len([a for _, a in answers if a["opens_incident"]]) == 1
     await settled(bot)
     assert len(await incidents(bot)) == 1 and len(await _runs(bot)) == 1
+
+
+@pytest.mark.engine
+async def test_a_slow_run_never_holds_up_the_next_alerts_incident(
+    bot: Bot, firing: dict[str, Any], serving_url: str
+) -> None:
+    # Every health probe of the run hangs until the serving client gives up on it (5 s), so
+    # its first check takes three timed-out probes and two 5 s waits: half a minute or more.
+    async with aiohttp.ClientSession() as http:
+        hang = {"route": "/health/llm", "hang_seconds": 600}
+        assert (await http.post(f"{serving_url}/_standin/faults", json=hang)).status == 200
+    status, answer = await post(bot.url, firing)
+    assert status == 200 and answer["runbooks"] == ["qwen_failure_downshift"]
+    await bot.emulator.wait_for(lambda e: e.messages(bot.incidents_channel), timeout=60)
+
+    async def probing() -> RunbookRunRow | None:
+        runs = await _runs(bot)
+        return runs[0] if runs and runs[0].state == "running" else None
+
+    slow = await eventually(probing, within=60, description="the run to be checking Qwen")
+    status, _ = await post(bot.url, notification("Checkout", [alert("c1", name="CheckoutErrors")]))
+    assert status == 200
+
+    # The second incident's card is out while the first run still waits on its probes: the
+    # alerts worker only stored that run, and the runs worker checks on its own.
+    await bot.emulator.wait_for(
+        lambda e: len(e.messages(bot.incidents_channel)) == 2,
+        timeout=60,
+        description="the second incident's card",
+    )
+    [still] = [run for run in await _runs(bot) if run.id == slow.id]
+    assert still.state == "running"
+    assert len(await incidents(bot)) == 2
+    async with aiohttp.ClientSession() as http:  # wake the hung probe: a quick teardown
+        await http.delete(f"{serving_url}/_standin/faults")

@@ -76,7 +76,7 @@ async def test_without_a_token_the_intake_is_closed_unless_opened_on_purpose(
     closed = build_container(
         env, bot.container.config, clock=bot.container.clock, db=Database(env.DATABASE_URL)
     )
-    async with serving(closed.web_app(None)) as url:
+    async with serving(closed.web_app(slack=False)) as url:
         status, answer = await post(url, firing, headers={})
         assert status == 403 and "open_without_token" in answer["error"]
     await closed.close()
@@ -85,7 +85,7 @@ async def test_without_a_token_the_intake_is_closed_unless_opened_on_purpose(
     policy = sandbox_config({"alertmanager": {"open_without_token": True}})
     opened = build_container(env, policy, clock=bot.container.clock, db=Database(env.DATABASE_URL))
     with caplog.at_level(logging.WARNING):
-        app = opened.web_app(None)
+        app = opened.web_app(slack=False)
     assert "open without a token" in caplog.text
     async with serving(app) as url:
         status, answer = await post(replace(bot, url=url).url, firing, headers={})

@@ -25,7 +25,7 @@ NOT_FOR_INCIDENTS = (
     "alembic",
     "storage.alerts",
     "storage.runbooks",
-    "storage.replays",
+    "storage.inbox",
     "bot.app",
     "bot.alerts",
     "bot.oncall",

@@ -54,6 +54,7 @@ NOT_BUILDERS = {
     "refusal_text",
     "failure_text",
     "unreadable_form_text",
+    "not_recorded_text",
     "run_moved_text",
     "database_timeout_outcome",
 }

@@ -61,6 +61,13 @@ def session_processes(session_id: int) -> list[str]:
     return alive
 
 
+def from_a_terminal() -> None:
+    """In the child before it runs: Ctrl-C's default, as a terminal's foreground job has it.
+    A suite run in the background (CI's, ``cmd &``) ignores SIGINT, and its children inherit
+    that: a Python that starts ignoring it keeps ignoring it until it sets a handler itself."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupt(process: subprocess.Popen[bytes]) -> None:
     """Ctrl-C as a terminal sends it: SIGINT to the whole foreground process group."""
     os.killpg(process.pid, signal.SIGINT)
@@ -97,6 +104,7 @@ def start_demo(tmp: Path, *, env: dict[str, str] | None = None, wait: float = 60
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=from_a_terminal,
         )
     demo = Demo(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
     deadline = time.monotonic() + wait

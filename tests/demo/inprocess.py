@@ -13,6 +13,7 @@ from bot.settings import load_config
 from sandbox.demo.clock import SkippableClock
 from sandbox.demo.running import DEMO_CONFIG, RunningDemo, bound, running_demo
 from storage import migrate
+from tests.support.progress import runs_driven
 
 CONFIG = load_config(DEMO_CONFIG)
 CHANNELS = (CONFIG.channels.incidents, CONFIG.channels.oncall, CONFIG.channels.slo_digest)
@@ -41,7 +42,10 @@ async def demo_at(start: datetime, folder: Path) -> AsyncIterator[RunningDemo]:
 
 async def settled(demo: RunningDemo) -> None:
     """The scheduler's tick under way (its first, at start) and one more at the same instant
-    are done, and the outbox has sent what they owed."""
+    are done, the runs they started have been driven, one more tick has owed what follows
+    from those (a drill's summary), and the outbox has sent what they owed."""
+    await demo.bot.tick_now()
+    await runs_driven(demo.bot.container.db, within=60)
     await demo.bot.tick_now()
     deliverer = demo.bot.container.outbox
     assert deliverer is not None

@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 from tests.demo.conftest import (
     PROJECT,
     free_port,
+    from_a_terminal,
     interrupt,
     page_answers,
     start_demo,
@@ -106,6 +107,7 @@ def test_a_fresh_clone_runs_the_readme_command_and_ctrl_c_leaves_nothing(tmp_pat
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=from_a_terminal,
         )
     try:
         while not page_answers(url):

@@ -17,7 +17,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.demo.conftest import PROJECT, free_port, interrupt, session_processes
+from tests.demo.conftest import (
+    PROJECT,
+    free_port,
+    from_a_terminal,
+    interrupt,
+    session_processes,
+)
 
 SEED = 20261207
 STRETCHES = [(0.5, 3.0), (3.0, 8.0), (8.0, 15.0), (15.0, 30.0)]
@@ -49,6 +55,7 @@ class Run:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=from_a_terminal,
             )
 
     def log(self) -> str:
@@ -169,6 +176,7 @@ def _hung_stop(tmp_path: Path, *, force_after: float, presses: int) -> tuple[int
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=from_a_terminal,
     )
     assert process.stdout is not None
     assert process.stdout.readline() == b"up\n"

@@ -84,6 +84,24 @@ async def test_a_repeated_request_key_returns_the_first_incident(
 
 
 @pytest.mark.engine
+async def test_a_note_run_again_under_its_request_key_is_written_once(
+    service: IncidentService,
+) -> None:
+    """The inbox runs a request again when its process died before recording it done."""
+    incident = await service.create(title="x", severity=Severity.SEV4, actor="U0AAA")
+    for _ in range(2):
+        await service.add_note(
+            incident_id=incident.id, text="cache cold", actor="U0BBB", request_key="slash:1"
+        )
+    await service.add_note(
+        incident_id=incident.id, text="cache cold", actor="U0BBB", request_key="slash:2"
+    )
+    notes = [
+        e.note for e in (await service.get(incident_id=incident.id)).timeline if e.action == "note"
+    ]
+    assert notes == ["cache cold", "cache cold"]  # the second request is a second note
+
+
 async def test_acknowledge_once_under_concurrency(
     service: IncidentService, db: Database, clock: FixedClock
 ) -> None:

@@ -21,7 +21,12 @@ from sandbox.slack import RecordedCall, SlackDriver, SlackEmulator
 from storage.db import Database
 from storage.tables import TimelineRow
 from tests.processes.conftest import Process, wait_ready
-from tests.processes.test_kill_during_creates import SECRET, _card_keys, _stored
+from tests.processes.test_kill_during_creates import (
+    SECRET,
+    _card_keys,
+    _stored,
+    requests_run_in,
+)
 from tests.support.ports import free_port
 from tests.support.progress import posts_settled
 
@@ -124,6 +129,7 @@ async def test_kills_at_random_points_of_two_hundred_operations_lose_and_double_
         timeout=120,
         description="an answer to every request the living bot acked",
     )
+    await requests_run_in(process_env["DATABASE_URL"])  # what a dead bot stored, run
     incidents, answers = await _stored(process_env["DATABASE_URL"])
     expected = {f"card:{row.id}" for row in incidents}
     await emulator.wait_for(

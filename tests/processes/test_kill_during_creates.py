@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,13 +18,22 @@ from sandbox.slack import RecordedCall, SlackDriver, SlackEmulator
 from storage.db import Database
 from storage.tables import IncidentRow, PostRow
 from tests.processes.conftest import Process, wait_ready
+from tests.support.kills import kill_during_creates
 from tests.support.ports import free_port
-from tests.support.progress import posts_settled
+from tests.support.progress import posts_settled, requests_run
 
 # The engine can change what these show (README: the PostgreSQL run repeats them).
 pytestmark = pytest.mark.engine
 
 SECRET = "process-secret"
+
+
+async def requests_run_in(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        await requests_run(db)
+    finally:
+        await db.dispose()
 
 
 async def _stored(database_url: str) -> tuple[list[IncidentRow], list[PostRow]]:
@@ -77,6 +87,8 @@ async def test_a_kill_during_fifty_creates_leaves_every_stored_incident_one_card
     second: Process = await start("bot-2", "serve", "--with-scheduler", env=env)
     await wait_ready(url)
 
+    # What the first process stored and had not run, the second runs (the inbox).
+    await requests_run_in(process_env["DATABASE_URL"])
     incidents, answers = await _stored(process_env["DATABASE_URL"])
     assert 10 <= len(incidents) <= 50
     expected = {f"card:{row.id}" for row in incidents}
@@ -106,3 +118,17 @@ async def test_a_kill_during_fifty_creates_leaves_every_stored_incident_one_card
     assert len(again) <= CONCURRENCY
     shown = {m.ts for m in emulator.messages("C0INCIDENTS")}
     assert all(row.message_ts in shown for row in incidents)  # each row knows its one card
+
+
+async def test_every_acknowledged_create_is_whole_after_a_kill_mid_burst(
+    process_env: dict[str, str], emulator: SlackEmulator, tmp_path: Path
+) -> None:
+    """The inbox's promise (bench.kill_creates runs the whole matrix): a create Slack heard
+    "got it" for ends with one incident, one card and one answer, though the process died
+    0.3 s into the burst, before it had run most of them."""
+    outcome = await kill_during_creates(
+        env=process_env, emulator=emulator, workdir=tmp_path, kill_after=0.3
+    )
+    assert outcome.acked, "the kill came before any ack: the scenario did not happen"
+    assert outcome.lost() == [], outcome
+    assert outcome.twice() == [], outcome

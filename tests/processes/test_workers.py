@@ -23,6 +23,7 @@ from sandbox.slack import SlackDriver, SlackEmulator
 from tests.conftest import fresh_postgres_database
 from tests.processes.conftest import Process, bot_env, wait_ready
 from tests.support.cli import invoke
+from tests.support.kills import split_failover
 from tests.support.ports import free_port
 
 CREATES = 60
@@ -158,3 +159,15 @@ async def test_the_web_and_worker_split_on_sqlite_is_refused(
     assert code == 2, err
     assert refusal in err and "`python -m bot serve` verifies, stores and does the work" in err
     assert not (tmp_path / "one-writer.db").exists()  # nothing was started or created
+
+
+async def test_two_doors_and_two_workers_card_every_create_once_through_a_kill_and_a_restart(
+    worker_env: dict[str, str], emulator: SlackEmulator, tmp_path: Path
+) -> None:
+    """The split as the Procfile runs it, on PostgreSQL: creates to both doors, a worker
+    SIGKILLed a third of the way in, a door restarted half-way (``bench.kill_creates --split
+    1000`` is the long run). Every create Slack heard "got it" for is carded once."""
+    outcome = await split_failover(env=worker_env, emulator=emulator, workdir=tmp_path, creates=200)
+    assert len(outcome.acked) >= 150, outcome  # only the restarted door's moment may refuse
+    assert outcome.lost() == [], outcome
+    assert outcome.twice() == [], outcome

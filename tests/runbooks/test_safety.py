@@ -278,8 +278,9 @@ async def test_a_check_that_cannot_read_never_lets_a_run_succeed(
         runbooks=service,
         owed=lambda: None,
     )
-    reachable, lines = await drills.drill()
-    assert reachable is not None and "connection refused" in reachable
+    started = await drills.start()
+    lines = await drills.summary(started)
+    assert started.reachable is not None and "connection refused" in started.reachable
     by_runbook = {line.split()[1].rstrip(":"): line.split()[-1] for line in lines}
     assert by_runbook[ROLLBACK] == by_runbook[RESTORE] == by_runbook[SCALEUP] == "failed"
     assert await service.list_runs(active_only=True) == []

@@ -90,10 +90,11 @@ async def world(database_url: str, sre_config: SreConfig) -> AsyncIterator[World
             SERVING_URL=serving_url,
         )
         container = build_container(env, sre_config, clock=clock, db=Database(database_url))
+        container.start_inbox()
         container.start_delivery()
         container.runs.start()
         async with (
-            serving(container.web_app(container.bolt_app())) as url,
+            serving(container.web_app()) as url,
             SlackDriver(app_url=url, signing_secret="secret", emulator=emulator) as driver,
         ):
             yield World(

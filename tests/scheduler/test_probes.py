@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
+from sqlmodel import select
 
+from bot.app import build_container
 from bot.serving.models import Mode
 from scheduler.duties import every
+from storage.db import Database
+from storage.tables import PostRow
 from tests.scheduler.conftest import START, World
+from tests.support.progress import runs_driven
 
 PROBE = "probe model health"
 
 # The first Monday of November 2026, 10:00 in Seoul.
 DRILL = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
+DRILL_TITLE = "Monthly runbook drill"
 
 
 @pytest.mark.engine
@@ -65,6 +72,51 @@ async def test_the_monthly_drill_dry_runs_every_runbook_once(world: World) -> No
     names = {d.text.split()[1].rstrip(":") for d in dry_runs}
     assert names == {r.name for r in world.container.runbooks.list_definitions()}
     assert await world.container.runbooks.list_runs(active_only=True) == []
+
+
+@pytest.mark.engine
+async def test_a_drill_tick_only_starts_the_dry_runs_and_a_later_tick_posts_one_summary(
+    world: World,
+) -> None:
+    container = world.container
+    other = build_container(
+        container.env, container.config, clock=world.clock, db=Database(container.db.url)
+    )
+    definitions = {d.name for d in container.runbooks.list_definitions()}
+    try:
+        # Two processes tick at the fire time at once (a failover): one starts the dry runs.
+        world.clock.set(DRILL)
+        await asyncio.gather(world.duties.tick(DRILL), other.duties.tick(DRILL))
+        dry_runs = await container.runbooks.list_runs(active_only=False, limit=100)
+        assert {run.runbook for run in dry_runs} == definitions
+        assert len(dry_runs) == len(definitions) and all(run.dry_run for run in dry_runs)
+        assert await _drill_summaries(world) == 0  # the tick did not wait for them
+
+        await runs_driven(container.db, within=60)  # the runs job drove them meanwhile
+        # Every later tick, here or in the other process (or a restarted one), finds the
+        # drill started: one summary between them, and no second round of dry runs.
+        for seconds, process in [(30, container), (60, other), (90, container), (120, other)]:
+            world.clock.set(DRILL + timedelta(seconds=seconds))
+            await process.duties.tick(world.clock.now())
+        await world.deliver()
+        await other.outbox.drain(within=10)  # type: ignore[union-attr]
+
+        assert await _drill_summaries(world) == 1
+        [summary] = [m for m in world.emulator.messages("C0ONCALL") if DRILL_TITLE in m.text]
+        ended = await container.runbooks.list_runs(active_only=False, limit=100)
+        assert {run.id for run in ended} == {run.id for run in dry_runs}  # no second round
+        for run in ended:  # each as it ended, none still "running"
+            assert f"{run.runbook}: {run.id} {run.state.label}" in summary.text
+            assert not run.is_active
+    finally:
+        await other.close()
+
+
+async def _drill_summaries(world: World) -> int:
+    """Drill summaries owed (sent or not)."""
+    async with world.container.db.transaction() as session:
+        owed = await session.execute(select(PostRow.key).where(PostRow.kind == "drill"))
+        return len(owed.all())
 
 
 async def test_a_duty_every_30s_runs_on_ticks_that_arrive_a_little_early() -> None:

@@ -16,7 +16,7 @@ from sandbox.slack import SlackDriver, SlackEmulator
 from storage.db import Database
 from tests.support.clock import quiet_clock
 from tests.support.config import sandbox_config
-from tests.support.progress import runs_driven
+from tests.support.progress import requests_run, runs_driven
 from tests.support.servers import serving
 
 SIGNING_SECRET = "artisan-test-signing-secret"
@@ -34,9 +34,10 @@ class Bot:
         return self.container.config.channels.incidents
 
     async def delivered(self) -> None:
-        """Wait until the runs worker has driven what runs owe and the outbox has sent what
-        the bot owes, as a running bot soon does."""
+        """Wait until the inbox has run what Slack sent, the runs worker has driven what
+        runs owe and the outbox has sent what the bot owes, as a running bot soon does."""
         assert self.container.outbox is not None
+        await requests_run(self.container.db)
         await runs_driven(self.container.db, within=60)
         await self.container.outbox.drain(within=15)
 
@@ -82,12 +83,13 @@ async def running_bot(
     container = build_container(
         env, sre_config, clock=clock or quiet_clock(), db=Database(database_url)
     )
+    container.start_inbox()
     if delivering:
         container.start_delivery()
     container.runs.start()
     try:
         async with (
-            serving(container.web_app(container.bolt_app())) as url,
+            serving(container.web_app()) as url,
             SlackDriver(app_url=url, signing_secret=SIGNING_SECRET, emulator=emulator) as driver,
         ):
             yield Bot(url=url, container=container, emulator=emulator, slack=driver)

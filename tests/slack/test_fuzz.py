@@ -47,11 +47,12 @@ def sre_config() -> SreConfig:
 
 
 async def stored(bot: Bot) -> dict[str, int]:
-    """Rows per table (replays remembered aside): what a refusal must leave as it was."""
+    """Rows per table (the inbox aside: what was acknowledged is in it): what a refusal must
+    leave as it was."""
     counts = {}
     async with bot.container.db.transaction() as session:
         for table in SQLModel.metadata.sorted_tables:
-            if table.name != "slack_requests_seen":
+            if table.name != "slack_inbox":
                 counts[table.name] = (
                     await session.execute(select(func.count()).select_from(table))
                 ).scalar_one()
@@ -89,14 +90,8 @@ def assert_quiet(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
 
 
 async def listeners_done(bot: Bot) -> None:
-    """Wait for the listeners Bolt runs after its ack (its asyncio runner's tasks), then for
-    the outbox: the next snapshot then sees only what the next request does."""
-    running = [
-        task
-        for task in asyncio.all_tasks()
-        if "run_ack_function_asynchronously" in getattr(task.get_coro(), "__qualname__", "")
-    ]
-    await asyncio.gather(*running, return_exceptions=True)
+    """Wait for the inbox to run what was acknowledged, then for the outbox: the next
+    snapshot then sees only what the next request does."""
     await bot.delivered()
 
 

@@ -43,7 +43,7 @@ async def test_live_and_ready(bot: Bot) -> None:
 async def test_ready_is_503_with_the_reason(database: str, redis: str | None, problem: str) -> None:
     env = Environment(DATABASE_URL=database, REDIS_URL=redis, SLACK_BOT_TOKEN="")
     container = build_container(env, sandbox_config())
-    runner = web.AppRunner(container.web_app(None))
+    runner = web.AppRunner(container.web_app(slack=False))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

@@ -74,10 +74,11 @@ async def running_bot(
     container = build_container(
         env, sandbox_config(), clock=FixedClock(END_AT), db=Database(database_url)
     )
+    container.start_inbox()
     container.start_delivery()
     try:
         async with (
-            serving(container.web_app(container.bolt_app())) as url,
+            serving(container.web_app()) as url,
             SlackDriver(app_url=url, signing_secret=SIGNING_SECRET, emulator=emulator) as driver,
         ):
             yield SloBot(url, container, emulator, driver, prometheus_url)

@@ -134,7 +134,7 @@ async def _count(
         counts.incidents[title] = len(ids)
         counts.cards[title] = sum(cards[i] for i in ids)
         response_url = response_urls.get(title)
-        counts.answers[title] = len(emulator.responses(response_url)) if response_url else 0
+        counts.answers[title] = emulator.answers_shown(response_url) if response_url else 0
     return counts
 
 

@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlmodel import col, select
 
 from bot.runbooks.store import DRIVEN
-from storage import alerts, outbox
+from storage import alerts, inbox, outbox
 from storage.alerts import AlertNotificationRow
 from storage.db import Database
 from storage.runbooks import RunbookRunRow
@@ -181,3 +181,13 @@ async def runs_driven(db: Database, *, within: float = 120.0) -> None:
             return not driving.first()
 
     await eventually(driven, within=within, description="every runbook run driven")
+
+
+async def requests_run(db: Database, *, within: float = 60.0) -> None:
+    """Return once every Slack request the door stored has been run (none pending)."""
+
+    async def run() -> bool:
+        async with db.transaction() as session:
+            return await inbox.count(session, state=inbox.PENDING) == 0
+
+    await eventually(run, within=within, description="every stored Slack request run")
