@@ -45,6 +45,7 @@ _SQLITE_BACKSTOP = 5.0
 for the lock at the bound, so only a starved worker thread is left to this."""
 _DEADLINE = "artisan_sqlite_deadline"
 _BUSY_MS = "artisan_sqlite_busy_ms"
+_COMMITTED = "artisan_sqlite_committed"
 POOL_SIZE = 12
 POOL_OVERFLOW = 8
 """PostgreSQL connections per process: kept, and opened beyond that for a burst."""
@@ -169,6 +170,17 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             connection.connection.info[_BUSY_MS] = busy_ms
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_connection: Any, record: Any, state: Any) -> None:
+        # SQLAlchemy's own rollback on return is off (``_engine``): it is one more trip to
+        # aiosqlite's thread per transaction. A connection whose transaction ``_connection``
+        # saw commit has nothing to undo and nothing under way in that thread; any other
+        # (a session's, or one cut short by a cancel, whose BEGIN may still be running
+        # there) is rolled back as before, that rollback queued behind whatever is.
+        committed = record.info.pop(_COMMITTED, False)
+        if state.asyncio_safe and not state.terminate_only and not committed:
+            dbapi_connection.rollback()
+
 
 def _engine(
     url: str, *, echo: bool, connect_timeout: float, statement_timeout: float
@@ -187,7 +199,11 @@ def _engine(
         kept = {"pool_size": POOL_SIZE + POOL_OVERFLOW, "max_overflow": POOL_OVERFLOW}
         pool = {} if in_memory else kept
         return create_async_engine(
-            target, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT}, **pool
+            target,
+            echo=echo,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT},
+            pool_reset_on_return=None,  # _configure_sqlite's reset does it, when needed
+            **pool,
         )
     engine = create_async_engine(
         target,
@@ -390,6 +406,8 @@ class Database:
                 await connection.execution_options(**{_DEADLINE: deadline})
             async with connection.begin():
                 yield connection
+            if self.dialect == "sqlite":
+                connection.sync_connection.connection.info[_COMMITTED] = True  # type: ignore[union-attr]
 
     @asynccontextmanager
     async def _bounded(

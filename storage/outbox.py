@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import JSON, Column, Index, String, Table, bindparam, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Executable
+from sqlalchemy.sql import select as select_columns
 from sqlmodel import Field, SQLModel, col, select
 
 from storage.db import Executor, dialect_of, insert_in, run
@@ -155,48 +155,117 @@ async def owe_again(
         )
 
 
+@dataclass(frozen=True)
+class Thread:
+    """The post a due one replies under: whether it is out yet, and where it went."""
+
+    key: str
+    subject: str
+    state: str
+    attempts: int
+    channel: str | None
+    ts: str | None
+
+
+@dataclass(frozen=True)
+class Due:
+    """A pending post whose time has come, as a pass reads it to choose what to lease."""
+
+    key: str
+    subject: str
+    attempts: int
+    thread: Thread | None
+
+
+@dataclass(frozen=True)
+class Leased:
+    """A post taken for delivery; ``attempts`` counts this one."""
+
+    key: str
+    kind: str
+    subject: str
+    claimed_at: datetime
+    channel: str | None
+    detail: dict[str, Any]
+    attempts: int
+    generation: int
+
+
+_PARENT = POSTS.alias("parent")
+_DUE = (
+    select_columns(
+        POSTS.c.key,
+        POSTS.c.subject,
+        POSTS.c.attempts,
+        _PARENT.c.key.label("parent_key"),
+        _PARENT.c.subject.label("parent_subject"),
+        _PARENT.c.state.label("parent_state"),
+        _PARENT.c.attempts.label("parent_attempts"),
+        _PARENT.c.channel.label("parent_channel"),
+        _PARENT.c.ts.label("parent_ts"),
+    )
+    .select_from(POSTS.outerjoin(_PARENT, _PARENT.c.key == POSTS.c.thread_key))
+    .where(
+        POSTS.c.state == PENDING,
+        or_(POSTS.c.next_attempt_at.is_(None), POSTS.c.next_attempt_at <= bindparam("now")),
+        or_(POSTS.c.lease_until.is_(None), POSTS.c.lease_until < bindparam("now")),
+        POSTS.c.key.not_in(bindparam("excluding", expanding=True)),
+    )
+    .order_by(POSTS.c.claimed_at, POSTS.c.key)
+    .limit(bindparam("limit"))
+)
+_LEASE = (
+    update(POSTS)
+    .where(
+        POSTS.c.key.in_(bindparam("keys", expanding=True)),
+        POSTS.c.state == PENDING,
+        or_(POSTS.c.lease_until.is_(None), POSTS.c.lease_until < bindparam("now")),
+    )
+    .values(lease_until=bindparam("until"), attempts=POSTS.c.attempts + 1)
+    .returning(
+        POSTS.c.key,
+        POSTS.c.kind,
+        POSTS.c.subject,
+        POSTS.c.claimed_at,
+        POSTS.c.channel,
+        POSTS.c.detail,
+        POSTS.c.attempts,
+        POSTS.c.generation,
+    )
+)
+
+
 async def due(
-    session: AsyncSession, *, now: datetime, limit: int, excluding: Collection[str] = ()
-) -> list[tuple[PostRow, PostRow | None]]:
+    on: Executor, *, now: datetime, limit: int, excluding: Collection[str] = ()
+) -> list[Due]:
     """Pending rows whose time has come and that nobody holds, oldest first, each with the
     post it replies under (its ``thread_key``), if any: one statement."""
-    parent = aliased(PostRow)
-    statement = (
-        select(PostRow, parent)
-        .outerjoin(parent, col(parent.key) == col(PostRow.thread_key))
-        .where(
-            col(PostRow.state) == PENDING,
-            or_(col(PostRow.next_attempt_at).is_(None), col(PostRow.next_attempt_at) <= now),
-            or_(col(PostRow.lease_until).is_(None), col(PostRow.lease_until) < now),
-        )
-        .order_by(col(PostRow.claimed_at), col(PostRow.key))
-        .limit(limit)
-    )
-    if excluding:
-        statement = statement.where(col(PostRow.key).not_in(list(excluding)))
-    return [(row, parent_row) for row, parent_row in (await session.execute(statement)).all()]
+    parameters = {"now": now, "limit": limit, "excluding": list(excluding)}
+    found = []
+    for row in await run(on, _DUE, parameters):
+        thread = None
+        if row.parent_key is not None:
+            thread = Thread(
+                key=row.parent_key,
+                subject=row.parent_subject,
+                state=row.parent_state,
+                attempts=row.parent_attempts,
+                channel=row.parent_channel,
+                ts=row.parent_ts,
+            )
+        found.append(Due(key=row.key, subject=row.subject, attempts=row.attempts, thread=thread))
+    return found
 
 
 async def lease_all(
-    session: AsyncSession, keys: Collection[str], *, now: datetime, until: datetime
-) -> list[PostRow]:
+    on: Executor, keys: Collection[str], *, now: datetime, until: datetime
+) -> list[Leased]:
     """Take the posts ``keys`` for delivery until ``until``, in one statement; those another
     deliverer took meanwhile are left out. Oldest first."""
     if not keys:
         return []
-    statement = (
-        update(PostRow)
-        .where(
-            col(PostRow.key).in_(list(keys)),
-            col(PostRow.state) == PENDING,
-            or_(col(PostRow.lease_until).is_(None), col(PostRow.lease_until) < now),
-        )
-        .values(lease_until=until, attempts=PostRow.attempts + 1)
-        .returning(PostRow)
-        # The rows may be in the session already (read to choose them): take the new values.
-        .execution_options(synchronize_session=False, populate_existing=True)
-    )
-    rows = list((await session.execute(statement)).scalars().all())
+    taken = await run(on, _LEASE, {"keys": list(keys), "now": now, "until": until})
+    rows = [Leased(**row._mapping) for row in taken]
     return sorted(rows, key=lambda row: (row.claimed_at, row.key))
 
 
@@ -245,15 +314,16 @@ async def record_sent(on: Executor, posts: Sequence[Sent]) -> None:
         await run(on, _SENT_BEFORE_NEWER, parameters)
 
 
-async def release(session: AsyncSession, keys: Collection[str]) -> None:
+async def release(on: Executor, keys: Collection[str]) -> None:
     """Give back posts leased for a pass that did not attempt them (what they reply under
     did not go out): no attempt is counted, the next pass may take them."""
     if keys:
-        await session.execute(
-            update(PostRow)
-            .where(col(PostRow.key).in_(list(keys)))
-            .values(lease_until=None, attempts=PostRow.attempts - 1)
+        statement = (
+            update(POSTS)
+            .where(POSTS.c.key.in_(list(keys)))
+            .values(lease_until=None, attempts=POSTS.c.attempts - 1)
         )
+        await run(on, statement)
 
 
 async def record_failure(

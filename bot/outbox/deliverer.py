@@ -19,14 +19,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock
 from bot.logs import FailureSummary
 from bot.outbox.model import MessageRef, NothingToSend, OwedPost, Sender, Undeliverable
 from storage import outbox
 from storage.db import Database, Executor
-from storage.outbox import PostRow
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +74,12 @@ class Deliverer:
         """One pass: every due post this process could lease, sent (or dropped, or its
         failure recorded); returns how many were taken, so a drain goes on while any are."""
         now = self._clock.now()
-        async with self._db.autocommit() as session:
-            ready = await self._ready(session)
+        async with self._db.statements() as connection:
+            ready = await self._ready(connection)
             rows = await outbox.lease_all(
-                session, [row.key for row, _ in ready], now=now, until=now + self._lease
+                connection, [row.key for row in ready], now=now, until=now + self._lease
             )
-            parents = {row.key: parent for row, parent in ready}
+            parents = {row.key: row.thread for row in ready}
             leased = {row.key for row in rows}
             # A reply taken with the post it replies under goes out right after it, in this
             # pass; unless another process took that one meanwhile: then it waits, as before.
@@ -91,7 +90,7 @@ class Deliverer:
             }
             orphans = [key for key, parent in after.items() if parent not in leased]
             if orphans:
-                await outbox.release(session, orphans)
+                await outbox.release(connection, orphans)
         taken = [_owed(row, parents[row.key]) for row in rows if row.key not in orphans]
         self._sending.update(post.key for post in taken)
         if not taken:
@@ -125,7 +124,7 @@ class Deliverer:
             raise failures[0]
         return sum(len(posts) for posts in subjects)
 
-    async def _ready(self, session: AsyncSession) -> list[tuple[PostRow, PostRow | None]]:
+    async def _ready(self, connection: AsyncConnection) -> list[outbox.Due]:
         """Due posts nobody is sending, whose thread (if any) is out, with that thread's
         first message. Read, not leased: the lease after it is conditional.
 
@@ -135,18 +134,19 @@ class Deliverer:
         unleased, so a newer reminder can still supersede an older one meanwhile.
         """
         rows = await outbox.due(
-            session, now=self._clock.now(), limit=BATCH, excluding=self._sending
+            connection, now=self._clock.now(), limit=BATCH, excluding=self._sending
         )
-        fresh = {row.key: row.subject for row, _ in rows if row.attempts == 0}
+        fresh = {row.key: row.subject for row in rows if row.attempts == 0}
         ready = []
-        for row, parent in rows:
+        for row in rows:
+            parent = row.thread
             if (
                 parent is not None
                 and parent.state == outbox.PENDING
                 and fresh.get(parent.key) != row.subject
             ):
                 continue  # a reply waits for the message it replies under
-            ready.append((row, parent))
+            ready.append(row)
         return ready
 
     async def _in_order(self, posts: list[OwedPost], after: Mapping[str, str]) -> int:
@@ -282,7 +282,7 @@ def _replies_after(posts: list[OwedPost], after: Mapping[str, str]) -> list[Owed
     return ordered
 
 
-def _owed(row: PostRow, parent: PostRow | None) -> OwedPost:
+def _owed(row: outbox.Leased, parent: outbox.Thread | None) -> OwedPost:
     """The post as leased: ``row.attempts`` counts this attempt already."""
     thread = None
     if parent is not None and parent.channel and parent.ts:
