@@ -9,12 +9,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Column, Index, Integer, String, Text, delete, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import (
+    Column,
+    Index,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    delete,
+    or_,
+    select,
+    update,
+)
 from sqlmodel import Field, SQLModel
 
-from storage.db import insert_into
+from storage.db import Executor, dialect_of, insert_in, run
 from storage.types import UTCDateTime
 
 PENDING = "pending"
@@ -57,8 +69,22 @@ class Leased:
     attempts: int
 
 
+@cache
+def _store_in(dialect: str) -> Any:
+    """The store's statement, built once per dialect (it runs for every request)."""
+    return (
+        insert_in(dialect, _TABLE)
+        .values({name: bindparam(name) for name in _STORED})
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(_TABLE.c.id)
+    )
+
+
+_STORED = ("key", "kind", "body", "received_at", "state", "attempts", "lease_until")
+
+
 async def store(
-    session: AsyncSession,
+    on: Executor,
     *,
     key: str,
     kind: str,
@@ -69,42 +95,41 @@ async def store(
 ) -> int | None:
     """Insert the request, held for its door until ``hold_until``; its ID, or None when the
     key was stored before (a replay)."""
-    statement = (
-        insert_into(session, _TABLE)
-        .values(
-            key=key,
-            kind=kind,
-            body=body,
-            received_at=received_at,
-            state=PENDING,
-            attempts=attempts,
-            lease_until=hold_until,
-        )
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(_TABLE.c.id)
-    )
-    stored = (await session.execute(statement)).scalar_one_or_none()
+    values = {
+        "key": key,
+        "kind": kind,
+        "body": body,
+        "received_at": received_at,
+        "state": PENDING,
+        "attempts": attempts,
+        "lease_until": hold_until,
+    }
+    stored = (await run(on, _store_in(dialect_of(on)), values)).scalar_one_or_none()
     return None if stored is None else int(stored)
 
 
-async def renew(session: AsyncSession, *, id: int, until: datetime | None) -> None:
+async def renew(on: Executor, *, id: int, until: datetime | None) -> None:
     """Hold the row until ``until``; None lets any worker take it now."""
-    await session.execute(
-        update(_TABLE).where(_TABLE.c.id == id, _TABLE.c.state == PENDING).values(lease_until=until)
+    await run(
+        on,
+        update(_TABLE)
+        .where(_TABLE.c.id == id, _TABLE.c.state == PENDING)
+        .values(lease_until=until),
     )
 
 
-async def abandon(session: AsyncSession, *, id: int) -> bool:
+async def abandon(on: Executor, *, id: int) -> bool:
     """Never work the row (its sender was told nothing was done); False when a worker had
     finished it already."""
-    result = await session.execute(
-        update(_TABLE).where(_TABLE.c.id == id, _TABLE.c.state == PENDING).values(state=ABANDONED)
+    result = await run(
+        on,
+        update(_TABLE).where(_TABLE.c.id == id, _TABLE.c.state == PENDING).values(state=ABANDONED),
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
 async def lease(
-    session: AsyncSession, *, now: datetime, until: datetime, skip_locked: bool
+    on: Executor, *, now: datetime, until: datetime, skip_locked: bool
 ) -> Leased | None:
     """Take the oldest pending row nobody holds, counting the attempt; None when none is.
 
@@ -119,29 +144,30 @@ async def lease(
         .values(lease_until=until, attempts=_TABLE.c.attempts + 1)
         .returning(_TABLE.c.id, _TABLE.c.key, _TABLE.c.kind, _TABLE.c.body, _TABLE.c.attempts)
     )
-    row = (await session.execute(statement)).first()
+    row = (await run(on, statement)).first()
     if row is None:
         return None
     return Leased(id=row.id, key=row.key, kind=row.kind, body=row.body, attempts=row.attempts)
 
 
-async def finish(session: AsyncSession, *, id: int, state: str, at: datetime) -> None:
+async def finish(on: Executor, *, id: int, state: str, at: datetime) -> None:
     """Worked (``DONE``) or given up (``GAVE_UP``): no worker takes it again."""
-    await session.execute(
+    await run(
+        on,
         update(_TABLE)
         .where(_TABLE.c.id == id, _TABLE.c.state == PENDING)
-        .values(state=state, done_at=at, lease_until=None)
+        .values(state=state, done_at=at, lease_until=None),
     )
 
 
-async def prune(session: AsyncSession, *, received_before: datetime) -> int:
+async def prune(on: Executor, *, received_before: datetime) -> int:
     """Forget finished rows received before then; pending ones are kept whatever their age."""
-    result = await session.execute(
-        delete(_TABLE).where(_TABLE.c.state != PENDING, _TABLE.c.received_at < received_before)
+    result = await run(
+        on, delete(_TABLE).where(_TABLE.c.state != PENDING, _TABLE.c.received_at < received_before)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return int(result.rowcount)
 
 
-async def count(session: AsyncSession, *, state: str) -> int:
-    rows = await session.execute(select(_TABLE.c.id).where(_TABLE.c.state == state))
+async def count(on: Executor, *, state: str) -> int:
+    rows = await run(on, select(_TABLE.c.id).where(_TABLE.c.state == state))
     return len(rows.all())

@@ -100,7 +100,7 @@ class InboxJob:
             return None
         self._look_at = loop.time() + self._poll  # the other lanes wait for the next look
         now = self._clock.now()
-        async with self._db.autocommit() as session:
+        async with self._db.statements() as session:
             leased = await rows.lease(
                 session,
                 now=now,
@@ -119,11 +119,11 @@ class InboxJob:
         )
 
     async def _hold(self, item: InboxItem) -> None:
-        async with self._db.autocommit() as session:
+        async with self._db.statements() as session:
             await rows.renew(session, id=item.id, until=self._clock.now() + self._lease)
 
     async def _finish(self, item: InboxItem, state: str) -> None:
-        async with self._db.autocommit() as session:
+        async with self._db.statements() as session:
             await rows.finish(session, id=item.id, state=state, at=self._clock.now())
 
     async def _prune_if_due(self) -> None:
@@ -131,7 +131,7 @@ class InboxJob:
         if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
             return
         self._pruned_at = now
-        async with self._db.autocommit() as session:
+        async with self._db.statements() as session:
             pruned = await rows.prune(session, received_before=now - KEEP)
         if pruned:
             log.info("forgot %d Slack requests finished over %s ago", pruned, KEEP)

@@ -77,7 +77,8 @@ class Inbox:
     async def _store(
         self, request: SlackRequest, *, received: datetime, attempts: int
     ) -> int | None:
-        async with self._db.autocommit() as session:
+        # Urgent: on SQLite the ack waits for this write, so it goes before the workers'.
+        async with self._db.statements(urgent=True) as session:
             return await rows.store(
                 session,
                 key=request.key,
@@ -92,7 +93,7 @@ class Inbox:
         """A web-only door lets the workers take what it stored at once, not at its hold's
         end; if this fails the hold lapses and they take it then."""
         try:
-            async with self._db.autocommit() as session:
+            async with self._db.statements() as session:
                 await rows.renew(session, id=item.id, until=None)
         except Exception as exc:
             log.warning("inbox %d stays held until its lease lapses (%s)", item.id, exc)
@@ -107,7 +108,7 @@ class Inbox:
             if stored is None:
                 return  # a replay of a request stored before: that one stands
             try:
-                async with self._db.autocommit() as session:
+                async with self._db.statements() as session:
                     await rows.abandon(session, id=stored)
                 log.warning(
                     "inbox %d was stored too late; abandoned, as its sender was told", stored
