@@ -125,9 +125,9 @@ async def test_every_acknowledged_create_is_whole_after_a_kill_mid_burst(
 ) -> None:
     """The inbox's promise (bench.kill_creates runs the whole matrix): a create Slack heard
     "got it" for ends with one incident, one card and one answer, though the process died
-    0.3 s into the burst, before it had run most of them."""
+    0.3 s into the burst (and once ten were acknowledged), before it had run most of them."""
     outcome = await kill_during_creates(
-        env=process_env, emulator=emulator, workdir=tmp_path, kill_after=0.3
+        env=process_env, emulator=emulator, workdir=tmp_path, kill_after=0.3, acked_first=10
     )
     assert outcome.acked, "the kill came before any ack: the scenario did not happen"
     assert outcome.lost() == [], outcome
