@@ -76,6 +76,13 @@ Body = dict[str, Any]
 Send = Callable[[OwedPost], Awaitable[MessageRef | None]]
 
 
+LOOK_BACK = timedelta(minutes=10)
+"""How far before a post was owed its unrecorded attempt is looked for: Slack's clock and
+the bot's agree within that (NTP; the demo's emulator shares the bot's clock)."""
+HISTORY_PAGES = 10
+"""At most 2,000 messages since then: ten burst seconds of cards at 200 a second."""
+
+
 class SlackSender:
     """The outbox's ``Sender`` for Slack."""
 
@@ -145,10 +152,7 @@ class SlackSender:
             messages = await self._thread(channel, post.thread.ts)
         elif post.channel is not None:
             channel = post.channel
-            response = await self._client.conversations_history(
-                channel=channel, include_all_metadata=True, limit=200
-            )
-            messages = list(response.get("messages") or [])
+            messages = await self._history_since(channel, post.created_at - LOOK_BACK)
         else:
             return None
         for item in messages:
@@ -156,6 +160,25 @@ class SlackSender:
             if payload.get("key") == post.key:
                 return MessageRef(channel_id=channel, ts=str(item["ts"]))
         return None
+
+    async def _history_since(self, channel: str, since: datetime) -> list[dict[str, Any]]:
+        """The channel's messages since ``since``, newest first, page by page: a busy channel
+        (a burst of cards) holds more than one page between an attempt and its retry."""
+        messages: list[dict[str, Any]] = []
+        cursor = ""
+        for _ in range(HISTORY_PAGES):
+            response = await self._client.conversations_history(
+                channel=channel,
+                include_all_metadata=True,
+                limit=200,
+                oldest=f"{since.timestamp():.6f}",
+                cursor=cursor or None,
+            )
+            messages.extend(response.get("messages") or [])
+            cursor = str((response.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                break
+        return messages
 
     async def _thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
         """The whole thread ``ts`` belongs to, whether ``ts`` starts it or replies in it."""

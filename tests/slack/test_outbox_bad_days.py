@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -81,6 +82,26 @@ async def test_a_card_slack_posted_but_answered_badly_is_posted_once(bot: Bot, f
     assert len(_cards(bot)) == 1
     await bot.emulator.wait_for(lambda e: e.responses(answer.response_url), timeout=20)
     assert len(bot.emulator.responses(answer.response_url)) == 1
+
+
+async def test_a_card_posted_but_unrecorded_is_found_under_a_busy_channels_next_page(
+    bot: Bot,
+) -> None:
+    """Between the attempt Slack took (answered 500) and its retry, 250 messages land in
+    the channel: the card is found past the first page of history, not posted again."""
+
+    async def a_busy_channel(call: Any, result: dict[str, Any]) -> None:
+        for n in range(250):
+            bot.emulator.add_user_message(channel=bot.incidents_channel, user="U0CCC", text=f"{n}")
+
+    bot.emulator.on_call("chat.postMessage", a_busy_channel)
+    bot.emulator.fail_after_work("chat.postMessage", status=500)
+    answer = await bot.slack.slash("/incident", "create sev2 Search is slow", user="U0AAA")
+    assert answer.status == 200
+    incident_id, ts = await _stored_card(bot)
+    bot.emulator.clear_hooks()
+    (card,) = _cards(bot)
+    assert card.ts == ts and _key(card) == f"card:{incident_id}"
 
 
 @pytest.mark.engine
