@@ -28,6 +28,7 @@ from bot.errors import ConfigurationError
 from bot.inbox.job import LANES as INBOX_LANES
 from bot.inbox.job import POLL as INBOX_POLL
 from bot.inbox.job import InboxJob
+from bot.inbox.model import InboxItem
 from bot.inbox.service import Inbox
 from bot.incidents.chase import Chaser
 from bot.incidents.service import CARD, IncidentService
@@ -180,12 +181,7 @@ class Container:
         secret) or Socket Mode's envelopes."""
         if self.slack_app is None:
             raise ConfigurationError("Slack is not configured (SLACK_BOT_TOKEN)")
-        inbox = Inbox(
-            db=self.db,
-            clock=self.clock,
-            local=self.inbox_job if work_here else None,
-            kick=self.inbox.kick if self.inbox is not None and work_here else None,
-        )
+        inbox = Inbox(db=self.db, clock=self.clock, run_here=self._run_here if work_here else None)
         return SlackDoor(
             signing_secret=self.env.SLACK_SIGNING_SECRET if signed else None,
             inbox=inbox,
@@ -193,6 +189,12 @@ class Container:
             # Slack signs with the wall clock; the demo's clock may run ahead of it.
             now=lambda: datetime.now(UTC),
         )
+
+    def _run_here(self, item: InboxItem) -> None:
+        """What this process's door stored, for its own inbox job, at once."""
+        assert self.inbox_job is not None and self.inbox is not None  # with Slack, both are
+        self.inbox_job.hand(item)
+        self.inbox.kick()
 
     def start_workers(self) -> None:
         """Every background job of this process: the inbox and the outbox (with Slack),

@@ -21,7 +21,6 @@ Bolt then runs it in the inbox's worker, here or in a worker process.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -41,6 +40,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.inbox.model import RequestKind, SlackRequest, Stored
 from bot.inbox.service import STORE_WITHIN, Inbox
+from bot.work.worker import in_background
 from handlers.blocks.errors import (
     NOTHING_CHANGED,
     failure_modal,
@@ -55,10 +55,6 @@ log = logging.getLogger(__name__)
 
 # Slack refuses nothing older; Bolt checks the same window again.
 STALE_AFTER_SECONDS = 60 * 5
-
-# Answers to buttons whose request was not recorded, kept until sent (the loop holds tasks
-# weakly).
-_TELLING: set[asyncio.Future[None]] = set()
 
 
 class Refused(Exception):
@@ -123,16 +119,16 @@ class SlackDoor:
             return Ack(body={"challenge": str(body.get("challenge", ""))})
         kind = _kind(body)
         try:
-            _check_shape(body)
+            payload = _read(body, kind)
         except Refused as refused:
             return refused.ack()
         try:
             build_async_context(AsyncBoltContext(), body)
         except Exception as exc:  # Bolt reads team, enterprise, user… as it assumes they are
-            what = "slash command" if kind is RequestKind.COMMAND else str(body.get("type"))
-            return Refused(400, f"the {what}'s fields are not Slack's ({type(exc).__name__})").ack()
-        if kind is RequestKind.FORM:
-            form_refused = self._check_form(body)
+            reason = f"the {_what(body)}'s fields are not Slack's ({type(exc).__name__})"
+            return Refused(400, reason).ack()
+        if isinstance(payload, ViewSubmission):
+            form_refused = self._check_form(payload)
             if form_refused is not None:
                 return form_refused
         event_id = body.get("event_id") if kind is RequestKind.EVENT else None
@@ -146,8 +142,7 @@ class SlackDoor:
             return _not_recorded(kind, body)
         return Ack()
 
-    def _check_form(self, body: dict[str, Any]) -> Ack | None:
-        submission = ViewSubmission.model_validate(body)
+    def _check_form(self, submission: ViewSubmission) -> Ack | None:
         try:
             self.forms.check(submission)
         except InvalidFields as invalid:
@@ -201,7 +196,7 @@ def _not_recorded(kind: RequestKind, body: dict[str, Any]) -> Ack:
     if kind is RequestKind.ACTION:
         url = body.get("response_url")
         if isinstance(url, str) and url:
-            _keep(asyncio.ensure_future(_tell(url, text)))
+            in_background(_tell(url, text))
         return Ack()
     return Ack(status=503, body={"error": "not recorded; deliver it again"})
 
@@ -213,11 +208,6 @@ async def _tell(response_url: str, text: str) -> None:
         )
     except Exception as exc:
         log.warning("could not say a click was not recorded (%s)", exc)
-
-
-def _keep(task: asyncio.Future[None]) -> None:
-    _TELLING.add(task)
-    task.add_done_callback(_TELLING.discard)
 
 
 def _utf8(raw: bytes) -> str:
@@ -254,28 +244,30 @@ def _json_object(text: str, *, what: str) -> dict[str, Any]:
     return value
 
 
-_SHAPES: dict[str, type[SlackPayload]] = {
-    "block_actions": BlockAction,
-    "view_submission": ViewSubmission,
+_SHAPES: dict[RequestKind, type[SlackPayload]] = {
+    RequestKind.COMMAND: SlashCommand,
+    RequestKind.ACTION: BlockAction,
+    RequestKind.FORM: ViewSubmission,
 }
 
 
-def _check_shape(body: dict[str, Any]) -> None:
-    """A command, click or submission must read into its model before any listener runs."""
-    if "command" in body:
-        model: type[SlackPayload] = SlashCommand
-        what = "slash command"
-    elif body.get("type") in _SHAPES:
-        what = str(body["type"])
-        model = _SHAPES[what]
-    else:
-        return  # events and other kinds: Bolt answers what it has no listener for
+def _what(body: dict[str, Any]) -> str:
+    """What a refusal calls the request."""
+    return "slash command" if "command" in body else str(body.get("type"))
+
+
+def _read(body: dict[str, Any], kind: RequestKind) -> SlackPayload | None:
+    """A command, click or submission read into its model before any listener runs; None
+    for events and other kinds (no listener of ours reads them)."""
+    model = _SHAPES.get(kind)
+    if model is None:
+        return None
     try:
-        model.model_validate(body)
+        return model.model_validate(body)
     except ValidationError as exc:
         fields = sorted({".".join(str(p) for p in error["loc"]) for error in exc.errors()})
         raise Refused(
             400,
-            f"the {what} is missing or has wrong fields: {', '.join(fields[:5])}",
-            form=what == "view_submission",
+            f"the {_what(body)} is missing or has wrong fields: {', '.join(fields[:5])}",
+            form=kind is RequestKind.FORM,
         ) from exc

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     delete,
+    func,
     or_,
     select,
     update,
@@ -169,5 +170,5 @@ async def prune(on: Executor, *, received_before: datetime) -> int:
 
 
 async def count(on: Executor, *, state: str) -> int:
-    rows = await run(on, select(_TABLE.c.id).where(_TABLE.c.state == state))
-    return len(rows.all())
+    rows = await run(on, select(func.count()).where(_TABLE.c.state == state))
+    return int(rows.scalar_one())

@@ -51,10 +51,6 @@ class InboxItem:
     body: str
     attempts: int = 1
 
-    @property
-    def rerun(self) -> bool:
-        return self.attempts > 1
-
 
 class RunRequest(Protocol):
     """Runs one stored request to its end (implemented in ``handlers/``: Bolt's listeners).

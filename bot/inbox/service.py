@@ -8,8 +8,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.clock import Clock
-from bot.inbox.job import LEASE, InboxJob
+from bot.inbox.job import LEASE
 from bot.inbox.model import InboxItem, SlackRequest, Stored
+from bot.work.worker import in_background
 from storage import inbox as rows
 from storage.db import Database
 
@@ -19,28 +20,23 @@ STORE_WITHIN = 2.75
 """Seconds the door waits for the database to take a request: inside Slack's 3 s for the ack,
 and past a store that stalls 2.5 s (a failover, a vacuum), which must not cost the request."""
 
-# Stores that outlived the door's wait, kept until they end (the loop holds tasks weakly).
-_LATE: set[asyncio.Future[None]] = set()
-
 
 class Inbox:
-    """Stores requests for the door. ``local``: the inbox job of this process, which runs
-    what this door accepts at once; None in a web-only process, whose requests the worker
-    processes lease from the table."""
+    """Stores requests for the door. ``run_here``: hands what this door accepts to this
+    process's inbox job, which runs it at once; None in a web-only process, whose requests
+    the worker processes lease from the table."""
 
     def __init__(
         self,
         *,
         db: Database,
         clock: Clock,
-        local: InboxJob | None,
-        kick: Callable[[], None] | None = None,
+        run_here: Callable[[InboxItem], None] | None,
         within: float = STORE_WITHIN,
     ) -> None:
         self._db = db
         self._clock = clock
-        self._local = local
-        self._kick = kick
+        self._run_here = run_here
         self._within = within
 
     async def accept(self, *, request: SlackRequest) -> Stored:
@@ -51,7 +47,7 @@ class Inbox:
         held for this door (a lease of ``LEASE``), so no worker starts it meanwhile.
         """
         received = self._clock.now()
-        attempts = 0 if self._local is None else 1  # handed over here: its first start
+        attempts = 0 if self._run_here is None else 1  # handed over here: its first start
         store = asyncio.ensure_future(self._store(request, received=received, attempts=attempts))
         try:
             stored = await asyncio.wait_for(asyncio.shield(store), self._within)
@@ -66,12 +62,10 @@ class Inbox:
         item = InboxItem(
             id=stored, key=request.key, kind=request.kind, body=request.body, attempts=attempts
         )
-        if self._local is not None:
-            self._local.hand(item)
-            if self._kick is not None:
-                self._kick()
+        if self._run_here is not None:
+            self._run_here(item)
         else:
-            _keep(asyncio.ensure_future(self._release(item)))
+            in_background(self._release(item))
         return Stored.ACCEPTED
 
     async def _store(
@@ -116,9 +110,4 @@ class Inbox:
             except Exception:
                 log.error("inbox %d was stored too late and could not be abandoned", stored)
 
-        _keep(asyncio.ensure_future(abandon()))
-
-
-def _keep(task: asyncio.Future[None]) -> None:
-    _LATE.add(task)
-    task.add_done_callback(_LATE.discard)
+        in_background(abandon())

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 from typing import Protocol
@@ -39,6 +39,17 @@ STOP_WITHIN = 40.0
 """Seconds a stop waits for the pass after its one cancel: past the database's own bound
 (30 s on SQLite), so a pass cut short inside a database call gets to end."""
 MAX_BACKOFF = timedelta(seconds=10)
+
+# Work started and not awaited (a store that outlived its wait, an answer on its way), kept
+# until it ends: the event loop holds tasks only weakly.
+_BACKGROUND: set[asyncio.Task[None]] = set()
+
+
+def in_background(work: Coroutine[object, object, None]) -> None:
+    """Run ``work`` on its own, without waiting for it; it catches and logs its own errors."""
+    task = asyncio.get_running_loop().create_task(work)
+    _BACKGROUND.add(task)
+    task.add_done_callback(_BACKGROUND.discard)
 
 
 def backoff(failures: int) -> timedelta:

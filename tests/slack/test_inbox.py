@@ -205,7 +205,7 @@ async def test_a_store_that_lands_after_the_door_gave_up_is_never_run(
     request = SlackRequest(key="late", kind=RequestKind.COMMAND, body=json.dumps(body))
     async with bot_on(emulator, database_url, sre_config, clock, working=False) as (bot, _):
         assert bot.inbox_job is not None and bot.inbox is not None
-        door = Inbox(db=bot.db, clock=clock, local=bot.inbox_job, within=0.3)
+        door = Inbox(db=bot.db, clock=clock, run_here=bot.inbox_job.hand, within=0.3)
         with inbox_locked(database_url):
             assert await door.accept(request=request) is Stored.NOT_RECORDED
 
