@@ -31,14 +31,13 @@ from bot.inbox.job import InboxJob
 from bot.inbox.model import InboxItem
 from bot.inbox.service import Inbox
 from bot.incidents.chase import Chaser
-from bot.incidents.service import CARD, IncidentService
+from bot.incidents.service import IncidentService
 from bot.metrics import BotMetrics
 from bot.oncall.handoffs import HandoffService
 from bot.oncall.service import OncallService
-from bot.outbox import Deliverer
+from bot.outbox import Deliverer, PostKind
 from bot.runbooks import load_definitions
 from bot.runbooks.job import LANES as RUN_LANES
-from bot.runbooks.posts import MESSAGE as RUN_MESSAGE
 from bot.runbooks.posts import RunPosts
 from bot.runbooks.probes import Drills, QwenWatch
 from bot.runbooks.service import RunbookService
@@ -48,10 +47,16 @@ from bot.slo.duties import SloDuties
 from bot.slo.evaluation import SloEvaluator
 from bot.slo.history import SloHistory
 from bot.slo.service import SloService
-from bot.work.worker import Worker
+from bot.work.worker import Wakeup, Worker
 from handlers.inbox import BoltRunner
 from handlers.oncall_notifier import SlackOncallNotifier
 from handlers.outbox import SlackSender
+from handlers.posts import Renderers
+from handlers.posts.incidents import IncidentPosts
+from handlers.posts.oncall import OncallPosts
+from handlers.posts.runbooks import RunbookPosts
+from handlers.posts.slack import SlackPoster
+from handlers.posts.slo import SloPosts
 from handlers.routes import create_web_app
 from handlers.slack_app import SlackApp, create_slack_app
 from handlers.slack_client import SlackWebClient
@@ -81,17 +86,6 @@ def create_slack_client(env: Environment) -> SlackWebClient:
         timeout=SLACK_TIMEOUT,
         retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=5)],
     )
-
-
-class _Kick:
-    """Tells a worker, once it exists, that something was stored for it."""
-
-    def __init__(self) -> None:
-        self.worker: Worker | None = None
-
-    def __call__(self) -> None:
-        if self.worker is not None:
-            self.worker.kick()
 
 
 @dataclass
@@ -276,8 +270,8 @@ def build_container(
     """
     metrics = BotMetrics(registry or CollectorRegistry(), shared_dir=env.PROMETHEUS_MULTIPROC_DIR)
     slack = create_slack_client(env) if env.slack_configured else None
-    kick = _Kick()
-    runs_owed = _Kick()
+    kick = Wakeup()
+    runs_owed = Wakeup()
     core = build_core(env, config, clock=clock, db=db, observers=[metrics], owed=kick)
     clock, db, incidents = core.clock, core.db, core.incidents
     evaluator = SloEvaluator(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None
@@ -293,8 +287,8 @@ def build_container(
         slo=slo,
         notifier=SlackOncallNotifier(client=slack) if slack else None,
         not_before=calendar_from,
+        owed=kick,
     )
-    handoffs.when_owed(kick)
     serving = ServingClient(base_url=env.SERVING_URL, timeout=env.SERVING_TIMEOUT)
     runbooks = RunbookService(
         db=db,
@@ -307,7 +301,7 @@ def build_container(
         owed=runs_owed,
     )
     runs = Worker(runbooks.job, lanes=RUN_LANES, dependency="the runbook runs' database")
-    runs_owed.worker = runs
+    runs_owed.attach(runs.kick)
     slo_duties = SloDuties(
         slo=slo,
         db=db,
@@ -316,8 +310,8 @@ def build_container(
         digest_cron=config.schedule.slo_digest,
         history=slo_history,
         not_before=calendar_from,
+        owed=kick,
     )
-    slo_duties.when_owed(kick)
     alert_job = AlertWork(
         db=db,
         clock=clock,
@@ -333,36 +327,38 @@ def build_container(
             config.alertmanager.severities, otherwise=config.alertmanager.otherwise
         ),
         runbook_names=frozenset(d.name for d in runbooks.list_definitions()),
-        stored=alert_work.kick,
+        owed=alert_work.kick,
     )
     outbox: Worker | None = None
     slack_app: SlackApp | None = None
     inbox_job: InboxJob | None = None
     inbox: Worker | None = None
     if slack is not None:
-        sender = SlackSender(
-            client=slack,
-            config=config,
-            clock=clock,
-            incidents=incidents,
-            handoffs=handoffs,
-            oncall=oncall,
-            slo=slo_duties,
-            runbooks=runbooks,
-            alerts=alert_job,
+        poster = SlackPoster(client=slack, clock=clock)
+        renderers = Renderers(
+            incidents=IncidentPosts(
+                slack=poster, config=config, incidents=incidents, oncall=oncall, alerts=alert_job
+            ),
+            oncall=OncallPosts(slack=poster, config=config, handoffs=handoffs),
+            slo=SloPosts(slack=poster, slo=slo_duties),
+            runbooks=RunbookPosts(slack=poster, config=config, runbooks=runbooks, oncall=oncall),
         )
+        sender = SlackSender(client=slack, renderers=renderers)
         deliverer = Deliverer(
             db=db,
             clock=clock,
             sender=sender,
             # Longer than a Slack call may take, so a slow send is never leased twice.
             lease=max(config.schedule.post_timeout, timedelta(seconds=SLACK_TIMEOUT + 5)),
-            on_sent={CARD: incidents.card_posted, RUN_MESSAGE: RunPosts.message_posted},
+            on_sent={
+                PostKind.INCIDENT_CARD: incidents.card_posted,
+                PostKind.RUN_MESSAGE: RunPosts.message_posted,
+            },
         )
         outbox = Worker(
             deliverer, passed=metrics.outbox_pass_done, dependency="the outbox's database"
         )
-        kick.worker = outbox
+        kick.attach(outbox.kick)
         slack_app = create_slack_app(
             client=slack,
             incidents=incidents,
@@ -431,7 +427,7 @@ def _duties(
     runbooks: RunbookService,
     serving: ServingClient,
     slo_duties: SloDuties,
-    kick: _Kick,
+    kick: Wakeup,
     calendar_from: datetime | None,
 ) -> Duties:
     """Every duty of a tick, in order: the scheduler says when, the domain says what.

@@ -58,6 +58,8 @@ class PostRow(SQLModel, table=True):
 
 POSTS: Table = PostRow.__table__  # type: ignore[attr-defined]
 PENDING, SENT, DROPPED, FAILED = "pending", "sent", "dropped", "failed"
+DECIDED = "decided"
+"""A decision kept under its key that posts nothing (a first status seen, a silent handoff)."""
 
 
 @dataclass(frozen=True)
@@ -74,25 +76,13 @@ class Owed:
     state: str = PENDING
 
 
-async def owe(
-    session: AsyncSession,
-    *,
-    key: str,
-    kind: str,
-    subject: str,
-    at: datetime,
-    channel: str | None = None,
-    detail: dict[str, Any] | None = None,
-    thread_key: str | None = None,
-    state: str = PENDING,
-) -> bool:
-    """Owe the post ``key``; False when it was owed already (by us earlier, or another process).
+async def owe(on: Executor, post: Owed) -> bool:
+    """Owe ``post``; False when it was owed already (by us earlier, or another process).
 
-    ``state=SENT`` records a decision that posts nothing (a first status seen, say) so the
-    same decision is not taken again.
+    ``state=DECIDED`` records a decision that posts nothing (a first status seen, say) so
+    the same decision is not taken again.
     """
-    post = Owed(key, kind, subject, at, channel, detail, thread_key, state)
-    return bool(await owe_all(session, [post]))
+    return bool(await owe_all(on, [post]))
 
 
 async def owe_all(on: Executor, posts: Sequence[Owed]) -> set[str]:
@@ -128,30 +118,24 @@ def _owe(dialect: str) -> Executable:
     )
 
 
-async def owe_again(
-    session: AsyncSession,
-    *,
-    key: str,
-    kind: str,
-    subject: str,
-    at: datetime,
-    thread_key: str | None = None,
-) -> None:
+async def owe_again(on: Executor, post: Owed) -> None:
     """Owe an idempotent post (bring a message up to date) once more; edits coalesce.
 
     Several changes before the deliverer comes round make one ``chat.update``, rendered
-    from the state stored when it is sent.
+    from the facts of the latest (``detail`` is replaced).
     """
-    if not await owe(session, key=key, kind=kind, subject=subject, at=at, thread_key=thread_key):
-        await session.execute(
-            update(PostRow)
-            .where(col(PostRow.key) == key)
+    if not await owe(on, post):
+        await run(
+            on,
+            update(POSTS)
+            .where(POSTS.c.key == post.key)
             .values(
                 state=PENDING,
+                detail=post.detail or {},
                 next_attempt_at=None,
                 last_error=None,
-                generation=PostRow.generation + 1,
-            )
+                generation=POSTS.c.generation + 1,
+            ),
         )
 
 

@@ -95,7 +95,9 @@ async def test_stopping_the_outbox_while_a_record_waits_for_the_write_lock_leave
     migrate.upgrade(f"sqlite:///{path}")
     db = Database(f"sqlite:///{path}")
     async with db.transaction() as session:
-        await outbox.owe(session, key="card:1", kind="card", subject="INC-1", at=datetime.now(UTC))
+        await outbox.owe(
+            session, outbox.Owed(key="card:1", kind="card", subject="INC-1", at=datetime.now(UTC))
+        )
     holder = sqlite3.connect(path, isolation_level=None)  # another process's writer
     sender = TakesTheLockWhileSending(holder, db)
     deliverer = Worker(Deliverer(db=db, clock=SystemClock(), sender=sender, lease=timedelta(60)))
@@ -153,8 +155,10 @@ async def test_stopping_the_outbox_waits_for_every_subject_it_was_sending(
     db = Database(f"sqlite:///{path}")
     at = datetime.now(UTC)
     async with db.transaction() as session:
-        await outbox.owe(session, key="card:1", kind="card", subject="INC-1", at=at)
-        await outbox.owe(session, key="handoff:1", kind="handoff", subject="oncall", at=at)
+        await outbox.owe(session, outbox.Owed(key="card:1", kind="card", subject="INC-1", at=at))
+        await outbox.owe(
+            session, outbox.Owed(key="handoff:1", kind="handoff", subject="oncall", at=at)
+        )
     holder = sqlite3.connect(path, isolation_level=None)  # another process's writer
     sender = OneSlowSlackOneBusyDatabase(holder)
     queued = asyncio.Event()

@@ -144,13 +144,13 @@ class AlertIntake:
         clock: Clock,
         severities: SeverityMap,
         runbook_names: frozenset[str],
-        stored: Callable[[], None] = lambda: None,
+        owed: Callable[[], None] = lambda: None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._severities = severities
         self._runbook_names = runbook_names
-        self._stored = stored
+        self._owed = owed
 
     async def receive(self, notification: AlertNotification) -> IntakeAnswer:
         """Store what this notification changes (nothing for a duplicate) and say what it was.
@@ -228,7 +228,7 @@ class AlertIntake:
             answer.firing = [a.fingerprint for a, _ in fired]
             answer.resolved = [a.fingerprint for a in resolved]
             answer.clipped = clips.said
-        self._stored()
+        self._owed()
         return answer
 
     def _news(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -55,12 +54,3 @@ class AlertNotification(_Lenient):
     @classmethod
     def _text(cls, value: object) -> object:
         return _without_nul(value)
-
-
-@dataclass(frozen=True)
-class AlertLine:
-    """One alert as a person reads it in a card or a thread reply (plain text, clipped)."""
-
-    name: str
-    summary: str
-    severity: str

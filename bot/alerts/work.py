@@ -19,10 +19,10 @@ from datetime import timedelta
 from typing import Any
 
 from bot.alerts.intake import ACTOR, TEXT_LIMIT
-from bot.alerts.model import AlertLine
 from bot.clock import Clock
 from bot.errors import SreError
-from bot.incidents.model import Severity
+from bot.incidents.model import AlertLine, Severity
+from bot.incidents.posts import AlertsReply
 from bot.incidents.service import IncidentService
 from bot.runbooks.service import RunbookService
 from storage import alerts as repo
@@ -128,14 +128,16 @@ class AlertWork:
                 incident_id=incident_id, key=key, note=_note(news, opened=True), actor=ACTOR
             )
         else:
-            reply = {
-                "fired": news["fired"][:REPLY_LINES],
-                "resolved": news["resolved"][:REPLY_LINES],
-                "more": max(len(news["fired"]) - REPLY_LINES, 0)
+            reply = AlertsReply(
+                key=key,
+                subject=incident_id,
+                fired=tuple(_alert(line) for line in news["fired"][:REPLY_LINES]),
+                resolved=tuple(_alert(line) for line in news["resolved"][:REPLY_LINES]),
+                more=max(len(news["fired"]) - REPLY_LINES, 0)
                 + max(len(news["resolved"]) - REPLY_LINES, 0),
-                "truncated": news.get("truncated", 0),
-                "clipped": news.get("clipped", []),
-            }
+                truncated=int(news.get("truncated", 0)),
+                clipped=tuple(str(c) for c in news.get("clipped", [])),
+            )
             recorded = await self._incidents.record_alert_news(
                 incident_id=incident_id,
                 key=key,
@@ -187,6 +189,16 @@ class AlertWork:
         async with self._db.transaction() as session:
             rows = await repo.firing_of_incident(session, incident_id)
         return [AlertLine(name=r.name, summary=r.summary, severity=r.severity) for r in rows]
+
+
+def _alert(line: dict[str, Any]) -> AlertLine:
+    """One alert as the intake stored it in a notification's news."""
+    return AlertLine(
+        name=str(line["name"]),
+        summary=str(line["summary"]),
+        severity=str(line["severity"]),
+        where=str(line.get("where") or ""),
+    )
 
 
 def _note(news: dict[str, Any], *, opened: bool) -> str:

@@ -10,13 +10,17 @@ says what it would have said on time.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
+from typing import TypedDict
 
 from bot.incidents.chasing import Due, due_escalation, due_postmortem_nudge, due_reminder
 from bot.incidents.model import Incident, IncidentStatus
-from bot.incidents.service import IncidentService, card_key
+from bot.incidents.posts import Escalation, PostmortemNudge, Reminder, bare, card_key
+from bot.incidents.service import IncidentService
 from bot.oncall.hours import Pool
 from bot.oncall.service import OncallService
+from bot.outbox.owing import owe_one
 from bot.settings import SreConfig
 from storage import outbox
 from storage.db import Database
@@ -46,7 +50,10 @@ class Chaser:
         for incident in await self._incidents.list_incidents(limit=None):
             reminder = due_reminder(incident, every=policy.ack_reminder_every, now=now)
             if reminder is not None:
-                owed += await self._owe(reminder, now, await self._reminder(incident, reminder))
+                post = Reminder(
+                    **self._envelope(reminder), incident=bare(incident), number=reminder.number
+                )
+                owed += await self._owe(post, now)
             escalation = due_escalation(
                 incident,
                 respond_within=self._config.respond_within(incident.severity),
@@ -54,60 +61,66 @@ class Chaser:
                 max_levels=policy.escalation_repeats,
             )
             if escalation is not None:
-                detail = await self._escalation(incident, escalation, now)
-                owed += await self._owe(escalation, now, detail)
+                owed += await self._owe(await self._escalation(incident, escalation, now), now)
         for incident in await self._incidents.postmortems_due():
             nudge = due_postmortem_nudge(incident, now=now)
             if nudge is not None:
-                owed += await self._owe(nudge, now, {"days": nudge.number}, require_open=False)
+                ask = PostmortemNudge(
+                    **self._envelope(nudge), incident=bare(incident), days=nudge.number
+                )
+                owed += await self._owe(ask, now, require_open=False)
         return owed
 
-    async def _reminder(self, incident: Incident, due: Due) -> dict[str, object]:
+    def _envelope(self, due: Due) -> _Envelope:
         return {
-            "number": due.number,
-            "elapsed_seconds": (due.due_at - incident.created_at).total_seconds(),
-            "oncall": await self._oncall.who_is_paged(due.due_at),
+            "key": due.key,
+            "subject": due.incident_id,
+            "thread_key": card_key(due.incident_id),
         }
 
-    async def _escalation(self, incident: Incident, due: Due, now: datetime) -> dict[str, object]:
+    async def _escalation(self, incident: Incident, due: Due, now: datetime) -> Escalation:
         # Level 1: the other pool's on-call and the user group; level 2 on: the channel too.
         paged_pool = self._oncall.rotation.pool_at(now)
         other = Pool.WEEKEND if paged_pool is Pool.WEEKDAY else Pool.WEEKDAY
-        respond_within = self._config.respond_within(incident.severity)
-        return {
-            "level": due.number,
-            "elapsed_seconds": (due.due_at - incident.created_at).total_seconds(),
-            "respond_within_seconds": respond_within.total_seconds(),
-            "people": [p for p in [await self._oncall.on_call(other, now)] if p],
-            "user_group": self._config.oncall.user_group,
-            "broadcast": due.number >= 2,
-        }
+        return Escalation(
+            **self._envelope(due),
+            incident=bare(incident),
+            level=due.number,
+            respond_within=self._config.respond_within(incident.severity),
+            people=tuple(p for p in [await self._oncall.on_call(other, now)] if p),
+            user_group=self._config.oncall.user_group,
+            broadcast=due.number >= 2,
+        )
 
     async def _owe(
-        self, due: Due, now: datetime, detail: dict[str, object], *, require_open: bool = True
+        self,
+        post: Reminder | Escalation | PostmortemNudge,
+        now: datetime,
+        *,
+        require_open: bool = True,
     ) -> int:
-        """Owe ``due`` under the incident's row lock, so an acknowledgement committing at the
-        same moment either comes first (nothing owed) or drops what we owed."""
+        """Owe ``post`` under the incident's row lock, so an acknowledgement committing at
+        the same moment either comes first (nothing owed) or drops what we owed."""
         async with self._db.transaction() as session:
-            row = await get_for_update(session, due.incident_id)
+            row = await get_for_update(session, post.subject)
             if row is None or (require_open and row.status != IncidentStatus.OPEN.value):
                 return 0
-            if await outbox.get(session, due.key) is not None:
+            if await outbox.get(session, post.key) is not None:
                 return 0
             # The newest supersedes one of its kind not sent yet: after a Slack outage the
             # thread gets one reminder, not one per interval missed.
-            await outbox.drop_pending(session, subject=due.incident_id, kinds=(due.kind,), now=now)
-            owed = await outbox.owe(
-                session,
-                key=due.key,
-                kind=due.kind,
-                subject=due.incident_id,
-                at=now,
-                channel=row.channel_id or self._incidents.channel,
-                detail=detail,
-                thread_key=card_key(due.incident_id),
+            await outbox.drop_pending(
+                session, subject=post.subject, kinds=(post.kind.value,), now=now
             )
+            where = replace(post, channel=row.channel_id or self._incidents.channel)
+            owed = await owe_one(session, where, at=now)
         if owed:
             self._incidents.owed()
-            log.info("owed %s", due.key)
+            log.info("owed %s", post.key)
         return int(owed)
+
+
+class _Envelope(TypedDict):
+    key: str
+    subject: str
+    thread_key: str

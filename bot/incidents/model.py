@@ -217,3 +217,13 @@ class Incident:
             and self.status in (S.RESOLVED, S.CLOSED)
             and not self.postmortem_url
         )
+
+
+@dataclass(frozen=True)
+class AlertLine:
+    """One alert as a person reads it in a card or a thread reply (plain text, clipped)."""
+
+    name: str
+    summary: str
+    severity: str
+    where: str = ""

@@ -43,8 +43,17 @@ from bot.incidents.model import (
     validate_title,
 )
 from bot.incidents.postmortem import postmortem_draft
+from bot.incidents.posts import (
+    AlertsReply,
+    IncidentCard,
+    IncidentCardUpdate,
+    IncidentCreatedReply,
+    PostmortemDraft,
+    card_key,
+)
 from bot.incidents.report import IncidentReport, build_report
-from bot.outbox import MessageRef, OwedPost
+from bot.outbox import MessageRef, OwedPost, Post, PostKind
+from bot.outbox.owing import owe, owe_again, owe_one, record
 from storage import audit, outbox
 from storage import incidents as repo
 from storage.db import Database, Executor
@@ -76,38 +85,28 @@ class _ReminderInFlight(Exception):
     """A reminder about this incident is being sent right now."""
 
 
-# The posts the outbox owes about an incident (``storage/outbox.py``), and how long an
-# acknowledgement waits for a reminder being sent before going ahead (a dead deliverer
-# must not block acks: its lease runs out).
-CARD = "incident.card"
-CARD_UPDATE = "incident.card-update"
-CREATED_REPLY = "incident.created-reply"
-ALERTS_REPLY = "incident.alerts-reply"
-POSTMORTEM_DRAFT = "incident.postmortem-draft"
+# How long an acknowledgement waits for a reminder being sent before going ahead (a dead
+# deliverer must not block acks: its lease runs out).
 COUNT_TIMEOUT = 1.0
 """Seconds /metrics waits for the incident counts before it answers without them."""
 RESOLVED_ON_CLOSE = "resolved on close: its resolution was already recorded"
-CHASE_KINDS = ("reminder", "escalation")
-DECLARED = "declared"
-"""The key, in a card's and an answer's detail, of the incident as it was declared."""
+CHASE_KINDS = (PostKind.INCIDENT_REMINDER.value, PostKind.INCIDENT_ESCALATION.value)
 IN_FLIGHT_PATIENCE = 10.0
 
 
-def card_key(incident_id: str) -> str:
-    """The outbox key of an incident's card: replies about the incident go in its thread."""
-    return f"card:{incident_id}"
-
-
 async def _owe_card_update(session: AsyncSession, incident_id: str, now: datetime) -> None:
-    """The card shows the change: one edit owed per incident, newer changes coalesce."""
-    await outbox.owe_again(
-        session,
+    """The card shows the change: one edit owed per incident, newer changes coalesce; it
+    carries the incident as the change left it (read in the change's transaction)."""
+    row = await repo.get(session, incident_id)
+    if row is None:
+        return
+    update = IncidentCardUpdate(
         key=f"card-update:{incident_id}",
-        kind=CARD_UPDATE,
         subject=incident_id,
-        at=now,
         thread_key=card_key(incident_id),
+        incident=incident_from_row(row),
     )
+    await owe_again(session, update, at=now)
 
 
 @dataclass(frozen=True)
@@ -536,15 +535,14 @@ class IncidentService:
         draft = postmortem_draft(incident)
         now = self._clock.now()
         async with self._db.transaction() as session:
-            await outbox.owe(
-                session,
+            draft_post = PostmortemDraft(
                 key=f"postmortem-draft:{incident.id}:{now.isoformat()}:{actor}",
-                kind=POSTMORTEM_DRAFT,
                 subject=incident.id,
-                at=now,
                 channel=self._channel,
                 thread_key=card_key(incident.id),
+                incident=incident,
             )
+            await owe(session, draft_post, at=now)
             await audit.add_audit(
                 session, at=now, actor=actor, action="postmortem.draft", subject=incident.id
             )
@@ -559,7 +557,7 @@ class IncidentService:
         note: str,
         actor: str,
         severity: Severity | None = None,
-        reply: dict[str, Any] | None = None,
+        reply: AlertsReply | None = None,
     ) -> bool:
         """Note what one alert notification changed, once per ``key``: a timeline entry, the
         severity raised when an alert asks for a higher one, and ``reply`` (one batched
@@ -573,18 +571,18 @@ class IncidentService:
             if IncidentStatus(row.status) not in EDITABLE:
                 return False
             now = self._clock.now()
-            owed = await outbox.owe(
-                session,
+            news = replace(
+                reply or AlertsReply(key=key, subject=incident_id),
                 key=key,
-                kind=ALERTS_REPLY,
                 subject=incident_id,
-                at=now,
                 channel=self._channel,
-                detail=reply,
                 thread_key=card_key(incident_id),
-                # Nothing to post (the card says it): the row only records the decision.
-                state=outbox.PENDING if reply is not None else outbox.SENT,
             )
+            # Nothing to post (the card says it): only the decision is kept, under its key.
+            if reply is None:
+                owed = await record(session, news, at=now)
+            else:
+                owed = await owe_one(session, news, at=now)
             if not owed:
                 return False
             await repo.add_timeline(
@@ -699,69 +697,34 @@ class IncidentService:
     async def _owe_card(
         self, connection: Executor, incident: Incident, reply_to: ReplyTo | None
     ) -> None:
-        # Both carry the incident as declared: the card's first attempt and the answer are
-        # rendered from it, with nothing read back (``declared_incident``).
-        declared = {DECLARED: _declared(incident)}
-        posts = [
-            outbox.Owed(
+        # Both carry the incident as declared: the card and the answer are rendered from
+        # it, with nothing read back; a change after the create owes an edit, sent after.
+        posts: list[Post] = [
+            IncidentCard(
                 key=card_key(incident.id),
-                kind=CARD,
                 subject=incident.id,
-                at=incident.created_at,
                 channel=self._channel,
-                detail=declared,
+                incident=incident,
             )
         ]
         if reply_to is not None:
             posts.append(
-                outbox.Owed(
+                IncidentCreatedReply(
                     key=f"reply:{incident.id}:created",
-                    kind=CREATED_REPLY,
                     subject=incident.id,
-                    at=incident.created_at,
                     channel=reply_to.channel,
-                    detail={"user": reply_to.user, "response_url": reply_to.response_url}
-                    | declared,
                     # After the card: the answer can point at it, and never races ahead of it.
                     thread_key=card_key(incident.id),
+                    incident=incident,
+                    user=reply_to.user,
+                    response_url=reply_to.response_url,
                 )
             )
-        await outbox.owe_all(connection, posts)
+        await owe(connection, *posts, at=incident.created_at)
 
     async def card_posted(self, on: Executor, post: OwedPost, ref: MessageRef) -> None:
         """The outbox sent the card: remember where, for updates, threads and ``/incident ack``."""
         await repo.set_card(on, post.subject, channel_id=ref.channel_id, ts=ref.ts)
-
-
-def _declared(incident: Incident) -> dict[str, Any]:
-    """What an incident was filed with, as a post's detail carries it."""
-    return {
-        "id": incident.id,
-        "title": incident.title,
-        "severity": incident.severity.value,
-        "description": incident.description,
-        "components": list(incident.components),
-        "created_at": incident.created_at.isoformat(),
-        "created_by": incident.created_by,
-    }
-
-
-def declared_incident(post: OwedPost) -> Incident | None:
-    """The incident as its create stored it, from the card's or the answer's post (open,
-    nothing else recorded yet); None for a post owed without it."""
-    declared = post.detail.get(DECLARED)
-    if not isinstance(declared, dict):
-        return None
-    return Incident(
-        id=str(declared["id"]),
-        title=str(declared["title"]),
-        severity=Severity(declared["severity"]),
-        status=IncidentStatus.OPEN,
-        created_at=datetime.fromisoformat(str(declared["created_at"])),
-        created_by=str(declared["created_by"]),
-        description=str(declared["description"]),
-        components=[str(c) for c in declared["components"]],
-    )
 
 
 def _jsonable(value: Any) -> Any:

@@ -20,7 +20,16 @@ from bot.oncall.handoff_message import (
     order_open_incidents,
 )
 from bot.oncall.hours import Pool
+from bot.oncall.posts import (
+    Handoff,
+    HandoffConfirmed,
+    HandoffReminder,
+    HandoffUpdate,
+    OncallProblem,
+)
 from bot.oncall.service import OncallService
+from bot.outbox.model import PostKind
+from bot.outbox.owing import owe_one, read_row, record
 from bot.settings import SreConfig
 from bot.slo.service import SloService
 from storage import outbox
@@ -28,7 +37,6 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-HANDOFF = "handoff"
 LATE_LIMIT = timedelta(hours=6)
 _TICK = timedelta(seconds=1)
 
@@ -45,7 +53,9 @@ class HandoffService:
         slo: SloService | None,
         notifier: HandoffNotifier | None,
         not_before: datetime | None = None,
+        owed: Callable[[], None] = lambda: None,
     ) -> None:
+        """``owed`` is told after a post is owed and committed (``bot.work.Wakeup``)."""
         self._db = db
         self._config = config
         self._clock = clock
@@ -54,10 +64,6 @@ class HandoffService:
         self._slo = slo
         self._notifier = notifier
         self._not_before = not_before
-        self._owed: Callable[[], None] = lambda: None
-
-    def when_owed(self, owed: Callable[[], None]) -> None:
-        """Call ``owed`` after a post is owed (the outbox's ``kick``)."""
         self._owed = owed
 
     async def compose(
@@ -140,24 +146,22 @@ class HandoffService:
     ) -> bool:
         rotation = self._oncall.rotation
         overrides = await self._oncall.overrides(at=at - _TICK)
-        detail = {
-            "at": at.isoformat(),
-            "incoming": rotation.who_is_paged(at, overrides),
-            "outgoing": rotation.who_is_paged(at - _TICK, overrides),
-            "actor": actor,
-        }
+        handoff = Handoff(
+            key=key,
+            subject="oncall",
+            channel=self._config.channels.oncall,
+            at=at,
+            incoming=rotation.who_is_paged(at, overrides),
+            outgoing=rotation.who_is_paged(at - _TICK, overrides),
+            actor=actor,
+        )
+        now = self._clock.now()
         async with self._db.transaction() as session:
-            owed = await outbox.owe(
-                session,
-                key=key,
-                kind=HANDOFF,
-                subject="oncall",
-                at=self._clock.now(),
-                channel=self._config.channels.oncall,
-                detail=detail,
-                # A silent handoff keeps its key (once per handoff) but owes no message.
-                state=outbox.SENT if silent else outbox.PENDING,
-            )
+            # A silent handoff keeps its key (once per handoff) but owes no message.
+            if silent:
+                owed = await record(session, handoff, at=now)
+            else:
+                owed = await owe_one(session, handoff, at=now)
         if owed and not silent:
             self._owed()
         return owed
@@ -167,34 +171,28 @@ class HandoffService:
         self._require_notifier()
         now = self._clock.now()
         async with self._db.transaction() as session:
-            post = await outbox.get(session, key)
-            if post is None or post.kind != HANDOFF:
+            row = await outbox.get(session, key)
+            if row is None or row.kind != PostKind.ONCALL_HANDOFF:
                 raise InvalidInput("That handoff message is not known any more.")
-            incoming = str(post.detail.get("incoming"))
-            if actor != incoming:
-                raise NotAuthorized(f"Only {incoming}, who takes over, can confirm this handoff.")
-            confirmed = await outbox.owe(
-                session,
-                key=f"handoff-confirmed:{key}",
-                kind="handoff-confirmed",
-                subject=key,
-                at=now,
-                detail={"by": actor},
-                state=outbox.SENT,
-            )
-            if not confirmed:
+            handoff = read_row(Handoff, row)
+            if actor != handoff.incoming:
+                raise NotAuthorized(
+                    f"Only {handoff.incoming}, who takes over, can confirm this handoff."
+                )
+            confirmation = HandoffConfirmed(key=f"handoff-confirmed:{key}", subject=key, by=actor)
+            if not await record(session, confirmation, at=now):
                 raise InvalidInput("This handoff is already confirmed.")
-            at = datetime.fromisoformat(str(post.detail["at"]))
-            await outbox.owe(
-                session,
+            at = handoff.at
+            update = HandoffUpdate(
                 key=f"handoff-update:{key}",
-                kind="handoff-update",
                 subject="oncall",
-                at=now,
-                channel=post.channel,
-                detail={"at": post.detail["at"], "handoff": key, "confirmed_by": actor},
+                channel=row.channel,
                 thread_key=key,
+                at=at,
+                handoff=key,
+                confirmed_by=actor,
             )
+            await owe_one(session, update, at=now)
         self._owed()
         return await self.compose(at=at, key=key, confirmed_by=actor)
 
@@ -205,24 +203,21 @@ class HandoffService:
         within = self._config.schedule.handoff_confirm_within
         owed = 0
         async with self._db.transaction() as session:
-            for post in await outbox.of_kind(session, kind=HANDOFF):
-                if not (post.ts and now - LATE_LIMIT <= post.claimed_at <= now - within):
+            for row in await outbox.of_kind(session, kind=PostKind.ONCALL_HANDOFF):
+                if not (row.ts and now - LATE_LIMIT <= row.claimed_at <= now - within):
                     continue
-                if await outbox.get(session, f"handoff-confirmed:{post.key}") is not None:
+                if await outbox.get(session, f"handoff-confirmed:{row.key}") is not None:
                     continue
-                owed += await outbox.owe(
-                    session,
-                    key=f"handoff-reminder:{post.key}",
-                    kind="handoff-reminder",
+                handoff = read_row(Handoff, row)
+                reminder = HandoffReminder(
+                    key=f"handoff-reminder:{row.key}",
                     subject="oncall",
-                    at=now,
-                    channel=post.channel,
-                    detail={
-                        "outgoing": str(post.detail.get("outgoing")),
-                        "incoming": str(post.detail.get("incoming")),
-                    },
-                    thread_key=post.key,
+                    channel=row.channel,
+                    thread_key=row.key,
+                    outgoing=handoff.outgoing,
+                    incoming=handoff.incoming,
                 )
+                owed += await owe_one(session, reminder, at=now)
         if owed:
             self._owed()
         return owed
@@ -246,16 +241,14 @@ class HandoffService:
 
     async def _problem(self, text: str) -> None:
         now = self._clock.now()
+        problem = OncallProblem(
+            key=f"oncall-problem:{now.isoformat()}",
+            subject="oncall",
+            channel=self._config.channels.oncall,
+            text=text,
+        )
         async with self._db.transaction() as session:
-            await outbox.owe(
-                session,
-                key=f"oncall-problem:{now.isoformat()}",
-                kind="oncall-problem",
-                subject="oncall",
-                at=now,
-                channel=self._config.channels.oncall,
-                detail={"text": text},
-            )
+            await owe_one(session, problem, at=now)
         self._owed()
 
     def _require_notifier(self) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock
 from bot.logs import FailureSummary
-from bot.outbox.model import MessageRef, NothingToSend, OwedPost, Sender, Undeliverable
+from bot.outbox.model import MessageRef, NothingToSend, OwedPost, PostKind, Sender, Undeliverable
 from storage import outbox
 from storage.db import Database, Executor
 
@@ -57,14 +57,14 @@ class Deliverer:
         clock: Clock,
         sender: Sender,
         lease: timedelta,
-        on_sent: Mapping[str, SentHook] | None = None,
+        on_sent: Mapping[PostKind, SentHook] | None = None,
         concurrency: int = CONCURRENCY,
     ) -> None:
         self._db = db
         self._clock = clock
         self._sender = sender
         self._lease = lease
-        self._on_sent = dict(on_sent or {})
+        self._on_sent = {kind.value: hook for kind, hook in (on_sent or {}).items()}
         self._slots = asyncio.Semaphore(concurrency)
         # One summary for Slack, not one line per post per attempt during an outage.
         self._slack_failures = FailureSummary(log, "Slack")
@@ -293,7 +293,8 @@ def _owed(row: outbox.Leased, parent: outbox.Thread | None) -> OwedPost:
         subject=row.subject,
         created_at=row.claimed_at,
         channel=row.channel,
-        detail=dict(row.detail or {}),
+        facts=dict(row.detail or {}),
+        thread_key=parent.key if parent is not None else None,
         thread=thread,
         attempts=row.attempts,
         generation=row.generation,

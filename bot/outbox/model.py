@@ -1,10 +1,67 @@
-"""What the outbox holds, as the domain sees it, and what a sender must do with it."""
+"""What the outbox holds, as the domain sees it, and what a sender must do with it.
+
+A post is decided as one of the frozen dataclasses below (one per ``PostKind``, each in its
+area's ``posts.py``), stored as its kind and its facts, and read back as the same dataclass
+by the sender: ``bot/posts.py`` knows every kind's class.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from enum import StrEnum
+from typing import Any, ClassVar, Protocol
+
+
+class PostKind(StrEnum):
+    """Every kind of post the bot owes Slack, stored as its value."""
+
+    INCIDENT_CARD = "incident.card"
+    INCIDENT_CARD_UPDATE = "incident.card-update"
+    INCIDENT_CREATED_REPLY = "incident.created-reply"
+    INCIDENT_ALERTS_REPLY = "incident.alerts-reply"
+    INCIDENT_POSTMORTEM_DRAFT = "incident.postmortem-draft"
+    INCIDENT_REMINDER = "incident.reminder"
+    INCIDENT_ESCALATION = "incident.escalation"
+    INCIDENT_POSTMORTEM_NUDGE = "incident.postmortem-nudge"
+    ONCALL_HANDOFF = "oncall.handoff"
+    ONCALL_HANDOFF_UPDATE = "oncall.handoff-update"
+    ONCALL_HANDOFF_REMINDER = "oncall.handoff-reminder"
+    ONCALL_PROBLEM = "oncall.problem"
+    SLO_DIGEST = "slo.digest"
+    SLO_STATUS = "slo.status"
+    RUNBOOK_RECOVERY = "runbook.recovery"
+    RUNBOOK_DRILL = "runbook.drill"
+    RUN_MESSAGE = "run.message"
+    RUN_UPDATE = "run.update"
+    RUN_APPROVAL = "run.approval"
+    RUN_NOTICE = "run.notice"
+    ONCALL_HANDOFF_CONFIRMED = "oncall.handoff-confirmed"
+    """A decision only (``bot.outbox.record``): who confirmed a handoff, never posted."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Post:
+    """What every owed post carries besides its facts.
+
+    ``key`` makes it once; ``subject`` orders it among posts about the same thing;
+    ``channel`` is where it goes when it is not a reply; ``thread_key`` names the post it
+    replies under (or updates), which goes first.
+    """
+
+    kind: ClassVar[PostKind]
+    new_message: ClassVar[bool] = True
+    """Posted as a message of its own, found again by its key after an unrecorded attempt;
+    False for edits (idempotent) and answers nobody can look up (ephemeral)."""
+
+    key: str
+    subject: str
+    channel: str | None = None
+    thread_key: str | None = None
+
+
+ENVELOPE = frozenset({"key", "subject", "channel", "thread_key"})
+"""A post's fields stored as columns; the rest are its facts."""
 
 
 @dataclass(frozen=True)
@@ -17,12 +74,12 @@ class MessageRef:
 
 @dataclass(frozen=True)
 class OwedPost:
-    """One post the bot owes: ``kind`` says what to render, ``detail`` with what.
+    """One post as the deliverer leased it: ``kind`` and ``facts`` are what ``bot/posts.py``
+    reads back into the post's own dataclass.
 
-    ``channel`` is where it goes when it is not a reply; ``thread`` is the message it
-    replies under (or updates), known once that one is out. ``attempts`` counts the
-    deliveries begun, this one included: above one, an earlier attempt may have reached
-    Slack without being recorded.
+    ``thread`` is the message it replies under (or updates), known once that one is out.
+    ``attempts`` counts the deliveries begun, this one included: above one, an earlier
+    attempt may have reached Slack without being recorded.
     """
 
     key: str
@@ -30,7 +87,8 @@ class OwedPost:
     subject: str
     created_at: datetime
     channel: str | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+    thread_key: str | None = None
     thread: MessageRef | None = None
     attempts: int = 1
     generation: int = 0

@@ -9,20 +9,75 @@ where the message went on the run (``message_posted``), for the buttons and for 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypedDict
 
 from bot.clock import Clock
-from bot.incidents.service import card_key
-from bot.outbox import MessageRef, OwedPost
+from bot.incidents.posts import card_key
+from bot.outbox import MessageRef, OwedPost, Post, PostKind
+from bot.outbox.owing import owe, owe_again
 from bot.runbooks.model import Run, StepRecord
 from bot.runbooks.steps import Audience
-from storage import outbox
 from storage import runbooks as repo
 from storage.db import Database, Executor
 
-MESSAGE = "run.message"
-UPDATE = "run.update"
-APPROVAL = "run.approval"
-NOTICE = "run.notice"
+
+@dataclass(frozen=True, kw_only=True)
+class RunMessage(Post):
+    """The run's one message, with its steps and the Approve/Deny buttons; rendered from
+    the run as stored when it is delivered."""
+
+    kind = PostKind.RUN_MESSAGE
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunUpdate(Post):
+    """The run's message brought up to date: newer changes coalesce into one edit."""
+
+    kind = PostKind.RUN_UPDATE
+    new_message = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunApproval(Post):
+    """A step waits for a person: the approvers are asked in a reply of its own (a mention
+    in an edited message notifies nobody)."""
+
+    kind = PostKind.RUN_APPROVAL
+    step: str
+    approvers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunNotice(Post):
+    """A notify step's text, to the run's thread or the on-call paged at ``at``."""
+
+    kind = PostKind.RUN_NOTICE
+    audience: Audience
+    text: str
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class Recovery(Post):
+    """``model`` is healthy again: ``runbook`` restores what the downshift changed."""
+
+    kind = PostKind.RUNBOOK_RECOVERY
+    model: str
+    runbook: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Drill(Post):
+    """The monthly drill's summary: one line per runbook's dry run."""
+
+    kind = PostKind.RUNBOOK_DRILL
+    reachable: str | None
+    lines: tuple[str, ...] = ()
+
+
+RUNBOOK_POSTS = (RunMessage, RunUpdate, RunApproval, RunNotice, Recovery, Drill)
 
 
 def message_key(run_id: str) -> str:
@@ -43,62 +98,63 @@ class RunPosts:
 
     async def run_changed(self, run: Run) -> MessageRef | None:
         now = self._clock.now()
+        message = RunMessage(
+            key=message_key(run.id),
+            subject=run.id,
+            channel=run.origin_channel or self._channel,
+            thread_key=card_key(run.incident_id) if run.incident_id else None,
+        )
         async with self._db.transaction() as session:
-            first = await outbox.owe(
-                session,
-                key=message_key(run.id),
-                kind=MESSAGE,
-                subject=run.id,
-                at=now,
-                channel=run.origin_channel or self._channel,
-                thread_key=card_key(run.incident_id) if run.incident_id else None,
-            )
-            if not first:
-                await outbox.owe_again(
-                    session,
-                    key=f"run-update:{run.id}",
-                    kind=UPDATE,
-                    subject=run.id,
-                    at=now,
-                    thread_key=message_key(run.id),
+            if not await owe(session, message, at=now):
+                update = RunUpdate(
+                    key=f"run-update:{run.id}", subject=run.id, thread_key=message_key(run.id)
                 )
+                await owe_again(session, update, at=now)
         self._owed()
         return None
 
     async def approval_requested(
         self, run: Run, step: StepRecord, approvers: Sequence[str]
     ) -> None:
-        await self._reply(
-            run,
-            key=f"run-approval:{run.id}:{step.step_id}",
-            kind=APPROVAL,
-            detail={"step": step.title, "approvers": list(approvers)},
+        ask = RunApproval(
+            **self._reply(run, key=f"run-approval:{run.id}:{step.step_id}"),
+            step=step.title,
+            approvers=tuple(approvers),
         )
+        await self._owe(ask)
 
     async def notify(self, run: Run, *, audience: Audience, text: str) -> None:
         now = self._clock.now()
-        await self._reply(
-            run,
-            key=f"run-notice:{run.id}:{now.isoformat()}:{len(text)}",
-            kind=NOTICE,
-            detail={"audience": audience.value, "text": text, "at": now.isoformat()},
+        notice = RunNotice(
+            **self._reply(run, key=f"run-notice:{run.id}:{now.isoformat()}:{len(text)}"),
+            audience=audience,
+            text=text,
+            at=now,
         )
+        await self._owe(notice)
 
-    async def _reply(self, run: Run, *, key: str, kind: str, detail: dict[str, object]) -> None:
+    def _reply(self, run: Run, *, key: str) -> _Reply:
+        """Where a reply about ``run`` goes: under its message."""
+        return {
+            "key": key,
+            "subject": run.id,
+            "channel": run.origin_channel or self._channel,
+            "thread_key": message_key(run.id),
+        }
+
+    async def _owe(self, post: Post) -> None:
         async with self._db.transaction() as session:
-            await outbox.owe(
-                session,
-                key=key,
-                kind=kind,
-                subject=run.id,
-                at=self._clock.now(),
-                channel=run.origin_channel or self._channel,
-                detail=detail,
-                thread_key=message_key(run.id),
-            )
+            await owe(session, post, at=self._clock.now())
         self._owed()
 
     @staticmethod
     async def message_posted(on: Executor, post: OwedPost, ref: MessageRef) -> None:
         """The outbox sent the run's message: remember where, for updates and buttons."""
         await repo.set_message(on, post.subject, ref.channel_id, ref.ts)
+
+
+class _Reply(TypedDict):
+    key: str
+    subject: str
+    channel: str
+    thread_key: str

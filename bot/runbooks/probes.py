@@ -18,7 +18,9 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.clock import owed_since
 from bot.errors import SreError
+from bot.outbox.owing import owe_one
 from bot.runbooks.model import Run, RunState
+from bot.runbooks.posts import Drill, Recovery
 from bot.runbooks.service import RunbookService
 from bot.runbooks.store import DRIVEN
 from bot.serving.client import ServingClient, ServingError
@@ -115,17 +117,15 @@ class QwenWatch:
             for r in await self._runbooks.list_runs(active_only=False, limit=50)
             if r.runbook == DOWNSHIFT and r.state is RunState.SUCCEEDED and not r.dry_run
         ]
-        key = f"recovery:{runs[0].id if runs else 'manual'}"
+        recovery = Recovery(
+            key=f"recovery:{runs[0].id if runs else 'manual'}",
+            subject=MODEL,
+            channel=self._config.channels.oncall,
+            model=MODEL,
+            runbook=RESTORE,
+        )
         async with self._db.transaction() as session:
-            owed = await outbox.owe(
-                session,
-                key=key,
-                kind="recovery",
-                subject=MODEL,
-                at=now,
-                channel=self._config.channels.oncall,
-                detail={"model": MODEL, "runbook": RESTORE},
-            )
+            owed = await owe_one(session, recovery, at=now)
         if owed:
             self._owed()
 
@@ -207,16 +207,15 @@ class Drills:
         if any(run.state in DRIVEN for run in runs) and not waited:
             return False  # a later tick, once the runs job has driven them
         # Keyed by the fire time: two ticks or two processes owe one summary.
+        summary = Drill(
+            key=key,
+            subject="runbooks",
+            channel=self._config.channels.oncall,
+            reachable=started.reachable,
+            lines=tuple(self._lines(started, runs)),
+        )
         async with self._db.transaction() as session:
-            owed = await outbox.owe(
-                session,
-                key=key,
-                kind="drill",
-                subject="runbooks",
-                at=now,
-                channel=self._config.channels.oncall,
-                detail={"reachable": started.reachable, "lines": self._lines(started, runs)},
-            )
+            owed = await owe_one(session, summary, at=now)
         if owed:
             self._owed()
         return owed

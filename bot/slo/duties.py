@@ -29,25 +29,29 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.clock import owed_since
+from bot.outbox.model import PostKind
+from bot.outbox.owing import owe_one, read_row, record
 from bot.slo.budget import SloStatus, status_for
 from bot.slo.chart import render_budget_chart
 from bot.slo.definitions import SloDefinition
 from bot.slo.evaluation import SloResult
 from bot.slo.history import BudgetSeries, SloHistory, unknown_series
+from bot.slo.posts import SloDigest, SloStatusNotice
 from bot.slo.service import SloSnapshot
 from storage import outbox
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-DIGEST_KIND = "slo-digest"
-STATUS_KIND = "slo-status"
+DIGEST_KEY = "slo-digest"
+STATUS_KEY = "slo-status"
+"""The keys' first words, kept from before posts had kinds of their own."""
 HYSTERESIS_PCT = 1.0
 _RANK = {SloStatus.EXHAUSTED: 0, SloStatus.WARNING: 1, SloStatus.HEALTHY: 2}
 
@@ -98,11 +102,13 @@ class SloDuties:
         digest_grace: timedelta = timedelta(days=1),
         hysteresis_pct: float = HYSTERESIS_PCT,
         not_before: datetime | None = None,
+        owed: Callable[[], None] = lambda: None,
     ) -> None:
+        """``owed`` is told after a post is owed and committed (``bot.work.Wakeup``)."""
         self._slo = slo
         self._db = db
         self._channel = channel
-        self._owed: Callable[[], None] = lambda: None
+        self._owed = owed
         # ``slo_digest: off`` (None): never due.
         self._trigger = (
             None if digest_cron is None else CronTrigger.from_crontab(digest_cron, timezone=zone)
@@ -111,10 +117,6 @@ class SloDuties:
         self._grace = digest_grace
         self._margin = hysteresis_pct
         self._not_before = not_before
-
-    def when_owed(self, owed: Callable[[], None]) -> None:
-        """Call ``owed`` after a post is owed (the outbox's ``kick``)."""
-        self._owed = owed
 
     def digest_due(self, now: datetime) -> datetime | None:
         """The digest fire time that ``now`` should post for, if any (within the grace, and
@@ -129,17 +131,11 @@ class SloDuties:
         due = self.digest_due(now)
         if due is None:
             return False
-        key = f"{DIGEST_KIND}:{_iso(due)}"
+        digest = SloDigest(
+            key=f"{DIGEST_KEY}:{_iso(due)}", subject="digest", channel=self._channel, at=now
+        )
         async with self._db.transaction() as session:
-            owed = await outbox.owe(
-                session,
-                key=key,
-                kind=DIGEST_KIND,
-                subject="digest",
-                at=now,
-                channel=self._channel,
-                detail={"at": now.isoformat()},
-            )
+            owed = await owe_one(session, digest, at=now)
         if owed:
             self._owed()
         return owed
@@ -148,26 +144,6 @@ class SloDuties:
         """What the digest decided at ``at`` shows: every SLO then, and the budget chart."""
         snapshot = await self._slo.snapshot(at=at)
         return snapshot, await self._chart(snapshot)
-
-    @staticmethod
-    def notice_content(
-        *, name: str, at: datetime, detail: dict[str, Any]
-    ) -> tuple[SloResult, SloStatus]:
-        """What a status notice owed at ``at`` shows: the SLO as seen then (stored with the
-        notice, so a notice delivered late still says what was decided), and its status before.
-        """
-        result = SloResult(
-            name=name,
-            title=str(detail["title"]),
-            kind=str(detail["kind"]),
-            objective=float(detail["objective"]),
-            window=str(detail["window"]),
-            status=SloStatus(str(detail["status"])),
-            evaluated_at=at,
-            budget_left_pct=detail.get("budget_left_pct"),
-            budget_used_pct=detail.get("budget_used_pct"),
-        )
-        return result, SloStatus(str(detail["previous"]))
 
     async def _chart(self, snapshot: SloSnapshot) -> bytes | None:
         """The PNG, or None if drawing it failed: the numbers go out without a picture."""
@@ -200,43 +176,27 @@ class SloDuties:
         return announced
 
     async def _announce_if_changed(self, result: SloResult, now: datetime) -> bool:
-        detail = {
-            "status": result.status.value,
-            "budget_left_pct": result.budget_left_pct,
-            "budget_used_pct": result.budget_used_pct,
-            "title": result.title,
-            "kind": result.kind,
-            "objective": result.objective,
-            "window": result.window,
-        }
         async with self._db.transaction() as session:
-            last = await outbox.latest(session, kind=STATUS_KIND, subject=result.name)
+            last = await outbox.latest(session, kind=PostKind.SLO_STATUS, subject=result.name)
             if last is None:
                 # The first status seen is recorded, not announced: nothing to compare it with.
-                await outbox.owe(
-                    session,
-                    key=f"{STATUS_KIND}:{result.name}:first",
-                    kind=STATUS_KIND,
-                    subject=result.name,
-                    at=now,
-                    detail={**detail, "silent": True},
-                    state=outbox.SENT,
+                first = SloStatusNotice(
+                    key=f"{STATUS_KEY}:{result.name}:first", subject=result.name, result=result
                 )
+                await record(session, first, at=now)
                 return False
-            previous = SloStatus(str(last.detail.get("status", SloStatus.UNKNOWN.value)))
+            previous = read_row(SloStatusNotice, last).result.status
             if not is_announced_change(previous, result, margin=self._margin):
                 return False
             # Derived from the row it replaces: two schedulers seeing the same change agree on it.
-            key = f"{STATUS_KIND}:{result.name}:{_iso(last.claimed_at)}:{result.status.value}"
-            owed = await outbox.owe(
-                session,
-                key=key,
-                kind=STATUS_KIND,
+            notice = SloStatusNotice(
+                key=f"{STATUS_KEY}:{result.name}:{_iso(last.claimed_at)}:{result.status.value}",
                 subject=result.name,
-                at=now,
                 channel=self._channel,
-                detail={**detail, "previous": previous.value},
+                result=result,
+                previous=previous,
             )
+            owed = await owe_one(session, notice, at=now)
         if owed:
             self._owed()
         return owed

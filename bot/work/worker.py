@@ -224,3 +224,18 @@ async def holding(
                 await release()
             except Exception as exc:
                 log.warning("a lease could not be given up (%s); it lapses", exc)
+
+
+class Wakeup:
+    """Tells a worker that something was stored for it, once the worker exists: services
+    are built before the workers that serve them (one per composition root and job)."""
+
+    def __init__(self) -> None:
+        self._ring: Callable[[], None] | None = None
+
+    def attach(self, ring: Callable[[], None]) -> None:
+        self._ring = ring
+
+    def __call__(self) -> None:
+        if self._ring is not None:
+            self._ring()

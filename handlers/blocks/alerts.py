@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from bot.alerts.model import AlertLine
-from bot.incidents.model import Severity
+from bot.incidents.model import AlertLine, Severity
+from bot.incidents.posts import AlertsReply
 from handlers.blocks.text import Reply, clip, context, escape, fallback, section
 
 # A card lists this many firing alerts; the rest are counted (a section holds 3,000 chars).
@@ -33,26 +33,23 @@ def firing_alerts_section(lines: Sequence[AlertLine]) -> dict[str, Any]:
     return section(f"*Firing alerts* ({len(lines)})\n" + "\n".join(shown))
 
 
-def alerts_reply(detail: Mapping[str, Any]) -> Reply:
+def alerts_reply(news: AlertsReply) -> Reply:
     """One thread reply for what a notification changed, however many alerts it holds."""
-    fired = list(detail.get("fired") or [])
-    resolved = list(detail.get("resolved") or [])
+    fired, resolved = news.fired, news.resolved
     blocks: list[dict[str, Any]] = []
     if fired:
-        items = [_item(a["name"], a["summary"], a["severity"], a.get("where", "")) for a in fired]
+        items = [_item(a.name, a.summary, a.severity, a.where) for a in fired]
         blocks.append(section(f"🔥 *{len(fired)} more alert(s) firing*\n" + "\n".join(items)))
     if resolved:
-        items = [
-            _item(a["name"], a["summary"], a["severity"], a.get("where", "")) for a in resolved
-        ]
+        items = [_item(a.name, a.summary, a.severity, a.where) for a in resolved]
         blocks.append(section(f"✅ *{len(resolved)} alert(s) resolved*\n" + "\n".join(items)))
     notes = []
-    if detail.get("more"):
-        notes.append(f"and {int(detail['more'])} more (see the timeline)")
-    if detail.get("truncated"):
-        notes.append(f"Alertmanager left out {int(detail['truncated'])} alerts (truncatedAlerts)")
-    if detail.get("clipped"):
-        notes.append("clipped to fit: " + escape("; ".join(str(c) for c in detail["clipped"])))
+    if news.more:
+        notes.append(f"and {news.more} more (see the timeline)")
+    if news.truncated:
+        notes.append(f"Alertmanager left out {news.truncated} alerts (truncatedAlerts)")
+    if news.clipped:
+        notes.append("clipped to fit: " + escape("; ".join(news.clipped)))
     if notes:
         blocks.append(context(*notes))
     summary = f"{len(fired)} alert(s) firing, {len(resolved)} resolved"

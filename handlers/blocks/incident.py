@@ -6,9 +6,8 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
-from bot.alerts.model import AlertLine
 from bot.durations import format_duration, humanize
-from bot.incidents.model import TITLE_MAX, Incident, IncidentStatus, Severity
+from bot.incidents.model import TITLE_MAX, AlertLine, Incident, IncidentStatus, Severity
 from bot.incidents.report import DurationStats, IncidentReport
 from handlers.blocks.alerts import firing_alerts_section
 from handlers.blocks.text import (

@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.incidents.service import CARD
+from bot.outbox import PostKind
 from sandbox.slack import Message, SlackEmulator
 from storage.db import Database
 from tests.processes.conftest import wait_ready
@@ -279,7 +279,7 @@ async def test_an_outage_through_the_slo_rules_opens_one_incident_per_slo(
         traffic.cancel()
     # …and what Alertmanager sent the bot has had its effect.
     await alerts_worked(stack.env["DATABASE_URL"])
-    await posts_settled(stack.env["DATABASE_URL"], kinds=(CARD,))
+    await posts_settled(stack.env["DATABASE_URL"], kinds=(PostKind.INCIDENT_CARD,))
     slo_cards = [m.text + str(m.blocks) for m in _cards(emulator)]
     slo_cards = [card for card in slo_cards if "error budget burning" in card]
     assert len(slo_cards) == 2, slo_cards

@@ -71,12 +71,12 @@ async def _ticked_past(url: str, instant: datetime, *, within: float = 60) -> da
 
 
 async def _owed_and_run(db: Database) -> tuple[list[str], list[str]]:
-    """The outbox keys owed or posted (a decision recorded silently, as a handoff with its
+    """The outbox keys owed or posted (a decision kept silently, as a handoff with its
     message off, is neither) and every runbook run stored."""
     async with db.transaction() as session:
         posts = (await session.execute(select(PostRow))).scalars().all()
         runs = [row.id for row in (await session.execute(select(RunbookRunRow))).scalars()]
-    return [p.key for p in posts if p.state != outbox.SENT or p.ts is not None], runs
+    return [p.key for p in posts if p.state != outbox.DECIDED], runs
 
 
 def _keys_posted(emulator: SlackEmulator) -> set[str]:

@@ -30,9 +30,13 @@ from bot.app import Container, build_container
 from bot.clock import FixedClock
 from bot.incidents.model import Severity
 from bot.oncall.hours import Pool
+from bot.outbox.owing import record
 from bot.serving.models import Mode
 from bot.settings import Environment, SreConfig, load_config
-from bot.slo.duties import STATUS_KIND
+from bot.slo.budget import SloStatus
+from bot.slo.duties import STATUS_KEY
+from bot.slo.evaluation import SloResult
+from bot.slo.posts import SloStatusNotice
 from sandbox.serving.standin import create_standin_app
 from sandbox.slack import SlackEmulator
 from sandbox.slack.records import Message, RecordedCall
@@ -125,24 +129,22 @@ async def _every_slo_seen_healthy(scene: Scene) -> None:
     seen_at = END_AT - timedelta(hours=1)
     async with scene.bot_at(seen_at) as bot, bot.db.transaction() as session:
         for slo in bot.config.slos:
-            assert await outbox.owe(
-                session,
-                key=f"{STATUS_KIND}:{slo.name}:first",
-                kind=STATUS_KIND,
+            first = SloStatusNotice(
+                key=f"{STATUS_KEY}:{slo.name}:first",
                 subject=slo.name,
-                at=seen_at,
-                detail={
-                    "status": "healthy",
-                    "budget_left_pct": 60.0,
-                    "budget_used_pct": 40.0,
-                    "title": slo.title,
-                    "kind": slo.kind,
-                    "objective": slo.objective,
-                    "window": slo.window,
-                    "silent": True,
-                },
-                state=outbox.SENT,
+                result=SloResult(
+                    name=slo.name,
+                    title=slo.title,
+                    kind=slo.kind,
+                    objective=slo.objective,
+                    window=slo.window,
+                    status=SloStatus.HEALTHY,
+                    evaluated_at=seen_at,
+                    budget_left_pct=60.0,
+                    budget_used_pct=40.0,
+                ),
             )
+            assert await record(session, first, at=seen_at)
 
 
 async def _creative_served_by_balanced(scene: Scene) -> None:
@@ -186,7 +188,7 @@ CASES = [
         "reminder",
         "reminder:",
         OPENED + timedelta(minutes=16),
-        "still unacknowledged after 15m",
+        "still unacknowledged after 16m",
         _sev1_with_its_card_out,
         restart_at_once=True,
     ),
@@ -215,7 +217,7 @@ CASES = [
     ),
     Case(
         "slo-notice",
-        f"{STATUS_KIND}:",
+        f"{STATUS_KEY}:",
         END_AT,
         "healthy → exhausted",
         _every_slo_seen_healthy,

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
-from bot.incidents.service import CARD
+from bot.outbox import PostKind
 from sandbox.slack import SlackEmulator
 from storage.alerts import AlertNotificationRow
 from storage.db import Database
@@ -74,7 +74,7 @@ async def test_a_kill_right_after_the_answer_still_gives_one_incident_and_one_ca
         return [n.state for n in (await _stored(process_env["DATABASE_URL"]))[1]] == ["done"]
 
     await eventually(worked, within=60, description="the notification worked")
-    await posts_settled(process_env["DATABASE_URL"], kinds=(CARD,))
+    await posts_settled(process_env["DATABASE_URL"], kinds=(PostKind.INCIDENT_CARD,))
     await second.stop()
     incidents, stored = await _stored(process_env["DATABASE_URL"])
     assert len(incidents) == 1 and [n.state for n in stored] == ["done"]

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.incidents.service import CARD, CREATED_REPLY
+from bot.outbox import PostKind
 from bot.outbox.deliverer import CONCURRENCY
 from sandbox.slack import RecordedCall, SlackDriver, SlackEmulator
 from storage.db import Database
@@ -140,7 +140,9 @@ async def test_kills_at_random_points_of_two_hundred_operations_lose_and_double_
         timeout=40,
         description="a card and an answer for every stored incident",
     )
-    await posts_settled(process_env["DATABASE_URL"], kinds=(CARD, CREATED_REPLY))
+    await posts_settled(
+        process_env["DATABASE_URL"], kinds=(PostKind.INCIDENT_CARD, PostKind.INCIDENT_CREATED_REPLY)
+    )
     timeline = await _timeline(process_env["DATABASE_URL"])
     acks = Counter(e.incident_id for e in timeline if e.action == "acknowledged")
     # What is stored as acknowledged, the card shows (an edit owed with the ack).

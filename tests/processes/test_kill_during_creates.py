@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.incidents.service import CARD, CREATED_REPLY
+from bot.outbox import PostKind
 from bot.outbox.deliverer import CONCURRENCY
 from sandbox.slack import RecordedCall, SlackDriver, SlackEmulator
 from storage.db import Database
@@ -43,7 +43,9 @@ async def _stored(database_url: str) -> tuple[list[IncidentRow], list[PostRow]]:
             incidents = list((await session.execute(select(IncidentRow))).scalars())
             answers = list(
                 (
-                    await session.execute(select(PostRow).where(PostRow.kind == CREATED_REPLY))
+                    await session.execute(
+                        select(PostRow).where(PostRow.kind == PostKind.INCIDENT_CREATED_REPLY)
+                    )
                 ).scalars()
             )
         return incidents, answers
@@ -101,7 +103,9 @@ async def test_a_kill_during_fifty_creates_leaves_every_stored_incident_one_card
         timeout=30,
         description="a card and an answer for every stored incident",
     )
-    await posts_settled(process_env["DATABASE_URL"], kinds=(CARD, CREATED_REPLY))
+    await posts_settled(
+        process_env["DATABASE_URL"], kinds=(PostKind.INCIDENT_CARD, PostKind.INCIDENT_CREATED_REPLY)
+    )
     await second.stop()
     cards = _card_keys(emulator)
     assert set(cards) == expected

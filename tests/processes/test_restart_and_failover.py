@@ -13,6 +13,7 @@ from sqlmodel import select
 from bot.app import build_container
 from bot.clock import Clock
 from bot.incidents.model import Incident, Severity
+from bot.outbox import PostKind
 from bot.settings import Environment, load_config
 from sandbox.slack import SlackEmulator
 from scheduler.leader import LEADER_KEY
@@ -72,7 +73,7 @@ async def _reminder_posts(database_url: str) -> list[PostRow]:
                     await session.execute(
                         # A reminder superseded before it went out (dropped) was never sent.
                         select(PostRow).where(
-                            PostRow.kind == "reminder", PostRow.state != "dropped"
+                            PostRow.kind == PostKind.INCIDENT_REMINDER, PostRow.state != "dropped"
                         )
                     )
                 ).scalars()

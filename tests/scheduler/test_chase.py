@@ -9,8 +9,10 @@ import pytest
 from sqlmodel import select
 
 from bot.incidents.model import IncidentStatus, Severity
-from bot.incidents.service import card_key
-from handlers.outbox import POST_EVENT
+from bot.incidents.posts import Reminder, bare, card_key
+from bot.outbox import PostKind
+from bot.outbox.owing import owe_one
+from handlers.posts.slack import POST_EVENT
 from storage import outbox
 from storage.tables import PostRow
 from tests.scheduler.conftest import World
@@ -46,7 +48,11 @@ async def test_sev2_reminders_at_15_30_45_and_escalation_at_30(world: World) -> 
     assert "<!channel>" not in escalations[0]
     async with world.container.db.transaction() as session:
         rows = (await session.execute(select(PostRow))).scalars()
-        keys = [p.key for p in rows if p.kind in ("reminder", "escalation")]
+        keys = [
+            p.key
+            for p in rows
+            if p.kind in (PostKind.INCIDENT_REMINDER, PostKind.INCIDENT_ESCALATION)
+        ]
     assert len(keys) == len(set(keys)) == 4
     assert all(incident_id in k for k in keys)
 
@@ -136,17 +142,17 @@ async def _begin_delivery(world: World, key: str, incident_id: str) -> None:
     """What a process leaves behind when it dies in the middle of sending ``key``: the post
     owed and leased (an attempt begun), nothing recorded."""
     now = world.clock.now()
+    incident = await world.container.incidents.get(incident_id=incident_id)
     async with world.container.db.transaction() as session:
-        assert await outbox.owe(
-            session,
+        reminder = Reminder(
             key=key,
-            kind="reminder",
             subject=incident_id,
-            at=now,
             channel="C0INCIDENTS",
-            detail={"number": 1, "elapsed_seconds": 900, "oncall": "U0AAA"},
             thread_key=card_key(incident_id),
+            incident=bare(incident),
+            number=1,
         )
+        assert await owe_one(session, reminder, at=now)
         taken = await outbox.lease_all(session, [key], now=now, until=now + timedelta(seconds=30))
         assert [row.key for row in taken] == [key]
 

@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import select
 
 from bot.app import build_container
+from bot.outbox import PostKind
 from bot.serving.models import Mode
 from scheduler.duties import every
 from storage.db import Database
@@ -115,7 +116,9 @@ async def test_a_drill_tick_only_starts_the_dry_runs_and_a_later_tick_posts_one_
 async def _drill_summaries(world: World) -> int:
     """Drill summaries owed (sent or not)."""
     async with world.container.db.transaction() as session:
-        owed = await session.execute(select(PostRow.key).where(PostRow.kind == "drill"))
+        owed = await session.execute(
+            select(PostRow.key).where(PostRow.kind == PostKind.RUNBOOK_DRILL)
+        )
         return len(owed.all())
 
 

@@ -13,7 +13,7 @@ from sqlmodel import col
 
 from bot.clock import FixedClock
 from bot.incidents.model import IncidentStatus, Severity
-from bot.incidents.service import CARD, CREATED_REPLY
+from bot.outbox import PostKind
 from bot.outbox.deliverer import MAX_BACKOFF
 from bot.settings import SreConfig
 from sandbox.slack import SlackEmulator
@@ -112,9 +112,9 @@ async def test_an_answer_waits_untried_while_its_card_cannot_go_out(
     # The card failed; the answer, taken with it, was given back without an attempt.
     assert held.emulator.messages(held.incidents_channel) == []
     assert held.emulator.responses(response_url) == []
-    (answer,) = await _posts(held, CREATED_REPLY)
+    (answer,) = await _posts(held, PostKind.INCIDENT_CREATED_REPLY)
     assert answer.state == outbox.PENDING and answer.attempts == 0 and answer.lease_until is None
-    (card,) = await _posts(held, CARD)
+    (card,) = await _posts(held, PostKind.INCIDENT_CARD)
     assert card.attempts == 1 and card.last_error
     # Once the card is out (its retry is due after the outbox's first backoff), the answer
     # follows it, once, pointing at it.
@@ -127,7 +127,10 @@ async def test_an_answer_waits_untried_while_its_card_cannot_go_out(
 
 
 async def _sent_both(bot: Bot) -> bool:
-    posts = [*await _posts(bot, CARD), *await _posts(bot, CREATED_REPLY)]
+    posts = [
+        *await _posts(bot, PostKind.INCIDENT_CARD),
+        *await _posts(bot, PostKind.INCIDENT_CREATED_REPLY),
+    ]
     return all(post.state == outbox.SENT for post in posts)
 
 
@@ -145,7 +148,7 @@ async def test_an_answer_sent_again_after_a_crash_replaces_the_first(
     async with held.container.db.transaction() as session:
         await session.execute(
             update(PostRow)
-            .where(col(PostRow.kind) == CREATED_REPLY)
+            .where(col(PostRow.kind) == PostKind.INCIDENT_CREATED_REPLY)
             .values(state=outbox.PENDING, lease_until=clock.now(), attempts=1)
         )
     clock.advance(timedelta(seconds=1))
@@ -155,5 +158,5 @@ async def test_an_answer_sent_again_after_a_crash_replaces_the_first(
     # The reporter sees the one answer, not a second.
     (shown,) = held.emulator.ephemerals(user="U0AAA")
     assert shown.ts == first.ts and "Declared" in shown.text
-    (answer,) = await _posts(held, CREATED_REPLY)
+    (answer,) = await _posts(held, PostKind.INCIDENT_CREATED_REPLY)
     assert answer.state == outbox.SENT

@@ -11,7 +11,7 @@ import pytest
 
 from bot.clock import FixedClock
 from bot.incidents.model import IncidentStatus, Severity
-from bot.oncall.handoffs import HANDOFF
+from bot.outbox import PostKind
 from bot.outbox.deliverer import MAX_BACKOFF
 from bot.settings import SreConfig
 from sandbox.slack import Message, SlackEmulator
@@ -121,7 +121,7 @@ async def test_an_ack_is_not_held_up_by_a_stalled_handoff_post(bot: Bot) -> None
     # The reply came while the handoff's first send was still waiting for Slack's answer:
     # it was never queued behind it (the client gives that send up after 10 s, an error).
     async with bot.container.db.transaction() as session:
-        (handoff,) = await outbox.of_kind(session, kind=HANDOFF)
+        (handoff,) = await outbox.of_kind(session, kind=PostKind.ONCALL_HANDOFF)
     assert handoff.state == outbox.PENDING and handoff.attempts == 1, handoff
     assert handoff.last_error is None, handoff
     assert "You acknowledged" in str(reply[0].body)

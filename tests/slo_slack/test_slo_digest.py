@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from bot.outbox import PostKind
 from bot.slo.duties import SloDuties
 from bot.slo.history import SloHistory
 from storage import outbox
@@ -74,7 +75,7 @@ async def test_digest_posts_one_message_and_one_chart_once(
     assert len(slo_bot.emulator.messages(channel)) == 1
     assert len(slo_bot.emulator.uploads) == 1
     async with slo_bot.container.db.transaction() as session:
-        (row,) = await outbox.of_kind(session, kind="slo-digest")
+        (row,) = await outbox.of_kind(session, kind=PostKind.SLO_DIGEST)
     assert row.key == "slo-digest:2026-10-01T00:00:00Z"
     assert (row.channel, row.ts) == (channel, digest.ts)
     assert slo_bot.emulator.violations == []

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.outbox import PostKind
 from bot.slo.budget import SloStatus, status_for
 from bot.slo.definitions import SloDefinition, default_slos
 from bot.slo.duties import SloDuties, is_announced_change, latest_fire_time
@@ -107,8 +108,8 @@ async def test_unknown_neither_posts_nor_forgets_the_last_status(slo_bot: SloBot
     assert counts == [0, 0, 0, 0, 0, 0, 1]
     assert _notices(slo_bot) == ["LLM Creative Mode Latency (p95): healthy → exhausted"]
     async with slo_bot.container.db.transaction() as session:
-        rows = await outbox.of_kind(session, kind="slo-status")
-    assert [row.detail["status"] for row in rows] == ["healthy", "exhausted"]
+        rows = await outbox.of_kind(session, kind=PostKind.SLO_STATUS)
+    assert [row.detail["result"]["status"] for row in rows] == ["healthy", "exhausted"]
     assert rows[0].ts is None and rows[1].ts is not None
 
 

@@ -1,0 +1,132 @@
+"""Rendering and sending the posts about incidents, each from the facts it carries."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.alerts.intake import ACTOR as ALERTS_ACTOR
+from bot.alerts.work import AlertWork
+from bot.incidents.model import Incident, IncidentStatus
+from bot.incidents.postmortem import postmortem_draft
+from bot.incidents.posts import (
+    AlertsReply,
+    Escalation,
+    IncidentCard,
+    IncidentCardUpdate,
+    IncidentCreatedReply,
+    PostmortemDraft,
+    PostmortemNudge,
+    Reminder,
+)
+from bot.incidents.service import IncidentService
+from bot.oncall.service import OncallService
+from bot.outbox import MessageRef, NothingToSend, OwedPost
+from bot.settings import SreConfig
+from handlers.blocks.alerts import alerts_reply
+from handlers.blocks.chase import escalation_reply, postmortem_nudge_reply, reminder_reply
+from handlers.blocks.incident import (
+    incident_card,
+    incident_created_reply,
+    incident_fallback,
+    postmortem_draft_messages,
+)
+from handlers.blocks.text import Reply
+from handlers.posts.slack import SlackPoster
+
+
+class IncidentPosts:
+    def __init__(
+        self,
+        *,
+        slack: SlackPoster,
+        config: SreConfig,
+        incidents: IncidentService,
+        oncall: OncallService,
+        alerts: AlertWork | None,
+    ) -> None:
+        self._slack = slack
+        self._config = config
+        self._incidents = incidents
+        self._oncall = oncall
+        self._alerts = alerts
+
+    async def _card_body(self, incident: Incident) -> Reply:
+        firing = []
+        if self._alerts is not None and incident.created_by == ALERTS_ACTOR:
+            firing = await self._alerts.firing(incident_id=incident.id)
+        return {
+            "text": incident_fallback(incident),
+            "blocks": incident_card(
+                incident,
+                respond_within=self._config.respond_within(incident.severity),
+                alerts=firing,
+            ),
+        }
+
+    async def card(self, owed: OwedPost, post: IncidentCard) -> MessageRef:
+        # As declared; a change after the create owes an edit, sent after the card.
+        return await self._slack.post(owed, await self._card_body(post.incident))
+
+    async def card_update(self, owed: OwedPost, post: IncidentCardUpdate) -> MessageRef:
+        return await self._slack.update(owed, await self._card_body(post.incident))
+
+    async def created_reply(self, owed: OwedPost, post: IncidentCreatedReply) -> None:
+        # In the channel of its card, which went out first (``thread``).
+        where = owed.thread.channel_id if owed.thread else None
+        body = incident_created_reply(replace(post.incident, channel_id=where))
+        await self._slack.answer(owed, body, user=post.user, response_url=post.response_url)
+
+    async def alerts_reply(self, owed: OwedPost, post: AlertsReply) -> MessageRef:
+        return await self._slack.post(owed, alerts_reply(post), reply=True)
+
+    async def postmortem_draft(self, owed: OwedPost, post: PostmortemDraft) -> MessageRef:
+        incident = post.incident
+        first, *rest = postmortem_draft_messages(incident, postmortem_draft(incident))
+        where = await self._slack.post(owed, first, reply=True)
+        # The parts after the first follow it in the same thread. The outbox knows the
+        # first (by its key); a crash between parts leaves the draft short, and asking
+        # for the draft again posts it whole.
+        thread_ts = owed.thread.ts if owed.thread else where.ts
+        for number, body in enumerate(rest, start=2):
+            await self._slack.post_in(
+                where.channel_id, body, key=f"{owed.key}#{number}", thread_ts=thread_ts
+            )
+        return where
+
+    async def _still_open(self, incident_id: str) -> None:
+        """An acknowledgement drops what chases an incident; one that came in while this
+        post was leased is honoured here."""
+        incident = await self._incidents.get(incident_id=incident_id, timeline=False)
+        if incident.status is not IncidentStatus.OPEN:
+            raise NothingToSend(f"{incident.id} is {incident.status.value}")
+
+    async def reminder(self, owed: OwedPost, post: Reminder) -> MessageRef:
+        await self._still_open(post.incident.id)
+        now = self._slack.clock.now()
+        # Whoever is paged now, not when the reminder fell due (a handoff in between).
+        body = reminder_reply(
+            post.incident,
+            elapsed=now - post.incident.created_at,
+            oncall=await self._oncall.who_is_paged(now),
+        )
+        return await self._slack.post(owed, body, reply=True)
+
+    async def escalation(self, owed: OwedPost, post: Escalation) -> MessageRef:
+        await self._still_open(post.incident.id)
+        body = escalation_reply(
+            post.incident,
+            level=post.level,
+            elapsed=self._slack.clock.now() - post.incident.created_at,
+            respond_within=post.respond_within,
+            people=list(post.people),
+            user_group=post.user_group,
+            broadcast=post.broadcast,
+        )
+        return await self._slack.post(owed, body, reply=True)
+
+    async def postmortem_nudge(self, owed: OwedPost, post: PostmortemNudge) -> MessageRef:
+        incident = await self._incidents.get(incident_id=post.subject, timeline=False)
+        if not incident.postmortem_pending:
+            raise NothingToSend(f"{incident.id} has its postmortem")
+        body = postmortem_nudge_reply(post.incident, days=post.days)
+        return await self._slack.post(owed, body, reply=True)

@@ -1,0 +1,88 @@
+"""The Slack mechanics every post's renderer uses: post, reply, update, answer privately.
+
+Every message carries its outbox key in Slack message metadata (``POST_EVENT``), so an
+attempt that reached Slack but was never recorded is found again by the sender instead of
+being posted twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.clock import Clock
+from bot.outbox import MessageRef, NothingToSend, OwedPost, Undeliverable
+from handlers.blocks.text import Reply
+from handlers.errors import post_privately
+from handlers.slack_client import session_of
+
+log = logging.getLogger(__name__)
+
+POST_EVENT = "artisan_sre_post"
+RESPONSE_URL_LIFETIME = timedelta(minutes=25)  # Slack's is 30 minutes; keep a margin
+
+
+class SlackPoster:
+    """Posts a rendered message where an owed post goes, the one way."""
+
+    def __init__(self, *, client: AsyncWebClient, clock: Clock) -> None:
+        self.client = client
+        self.clock = clock
+
+    async def post(self, owed: OwedPost, body: Reply, *, reply: bool = False) -> MessageRef:
+        """Post ``body`` where ``owed`` goes: as a reply under its thread when asked and that
+        message is out, else at the top of its channel."""
+        channel = owed.thread.channel_id if owed.thread else owed.channel
+        if channel is None:
+            raise Undeliverable(f"{owed.key} has no channel")
+        thread_ts = owed.thread.ts if reply and owed.thread else None
+        return await self.post_in(channel, body, key=owed.key, thread_ts=thread_ts)
+
+    async def post_in(
+        self, channel: str, body: Reply, *, key: str, thread_ts: str | None = None
+    ) -> MessageRef:
+        """Post ``body`` in ``channel`` (under ``thread_ts``), carrying ``key``."""
+        response = await self.client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            metadata={"event_type": POST_EVENT, "event_payload": {"key": key}},
+            **body,
+        )
+        return MessageRef(channel_id=str(response["channel"]), ts=str(response["ts"]))
+
+    async def update(self, owed: OwedPost, body: Reply) -> MessageRef:
+        """Edit the message ``owed`` updates (its thread)."""
+        if owed.thread is None:
+            raise NothingToSend("the message to update was never posted")
+        await self.client.chat_update(channel=owed.thread.channel_id, ts=owed.thread.ts, **body)
+        return owed.thread
+
+    async def answer(
+        self, owed: OwedPost, body: Reply, *, user: str, response_url: str | None
+    ) -> None:
+        """Answer ``user`` privately: through ``response_url`` while Slack still takes it,
+        else an ephemeral where they asked, else a direct message."""
+        if response_url and self.clock.now() - owed.created_at < RESPONSE_URL_LIFETIME:
+            # The Web API client's retry policy (429 after Retry-After) covers this too.
+            webhook = AsyncWebhookClient(
+                response_url,
+                retry_handlers=self.client.retry_handlers,
+                session=session_of(self.client),
+            )
+            # A retry may follow an attempt that reached Slack but was never recorded (a
+            # crash between the two): it replaces that answer rather than adding a second.
+            answered = await webhook.send(
+                response_type="ephemeral",
+                text=body["text"],
+                blocks=body.get("blocks"),
+                replace_original=owed.retried or None,
+            )
+            if answered.status_code == 200:
+                return
+            log.info(
+                "response_url refused the answer (%s); posting it instead", answered.status_code
+            )
+        await post_privately(self.client, user=user, channel=owed.channel, reply=body)
