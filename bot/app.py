@@ -36,6 +36,7 @@ from bot.metrics import BotMetrics
 from bot.oncall.handoffs import HandoffService
 from bot.oncall.service import OncallService
 from bot.outbox import Deliverer, PostKind
+from bot.people import FirstKnown, PeopleDirectory
 from bot.runbooks import load_definitions
 from bot.runbooks.job import LANES as RUN_LANES
 from bot.runbooks.posts import RunPosts
@@ -51,6 +52,7 @@ from bot.work.worker import Wakeup, Worker
 from handlers.inbox import BoltRunner
 from handlers.oncall_notifier import SlackOncallNotifier
 from handlers.outbox import SlackSender
+from handlers.people import SlackDirectory
 from handlers.posts import Renderers
 from handlers.posts.incidents import IncidentPosts
 from handlers.posts.oncall import OncallPosts
@@ -105,6 +107,8 @@ class Container:
     alert_work: Worker
     runs: Worker
     duties: Duties
+    # Display names for text that leaves Slack: sre.yaml's ``people:``, then Slack's.
+    people: PeopleDirectory
     slo_history: SloHistory | None = None
     slack: AsyncWebClient | None = None
     outbox: Worker | None = None
@@ -274,6 +278,7 @@ def build_container(
     runs_owed = Wakeup()
     core = build_core(env, config, clock=clock, db=db, observers=[metrics], owed=kick)
     clock, db, incidents = core.clock, core.db, core.incidents
+    people = FirstKnown(core.people, SlackDirectory(slack)) if slack else core.people
     evaluator = SloEvaluator(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None
     slo = SloService(slos=config.slos, evaluator=evaluator, clock=clock, data_clock=slo_data_clock)
     slo_history = SloHistory(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None
@@ -406,6 +411,7 @@ def build_container(
             kick=kick,
             calendar_from=calendar_from,
         ),
+        people=people,
         slo_history=slo_history,
         slack=slack,
         outbox=outbox,

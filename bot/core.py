@@ -1,5 +1,5 @@
 """The part of the composition root every door needs: the schema check, the database, the
-clock and the incident service.
+clock, the incident service and the people sre.yaml names.
 
 It imports no Slack, web server or HTTP client, so a shell command that needs only these
 (``python -m bot incident ...`` without Slack) starts at once; ``bot.app.build_container``
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from bot.clock import Clock, SystemClock
 from bot.errors import ConfigurationError
 from bot.incidents.service import IncidentObserver, IncidentService
+from bot.people import PeopleDirectory, PeopleMap
 from bot.settings import Environment, SreConfig
 from storage import migrate
 from storage.db import Database
@@ -26,6 +27,8 @@ class Core:
     db: Database
     clock: Clock
     incidents: IncidentService
+    # Names for the shell's text: sre.yaml's ``people:`` (``bot.app`` adds Slack's names).
+    people: PeopleDirectory
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -40,14 +43,21 @@ def build_core(
     observers: Sequence[IncidentObserver] = (),
     owed: Callable[[], None] = lambda: None,
 ) -> Core:
-    """The database, the clock and the incident service; ``observers`` and ``owed`` are the
-    metrics and the outbox's kick of a process that has them."""
+    """The database, the clock, the incident service and sre.yaml's names; ``observers`` and
+    ``owed`` are the metrics and the outbox's kick of a process that has them."""
     clock = clock or SystemClock()
     db = db or Database(env.DATABASE_URL)
     incidents = IncidentService(
         db=db, clock=clock, channel=config.channels.incidents, observers=observers, owed=owed
     )
-    return Core(env=env, config=config, db=db, clock=clock, incidents=incidents)
+    return Core(
+        env=env,
+        config=config,
+        db=db,
+        clock=clock,
+        incidents=incidents,
+        people=PeopleMap(config.people),
+    )
 
 
 def prepare_database(env: Environment) -> None:

@@ -284,6 +284,20 @@ class SreConfig(_Strict):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     alertmanager: AlertmanagerConfig = Field(default_factory=AlertmanagerConfig)
     slos: list[SloDefinition] = Field(default_factory=default_slos)
+    # Display names by Slack user ID, for text that leaves Slack when Slack cannot be asked
+    # (the shell without SLACK_BOT_TOKEN); with Slack, users.info names everyone else.
+    people: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("people")
+    @classmethod
+    def _people(cls, value: dict[str, str]) -> dict[str, str]:
+        named = {}
+        for user, name in value.items():
+            _check_pattern(user, USER_ID, "user")
+            if not name.strip():
+                raise ValueError(f"{user}: needs a name, e.g. {user}: Minji Kim")
+            named[user] = name.strip()
+        return named
 
     @field_validator("timezone")
     @classmethod

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import InvalidInput
@@ -20,27 +19,11 @@ from handlers.blocks.oncall import (
 from handlers.blocks.text import Reply, mention, message, user_in, when
 from handlers.listeners import Listeners
 from handlers.payloads import BlockAction, SlashCommand
+from handlers.people import SlackDirectory
 from handlers.subcommands import SubcommandRouter
 
 OVERRIDE_USAGE = "/oncall override @user <until> [weekday|weekend]"
 _POOLS = {"weekday", "weekend"}
-
-
-class SlackDirectory:
-    """Whether a user exists, asked of Slack (``users.info``)."""
-
-    def __init__(self, client: AsyncWebClient) -> None:
-        self._client = client
-
-    async def exists(self, user_id: str) -> bool:
-        try:
-            response = await self._client.users_info(user=user_id)
-        except SlackApiError as exc:
-            if exc.response.get("error") == "user_not_found":
-                return False
-            raise
-        user = response.get("user") or {}
-        return not user.get("deleted", False)
 
 
 def parse_user(token: str) -> str:

@@ -20,6 +20,7 @@ def test_the_shipped_example_is_valid() -> None:
     assert config.respond_within(Severity.SEV1) == timedelta(minutes=15)
     assert config.incidents.ack_reminder_every == timedelta(minutes=15)
     assert config.oncall.handoff == "FRI 17:00"
+    assert config.people["U0AAA"] == "Alice"  # example names, for the shell without Slack
 
 
 def test_a_missing_file_means_the_defaults(tmp_path: Path) -> None:
@@ -68,6 +69,8 @@ def test_one_severity_overridden_keeps_the_others(tmp_path: Path) -> None:
             "schedule: {tick: 1s}\noncall: {handoff: FRI 17:00}\nschedule: {runbook_drill: off}\n",
             "'schedule' is written twice",
         ),
+        ("people: {alice: Alice}\n", "people: 'alice' is not a Slack user ID"),
+        ("people: {U0AAA: ' '}\n", "people: U0AAA: needs a name"),
     ],
 )
 def test_mistakes_name_the_key(tmp_path: Path, yaml_text: str, message: str) -> None:

@@ -39,7 +39,7 @@ async def _run_on_core(args: argparse.Namespace, env: Environment, config: SreCo
 
     core = build_core(env, config)
     try:
-        return await incident.run(args, core.incidents)
+        return await incident.run(args, core.incidents, core.people)
     finally:
         await core.close()
 
@@ -57,7 +57,7 @@ async def _run_area(args: argparse.Namespace, env: Environment, config: SreConfi
     container = build_container(env, config)
     try:
         if args.command == "incident":
-            return await incident.run(args, container.incidents)
+            return await incident.run(args, container.incidents, container.people)
         return await areas[args.command](args, container)
     finally:
         if container.outbox is not None:

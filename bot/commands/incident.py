@@ -22,11 +22,13 @@ from bot.incidents.cli_text import (
     detail_text,
     incident_json,
     list_text,
+    people_in,
     report_text,
 )
 from bot.incidents.model import Incident, IncidentStatus, Severity, severity_and_title
 from bot.incidents.postmortem import postmortem_draft
 from bot.incidents.service import IncidentService
+from bot.people import Names, PeopleDirectory, look_up
 
 EXIT_USAGE = 2
 
@@ -43,7 +45,12 @@ class IncidentFile(BaseModel):
     components: list[str] = Field(default_factory=list)
 
 
-async def run(args: argparse.Namespace, service: IncidentService) -> int:
+async def run(args: argparse.Namespace, service: IncidentService, people: PeopleDirectory) -> int:
+    """One ``incident`` command; people in what it prints are named as ``people`` knows them."""
+
+    async def names(incidents: list[Incident]) -> Names:
+        return await look_up(people, people_in(incidents))
+
     if args.action == "create":
         text = " ".join(args.words)
         if not text.lstrip().startswith("{"):
@@ -69,7 +76,11 @@ async def run(args: argparse.Namespace, service: IncidentService) -> int:
         print(created_lines(incident))
     elif args.action == "ack":
         incident = await service.acknowledge(incident_id=args.incident_id, actor=args.actor)
-        print(acknowledged_lines(incident))
+        print(acknowledged_lines(incident, await names([incident])))
+    elif args.action == "postmortem" and args.url is None:
+        # A draft to start from, printed here (Slack's `/incident postmortem` posts it instead).
+        incident = await service.get(incident_id=args.incident_id)
+        print(postmortem_draft(incident, names=await names([incident]), spelling=shell_command))
     elif args.action in _CHANGES:
         print(await _CHANGES[args.action](args, service))
     elif args.action == "show":
@@ -77,7 +88,7 @@ async def run(args: argparse.Namespace, service: IncidentService) -> int:
         if args.json:
             print(json.dumps(incident_json(incident), indent=2, ensure_ascii=False))
         else:
-            print(detail_text(incident))
+            print(detail_text(incident, await names([incident])))
     elif args.action == "list":
         if args.json:
             if args.all:
@@ -87,7 +98,8 @@ async def run(args: argparse.Namespace, service: IncidentService) -> int:
                 found = [await service.get(incident_id=i.id) for i in active]
             print(json.dumps([incident_json(i) for i in found], indent=2, ensure_ascii=False))
         else:
-            print(list_text(await service.list_incidents(active_only=not args.all, limit=None)))
+            listed = await service.list_incidents(active_only=not args.all, limit=None)
+            print(list_text(listed, await names(listed)))
     elif args.action == "report":
         print(report_text(await service.report(days=args.days or None)))
     return 0
@@ -132,9 +144,6 @@ async def _close(args: argparse.Namespace, service: IncidentService) -> str:
 
 
 async def _postmortem(args: argparse.Namespace, service: IncidentService) -> str:
-    if args.url is None:
-        # A draft to start from, printed here (Slack's `/incident postmortem` posts it instead).
-        return postmortem_draft(await service.get(incident_id=args.incident_id))
     incident = await service.complete_postmortem(args.incident_id, args.url, args.actor)
     return f"📝 Postmortem of {incident.id} recorded: {incident.postmortem_url}"
 

@@ -10,7 +10,8 @@ import sys
 from bot.app import Container
 from bot.commands.shell import shell_command
 from bot.errors import HINT, Hint, NoVerdict, SreError
-from bot.runbooks.cli_text import definition_lines, run_lines
+from bot.people import look_up
+from bot.runbooks.cli_text import definition_lines, people_in, run_lines
 from bot.runbooks.model import Run, RunState
 from bot.runbooks.store import DRIVEN
 from bot.serving.client import ServingError
@@ -34,6 +35,11 @@ async def _driven(container: Container, run: Run) -> Run:
         await asyncio.sleep(0.2)  # another process drives it: look again shortly
 
 
+async def _lines(container: Container, run: Run) -> str:
+    """``run`` as the shell prints it, people by name."""
+    return "\n".join(run_lines(run, await look_up(container.people, people_in(run))))
+
+
 async def run(args: argparse.Namespace, container: Container) -> int:
     runbooks = container.runbooks
     if args.action == "list":
@@ -42,11 +48,11 @@ async def run(args: argparse.Namespace, container: Container) -> int:
             print()
         return 0
     if args.action == "status":
-        print("\n".join(run_lines(await runbooks.get(run_id=args.run_id))))
+        print(await _lines(container, await runbooks.get(run_id=args.run_id)))
         return 0
     if args.action == "cancel":
         cancelled = await runbooks.cancel(run_id=args.run_id, actor=args.actor, reason=args.reason)
-        print("\n".join(run_lines(cancelled)))
+        print(await _lines(container, cancelled))
         return 0
     definition = runbooks.definition(name=args.name)
     if definition.needs_approval and not args.dry_run and container.slack is None:
@@ -67,7 +73,7 @@ async def run(args: argparse.Namespace, container: Container) -> int:
         origin_channel=container.config.channels.oncall,
     )
     started = await _driven(container, started)
-    print("\n".join(run_lines(started)))
+    print(await _lines(container, started))
     if started.state is RunState.WAITING_APPROVAL:
         status = shell_command(Hint("runbook", "status", (started.id,)))
         print(

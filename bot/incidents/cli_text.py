@@ -7,6 +7,10 @@ from typing import Any
 from bot.durations import humanize
 from bot.incidents.model import Incident
 from bot.incidents.report import DurationStats, IncidentReport
+from bot.people import Names, ids_in
+
+# People are printed by the names the caller looked up (``bot.people.look_up``); the JSON
+# keeps their IDs, which scripts join on.
 
 
 def _iso(value: Any) -> str | None:
@@ -49,39 +53,60 @@ def created_lines(incident: Incident) -> str:
     )
 
 
-def acknowledged_lines(incident: Incident) -> str:
+def people_in(incidents: list[Incident]) -> list[str]:
+    """Everyone these incidents' lines name: who opened, acknowledged and acted on them."""
+    return [
+        person
+        for i in incidents
+        for person in (
+            i.created_by,
+            i.acknowledged_by,
+            *(e.actor for e in i.timeline),
+            *ids_in(*(e.note for e in i.timeline)),
+        )
+        if person
+    ]
+
+
+def acknowledged_lines(incident: Incident, names: Names | None = None) -> str:
+    names = names or Names()
     assert incident.acknowledged_at is not None
     delay = humanize(incident.acknowledged_at - incident.created_at)
     return (
         f"👀 Incident Acknowledged: {incident.id} [{incident.severity.label}]\n"
-        f"   Responder: {incident.acknowledged_by}\n"
+        f"   Responder: {names(incident.acknowledged_by or '-')}\n"
         f"   Time to acknowledge: {delay}"
     )
 
 
-def detail_text(incident: Incident) -> str:
+def detail_text(incident: Incident, names: Names | None = None) -> str:
+    names = names or Names()
     lines = [
         f"{incident.id} [{incident.severity.label}] {incident.title}",
         f"   Status:       {incident.status.value}",
         f"   Components:   {', '.join(incident.components) or '-'}",
-        f"   Opened:       {incident.created_at:%Y-%m-%d %H:%M:%S} UTC by {incident.created_by}",
-        f"   Acknowledged: {incident.acknowledged_by or '-'}",
+        f"   Opened:       {incident.created_at:%Y-%m-%d %H:%M:%S} UTC by {names(incident.created_by)}",
+        f"   Acknowledged: {names(incident.acknowledged_by or '-')}",
         f"   Root cause:   {incident.root_cause or '-'}",
         f"   Resolution:   {incident.resolution or '-'}",
         f"   Postmortem:   {incident.postmortem_url or '-'}",
         "   Timeline:",
     ]
     for entry in incident.timeline:
-        note = f" — {entry.note}" if entry.note else ""
-        lines.append(f"     {entry.at:%Y-%m-%d %H:%M:%S} {entry.action} by {entry.actor}{note}")
+        note = f" — {names.in_text(entry.note)}" if entry.note else ""
+        lines.append(
+            f"     {entry.at:%Y-%m-%d %H:%M:%S} {entry.action} by {names(entry.actor)}{note}"
+        )
     return "\n".join(lines)
 
 
-def list_text(incidents: list[Incident]) -> str:
+def list_text(incidents: list[Incident], names: Names | None = None) -> str:
+    names = names or Names()
     if not incidents:
         return "No incidents."
     return "\n".join(
-        f"{i.id}  {i.severity.label}  {i.status.value:<13} {i.acknowledged_by or '-':<12} {i.title}"
+        f"{i.id}  {i.severity.label}  {i.status.value:<13} "
+        f"{names(i.acknowledged_by or '-'):<12} {i.title}"
         for i in incidents
     )
 

@@ -5,10 +5,23 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 
 from bot.oncall.handoff_message import HandoffMessage
+from bot.people import Names
 
 
-def handoff_lines(message: HandoffMessage, zone: tzinfo) -> list[str]:
-    """What the Slack handoff post says, as plain lines: pools, incidents, SLOs, checklist."""
+def people_in(message: HandoffMessage) -> list[str]:
+    """Everyone the handoff names: both pools' people, owners of incidents, who was paged."""
+    pages = message.fatigue.fatigue.pages if message.fatigue is not None else {}
+    return [
+        *(who for pool in message.pools for who in (pool.outgoing, pool.incoming)),
+        *(i.acknowledged_by for i in message.open_incidents if i.acknowledged_by),
+        *pages,
+    ]
+
+
+def handoff_lines(message: HandoffMessage, zone: tzinfo, names: Names | None = None) -> list[str]:
+    """What the Slack handoff post says, as plain lines: pools, incidents, SLOs, checklist;
+    people by ``names``."""
+    names = names or Names()
 
     def local(instant: datetime) -> str:
         return f"{instant.astimezone(zone):%a %Y-%m-%d %H:%M %Z}"
@@ -18,11 +31,13 @@ def handoff_lines(message: HandoffMessage, zone: tzinfo) -> list[str]:
         paged = ", ".join(
             f"{c.start_local:%a %H:%M} → {c.end_local:%a %H:%M}" for c in pool.coverage
         )
-        lines.append(f"  {pool.pool.value.capitalize()}: {pool.outgoing} → {pool.incoming}")
+        lines.append(
+            f"  {pool.pool.value.capitalize()}: {names(pool.outgoing)} → {names(pool.incoming)}"
+        )
         lines.append(f"    paged {paged or '—'}")
     lines.append("Open incidents:")
     for incident in message.open_incidents:
-        owner = incident.acknowledged_by or "unacknowledged"
+        owner = names(incident.acknowledged_by) if incident.acknowledged_by else "unacknowledged"
         lines.append(
             f"  {incident.id} {incident.severity.label} {incident.status.value} "
             f"{incident.title} · {owner} · {message.age_of(incident)}"
@@ -38,7 +53,7 @@ def handoff_lines(message: HandoffMessage, zone: tzinfo) -> list[str]:
         lines.append("  no rotation configured")
     else:
         lines += [
-            f"  {user}: {count} page{'s' if count != 1 else ''}, "
+            f"  {names(user)}: {count} page{'s' if count != 1 else ''}, "
             f"{fatigue.fatigue.out_of_hours.get(user, 0)} out of hours"
             for user, count in fatigue.fatigue.pages.items()
         ] or ["  no pages"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from bot.clock import Clock
 from bot.errors import InvalidInput, NotAuthorized
@@ -15,17 +14,12 @@ from bot.oncall.fatigue import Fatigue, fatigue
 from bot.oncall.hours import Pool
 from bot.oncall.overrides import Override, new_override, parse_until
 from bot.oncall.rotation import Rotation, WeekPlan
+from bot.people import UserDirectory
 from bot.settings import SreConfig
 from storage import oncall as rows
 from storage.audit import add_audit
 from storage.db import Database
 from storage.oncall import OverrideRow
-
-
-class UserDirectory(Protocol):
-    """Whether a user exists in the workspace (Slack's ``users.info`` in production)."""
-
-    async def exists(self, user_id: str) -> bool: ...
 
 
 @dataclass(frozen=True)

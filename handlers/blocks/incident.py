@@ -19,6 +19,7 @@ from handlers.blocks.text import (
     fallback,
     header,
     mention,
+    mention_users,
     mrkdwn,
     placeholder,
     plain,
@@ -305,10 +306,11 @@ DRAFT_BLOCKS_PER_MESSAGE = 48  # 50 less the header and the closing context
 
 def postmortem_draft_messages(incident: Incident, draft: str) -> list[dict[str, Any]]:
     """The draft as mrkdwn sections, cut at line (else word) boundaries into messages that
-    each fit Slack's limits; every section has text, nothing of the draft is dropped."""
+    each fit Slack's limits; every section has text, nothing of the draft is dropped. The
+    people it names by ID are mentions, which Slack shows (and copies) by name."""
     groups: list[list[str]] = [[]]
     size = 0
-    for text in _draft_sections(escape(draft)):
+    for text in _draft_sections(mention_users(draft)):
         if groups[-1] and (
             size + len(text) > DRAFT_TEXT_PER_MESSAGE or len(groups[-1]) >= DRAFT_BLOCKS_PER_MESSAGE
         ):

@@ -20,6 +20,7 @@ from handlers.blocks.text import (
     fallback,
     header,
     mention,
+    mention_users,
     message,
     section,
 )
@@ -72,7 +73,7 @@ def _step_line(run: Run, index: int) -> str:
     if step.call is not None:
         line += f"\n      `{escape(clip(describe_call(step.call), 400))}`"
     if step.detail:
-        line += f"\n      {escape(clip(step.detail, 400))}"
+        line += f"\n      {mention_users(clip(step.detail, 400))}"  # "approved by U0BBB"
     return line
 
 
@@ -102,7 +103,7 @@ def run_message(run: Run, *, approvers: Sequence[str] = ()) -> dict[str, Any]:
     if chunk:
         blocks.append(section("\n".join(chunk)))
     if run.note:
-        blocks.append(context(escape(clip(run.note, 1500))))
+        blocks.append(context(mention_users(clip(run.note, 1500))))  # "cancelled by U0BBB"
     blocks.extend(_actions(run, approvers))
     if run.dry_run:
         blocks.append(

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from bot.slack_ids import USER_ID_SHAPE
+from bot.slack_ids import USER_ID_IN_TEXT, USER_ID_SHAPE
 
 SECTION_TEXT_MAX = 3000
 FIELD_TEXT_MAX = 2000
@@ -19,8 +19,9 @@ FALLBACK_TEXT_MAX = 3000
 Reply = dict[str, Any]
 
 USER_ID = re.compile(USER_ID_SHAPE)
-# Inside free text only IDs holding a digit count, so a word such as "WARN" stays a word.
-_USER_ID_IN_TEXT = re.compile(rf"\b(?=[UW][A-Z0-9]*\d){USER_ID.pattern}\b")
+# An ID the bot wrote (a domain message names people so); one a person typed as a mention
+# (``<@U0DDD>``, escaped to ``&lt;@U0DDD&gt;``) stays the text it was, pinging nobody.
+_BARE_USER_ID = re.compile(rf"(?<!@){USER_ID_IN_TEXT.pattern}")
 # Slack sends a mention as <@U123|name> when the command escapes users, <@U123> otherwise.
 _USER_MENTION = re.compile(rf"<@({USER_ID.pattern})(?:\|[^>]*)?>")
 _ENTITY_TAIL = re.compile(r"&[a-z]{0,4}$")
@@ -68,7 +69,7 @@ def mention(actor: str) -> str:
 def mention_users(text: str) -> str:
     """Escape ``text`` and turn the user IDs inside it (domain messages name people so) into
     mentions."""
-    return _USER_ID_IN_TEXT.sub(lambda m: mention(m.group(0)), escape(text))
+    return _BARE_USER_ID.sub(lambda m: mention(m.group(0)), escape(text))
 
 
 def when(instant: datetime) -> str:

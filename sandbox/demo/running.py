@@ -23,6 +23,7 @@ from sandbox.demo.page import PageDeps, create_page_app
 from sandbox.demo.wiring import Bot, build_bot
 from sandbox.serving.standin import StandinState, create_standin_app
 from sandbox.slack import SlackDriver, SlackEmulator
+from sandbox.slack.emulator import DEFAULT_USERS
 
 DEMO_CONFIG = Path(__file__).with_name("sre.yaml")
 DEMO_CHANNELS = {"C0INCIDENTS": "incidents", "C0ONCALL": "oncall", "C0SLO": "slo-digest"}
@@ -52,7 +53,9 @@ async def running_demo(
 ) -> AsyncIterator[RunningDemo]:
     """Every part started (the database already migrated); all stopped on the way out."""
     async with AsyncExitStack() as stack:
-        emulator = SlackEmulator(clock=clock, channels=DEMO_CHANNELS)
+        emulator = SlackEmulator(
+            clock=clock, channels=DEMO_CHANNELS, users={**DEFAULT_USERS, **config.people}
+        )
         await emulator.start()
         stack.push_async_callback(emulator.stop)
         state = StandinState(clock=clock, traffic_per_second=TRAFFIC_PER_SECOND)
