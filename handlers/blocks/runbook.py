@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
@@ -76,8 +77,27 @@ def _step_line(run: Run, index: int) -> str:
     return line
 
 
-def run_message(run: Run, *, approvers: Sequence[str] = ()) -> dict[str, Any]:
-    """The run's one message, updated in place as each step moves."""
+def _answers(run: Run) -> list[dict[str, Any]]:
+    """Each step's whole answer from the serving process, as ``/runbook status --full`` shows it."""
+    blocks = []
+    for step in run.steps:
+        if step.answer is None:
+            continue
+        head = f"*{step.index + 1}. {escape(step.title)}*: the serving process answered"
+        shown = json.dumps(step.answer, indent=2, sort_keys=True, ensure_ascii=False)
+        text = f"{head}\n```{escape(shown)}```"
+        if len(text) > SECTION_TEXT_MAX:
+            text = (
+                f"{head} more than a Slack message holds: "
+                f"`python -m bot runbook status {escape(run.id)} --json` prints it whole."
+            )
+        blocks.append(section(text))
+    return blocks
+
+
+def run_message(run: Run, *, approvers: Sequence[str] = (), full: bool = False) -> dict[str, Any]:
+    """The run's one message, updated in place as each step moves; ``full`` adds each
+    change's whole answer from the serving process (``/runbook status <RUN-ID> --full``)."""
     kind = " · dry run" if run.dry_run else ""
     blocks: list[dict[str, Any]] = [
         header(f"{RUN_ICON[run.state]} {run.id} · {run.runbook}{kind}"),
@@ -101,6 +121,8 @@ def run_message(run: Run, *, approvers: Sequence[str] = ()) -> dict[str, Any]:
         chunk.append(line)
     if chunk:
         blocks.append(section("\n".join(chunk)))
+    if full:
+        blocks.extend(_answers(run))
     if run.note:
         blocks.append(context(escape(clip(run.note, 1500))))
     blocks.extend(_actions(run, approvers))
@@ -247,7 +269,7 @@ RUNBOOK_HELP = "\n".join(
         "*`/runbook`* — runbooks that act on the model-serving process",
         "`/runbook list` — what there is, how automatic, its steps",
         "`/runbook run <name> [--dry-run] [--incident INC-ID] [target]` — run it here, or in the incident's thread (dry run: show every call, make none)",
-        "`/runbook status <RUN-ID>` · `/runbook cancel <RUN-ID>`",
+        "`/runbook status <RUN-ID> [--full]` · `/runbook cancel <RUN-ID>` (full: with the serving process's whole answers)",
         "`/health [model]` — model health from the serving process",
     ]
 )
