@@ -23,6 +23,7 @@ from handlers.blocks.text import (
     mention,
     message,
     section,
+    yes_no,
 )
 
 
@@ -214,8 +215,10 @@ def health_reply(overview: AllModelsHealth, details: Sequence[ModelHealth] = ())
     ]
     for model in details:
         lines.append(
-            f"*{escape(model.model_name)}* loaded {model.loaded} · inference ready {model.inference_ready} · "
-            f"last inference {model.last_inference_ms} ms · memory {model.memory_mb} MB"
+            f"*{escape(model.model_name)}* loaded {yes_no(model.loaded)} · "
+            f"inference ready {yes_no(model.inference_ready)} · "
+            f"last inference {_amount(model.last_inference_ms, 'ms')} · "
+            f"memory {_amount(model.memory_mb, 'MB')}"
             + (f" · error: {escape(model.error_message)}" if model.error_message else "")
         )
     summary = (
@@ -226,6 +229,10 @@ def health_reply(overview: AllModelsHealth, details: Sequence[ModelHealth] = ())
         "text": fallback(f"Model health: {overview.status}"),
         "blocks": [section(summary), section("\n".join(lines) or "_no models_")],
     }
+
+
+def _amount(value: float | None, unit: str) -> str:
+    return "not reported" if value is None else f"{value:,.0f} {unit}"
 
 
 def recovery_notice(model: str, runbook: str) -> dict[str, Any]:

@@ -77,6 +77,11 @@ def when(instant: datetime) -> str:
     return f"<!date^{int(instant.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
+def yes_no(value: bool) -> str:
+    """A flag as a person reads it: ``yes`` or ``no``, never ``True``."""
+    return "yes" if value else "no"
+
+
 def mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> dict[str, Any]:
     """A mrkdwn text object; ``text`` must already be escaped where it holds user text."""
     return {"type": "mrkdwn", "text": clip(text, limit)}

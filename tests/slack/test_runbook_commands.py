@@ -52,8 +52,17 @@ async def test_list_and_health(bot: Bot) -> None:
     ):
         assert name in listing
     health = await _reply(bot, "/health", "qwen")
-    assert "Model health: healthy" in health and "*qwen* loaded True" in health
+    assert "Model health: healthy" in health
+    assert "*qwen* loaded yes · inference ready yes" in health
+    assert "loaded True" not in health
     assert "Unknown model" in await _reply(bot, "/health", "gpt")
+
+
+async def test_health_of_a_down_model_reads_no(bot: Bot, serving_url: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        await http.post(f"{serving_url}/_standin/faults", json={"model_down": "qwen"})
+    health = await _reply(bot, "/health", "qwen")
+    assert "*qwen* loaded no · inference ready no" in health
 
 
 @pytest.mark.engine
