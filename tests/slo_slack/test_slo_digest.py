@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -44,6 +46,19 @@ def _duties(bot: SloBot, histories: Histories) -> SloDuties:
     )
 
 
+def _texts(value: Any) -> list[str]:
+    """Every text a person reads in a message's blocks."""
+    if isinstance(value, dict):
+        return [
+            text
+            for key, item in value.items()
+            for text in ([item] if key == "text" and isinstance(item, str) else _texts(item))
+        ]
+    if isinstance(value, list):
+        return [text for item in value for text in _texts(item)]
+    return []
+
+
 async def _digest(duties: SloDuties, bot: SloBot, at: datetime) -> bool:
     """Run the duty at ``at``, then let the outbox send what it owed."""
     owed = await duties.digest_if_due(at)
@@ -60,6 +75,9 @@ async def test_digest_posts_one_message_and_one_chart_once(
     assert digest.blocks[0]["text"]["text"] == "📊 SLO digest"
     assert "Deployments blocked" in digest.text
     assert "llm_balanced_latency" in str(digest.blocks)
+    shown = "\n".join(_texts(digest.blocks))
+    assert "(95% over 7d): budget overspent (1.30× spent), exhausted" in shown
+    assert not re.search(r"-\d[\d.,]*%", shown)  # never a negative percentage left
     (upload,) = slo_bot.emulator.uploads
     assert upload.completed and upload.channel == channel and upload.thread_ts == digest.ts
     assert upload.filename == "slo-budget.png"
