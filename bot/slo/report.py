@@ -118,4 +118,5 @@ def _as_dict(result: SloResult) -> dict[str, Any]:
         "budget_left_events": result.budget_left_events,
         "burn_rates": dict(result.burn_rates),
         "evaluated_at": result.evaluated_at.isoformat(),
+        "query": result.query,
     }

@@ -148,6 +148,7 @@ def test_json_keys_are_stable_and_unknown_is_null() -> None:
         "budget_left_events",
         "burn_rates",
         "evaluated_at",
+        "query",
     ]
     assert (api["total"], api["bad"], api["status"]) == (1_234_567, 987, "healthy")
     assert list(api["burn_rates"]) == list(BURN_WINDOWS)

@@ -120,3 +120,20 @@ async def test_digest_without_prometheus_says_data_unavailable(
     (upload,) = blind_bot.emulator.uploads
     assert upload.content is not None and png_size(upload.content)[0] == 800
     assert blind_bot.emulator.violations == []
+
+
+async def test_a_digest_without_data_speaks_to_a_person(
+    slo_bot: SloBot, histories: Histories
+) -> None:
+    # Five weeks before the history's end (a Thursday, 09:00 in Seoul) Prometheus has no data.
+    before = END_AT - timedelta(weeks=5)
+    assert await _digest(_duties(slo_bot, histories), slo_bot, before)
+    (digest,) = slo_bot.emulator.messages(slo_bot.digest_channel)
+    shown = digest.text + "\n" + "\n".join(_texts(digest.blocks))
+    assert "no data: Prometheus has nothing to count in the last 30d" in shown
+    assert "no data: Prometheus has no llm_brief_latency_seconds buckets in the last 7d" in shown
+    # No PromQL and no ISO timestamp: those are for `slo report --json`.
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", shown), shown
+    for promql in ("sum(", "increase(", "_bucket{", "[30d]", "last_over_time"):
+        assert promql not in shown, promql
+    assert slo_bot.emulator.violations == []
