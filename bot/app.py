@@ -372,6 +372,7 @@ def build_container(
             slo=slo,
             runbooks=runbooks,
             serving=serving,
+            zone=config.zone,
         )
         inbox_job = InboxJob(db=db, clock=clock, run=BoltRunner(slack_app.bolt))
         inbox = Worker(
