@@ -345,7 +345,7 @@ def build_container(
                 slack=poster, config=config, incidents=incidents, oncall=oncall, alerts=alert_job
             ),
             oncall=OncallPosts(slack=poster, config=config, handoffs=handoffs),
-            slo=SloPosts(slack=poster, slo=slo_duties),
+            slo=SloPosts(slack=poster, slo=slo_duties, zone=config.zone),
             runbooks=RunbookPosts(slack=poster, config=config, runbooks=runbooks, oncall=oncall),
         )
         sender = SlackSender(client=slack, renderers=renderers)
@@ -373,6 +373,7 @@ def build_container(
             slo=slo,
             runbooks=runbooks,
             serving=serving,
+            zone=config.zone,
         )
         inbox_job = InboxJob(db=db, clock=clock, run=BoltRunner(slack_app.bolt))
         inbox = Worker(

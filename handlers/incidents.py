@@ -6,6 +6,7 @@ The card's modals are in ``handlers/incident_modals.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -48,6 +49,8 @@ class IncidentCommands:
 
     incidents: IncidentService
     client: AsyncWebClient
+    zone: tzinfo = UTC
+    """The team's time zone, for times where Slack cannot show the reader's own."""
 
     def router(self) -> SubcommandRouter:
         router = SubcommandRouter("/incident", help_text=INCIDENT_HELP)
@@ -178,7 +181,7 @@ class IncidentCommands:
 
     async def show(self, command: SlashCommand, rest: str) -> Reply:
         incident_id, _ = _parts(rest, 2)
-        return incident_detail(await self.incidents.get(incident_id=incident_id))
+        return incident_detail(await self.incidents.get(incident_id=incident_id), zone=self.zone)
 
     async def report(self, command: SlashCommand, rest: str) -> Reply:
         return incident_report(await self.incidents.report())
@@ -214,9 +217,11 @@ def _parts(rest: str, count: int) -> list[str]:
     return parts
 
 
-def register_incident_handlers(listeners: Listeners, *, incidents: IncidentService) -> None:
+def register_incident_handlers(
+    listeners: Listeners, *, incidents: IncidentService, zone: tzinfo = UTC
+) -> None:
     """Wire ``/incident`` and the card buttons into the Bolt app."""
-    commands = IncidentCommands(incidents=incidents, client=listeners.client)
+    commands = IncidentCommands(incidents=incidents, client=listeners.client, zone=zone)
     listeners.command(
         "/incident",
         commands.router().dispatch,

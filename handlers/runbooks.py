@@ -22,6 +22,7 @@ from handlers.payloads import BlockAction, SlashCommand
 from handlers.subcommands import SubcommandRouter
 
 RUN_USAGE = "/runbook run <name> [--dry-run] [--incident INC-ID] [target]"
+STATUS_USAGE = "/runbook status <RUN-ID> [--full]"
 _CLICK_OUTCOME = "It may or may not have taken effect: the run's message shows where it stands."
 
 
@@ -35,9 +36,7 @@ class RunbookCommands:
         router = SubcommandRouter("/runbook", help_text=RUNBOOK_HELP)
         router.add("list", self.list)
         router.add("run", self.run, usage=RUN_USAGE, min_words=1)
-        router.add(
-            "status", self.status, usage="/runbook status <RUN-ID>", min_words=1, max_words=1
-        )
+        router.add("status", self.status, usage=STATUS_USAGE, min_words=1, max_words=2)
         router.add(
             "cancel", self.cancel, usage="/runbook cancel <RUN-ID>", min_words=1, max_words=1
         )
@@ -70,7 +69,12 @@ class RunbookCommands:
         )
 
     async def status(self, command: SlashCommand, rest: str) -> Reply:
-        return run_message(await self.runbooks.get(run_id=rest))
+        words = rest.split()
+        full = "--full" in words
+        run_ids = [w for w in words if w != "--full"]
+        if len(run_ids) != 1:
+            raise InvalidInput(f"Usage: `{STATUS_USAGE}`")
+        return run_message(await self.runbooks.get(run_id=run_ids[0]), full=full)
 
     async def cancel(self, command: SlashCommand, rest: str) -> Reply:
         run = await self.runbooks.cancel(run_id=rest, actor=command.user_id)

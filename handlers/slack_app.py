@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -68,7 +69,10 @@ def create_slack_app(
     slo: SloService,
     runbooks: RunbookService,
     serving: ServingClient,
+    zone: tzinfo = UTC,
 ) -> SlackApp:
+    """The Bolt app with every listener; ``zone`` is the team's (sre.yaml's ``timezone``)."""
+
     async def authorize(**_: Any) -> AuthorizeResult:
         # One workspace, one token. Bolt would otherwise ask Slack who we are (auth.test)
         # before the first request, and refuse every command while Slack is down.
@@ -92,7 +96,7 @@ def create_slack_app(
     # Every listener answers its own errors (handlers/listeners.py); this is the last resort.
     app.error(handle_error)
     listeners = Listeners(app)
-    register_incident_handlers(listeners, incidents=incidents)
+    register_incident_handlers(listeners, incidents=incidents, zone=zone)
     register_incident_modals(listeners, incidents=incidents)
     register_oncall_handlers(listeners, oncall=oncall, handoffs=handoffs)
     register_slo_handlers(listeners, slo=slo)

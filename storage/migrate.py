@@ -19,7 +19,7 @@ from storage.db import sync_url
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD_REVISION = "0011"
+HEAD_REVISION = "0012"
 """The newest migration in ``migrations/versions``; tests/test_migrations.py keeps it equal to
 Alembic's own head, so adding a migration without moving this fails there."""
 

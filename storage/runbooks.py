@@ -78,6 +78,8 @@ class RunbookStepRow(SQLModel, table=True):
     call: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     detail: str = ""
     decided_by: str | None = None
+    # The serving process's whole answer to the change (``detail`` is its summary).
+    answer: Any | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class RunbookActiveRow(SQLModel, table=True):

@@ -223,6 +223,11 @@ def _runbook(commands: Any) -> None:
     execute.add_argument("--target", help="what to act on, when the runbook allows several")
     status = _parser(actions, "status", "where a run is: its steps and state")
     status.add_argument("run_id", metavar="RUN-ID", help="e.g. RUN-20261014-103000")
+    status.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON instead of text, with the serving process's whole answers",
+    )
     cancel = _parser(actions, "cancel", "stop a run that has not finished")
     cancel.add_argument("run_id", metavar="RUN-ID", help="e.g. RUN-20261014-103000")
     cancel.add_argument("--reason", default="", help="why, for the run's record")

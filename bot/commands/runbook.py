@@ -48,7 +48,11 @@ async def run(args: argparse.Namespace, container: Container) -> int:
             print()
         return 0
     if args.action == "status":
-        print(await _lines(container, await runbooks.get(run_id=args.run_id)))
+        found = await runbooks.get(run_id=args.run_id)
+        if args.json:
+            print(json.dumps(found.to_dict(), indent=2, ensure_ascii=False))
+        else:
+            print(await _lines(container, found))
         return 0
     if args.action == "cancel":
         cancelled = await runbooks.cancel(run_id=args.run_id, actor=args.actor, reason=args.reason)

@@ -176,6 +176,8 @@ def _step_finished(run: Run, event: StepFinished, now: datetime) -> list[Command
         run.incident_id = run.incident_id or str(event.outputs["incident_id"])
     if event.call is not None:
         step.call = event.call
+    if event.answer is not None:
+        step.answer = event.answer
     if run.dry_run:
         # A check nobody could read fails the dry run too: it proved nothing about the runbook.
         unread = event.result == StepResult.UNREADABLE

@@ -46,6 +46,7 @@ class StepFinished:
     detail: str
     outputs: Mapping[str, Any] = field(default_factory=dict)
     call: dict[str, Any] | None = None  # a dry run's planned call
+    answer: Any = None  # the serving process's whole answer to a change, kept on the step
 
 
 @dataclass(frozen=True)

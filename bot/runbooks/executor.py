@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+from pydantic import ValidationError
 
 from bot.durations import format_duration, parse_duration
 from bot.errors import SreError
@@ -44,6 +45,7 @@ from bot.runbooks.steps import (
     StableCheckpoint,
 )
 from bot.serving.client import PlannedCall, ServingClient, ServingError, ServingUnavailable
+from bot.serving.models import Breakers, Checkpoints, Replicas, Routing
 
 log = logging.getLogger(__name__)
 
@@ -242,9 +244,8 @@ class RunExecutor:
             return await self._read_back(run, index, plan, exc)
         except (ServingError, ValueError) as exc:
             return StepFinished(index, StepResult.FAILED, str(exc))
-        shown = json.dumps(answer, sort_keys=True)[:_OUTPUT_TAIL] if answer is not None else "ok"
         return StepFinished(
-            index, StepResult.OK, f"done; the serving process answered {shown}", plan.outputs
+            index, StepResult.OK, _outcome(run, index, plan, answer), plan.outputs, answer=answer
         )
 
     async def _read_back(
@@ -274,23 +275,21 @@ class RunExecutor:
 
     async def _change_holds(self, run: Run, index: int, plan: PlannedAction) -> tuple[bool, str]:
         """Whether the serving process now shows the planned change, and what it shows."""
-        spec = run.spec(index)
-        assert isinstance(spec, ActionStep)
+        action = _action(run, index)
         serving = self._serving
-        match resolve(spec.action, run_values(run)):
-            case SetBreaker(model=model, state=state):
-                now = (await serving.breakers()).breakers.get(model, "unknown")
-                return now == state, f"{model}'s breaker is {now}"
-            case SetRouting(mode=mode, serve_with=serve_with):
-                serving_now = (await serving.routing()).serving(mode)
-                return serving_now == serve_with, f"{mode} is served by {serving_now}"
-            case Rollback(checkpoint=checkpoint):
-                current = (await serving.checkpoints()).current
-                return current == checkpoint, f"current checkpoint is {current}"
+        state: ServingState
+        match action:
+            case SetBreaker():
+                state = await serving.breakers()
+            case SetRouting():
+                state = await serving.routing()
+            case Rollback():
+                state = await serving.checkpoints()
             case AddReplicas():
-                replicas = (await serving.replicas()).replicas
-                return replicas == plan.outputs.get("replicas"), f"{replicas} replicas"
-        raise Unresolved("no read-back for this action")  # pragma: no cover
+                state = await serving.replicas()
+            case _:  # pragma: no cover
+                raise Unresolved("no read-back for this action")
+        return _shows(action, state, plan)
 
     async def _run_command(self, index: int, call: dict[str, Any]) -> StepFinished:
         argv = [str(a) for a in call["argv"]]
@@ -373,6 +372,63 @@ class RunExecutor:
         )
         detail = f"joined {incident.id} ({incident.severity.label}), still open: {incident.title}"
         return StepFinished(command.index, StepResult.OK, detail, {"incident_id": incident.id})
+
+
+ServingState = Routing | Breakers | Checkpoints | Replicas
+_STATE_OF: dict[type[Any], type[ServingState]] = {
+    SetRouting: Routing,
+    SetBreaker: Breakers,
+    Rollback: Checkpoints,
+    AddReplicas: Replicas,
+}
+
+
+def _action(run: Run, index: int) -> Any:
+    spec = run.spec(index)
+    assert isinstance(spec, ActionStep)
+    return resolve(spec.action, run_values(run))
+
+
+def _shows(action: Any, state: ServingState, plan: PlannedAction) -> tuple[bool, str]:
+    """Whether ``state`` (as the serving process reports it) holds the change, and what it says."""
+    match action, state:
+        case SetBreaker(model=model, state=wanted), Breakers():
+            now = state.breakers.get(model, "unknown")
+            return now == wanted, f"{model}'s breaker is {now}"
+        case SetRouting(mode=mode, serve_with=serve_with), Routing():
+            serving_now = state.serving(mode)
+            return serving_now == serve_with, f"{mode} is served by {serving_now}"
+        case Rollback(checkpoint=checkpoint), Checkpoints():
+            return state.current == checkpoint, f"current checkpoint is {state.current}"
+        case AddReplicas(), Replicas():
+            replicas = state.replicas
+            return replicas == plan.outputs.get("replicas"), f"{replicas} replicas"
+    raise Unresolved("no read-back for this action")  # pragma: no cover
+
+
+def _outcome(run: Run, index: int, plan: PlannedAction, answer: Any) -> str:
+    """What a sent change did, in a person's words ("rolled back to ppo-000160"); the answer
+    itself is kept whole on the step, for ``/runbook status --full`` and ``--json``."""
+    try:
+        action = _action(run, index)
+        state = _STATE_OF[type(action)].model_validate(answer)
+    except (Unresolved, KeyError, ValidationError):
+        return "done; the serving process's answer does not show the new state"
+    holds, seen = _shows(action, state, plan)
+    if not holds:
+        return f"sent, but the serving process answered that {seen}"
+    match action:
+        case SetBreaker(model=model, state=wanted):
+            return f"{model}'s breaker is now {wanted}"
+        case SetRouting(mode=mode, serve_with=serve_with) if mode == serve_with:
+            return f"{mode} restored (served by {mode} again)"
+        case SetRouting(mode=mode, serve_with=serve_with):
+            return f"{mode} now served by {serve_with}"
+        case Rollback(checkpoint=checkpoint):
+            return f"rolled back to {checkpoint}"
+        case AddReplicas():
+            return f"scaled to {state.replicas} replicas" if isinstance(state, Replicas) else seen
+    return seen  # pragma: no cover
 
 
 def _call(planned: PlannedCall) -> dict[str, Any]:

@@ -125,6 +125,8 @@ class StepRecord:
     call: dict[str, Any] | None = None
     detail: str = ""
     decided_by: str | None = None
+    answer: Any = None
+    """The serving process's answer to this step's change, whole (``detail`` summarises it)."""
 
     @property
     def duration(self) -> timedelta | None:
@@ -207,6 +209,7 @@ class Run:
                     "expires_at": s.expires_at.isoformat() if s.expires_at else None,
                     "call": s.call,
                     "detail": s.detail,
+                    "answer": s.answer,
                     "decided_by": s.decided_by,
                 }
                 for s in self.steps

@@ -31,6 +31,7 @@ def run_from_rows(row: RunbookRunRow, steps: Sequence[RunbookStepRow]) -> Run:
                 call=s.call,
                 detail=s.detail,
                 decided_by=s.decided_by,
+                answer=s.answer,
             )
             for s in steps
         ],
@@ -97,4 +98,5 @@ def step_columns(step: StepRecord) -> dict[str, Any]:
         "call": step.call,
         "detail": step.detail,
         "decided_by": step.decided_by,
+        "answer": step.answer,
     }

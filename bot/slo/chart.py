@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bot.numbers import budget_left_phrase
 from bot.slo.budget import EXHAUSTED_AT_PCT, WARNING_AT_PCT, status_for
 from bot.slo.history import BudgetSeries
 
@@ -95,7 +96,7 @@ def _panel(axes: Axes, item: BudgetSeries) -> None:
 def _now_text(last: float | None) -> str:
     if last is None:
         return "now: unknown"
-    return f"now {last:.1f}% left ({status_for(last).value})"
+    return f"now {budget_left_phrase(last)} ({status_for(last).value})"
 
 
 def _short(reason: str, limit: int = 110) -> str:

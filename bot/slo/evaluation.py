@@ -58,13 +58,17 @@ class SloResult:
     budget_left_events: float | None = None  # allowed bad − bad
     burn_rates: Mapping[str, float | None] = field(default_factory=_no_burn_rates)
     asked_at: datetime | None = None  # later than evaluated_at: the data ended there
+    query: str | None = None  # the PromQL that gave no usable answer: for --json, not people
 
     @property
     def bad(self) -> float | None:
         return None if self.good is None or self.total is None else self.total - self.good
 
     @classmethod
-    def unknown(cls, slo: SloDefinition, *, reason: str, at: datetime) -> SloResult:
+    def unknown(
+        cls, slo: SloDefinition, *, reason: str, at: datetime, query: str | None = None
+    ) -> SloResult:
+        """``reason`` is for a person (no PromQL, no timestamps); ``query`` keeps the PromQL."""
         return cls(
             name=slo.name,
             title=slo.title,
@@ -74,6 +78,7 @@ class SloResult:
             status=SloStatus.UNKNOWN,
             evaluated_at=at,
             reason=reason,
+            query=query,
         )
 
 
@@ -112,7 +117,12 @@ def deploy_verdict(results: Sequence[SloResult]) -> DeployVerdict:
 
 
 class _Unknown(Exception):
-    """Raised inside an evaluation to end it with status unknown and this reason."""
+    """Raised inside an evaluation to end it with status unknown and this reason (and the
+    query that gave no usable answer, kept apart from the reason a person reads)."""
+
+    def __init__(self, reason: str, *, query: str | None = None) -> None:
+        super().__init__(reason)
+        self.query = query
 
 
 class SloEvaluator:
@@ -162,7 +172,9 @@ class SloEvaluator:
                 le = await self._bucket_spellings(slo, at) if isinstance(slo, LatencySlo) else None
                 counts = await self._counts(slo, at, le)
             return self._result(slo, counts, at)
-        except (_Unknown, PrometheusUnanswered) as exc:
+        except _Unknown as exc:
+            return SloResult.unknown(slo, reason=str(exc), at=at, query=exc.query)
+        except PrometheusUnanswered as exc:
             return SloResult.unknown(slo, reason=str(exc), at=at)
         except TimeoutError:
             reason = (
@@ -173,14 +185,15 @@ class SloEvaluator:
 
     async def _bucket_spellings(self, slo: LatencySlo, at: datetime) -> list[str]:
         """The ``le`` strings equal to the threshold; unknown when it is not a bucket."""
-        selector = bucket_selector(slo)
-        rows = await self._prometheus.query(
-            f"group by (le) (last_over_time({selector}[{slo.window}]))", at=at
-        )
+        query = f"group by (le) (last_over_time({bucket_selector(slo)}[{slo.window}]))"
+        rows = await self._prometheus.query(query, at=at)
         les = [str(row.get("metric", {}).get("le", "")) for row in rows]
         bounds = {le: sample_value(le) for le in les if le}
         if not bounds:
-            raise _Unknown(f"no data for {selector} in the last {slo.window}")
+            raise _Unknown(
+                f"no data: Prometheus has no {slo.metric} buckets in the last {slo.window}",
+                query=query,
+            )
         matching = sorted(s for s, v in bounds.items() if v == slo.threshold_seconds)
         if not matching:
             listed = ", ".join(sorted(bounds, key=lambda s: bounds[s]))
@@ -211,7 +224,10 @@ class SloEvaluator:
         # Good absent while total is present means no good event at all (e.g. no 2xx series).
         good = counts.get(f"good:{slo.window}", 0.0)
         if total is None:
-            raise _Unknown(f"no data for {total_expr(slo, slo.window)} at {_iso(at)}")
+            raise _Unknown(
+                f"no data: Prometheus has nothing to count in the last {slo.window}",
+                query=total_expr(slo, slo.window),
+            )
         if math.isnan(total) or math.isnan(good):
             raise _Unknown(f"NaN: Prometheus returned NaN for {slo.name} over {slo.window}")
         if total == 0:
@@ -260,7 +276,3 @@ def _burn_rate(counts: Mapping[str, float], window: str, objective: float) -> fl
         return None
     ratio = budget.error_ratio(good=min(good, total), total=total)
     return budget.burn_rate(error_ratio=ratio, objective_pct=objective)
-
-
-def _iso(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")

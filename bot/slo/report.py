@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bot.numbers import format_count, format_percent
+from bot.numbers import format_budget_left, format_count, format_events_left, format_percent
 from bot.slo.budget import SloStatus
 from bot.slo.evaluation import DeployVerdict, SloResult, Verdict
 
@@ -73,14 +73,14 @@ def _block(result: SloResult) -> list[str]:
     lines += [
         _field("Actual:", format_percent(result.actual)),
         _field("Error Budget Used:", format_percent(result.budget_used_pct)),
-        _field("Error Budget Left:", format_percent(result.budget_left_pct)),
+        _field("Error Budget Left:", format_budget_left(result.budget_left_pct)),
         _field("Status:", result.status.value),
     ]
     if result.kind == "events":
         lines += [
             _field("Total Requests:", format_count(result.total)),
             _field("Failed Requests:", format_count(result.bad)),
-            _field("Failures Left:", format_count(result.budget_left_events)),
+            _field("Failures Left:", format_events_left(result.budget_left_events)),
         ]
     return lines
 
@@ -118,4 +118,5 @@ def _as_dict(result: SloResult) -> dict[str, Any]:
         "budget_left_events": result.budget_left_events,
         "burn_rates": dict(result.burn_rates),
         "evaluated_at": result.evaluated_at.isoformat(),
+        "query": result.query,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, tzinfo
 from enum import StrEnum
 from typing import Any
 
@@ -62,10 +63,14 @@ def incident_fallback(incident: Incident) -> str:
 
 
 def incident_card(
-    incident: Incident, *, respond_within: Any = None, alerts: Sequence[AlertLine] = ()
+    incident: Incident,
+    *,
+    respond_within: Any = None,
+    alerts: Sequence[AlertLine] = (),
+    zone: tzinfo = UTC,
 ) -> list[dict[str, Any]]:
     """The one message per incident, updated in place as it changes (with the alerts
-    firing for it, when Alertmanager opened it)."""
+    firing for it, when Alertmanager opened it); its times fall back to ``zone``'s."""
     sev = incident.severity
     blocks: list[dict[str, Any]] = [
         header(f"{STATUS_ICON[incident.status]} {incident.id} · {SEVERITY_ICON[sev]} {sev.label}"),
@@ -85,7 +90,7 @@ def incident_card(
         f"*Status*\n{STATUS_ICON[incident.status]} {incident.status.label}",
         f"*Severity*\n{severity_text}",
         f"*Acknowledged*\n{ack}",
-        f"*Opened*\n{when(incident.created_at)} by {mention(incident.created_by)}",
+        f"*Opened*\n{when(incident.created_at, zone)} by {mention(incident.created_by)}",
     ]
     if incident.components:
         fields.append("*Components*\n" + escape(", ".join(incident.components)))
@@ -260,12 +265,13 @@ def incident_list(incidents: list[Incident]) -> dict[str, Any]:
     return {"text": f"{len(incidents)} open incidents", "blocks": blocks}
 
 
-def incident_detail(incident: Incident) -> dict[str, Any]:
-    blocks = incident_card(incident)
+def incident_detail(incident: Incident, *, zone: tzinfo = UTC) -> dict[str, Any]:
+    """``/incident show``: the card without its buttons, and the timeline."""
+    blocks = incident_card(incident, zone=zone)
     blocks = [b for b in blocks if b["type"] != "actions"][:-1]
     entries = incident.timeline[-25:]
     lines = [
-        f"{when(e.at)} *{escape(e.action)}* by {mention(e.actor)}"
+        f"{when(e.at, zone)} *{escape(e.action)}* by {mention(e.actor)}"
         + (f" — {escape(clip(e.note, 300))}" if e.note else "")
         for e in entries
     ]

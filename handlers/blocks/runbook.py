@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
@@ -23,6 +24,7 @@ from handlers.blocks.text import (
     mention_users,
     message,
     section,
+    yes_no,
 )
 
 
@@ -77,8 +79,27 @@ def _step_line(run: Run, index: int) -> str:
     return line
 
 
-def run_message(run: Run, *, approvers: Sequence[str] = ()) -> dict[str, Any]:
-    """The run's one message, updated in place as each step moves."""
+def _answers(run: Run) -> list[dict[str, Any]]:
+    """Each step's whole answer from the serving process, as ``/runbook status --full`` shows it."""
+    blocks = []
+    for step in run.steps:
+        if step.answer is None:
+            continue
+        head = f"*{step.index + 1}. {escape(step.title)}*: the serving process answered"
+        shown = json.dumps(step.answer, indent=2, sort_keys=True, ensure_ascii=False)
+        text = f"{head}\n```{escape(shown)}```"
+        if len(text) > SECTION_TEXT_MAX:
+            text = (
+                f"{head} more than a Slack message holds: "
+                f"`python -m bot runbook status {escape(run.id)} --json` prints it whole."
+            )
+        blocks.append(section(text))
+    return blocks
+
+
+def run_message(run: Run, *, approvers: Sequence[str] = (), full: bool = False) -> dict[str, Any]:
+    """The run's one message, updated in place as each step moves; ``full`` adds each
+    change's whole answer from the serving process (``/runbook status <RUN-ID> --full``)."""
     kind = " · dry run" if run.dry_run else ""
     blocks: list[dict[str, Any]] = [
         header(f"{RUN_ICON[run.state]} {run.id} · {run.runbook}{kind}"),
@@ -102,6 +123,8 @@ def run_message(run: Run, *, approvers: Sequence[str] = ()) -> dict[str, Any]:
         chunk.append(line)
     if chunk:
         blocks.append(section("\n".join(chunk)))
+    if full:
+        blocks.extend(_answers(run))
     if run.note:
         blocks.append(context(mention_users(clip(run.note, 1500))))  # "cancelled by U0BBB"
     blocks.extend(_actions(run, approvers))
@@ -193,8 +216,10 @@ def health_reply(overview: AllModelsHealth, details: Sequence[ModelHealth] = ())
     ]
     for model in details:
         lines.append(
-            f"*{escape(model.model_name)}* loaded {model.loaded} · inference ready {model.inference_ready} · "
-            f"last inference {model.last_inference_ms} ms · memory {model.memory_mb} MB"
+            f"*{escape(model.model_name)}* loaded {yes_no(model.loaded)} · "
+            f"inference ready {yes_no(model.inference_ready)} · "
+            f"last inference {_amount(model.last_inference_ms, 'ms')} · "
+            f"memory {_amount(model.memory_mb, 'MB')}"
             + (f" · error: {escape(model.error_message)}" if model.error_message else "")
         )
     summary = (
@@ -205,6 +230,10 @@ def health_reply(overview: AllModelsHealth, details: Sequence[ModelHealth] = ())
         "text": fallback(f"Model health: {overview.status}"),
         "blocks": [section(summary), section("\n".join(lines) or "_no models_")],
     }
+
+
+def _amount(value: float | None, unit: str) -> str:
+    return "not reported" if value is None else f"{value:,.0f} {unit}"
 
 
 def recovery_notice(model: str, runbook: str) -> dict[str, Any]:
@@ -248,7 +277,7 @@ RUNBOOK_HELP = "\n".join(
         "*`/runbook`* — runbooks that act on the model-serving process",
         "`/runbook list` — what there is, how automatic, its steps",
         "`/runbook run <name> [--dry-run] [--incident INC-ID] [target]` — run it here, or in the incident's thread (dry run: show every call, make none)",
-        "`/runbook status <RUN-ID>` · `/runbook cancel <RUN-ID>`",
+        "`/runbook status <RUN-ID> [--full]` · `/runbook cancel <RUN-ID>` (full: with the serving process's whole answers)",
         "`/health [model]` — model health from the serving process",
     ]
 )

@@ -13,7 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from bot.durations import parse_duration
-from bot.numbers import format_count, format_percent
+from bot.numbers import (
+    budget_left_phrase,
+    format_budget_left,
+    format_count,
+    format_events_left,
+    format_percent,
+)
 from bot.slo.budget import SloStatus
 from bot.slo.evaluation import BURN_WINDOWS, DeployVerdict, SloResult, Verdict
 from bot.slo.rules import burn_factor, policy_for
@@ -144,7 +150,7 @@ def status_notice_blocks(result: SloResult, previous_status: SloStatus) -> Reply
     title = escape(result.title)
     text = (
         f"{icon} *{title}* is now *{result.status.value}* (was {previous_status.value}): "
-        f"{format_percent(result.budget_left_pct)} of the {escape(result.window)} error budget left."
+        f"{budget_left_phrase(result.budget_left_pct, budget=f'of the {escape(result.window)} error budget')}."
     )
     blocks = [section(text)]
     guidance = _GUIDANCE.get(result.status)
@@ -208,14 +214,14 @@ def _report_section(result: SloResult) -> Block:
     fields += [
         f"*Actual*\n{format_percent(result.actual)}",
         f"*Error Budget Used*\n{format_percent(result.budget_used_pct)}",
-        f"*Error Budget Left*\n{format_percent(result.budget_left_pct)}",
+        f"*Error Budget Left*\n{format_budget_left(result.budget_left_pct)}",
         f"*Status*\n{result.status.value}",
     ]
     total_word, bad_word, left_word = _EVENT_WORDS.get(result.kind, ("Total", "Bad", "Bad Left"))
     fields += [
         f"*{total_word}*\n{format_count(result.total)}",
         f"*{bad_word}*\n{format_count(result.bad)}",
-        f"*{left_word}*\n{format_count(result.budget_left_events)}",
+        f"*{left_word}*\n{format_events_left(result.budget_left_events)}",
     ]
     return {"type": "section", "text": mrkdwn(title), "fields": [mrkdwn(f, 2000) for f in fields]}
 
@@ -244,7 +250,7 @@ def _alerts_text(result: SloResult) -> str:
 def _exhausted_line(result: SloResult) -> str:
     return (
         f"🚨 *{escape(result.title)}* (`{escape(result.name)}`): {format_percent(result.actual)} against "
-        f"a target of {format_percent(result.objective)}, {format_percent(result.budget_left_pct)} budget left"
+        f"a target of {format_percent(result.objective)}, {budget_left_phrase(result.budget_left_pct)}"
     )
 
 
@@ -264,13 +270,13 @@ def _summary_line(result: SloResult) -> str:
     head = f"{icon} *{escape(result.title)}* ({result.objective:g}% over {escape(result.window)})"
     if result.status is SloStatus.UNKNOWN:
         return f"{head}: data unavailable: {escape(result.reason or 'no reason given')}"
-    return f"{head}: {format_percent(result.budget_left_pct)} budget left, {result.status.value}"
+    return f"{head}: {budget_left_phrase(result.budget_left_pct)}, {result.status.value}"
 
 
 def _left_line(result: SloResult) -> str:
     if result.status is SloStatus.UNKNOWN:
         return f"{result.title}: data unavailable: {result.reason or 'no reason given'}"
-    return f"{result.title}: {format_percent(result.budget_left_pct)} budget left ({result.status.value})"
+    return f"{result.title}: {budget_left_phrase(result.budget_left_pct)} ({result.status.value})"
 
 
 def _evaluated(snapshot: SloSnapshot) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from bot.slack_ids import USER_ID_IN_TEXT, USER_ID_SHAPE
@@ -72,10 +72,16 @@ def mention_users(text: str) -> str:
     return _BARE_USER_ID.sub(lambda m: mention(m.group(0)), escape(text))
 
 
-def when(instant: datetime) -> str:
-    """A date Slack shows in each reader's own time zone, with a UTC fallback."""
-    fallback = instant.strftime("%Y-%m-%d %H:%M UTC")
+def when(instant: datetime, zone: tzinfo = UTC) -> str:
+    """A date Slack shows in each reader's own time zone; where Slack cannot (notifications,
+    older clients), the fallback in ``zone``, the team's (``timezone`` in sre.yaml)."""
+    fallback = instant.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
     return f"<!date^{int(instant.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def yes_no(value: bool) -> str:
+    """A flag as a person reads it: ``yes`` or ``no``, never ``True``."""
+    return "yes" if value else "no"
 
 
 def mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> dict[str, Any]:

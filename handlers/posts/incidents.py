@@ -60,6 +60,7 @@ class IncidentPosts:
                 incident,
                 respond_within=self._config.respond_within(incident.severity),
                 alerts=firing,
+                zone=self._config.zone,
             ),
         }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import tzinfo
 
 from bot.outbox import MessageRef, NothingToSend, OwedPost
 from bot.slo.duties import SloDuties
@@ -16,9 +17,10 @@ CHART_FILENAME = "slo-budget.png"
 
 
 class SloPosts:
-    def __init__(self, *, slack: SlackPoster, slo: SloDuties) -> None:
+    def __init__(self, *, slack: SlackPoster, slo: SloDuties, zone: tzinfo) -> None:
         self._slack = slack
         self._slo = slo
+        self._zone = zone
 
     async def digest(self, owed: OwedPost, post: SloDigest) -> MessageRef:
         snapshot, chart = await self._slo.digest_content(at=post.at)
@@ -33,7 +35,7 @@ class SloPosts:
                     thread_ts=posted.ts,
                     file=chart,
                     filename=CHART_FILENAME,
-                    title=f"Error budget left, {snapshot.at:%Y-%m-%d %H:%M} UTC",
+                    title=f"Error budget left, {snapshot.at.astimezone(self._zone):%Y-%m-%d %H:%M %Z}",
                     initial_comment="Error budget left over each SLO's window.",
                 )
             except Exception:

@@ -270,3 +270,39 @@ async def test_health_exits_by_what_the_models_can_do(cli_env: dict[str, str]) -
         assert (code, out) == (2, "")
         assert "No health verdict" in err and "no answer within 1s" in err
         assert "tried" not in err
+
+
+SHIFT_CREATIVE = """\
+runbooks:
+  definitions:
+    - name: shift_creative
+      description: Serve creative briefs with balanced.
+      target: qwen
+      automation: automatic
+      steps:
+        - id: shift
+          type: action
+          title: Serve creative with balanced
+          action: {kind: set_routing, mode: creative, serve_with: balanced}
+"""
+
+
+async def test_a_runs_status_reads_as_outcomes_and_json_keeps_the_answer(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    config = tmp_path / "sre.yaml"
+    config.write_text(CHANNELS_YAML + SHIFT_CREATIVE)
+    async with running_standin(StandinState(seed=7)) as standin:
+        env = {**cli_env, "SRE_CONFIG": str(config), "SERVING_URL": standin.url}
+        code, out, err = await invoke("runbook", "execute", "shift_creative", env=env)
+        assert code == 0, err
+        assert "creative now served by balanced" in out and '"routing"' not in out
+        run_id = next(word for word in out.split() if word.startswith("RUN-"))
+
+        code, out, _ = await invoke("runbook", "status", run_id, env=env)
+        assert code == 0 and "creative now served by balanced" in out
+        assert '"routing"' not in out
+        code, out, _ = await invoke("runbook", "status", run_id, "--json", env=env)
+        (step,) = json.loads(out)["steps"]
+        assert code == 0 and step["detail"] == "creative now served by balanced"
+        assert step["answer"]["routing"]["creative"] == "balanced"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
@@ -100,3 +101,20 @@ async def test_fifty_concurrent_creates(bot: Bot) -> None:
     assert len({r.id for r in rows}) == 50
     assert all(r.message_ts for r in rows)
     assert len({r.message_ts for r in rows}) == 50
+
+
+async def test_incident_times_fall_back_to_the_teams_zone(bot: Bot) -> None:
+    """Slack shows ``<!date^…>`` in each reader's zone; where it cannot, the team's (KST)."""
+    await bot.slack.slash("/incident", "create sev2 Qwen LLM failure", user="U0AAA")
+    card = await bot.emulator.wait_for(lambda e: _card(bot), description="the incident card")
+    incident_id = card.blocks[0]["text"]["text"].split()[1]
+    stored = await bot.container.incidents.get(incident_id=incident_id)
+    seoul = stored.created_at.astimezone(ZoneInfo("Asia/Seoul"))
+
+    shown = await bot.slack.slash("/incident", f"show {incident_id}", user="U0AAA")
+    (answer,) = await bot.emulator.wait_for(lambda e: e.responses(shown.response_url))
+    text = str(answer.body)
+    stamp = int(stored.created_at.timestamp())
+    assert f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{seoul:%Y-%m-%d %H:%M} KST>" in text
+    assert " UTC>" not in text and "UTC" not in text
+    assert bot.emulator.violations == []

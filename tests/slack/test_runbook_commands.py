@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 import pytest
 
@@ -28,6 +30,19 @@ async def _reply(bot: Bot, command: str, text: str, user: str = "U0AAA") -> str:
     return str(posts[0].body)
 
 
+def _texts(value: Any) -> list[str]:
+    """Every text a person reads in a message's blocks."""
+    if isinstance(value, dict):
+        return [
+            t
+            for k, v in value.items()
+            for t in ([v] if k == "text" and isinstance(v, str) else _texts(v))
+        ]
+    if isinstance(value, list):
+        return [t for item in value for t in _texts(item)]
+    return []
+
+
 async def test_list_and_health(bot: Bot) -> None:
     listing = await _reply(bot, "/runbook", "list")
     for name in (
@@ -37,8 +52,17 @@ async def test_list_and_health(bot: Bot) -> None:
     ):
         assert name in listing
     health = await _reply(bot, "/health", "qwen")
-    assert "Model health: healthy" in health and "*qwen* loaded True" in health
+    assert "Model health: healthy" in health
+    assert "*qwen* loaded yes · inference ready yes" in health
+    assert "loaded True" not in health
     assert "Unknown model" in await _reply(bot, "/health", "gpt")
+
+
+async def test_health_of_a_down_model_reads_no(bot: Bot, serving_url: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        await http.post(f"{serving_url}/_standin/faults", json={"model_down": "qwen"})
+    health = await _reply(bot, "/health", "qwen")
+    assert "*qwen* loaded no · inference ready no" in health
 
 
 @pytest.mark.engine
@@ -84,3 +108,34 @@ async def test_a_run_started_from_an_incident_lives_in_its_thread_and_opens_no_s
 async def test_bad_runbook_input(bot: Bot, text: str, expected: str) -> None:
     assert expected in await _reply(bot, "/runbook", text)
     assert await bot.container.runbooks.list_runs(active_only=False) == []
+
+
+async def test_a_runs_steps_read_as_outcomes_and_full_shows_the_answers(
+    bot: Bot, serving_url: str
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        await http.post(f"{serving_url}/_standin/faults", json={"model_down": "qwen"})
+    await bot.slack.slash(
+        "/runbook", "run qwen_failure_downshift", user="U0BBB", channel="C0ONCALL"
+    )
+    done = await bot.emulator.wait_for(
+        lambda e: [
+            m
+            for m in e.messages("C0ONCALL")
+            if m.text.startswith("RUN-") and m.text.endswith("succeeded")
+        ],
+        timeout=30,
+    )
+    shown = "\n".join(_texts(done[0].blocks))
+    assert "creative now served by balanced" in shown
+    assert "qwen's breaker is now open" in shown
+    assert "answered {" not in shown and '"routing"' not in shown  # no payload, whole or cut
+
+    run_id = done[0].text.split()[0]
+    brief = await _reply(bot, "/runbook", f"status {run_id}")
+    assert "creative now served by balanced" in brief and '"routing"' not in brief
+    full = await _reply(bot, "/runbook", f"status {run_id} --full")
+    assert '"routing": {' in full and '"creative": "balanced"' in full
+    assert '"breakers": {' in full and '"qwen": "open"' in full
+    assert "Usage" in await _reply(bot, "/runbook", f"status {run_id} {run_id}")
+    assert bot.emulator.violations == []

@@ -90,3 +90,12 @@ async def test_rules_are_written_for_promtool(cli_env: dict[str, str], tmp_path:
     )
     out, _ = await checked.communicate()
     assert checked.returncode == 0 and b"SUCCESS" in out
+
+
+async def test_an_overspent_budget_reads_as_overspent(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    config = _config(tmp_path, ["llm_balanced_latency"])
+    code, out, _ = await run_cli("slo", "report", "--at", AT, env={**cli_env, "SRE_CONFIG": config})
+    assert code == 0
+    assert "Error Budget Left:   none (1.30× spent)" in out and "-30.00%" not in out

@@ -98,7 +98,7 @@ def test_blocked_report_and_check_line() -> None:
     verdict = deploy_verdict(results)
     report = render_report(results, verdict)
     assert "🚨 LLM Balanced Mode Latency (p95)" in report
-    assert "   Error Budget Used:   130.00%\n   Error Budget Left:   -30.00%" in report
+    assert "   Error Budget Used:   130.00%\n   Error Budget Left:   none (1.30× spent)" in report
     assert "   Status:              exhausted" in report
     assert report.endswith(
         "🚨 Status: Error budget exhausted (llm_balanced_latency) - Deployments blocked\n"
@@ -148,6 +148,7 @@ def test_json_keys_are_stable_and_unknown_is_null() -> None:
         "budget_left_events",
         "burn_rates",
         "evaluated_at",
+        "query",
     ]
     assert (api["total"], api["bad"], api["status"]) == (1_234_567, 987, "healthy")
     assert list(api["burn_rates"]) == list(BURN_WINDOWS)

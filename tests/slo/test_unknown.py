@@ -117,7 +117,9 @@ async def test_query_error(evaluator: SloEvaluator) -> None:
 async def test_no_series(evaluator: SloEvaluator) -> None:
     slo = _events("absent_requests_total{status=~'2..'}", "absent_requests_total")
     result = await evaluator.evaluate(slo, at=END_AT)
-    _assert_unknown(result, "no data for sum(increase(absent_requests_total[30d]))")
+    _assert_unknown(result, "no data: Prometheus has nothing to count in the last 30d")
+    assert "absent_requests_total" not in (result.reason or "")  # the PromQL is for --json
+    assert "sum(increase(absent_requests_total[30d]))" in (result.query or "")
 
 
 async def test_zero_total_is_nan(evaluator: SloEvaluator) -> None:
@@ -153,7 +155,8 @@ async def test_integral_threshold_matches_a_python_client_bucket(
 
 async def test_histogram_absent(evaluator: SloEvaluator) -> None:
     result = await evaluator.evaluate(_fast_latency(metric="llm_missing_seconds"), at=END_AT)
-    _assert_unknown(result, 'no data for llm_missing_seconds_bucket{mode="fast"} in the last 7d')
+    _assert_unknown(result, "no data: Prometheus has no llm_missing_seconds buckets in the last 7d")
+    assert 'llm_missing_seconds_bucket{mode="fast"}' in (result.query or "")
 
 
 async def test_exhausted_wins_over_unknown(evaluator: SloEvaluator) -> None:

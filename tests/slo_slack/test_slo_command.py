@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from sandbox.slack import SlackEmulator
@@ -39,7 +40,8 @@ async def test_check_is_blocked_by_the_exhausted_slo(slo_bot: SloBot) -> None:
     assert body["response_type"] == "in_channel"
     assert "Deployments blocked" in shown
     assert "llm_balanced_latency" in shown
-    assert "93.50%" in shown and "-30.00%" in shown  # 187 of 200 fast enough; 6.5% vs 5%
+    assert "93.50%" in shown  # 187 of 200 fast enough; 6.5% bad against 5% allowed
+    assert "budget overspent (1.30× spent)" in shown and "-30.00%" not in shown
     assert "Low budget" in shown and "LLM Creative Mode Latency" in shown
     assert "allowed" not in shown.lower()
     assert slo_bot.emulator.violations == []
@@ -63,6 +65,10 @@ async def test_report_follows_the_guide(slo_bot: SloBot) -> None:
     # API availability: 2,519 failures of 4,320,000 requests, 4,320 allowed.
     assert "4,320,000" in shown and "2,519" in shown and "41.69%" in shown
     assert "Error budget exhausted (llm_balanced_latency) - Deployments blocked" in shown
+    # Overspent: 6.5% slow against 5% allowed; never a negative percentage or count left.
+    assert "*Error Budget Left*\\nnone (1.30× spent)" in shown
+    assert "*Slow Requests Left*\\nnone (30,240 over)" in shown
+    assert not re.search(r"-\d[\d.,]*%", shown), shown
     assert slo_bot.emulator.violations == []
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -45,6 +47,19 @@ def _duties(bot: SloBot, histories: Histories) -> SloDuties:
     )
 
 
+def _texts(value: Any) -> list[str]:
+    """Every text a person reads in a message's blocks."""
+    if isinstance(value, dict):
+        return [
+            text
+            for key, item in value.items()
+            for text in ([item] if key == "text" and isinstance(item, str) else _texts(item))
+        ]
+    if isinstance(value, list):
+        return [text for item in value for text in _texts(item)]
+    return []
+
+
 async def _digest(duties: SloDuties, bot: SloBot, at: datetime) -> bool:
     """Run the duty at ``at``, then let the outbox send what it owed."""
     owed = await duties.digest_if_due(at)
@@ -61,6 +76,9 @@ async def test_digest_posts_one_message_and_one_chart_once(
     assert digest.blocks[0]["text"]["text"] == "📊 SLO digest"
     assert "Deployments blocked" in digest.text
     assert "llm_balanced_latency" in str(digest.blocks)
+    shown = "\n".join(_texts(digest.blocks))
+    assert "(95% over 7d): budget overspent (1.30× spent), exhausted" in shown
+    assert not re.search(r"-\d[\d.,]*%", shown)  # never a negative percentage left
     (upload,) = slo_bot.emulator.uploads
     assert upload.completed and upload.channel == channel and upload.thread_ts == digest.ts
     assert upload.filename == "slo-budget.png"
@@ -103,3 +121,20 @@ async def test_digest_without_prometheus_says_data_unavailable(
     (upload,) = blind_bot.emulator.uploads
     assert upload.content is not None and png_size(upload.content)[0] == 800
     assert blind_bot.emulator.violations == []
+
+
+async def test_a_digest_without_data_speaks_to_a_person(
+    slo_bot: SloBot, histories: Histories
+) -> None:
+    # Five weeks before the history's end (a Thursday, 09:00 in Seoul) Prometheus has no data.
+    before = END_AT - timedelta(weeks=5)
+    assert await _digest(_duties(slo_bot, histories), slo_bot, before)
+    (digest,) = slo_bot.emulator.messages(slo_bot.digest_channel)
+    shown = digest.text + "\n" + "\n".join(_texts(digest.blocks))
+    assert "no data: Prometheus has nothing to count in the last 30d" in shown
+    assert "no data: Prometheus has no llm_brief_latency_seconds buckets in the last 7d" in shown
+    # No PromQL and no ISO timestamp: those are for `slo report --json`.
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", shown), shown
+    for promql in ("sum(", "increase(", "_bucket{", "[30d]", "last_over_time"):
+        assert promql not in shown, promql
+    assert slo_bot.emulator.violations == []
