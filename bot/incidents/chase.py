@@ -20,7 +20,7 @@ from bot.incidents.posts import Escalation, PostmortemNudge, Reminder, bare, car
 from bot.incidents.service import IncidentService
 from bot.oncall.hours import Pool
 from bot.oncall.service import OncallService
-from bot.outbox.owing import owe_one
+from bot.outbox.owing import owe_one, record
 from bot.settings import SreConfig
 from storage import outbox
 from storage.db import Database
@@ -48,18 +48,21 @@ class Chaser:
         owed = 0
         policy = self._config.incidents
         for incident in await self._incidents.list_incidents(limit=None):
-            reminder = due_reminder(incident, every=policy.ack_reminder_every, now=now)
-            if reminder is not None:
-                post = Reminder(
-                    **self._envelope(reminder), incident=bare(incident), number=reminder.number
-                )
-                owed += await self._owe(post, now)
             escalation = due_escalation(
                 incident,
                 respond_within=self._config.respond_within(incident.severity),
                 now=now,
                 max_levels=policy.escalation_repeats,
             )
+            reminder = due_reminder(incident, every=policy.ack_reminder_every, now=now)
+            if reminder is not None:
+                post = Reminder(
+                    **self._envelope(reminder), incident=bare(incident), number=reminder.number
+                )
+                # An escalation due at the same moment says it, to more people: the
+                # reminder is kept as decided, so the thread reads one message, not two.
+                said = escalation is not None and escalation.due_at == reminder.due_at
+                owed += await self._owe(post, now, said_by_escalation=said)
             if escalation is not None:
                 owed += await self._owe(await self._escalation(incident, escalation, now), now)
         for incident in await self._incidents.postmortems_due():
@@ -98,9 +101,11 @@ class Chaser:
         now: datetime,
         *,
         require_open: bool = True,
+        said_by_escalation: bool = False,
     ) -> int:
         """Owe ``post`` under the incident's row lock, so an acknowledgement committing at
-        the same moment either comes first (nothing owed) or drops what we owed."""
+        the same moment either comes first (nothing owed) or drops what we owed; only keep
+        it as decided when an escalation says it."""
         async with self._db.transaction() as session:
             row = await get_for_update(session, post.subject)
             if row is None or (require_open and row.status != IncidentStatus.OPEN.value):
@@ -113,6 +118,9 @@ class Chaser:
                 session, subject=post.subject, kinds=(post.kind.value,), now=now
             )
             where = replace(post, channel=row.channel_id or self._incidents.channel)
+            if said_by_escalation:
+                await record(session, where, at=now)
+                return 0
             owed = await owe_one(session, where, at=now)
         if owed:
             self._incidents.owed()

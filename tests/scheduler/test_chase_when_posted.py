@@ -51,3 +51,17 @@ async def test_a_reminder_posted_after_the_handoff_names_who_is_paged_now(world:
     await world.deliver()
     (reminder,) = [t for t in world.thread(ts) if t.startswith("⏰")]
     assert f"<@{after}>" in reminder and f"<@{before}>" not in reminder, reminder
+
+
+async def test_an_escalation_due_with_a_reminder_replaces_it_in_the_thread(world: World) -> None:
+    ts = await _declare(world, Severity.SEV2)
+    for minute in (15, 30, 45, 60, 75):
+        await world.at(minute * M)
+    chase = [t.split(":")[0] for t in world.thread(ts)]
+    assert [("Escalation" in t, "⏰" in t) for t in chase] == [
+        (False, True),  # 15m reminder
+        (True, False),  # 30m: escalation 1, no reminder beside it
+        (False, True),  # 45m reminder
+        (True, False),  # 60m: escalation 2 says it, before any reminder
+        (False, True),  # 75m reminder
+    ], world.thread(ts)
