@@ -359,6 +359,7 @@ def build_container(
                 PostKind.INCIDENT_CARD: incidents.card_posted,
                 PostKind.RUN_MESSAGE: RunPosts.message_posted,
             },
+            on_refused=metrics.post_refused,
         )
         outbox = Worker(
             deliverer, passed=metrics.outbox_pass_done, dependency="the outbox's database"

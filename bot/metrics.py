@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from bot.incidents.model import Incident, IncidentStatus
+from bot.outbox.model import Refusal
 
 
 class BotMetrics:
@@ -39,6 +40,13 @@ class BotMetrics:
         self.outbox_passes = Counter(
             "artisan_sre_outbox_passes",
             "Outbox passes this process completed (every due post it could lease was tried).",
+            registry=registry,
+        )
+        self.slack_refusals = Counter(
+            "artisan_sre_slack_refusals_total",
+            "Posts Slack refused in their channel for a reason a person can fix (the bot not "
+            "in it, archived, gone), by reason; each retry of a refused post counts again.",
+            ["reason"],
             registry=registry,
         )
         self.incidents = Gauge(
@@ -74,6 +82,9 @@ class BotMetrics:
 
     def outbox_pass_done(self) -> None:
         self.outbox_passes.inc()
+
+    def post_refused(self, refusal: Refusal) -> None:
+        self.slack_refusals.labels(reason=refusal.reason).inc()
 
     def set_incident_counts(self, counts: dict[str, int]) -> None:
         for status in IncidentStatus:

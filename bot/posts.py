@@ -11,6 +11,7 @@ from bot.incidents.posts import (
     AlertsReply,
     Escalation,
     IncidentCard,
+    IncidentCardLate,
     IncidentCardUpdate,
     IncidentCreatedReply,
     PostmortemDraft,
@@ -40,6 +41,7 @@ from bot.slo.posts import SLO_POSTS, SloDigest, SloStatusNotice
 
 AnyPost = (
     IncidentCard
+    | IncidentCardLate
     | IncidentCardUpdate
     | IncidentCreatedReply
     | AlertsReply

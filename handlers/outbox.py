@@ -18,17 +18,15 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.outbox import MessageRef, OwedPost, Undeliverable
+from bot.outbox import ChannelClosed, MessageRef, OwedPost, Refusal, Undeliverable
 from bot.posts import UnreadablePost, read
 from handlers.posts import Renderers
+from handlers.posts.slack import CHANNEL_CLOSED
 
 log = logging.getLogger(__name__)
 
-# Slack's answers that no retry can change.
+# Slack's answers that no retry can change (``CHANNEL_CLOSED``: none until a person acts).
 PERMANENT = {
-    "channel_not_found",
-    "not_in_channel",
-    "is_archived",
     "invalid_blocks",
     "invalid_blocks_format",
     "msg_too_long",
@@ -61,7 +59,10 @@ class SlackSender:
             raise Undeliverable(str(exc)) from exc
         except SlackApiError as exc:
             error = str(exc.response.get("error", ""))
-            if error in PERMANENT:
+            channel = post.thread.channel_id if post.thread else post.channel
+            if error in CHANNEL_CLOSED and channel is not None:
+                raise ChannelClosed(Refusal(channel=channel, reason=error)) from exc
+            if error in PERMANENT or error in CHANNEL_CLOSED:
                 raise Undeliverable(error) from exc
             raise
 

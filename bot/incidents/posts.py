@@ -34,6 +34,21 @@ class IncidentCard(Post):
 
 
 @dataclass(frozen=True, kw_only=True)
+class IncidentCardLate(Post):
+    """The card's own channel refused it and it went to a fallback (``moved_to``): once a
+    person fixes the channel (invites the bot, unarchives it), a pointer lands there."""
+
+    kind = PostKind.INCIDENT_CARD_LATE
+    incident: Incident
+    reason: str
+    moved_to: str
+
+
+def card_late_key(incident_id: str) -> str:
+    return f"card-late:{incident_id}"
+
+
+@dataclass(frozen=True, kw_only=True)
 class IncidentCardUpdate(Post):
     """The card brought up to date: one edit per incident, newer changes coalesce."""
 
@@ -109,6 +124,7 @@ class PostmortemNudge(Post):
 
 INCIDENT_POSTS = (
     IncidentCard,
+    IncidentCardLate,
     IncidentCardUpdate,
     IncidentCreatedReply,
     AlertsReply,

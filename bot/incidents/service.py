@@ -46,14 +46,17 @@ from bot.incidents.postmortem import postmortem_draft
 from bot.incidents.posts import (
     AlertsReply,
     IncidentCard,
+    IncidentCardLate,
     IncidentCardUpdate,
     IncidentCreatedReply,
     PostmortemDraft,
+    bare,
     card_key,
+    card_late_key,
 )
 from bot.incidents.report import IncidentReport, build_report
 from bot.outbox import MessageRef, OwedPost, Post, PostKind
-from bot.outbox.owing import owe, owe_again, owe_one, record
+from bot.outbox.owing import owe, owe_again, owe_one, read_as, record
 from storage import audit, outbox
 from storage import incidents as repo
 from storage.db import Database, Executor
@@ -725,6 +728,26 @@ class IncidentService:
     async def card_posted(self, on: Executor, post: OwedPost, ref: MessageRef) -> None:
         """The outbox sent the card: remember where, for updates, threads and ``/incident ack``."""
         await repo.set_card(on, post.subject, channel_id=ref.channel_id, ts=ref.ts)
+        if ref.refused is not None:
+            # It went to a fallback: the channel that refused it is owed a pointer to it,
+            # retried slowly until someone invites the bot or unarchives the channel.
+            card = read_as(
+                IncidentCard,
+                key=post.key,
+                subject=post.subject,
+                channel=post.channel,
+                thread_key=post.thread_key,
+                facts=post.facts,
+            )
+            late = IncidentCardLate(
+                key=card_late_key(post.subject),
+                subject=post.subject,
+                channel=ref.refused.channel,
+                incident=bare(card.incident),
+                reason=ref.refused.reason,
+                moved_to=ref.channel_id,
+            )
+            await owe_one(on, late, at=self._clock.now())
 
 
 def _jsonable(value: Any) -> Any:

@@ -17,19 +17,29 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock
 from bot.logs import FailureSummary
-from bot.outbox.model import MessageRef, NothingToSend, OwedPost, PostKind, Sender, Undeliverable
+from bot.outbox.model import (
+    ChannelClosed,
+    MessageRef,
+    NothingToSend,
+    OwedPost,
+    PostKind,
+    Refusal,
+    Sender,
+    Undeliverable,
+)
 from storage import outbox
 from storage.db import Database, Executor
 
 log = logging.getLogger(__name__)
 
 SentHook = Callable[[Executor, OwedPost, MessageRef], Awaitable[None]]
+RefusedHook = Callable[[Refusal], None]
 
 BATCH = 50
 CONCURRENCY = 4
@@ -42,6 +52,19 @@ def backoff(attempts: int) -> timedelta:
     """1 s, 2 s, 4 s, 8 s, then every 10 s: what Slack owes goes out within seconds of its
     return, at a cost of one call per owed post every 10 s while it is down."""
     return min(timedelta(seconds=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+REFUSED_EVERY = timedelta(minutes=5)
+REFUSED_FOR = timedelta(days=2)
+
+
+def refused_retry(post: OwedPost, now: datetime) -> datetime | None:
+    """When a post its channel refused (``ChannelClosed``) is tried again: every 5 minutes
+    for two days from when it was owed (a weekend for someone to invite the bot or unarchive
+    the channel), then never. One call per refused post every 5 minutes."""
+    if now - post.created_at >= REFUSED_FOR:
+        return None
+    return now + REFUSED_EVERY
 
 
 class Deliverer:
@@ -58,6 +81,7 @@ class Deliverer:
         sender: Sender,
         lease: timedelta,
         on_sent: Mapping[PostKind, SentHook] | None = None,
+        on_refused: RefusedHook | None = None,
         concurrency: int = CONCURRENCY,
     ) -> None:
         self._db = db
@@ -65,6 +89,7 @@ class Deliverer:
         self._sender = sender
         self._lease = lease
         self._on_sent = {kind.value: hook for kind, hook in (on_sent or {}).items()}
+        self._on_refused = on_refused
         self._slots = asyncio.Semaphore(concurrency)
         # One summary for Slack, not one line per post per attempt during an outage.
         self._slack_failures = FailureSummary(log, "Slack")
@@ -154,15 +179,19 @@ class Deliverer:
         remembers (its ``on_sent`` hook: a card's place on its incident) is written before
         anything replying under it is sent, so whoever reads the answer finds the card. A
         post that replies under one sent just before goes in its thread; if that one did
-        not go out, it is given back untried."""
+        not go out, it is given back untried; unless its channel refused it and there was no
+        fallback: then it goes without a thread, carrying the refusal, to tell its reader."""
         went: dict[str, MessageRef | None] = {}
+        refused: dict[str, Refusal] = {}
         sent: list[tuple[OwedPost, MessageRef | None]] = []
         remembered: set[str] = set()
         untried: list[str] = []
         try:
             for post in posts:
                 parent = after.get(post.key)
-                if parent is not None:
+                if parent is not None and parent in refused:
+                    post = replace(post, thread=None, refused=refused[parent])
+                elif parent is not None:
                     if parent not in went:
                         untried.append(post.key)
                         continue
@@ -172,7 +201,9 @@ class Deliverer:
                         )
                     post = replace(post, thread=went[parent])
                 outcome = await self._attempt(post)
-                if outcome is not None:
+                if isinstance(outcome, Refusal):
+                    refused[post.key] = outcome
+                elif outcome is not None:
                     went[post.key] = outcome.ref
                     sent.append((post, outcome.ref))
             if sent:
@@ -184,8 +215,9 @@ class Deliverer:
             self._sending.difference_update(post.key for post in posts)
         return len(sent)
 
-    async def _attempt(self, post: OwedPost) -> _Sent | None:
-        """Send ``post``; None when it did not go out (its drop or failure is recorded)."""
+    async def _attempt(self, post: OwedPost) -> _Sent | Refusal | None:
+        """Send ``post``; None when it did not go out (its drop or failure is recorded), its
+        refusal when its channel refused it (retried slowly)."""
         async with self._slots:
             try:
                 ref = await self._sender.find(post) if post.retried else None
@@ -194,6 +226,8 @@ class Deliverer:
             except NothingToSend as reason:
                 await self._finish(post, drop=str(reason) or "no longer owed")
                 return None
+            except ChannelClosed as closed:
+                return await self._refused(post, closed.refusal)
             except Undeliverable as refusal:
                 log.error("gave up on %s: Slack refused it (%s)", post.key, refusal)
                 await self._finish(post, failure=str(refusal), retry=False)
@@ -203,7 +237,54 @@ class Deliverer:
                 await self._finish(post, failure=f"{type(exc).__name__}: {exc}", retry=True)
                 return None
             self._slack_failures.recovered()
+            if ref is not None and ref.refused is not None:
+                self._moved(post, ref)
             return _Sent(ref)
+
+    async def _refused(self, post: OwedPost, refusal: Refusal) -> Refusal:
+        """Its channel refused ``post`` and nowhere else took it: said, counted, and retried
+        on the slow schedule (``refused_retry``) until a person fixes the channel."""
+        if self._on_refused is not None:
+            self._on_refused(refusal)
+        retry_at = refused_retry(post, self._clock.now())
+        if retry_at is None:
+            log.error(
+                "gave up on %s (%s): Slack refused it in %s (%s) since %s",
+                post.key,
+                post.subject,
+                refusal.channel,
+                refusal.reason,
+                post.created_at.isoformat(),
+            )
+        else:
+            log.error(
+                "%s (%s) not posted: Slack refused it in %s (%s) and nowhere else took it; "
+                "retrying every %s (invite the bot or unarchive the channel)",
+                post.key,
+                post.subject,
+                refusal.channel,
+                refusal.reason,
+                REFUSED_EVERY,
+            )
+        async with self._db.autocommit() as session:  # one statement
+            await outbox.record_failure(
+                session, key=post.key, error=f"ChannelClosed: {refusal.reason}", retry_at=retry_at
+            )
+        return refusal
+
+    def _moved(self, post: OwedPost, ref: MessageRef) -> None:
+        """``post`` went to a fallback because its channel refused it: said and counted."""
+        assert ref.refused is not None
+        if self._on_refused is not None:
+            self._on_refused(ref.refused)
+        log.warning(
+            "%s (%s): Slack refused it in %s (%s); posted in %s instead",
+            post.key,
+            post.subject,
+            ref.refused.channel,
+            ref.refused.reason,
+            ref.channel_id,
+        )
 
     async def _remember(self, sent: list[tuple[OwedPost, MessageRef | None]]) -> set[str]:
         """Run the ``on_sent`` hooks of ``sent`` now (one transaction, none when no kind has

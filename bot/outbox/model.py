@@ -36,6 +36,7 @@ class PostKind(StrEnum):
     RUN_UPDATE = "run.update"
     RUN_APPROVAL = "run.approval"
     RUN_NOTICE = "run.notice"
+    INCIDENT_CARD_LATE = "incident.card-late"
     ONCALL_HANDOFF_CONFIRMED = "oncall.handoff-confirmed"
     """A decision only (``bot.outbox.record``): who confirmed a handoff, never posted."""
 
@@ -65,11 +66,24 @@ ENVELOPE = frozenset({"key", "subject", "channel", "thread_key"})
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """Slack would not let the bot post in ``channel``: ``reason`` is its error
+    (``not_in_channel``, ``is_archived``, ``channel_not_found``), one a person can fix."""
+
+    channel: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class MessageRef:
-    """Where a message lives in Slack, so it can be updated in place or replied under."""
+    """Where a message lives in Slack, so it can be updated in place or replied under.
+
+    ``refused``: the post went here because its own channel refused it (a fallback).
+    """
 
     channel_id: str
     ts: str
+    refused: Refusal | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -92,6 +106,9 @@ class OwedPost:
     thread: MessageRef | None = None
     attempts: int = 1
     generation: int = 0
+    refused: Refusal | None = None
+    """The post this one replies under was refused everywhere (``ChannelClosed``): this one
+    goes without its thread, to say so."""
 
     @property
     def retried(self) -> bool:
@@ -100,6 +117,16 @@ class OwedPost:
 
 class Undeliverable(Exception):
     """Slack refused the post for good (no such channel, invalid blocks): do not retry."""
+
+
+class ChannelClosed(Undeliverable):
+    """Slack refused the post because of its channel (the bot is not in it, it is archived
+    or gone), and had nowhere else to put it: a person can fix that, so it is retried
+    slowly (``bot.outbox.deliverer.refused_retry``) rather than given up on."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(f"{refusal.reason} in {refusal.channel}")
+        self.refusal = refusal
 
 
 class NothingToSend(Exception):

@@ -234,10 +234,57 @@ def resolve_modal(incident: Incident) -> dict[str, Any]:
     }
 
 
-def incident_created_reply(incident: Incident) -> dict[str, Any]:
-    where = f" in <#{incident.channel_id}>" if incident.channel_id else ""
+REFUSAL_WHY = {
+    "not_in_channel": "the bot is not in that channel",
+    "is_archived": "that channel is archived",
+    "channel_not_found": "the bot cannot see that channel (deleted, or private without it)",
+}
+REFUSAL_FIX = {
+    "not_in_channel": "invite the bot there (`/invite @Artisan SRE`)",
+    "is_archived": "unarchive it",
+    "channel_not_found": "invite the bot there, or fix `channels.incidents` in sre.yaml",
+}
+
+
+def _where(channel: str) -> str:
+    """A channel by its link; a direct message (``D…``, or a user ID) as such."""
+    if channel.startswith(("D", "U", "W")):
+        return "in a direct message to whoever is paged"
+    return f"in <#{channel}>"
+
+
+def incident_created_reply(
+    incident: Incident, *, refused_in: str | None = None, reason: str | None = None
+) -> dict[str, Any]:
+    """The reporter's answer: where the card is (``incident.channel_id``), and when its own
+    channel (``refused_in``) refused it, why, where it went instead and what to do."""
+    declared = f"*{incident.id}* [{incident.severity.label}] {escape(incident.title)}"
+    if refused_in is None:
+        where = f" in <#{incident.channel_id}>" if incident.channel_id else ""
+        text = f"🚨 Declared {declared}{where}."
+        return {"text": fallback(text), "blocks": [section(text)]}
+    why = f": {REFUSAL_WHY[reason]}" if reason in REFUSAL_WHY else ""
+    fix = REFUSAL_FIX.get(reason or "", "invite the bot there")
+    if incident.channel_id:
+        went = f"it was posted {_where(incident.channel_id)} instead"
+    else:
+        went = (
+            f"it could not be posted anywhere, but the incident is recorded as *{incident.id}* "
+            "(`/incident show` has it)"
+        )
     text = (
-        f"🚨 Declared *{incident.id}* [{incident.severity.label}] {escape(incident.title)}{where}."
+        f"⚠️ Declared {declared}, but Slack refused the card in <#{refused_in}>{why}; {went}. "
+        f"To have it there, {fix}: the bot tries again every few minutes."
+    )
+    return {"text": fallback(text), "blocks": [section(text)]}
+
+
+def incident_card_late(incident: Incident, *, reason: str, moved_to: str) -> dict[str, Any]:
+    """What lands in the channel that refused a card, once it takes posts again."""
+    why = REFUSAL_WHY.get(reason, reason)
+    text = (
+        f"🚨 *{incident.id}* [{incident.severity.label}] {escape(incident.title)} was declared "
+        f"while Slack refused the bot here ({why}): its card is {_where(moved_to)}."
     )
     return {"text": fallback(text), "blocks": [section(text)]}
 

@@ -12,6 +12,7 @@ from bot.incidents.posts import (
     AlertsReply,
     Escalation,
     IncidentCard,
+    IncidentCardLate,
     IncidentCardUpdate,
     IncidentCreatedReply,
     PostmortemDraft,
@@ -55,6 +56,8 @@ class Renderers:
         match post:
             case IncidentCard():
                 return await self._incidents.card(owed, post)
+            case IncidentCardLate():
+                return await self._incidents.card_late(owed, post)
             case IncidentCardUpdate():
                 return await self._incidents.card_update(owed, post)
             case IncidentCreatedReply():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from slack_sdk.errors import SlackApiError
+
 from bot.alerts.intake import ACTOR as ALERTS_ACTOR
 from bot.alerts.work import AlertWork
 from bot.incidents.model import Incident, IncidentStatus
@@ -12,6 +14,7 @@ from bot.incidents.posts import (
     AlertsReply,
     Escalation,
     IncidentCard,
+    IncidentCardLate,
     IncidentCardUpdate,
     IncidentCreatedReply,
     PostmortemDraft,
@@ -20,18 +23,19 @@ from bot.incidents.posts import (
 )
 from bot.incidents.service import IncidentService
 from bot.oncall.service import OncallService
-from bot.outbox import MessageRef, NothingToSend, OwedPost
+from bot.outbox import ChannelClosed, MessageRef, NothingToSend, OwedPost, Refusal
 from bot.settings import SreConfig
 from handlers.blocks.alerts import alerts_reply
 from handlers.blocks.chase import escalation_reply, postmortem_nudge_reply, reminder_reply
 from handlers.blocks.incident import (
     incident_card,
+    incident_card_late,
     incident_created_reply,
     incident_fallback,
     postmortem_draft_messages,
 )
 from handlers.blocks.text import Reply
-from handlers.posts.slack import SlackPoster
+from handlers.posts.slack import SlackPoster, closed_reason
 
 
 class IncidentPosts:
@@ -66,7 +70,35 @@ class IncidentPosts:
 
     async def card(self, owed: OwedPost, post: IncidentCard) -> MessageRef:
         # As declared; a change after the create owes an edit, sent after the card.
-        return await self._slack.post(owed, await self._card_body(post.incident))
+        body = await self._card_body(post.incident)
+        try:
+            return await self._slack.post(owed, body)
+        except SlackApiError as exc:
+            reason = closed_reason(exc)
+            if reason is None or owed.channel is None:
+                raise
+        # Its channel refused it: the card (buttons, thread and all) goes to the incidents
+        # channel, or when that is the one refusing, to whoever is paged now; so nobody waits
+        # on a card nobody sees. The refusal rides on the ref: the answer, the log, the
+        # metric and the late pointer in the refusing channel (``card_posted``) read it.
+        refusal = Refusal(channel=owed.channel, reason=reason)
+        fallback = self._config.channels.incidents
+        if owed.channel == fallback:
+            paged = await self._oncall.who_is_paged(self._slack.clock.now())
+            if paged is None:
+                raise ChannelClosed(refusal)
+            fallback = paged
+        try:
+            where = await self._slack.post_in(fallback, body, key=owed.key)
+        except SlackApiError as exc:
+            if closed_reason(exc) is None:
+                raise
+            raise ChannelClosed(refusal) from exc
+        return replace(where, refused=refusal)
+
+    async def card_late(self, owed: OwedPost, post: IncidentCardLate) -> MessageRef:
+        body = incident_card_late(post.incident, reason=post.reason, moved_to=post.moved_to)
+        return await self._slack.post(owed, body)
 
     async def card_update(self, owed: OwedPost, post: IncidentCardUpdate) -> MessageRef:
         return await self._slack.update(owed, await self._card_body(post.incident))
@@ -74,7 +106,14 @@ class IncidentPosts:
     async def created_reply(self, owed: OwedPost, post: IncidentCreatedReply) -> None:
         # In the channel of its card, which went out first (``thread``).
         where = owed.thread.channel_id if owed.thread else None
-        body = incident_created_reply(replace(post.incident, channel_id=where))
+        refused = owed.refused or (owed.thread.refused if owed.thread else None)
+        refused_in, reason = (refused.channel, refused.reason) if refused else (None, None)
+        meant = self._config.channels.incidents
+        if refused is None and where is not None and where != meant:
+            refused_in = meant  # moved, told in an earlier pass than the card's: why unknown
+        body = incident_created_reply(
+            replace(post.incident, channel_id=where), refused_in=refused_in, reason=reason
+        )
         await self._slack.answer(owed, body, user=post.user, response_url=post.response_url)
 
     async def alerts_reply(self, owed: OwedPost, post: AlertsReply) -> MessageRef:

@@ -13,10 +13,7 @@ from bot.settings import SreConfig
 from handlers.blocks.runbook import drill_summary, recovery_notice, run_message, run_moved_text
 from handlers.blocks.text import Reply, escape, mention, message
 from handlers.errors import tell
-from handlers.posts.slack import SlackPoster
-
-CHANNEL_CLOSED = {"channel_not_found", "not_in_channel", "is_archived"}
-"""Slack's refusals that say the bot cannot post in that channel at all."""
+from handlers.posts.slack import CHANNEL_CLOSED, SlackPoster
 
 
 class RunbookPosts:

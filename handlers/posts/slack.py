@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -23,6 +24,15 @@ log = logging.getLogger(__name__)
 
 POST_EVENT = "artisan_sre_post"
 RESPONSE_URL_LIFETIME = timedelta(minutes=25)  # Slack's is 30 minutes; keep a margin
+CHANNEL_CLOSED = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
+"""Slack's refusals that say the bot cannot post in that channel at all: a person can fix
+them (invite the bot, unarchive the channel), so a post refused so is retried slowly."""
+
+
+def closed_reason(exc: SlackApiError) -> str | None:
+    """Slack's error when it is one of ``CHANNEL_CLOSED``, else None."""
+    error = str(exc.response.get("error", ""))
+    return error if error in CHANNEL_CLOSED else None
 
 
 class SlackPoster:

@@ -209,6 +209,18 @@ class SlackEmulator:
         """End ``fail_until_lifted(method)``."""
         self._faults.lift(method)
 
+    def remove_bot(self, channel: str) -> None:
+        """The bot leaves ``channel``: its posts there answer ``not_in_channel``."""
+        self.workspace.closed[channel] = "not_in_channel"
+
+    def archive(self, channel: str) -> None:
+        """``channel`` is archived: posts there answer ``is_archived``."""
+        self.workspace.closed[channel] = "is_archived"
+
+    def reopen(self, channel: str) -> None:
+        """The bot is invited back to ``channel`` / it is unarchived: it takes posts again."""
+        self.workspace.closed.pop(channel, None)
+
     def outage(self) -> None:
         """Slack is down: every call and response_url POST answers 503, doing nothing."""
         self._faults.outage()

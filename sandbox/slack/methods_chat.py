@@ -46,6 +46,8 @@ def _too_long(ws: Workspace, where: str, text: str) -> bool:
 
 def chat_post_message(ws: Workspace, args: Args) -> JsonDict:
     channel = ws.resolve_destination(args.string("channel"))
+    if channel in ws.closed:
+        raise ApiError(ws.closed[channel])
     where = f"chat.postMessage to {channel}"
     text, blocks = _content(ws, where, args)
     if _too_long(ws, where, text):

@@ -100,6 +100,9 @@ class Workspace:
         self.limits = limits
         self.base_url = ""
         self.allowed_mentions: set[str] = set()
+        self.closed: dict[str, str] = {}
+        """Channels that refuse the bot's posts, with Slack's error (``not_in_channel``,
+        ``is_archived``); a state of the workspace, kept across ``reset``."""
         self._last_ts_us = 0
         self.reset()
 

@@ -14,6 +14,7 @@ from bot.incidents.posts import (
     AlertsReply,
     Escalation,
     IncidentCard,
+    IncidentCardLate,
     IncidentCardUpdate,
     IncidentCreatedReply,
     PostmortemDraft,
@@ -66,6 +67,9 @@ EXAMPLES: dict[PostKind, Post] = {
     post.kind: post
     for post in [
         IncidentCard(**ENVELOPE, incident=INCIDENT),
+        IncidentCardLate(
+            **ENVELOPE, incident=INCIDENT, reason="not_in_channel", moved_to="C0INCIDENTS"
+        ),
         IncidentCardUpdate(**ENVELOPE, incident=INCIDENT),
         IncidentCreatedReply(**ENVELOPE, incident=INCIDENT, user="U0AAA", response_url="http://x"),
         AlertsReply(**ENVELOPE, fired=(LINE,), resolved=(LINE,), more=3, clipped=("summary",)),
