@@ -443,7 +443,9 @@ def _duties(
         return Duties([])
     schedule = config.schedule
     chaser = Chaser(db=db, config=config, incidents=incidents, oncall=oncall)
-    watch = QwenWatch(db=db, config=config, serving=serving, runbooks=runbooks, owed=kick)
+    watch = QwenWatch(
+        db=db, config=config, serving=serving, runbooks=runbooks, owed=kick, incidents=incidents
+    )
     drills = Drills(
         db=db,
         config=config,

@@ -13,6 +13,7 @@ from bot.incidents.posts import (
     IncidentCard,
     IncidentCardUpdate,
     IncidentCreatedReply,
+    IncidentNews,
     PostmortemDraft,
     PostmortemNudge,
     Reminder,
@@ -47,6 +48,7 @@ AnyPost = (
     | Reminder
     | Escalation
     | PostmortemNudge
+    | IncidentNews
     | Handoff
     | HandoffUpdate
     | HandoffReminder

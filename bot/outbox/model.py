@@ -24,6 +24,7 @@ class PostKind(StrEnum):
     INCIDENT_REMINDER = "incident.reminder"
     INCIDENT_ESCALATION = "incident.escalation"
     INCIDENT_POSTMORTEM_NUDGE = "incident.postmortem-nudge"
+    INCIDENT_NEWS = "incident.news"
     ONCALL_HANDOFF = "oncall.handoff"
     ONCALL_HANDOFF_UPDATE = "oncall.handoff-update"
     ONCALL_HANDOFF_REMINDER = "oncall.handoff-reminder"

@@ -14,6 +14,7 @@ from bot.incidents.posts import (
     IncidentCard,
     IncidentCardUpdate,
     IncidentCreatedReply,
+    IncidentNews,
     PostmortemDraft,
     PostmortemNudge,
     Reminder,
@@ -70,6 +71,8 @@ class Renderers:
                 return await self._incidents.escalation(owed, post)
             case PostmortemNudge():
                 return await self._incidents.postmortem_nudge(owed, post)
+            case IncidentNews():
+                return await self._incidents.news(owed, post)
             case Handoff():
                 return await self._oncall.handoff(owed, post)
             case HandoffUpdate():

@@ -265,6 +265,12 @@ def _calls() -> Iterator[tuple[str, Callable[[], Any]]]:
     yield "status_modal", lambda: incident.status_modal(opened)
     yield "resolve_modal", lambda: incident.resolve_modal(opened)
     yield "incident_created_reply", lambda: incident.incident_created_reply(opened)
+    yield (
+        "incident_news_reply",
+        lambda: incident.incident_news_reply(
+            action="runbook succeeded", note="RUN-20261014-010100 <done> & U0AAA", actor="U0BBB"
+        ),
+    )
     yield "incident_list", lambda: incident.incident_list(every)
     yield "incident_list", lambda: incident.incident_list([])
     yield (
@@ -315,6 +321,10 @@ def _calls() -> Iterator[tuple[str, Callable[[], Any]]]:
     yield "runbook_list", lambda: runbook.runbook_list(default_definitions())
     yield "health_reply", lambda: runbook.health_reply(health, [qwen])
     yield "recovery_notice", lambda: runbook.recovery_notice("qwen", "qwen_restore_creative")
+    yield (
+        "recovery_notice",
+        lambda: runbook.recovery_notice("qwen", "qwen_restore_creative", "INC-20261014-010000"),
+    )
     for reachable in (None, "connection refused"):
         yield (
             "drill_summary",

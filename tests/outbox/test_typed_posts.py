@@ -16,6 +16,7 @@ from bot.incidents.posts import (
     IncidentCard,
     IncidentCardUpdate,
     IncidentCreatedReply,
+    IncidentNews,
     PostmortemDraft,
     PostmortemNudge,
     Reminder,
@@ -70,6 +71,7 @@ EXAMPLES: dict[PostKind, Post] = {
         IncidentCreatedReply(**ENVELOPE, incident=INCIDENT, user="U0AAA", response_url="http://x"),
         AlertsReply(**ENVELOPE, fired=(LINE,), resolved=(LINE,), more=3, clipped=("summary",)),
         PostmortemDraft(**ENVELOPE, incident=INCIDENT),
+        IncidentNews(**ENVELOPE, action="runbook succeeded", note="RUN-1", actor="U0AAA"),
         Reminder(**ENVELOPE, incident=INCIDENT, number=2),
         Escalation(
             **ENVELOPE,
