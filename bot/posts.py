@@ -25,6 +25,7 @@ from bot.oncall.posts import (
     HandoffReminder,
     HandoffUpdate,
     OncallProblem,
+    OverrideNotice,
 )
 from bot.outbox.model import OwedPost, Post, PostKind
 from bot.outbox.owing import read_as
@@ -54,6 +55,7 @@ AnyPost = (
     | HandoffReminder
     | HandoffConfirmed
     | OncallProblem
+    | OverrideNotice
     | SloDigest
     | SloStatusNotice
     | RunMessage

@@ -29,6 +29,7 @@ class PostKind(StrEnum):
     ONCALL_HANDOFF_UPDATE = "oncall.handoff-update"
     ONCALL_HANDOFF_REMINDER = "oncall.handoff-reminder"
     ONCALL_PROBLEM = "oncall.problem"
+    ONCALL_OVERRIDE = "oncall.override"
     SLO_DIGEST = "slo.digest"
     SLO_STATUS = "slo.status"
     RUNBOOK_RECOVERY = "runbook.recovery"

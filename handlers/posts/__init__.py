@@ -25,6 +25,7 @@ from bot.oncall.posts import (
     HandoffReminder,
     HandoffUpdate,
     OncallProblem,
+    OverrideNotice,
 )
 from bot.outbox import MessageRef, NothingToSend, OwedPost
 from bot.posts import AnyPost
@@ -83,6 +84,8 @@ class Renderers:
                 raise NothingToSend("a confirmation is a decision, never posted")
             case OncallProblem():
                 return await self._oncall.problem(owed, post)
+            case OverrideNotice():
+                return await self._oncall.override(owed, post)
             case SloDigest():
                 return await self._slo.digest(owed, post)
             case SloStatusNotice():

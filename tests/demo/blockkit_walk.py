@@ -303,6 +303,20 @@ def _calls() -> Iterator[tuple[str, Callable[[], Any]]]:
     )
     yield "postmortem_nudge_reply", lambda: chase.postmortem_nudge_reply(resolved, days=2)
     yield "now_reply", lambda: oncall.now_reply(now, CONFIG.zone)
+    for replaces_override in (False, True):
+        yield (
+            "override_notice",
+            partial(
+                oncall.override_notice,
+                pool="weekday",
+                user="U0CCC",
+                until=NOW + timedelta(hours=4),
+                by="U0AAA",
+                replaces="U0BBB",
+                replaces_override=replaces_override,
+                zone=CONFIG.zone,
+            ),
+        )
     yield "schedule_reply", lambda: oncall.schedule_reply(weeks, CONFIG.zone)
     yield "fatigue_reply", lambda: oncall.fatigue_reply(report)
     for message in handoffs:

@@ -27,6 +27,7 @@ from bot.oncall.posts import (
     HandoffReminder,
     HandoffUpdate,
     OncallProblem,
+    OverrideNotice,
 )
 from bot.outbox import OwedPost, Post, PostKind
 from bot.outbox.owing import facts
@@ -88,6 +89,15 @@ EXAMPLES: dict[PostKind, Post] = {
         HandoffReminder(**ENVELOPE, outgoing="U0AAA", incoming="U0BBB"),
         HandoffConfirmed(**ENVELOPE, by="U0BBB"),
         OncallProblem(**ENVELOPE, text="Nobody is on call"),
+        OverrideNotice(
+            **ENVELOPE,
+            pool="weekday",
+            user="U0CCC",
+            until=AT,
+            by="U0AAA",
+            replaces="U0BBB",
+            replaces_override=True,
+        ),
         SloDigest(**ENVELOPE, at=AT),
         SloStatusNotice(**ENVELOPE, result=RESULT, previous=SloStatus.HEALTHY),
         RunMessage(**ENVELOPE),
