@@ -282,7 +282,7 @@ def build_container(
     evaluator = SloEvaluator(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None
     slo = SloService(slos=config.slos, evaluator=evaluator, clock=clock, data_clock=slo_data_clock)
     slo_history = SloHistory(prometheus_url=env.PROMETHEUS_URL) if env.PROMETHEUS_URL else None
-    oncall = OncallService(db=db, config=config, clock=clock, incidents=incidents)
+    oncall = OncallService(db=db, config=config, clock=clock, incidents=incidents, owed=kick)
     handoffs = HandoffService(
         db=db,
         config=config,
@@ -444,7 +444,9 @@ def _duties(
         return Duties([])
     schedule = config.schedule
     chaser = Chaser(db=db, config=config, incidents=incidents, oncall=oncall)
-    watch = QwenWatch(db=db, config=config, serving=serving, runbooks=runbooks, owed=kick)
+    watch = QwenWatch(
+        db=db, config=config, serving=serving, runbooks=runbooks, owed=kick, incidents=incidents
+    )
     drills = Drills(
         db=db,
         config=config,

@@ -14,6 +14,7 @@ from bot.incidents.posts import (
     IncidentCardLate,
     IncidentCardUpdate,
     IncidentCreatedReply,
+    IncidentNews,
     PostmortemDraft,
     PostmortemNudge,
     Reminder,
@@ -25,6 +26,7 @@ from bot.oncall.posts import (
     HandoffReminder,
     HandoffUpdate,
     OncallProblem,
+    OverrideNotice,
 )
 from bot.outbox.model import OwedPost, Post, PostKind
 from bot.outbox.owing import read_as
@@ -49,11 +51,13 @@ AnyPost = (
     | Reminder
     | Escalation
     | PostmortemNudge
+    | IncidentNews
     | Handoff
     | HandoffUpdate
     | HandoffReminder
     | HandoffConfirmed
     | OncallProblem
+    | OverrideNotice
     | SloDigest
     | SloStatusNotice
     | RunMessage

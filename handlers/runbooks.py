@@ -131,9 +131,11 @@ def register_runbook_handlers(
         await runbooks.resume(run_id=action.action.value or "", actor=action.user.id, applied=False)
 
     async def start(action: BlockAction) -> None:
+        name, _, incident_id = (action.action.value or "").partition("|")
         await runbooks.start(
-            name=action.action.value or "",
+            name=name,
             requester=action.user.id,
+            incident_id=incident_id or None,
             origin_channel=action.channel_id,
         )
 

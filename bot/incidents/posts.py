@@ -122,6 +122,17 @@ class PostmortemNudge(Post):
     days: int = 1
 
 
+@dataclass(frozen=True, kw_only=True)
+class IncidentNews(Post):
+    """Something that happened to the incident outside its card (a run linked to it
+    started or ended, the model recovered): its timeline entry, as one thread reply."""
+
+    kind = PostKind.INCIDENT_NEWS
+    action: str
+    note: str = ""
+    actor: str
+
+
 INCIDENT_POSTS = (
     IncidentCard,
     IncidentCardLate,
@@ -132,4 +143,5 @@ INCIDENT_POSTS = (
     Reminder,
     Escalation,
     PostmortemNudge,
+    IncidentNews,
 )

@@ -31,6 +31,7 @@ from bot.incidents.model import (
     ACTIVE,
     EDITABLE,
     STATUS_EVENTS,
+    TEXT_MAX,
     Incident,
     IncidentEvent,
     IncidentStatus,
@@ -49,6 +50,7 @@ from bot.incidents.posts import (
     IncidentCardLate,
     IncidentCardUpdate,
     IncidentCreatedReply,
+    IncidentNews,
     PostmortemDraft,
     bare,
     card_key,
@@ -99,15 +101,18 @@ IN_FLIGHT_PATIENCE = 10.0
 
 async def _owe_card_update(session: AsyncSession, incident_id: str, now: datetime) -> None:
     """The card shows the change: one edit owed per incident, newer changes coalesce; it
-    carries the incident as the change left it (read in the change's transaction)."""
+    carries the incident as the change left it (read in the change's transaction), with
+    its newest timeline entry."""
     row = await repo.get(session, incident_id)
     if row is None:
         return
+    # With its newest timeline entry only: the card shows the latest note or change.
+    latest = list(await repo.timeline(session, incident_id))[-1:]
     update = IncidentCardUpdate(
         key=f"card-update:{incident_id}",
         subject=incident_id,
         thread_key=card_key(incident_id),
-        incident=incident_from_row(row),
+        incident=incident_from_row(row, latest),
     )
     await owe_again(session, update, at=now)
 
@@ -609,6 +614,49 @@ class IncidentService:
                 )
             await _owe_card_update(session, incident_id, now)
         self._owed()
+        return True
+
+    async def tell(
+        self,
+        session: AsyncSession,
+        *,
+        incident_id: str,
+        key: str,
+        actor: str,
+        action: str,
+        note: str,
+    ) -> bool:
+        """Add what happened to the incident from outside it (a run linked to it started or
+        ended, its model recovered) in the caller's transaction: a timeline entry, a reply in
+        the card's thread and the card brought up to date, once per ``key`` (a retried step
+        writes nothing). False when ``key`` was told already, or the incident is closed."""
+        row = await repo.get_for_update(session, incident_id)
+        if row is None or IncidentStatus(row.status) not in EDITABLE:
+            return False
+        if await repo.wrote(session, key):
+            return False
+        now = self._clock.now()
+        note = note.strip()[:TEXT_MAX]
+        await repo.add_timeline(
+            session,
+            incident_id=incident_id,
+            at=now,
+            actor=actor,
+            action=action,
+            note=note,
+            request_key=key,
+        )
+        news = IncidentNews(
+            key=f"news:{incident_id}:{key}",
+            subject=incident_id,
+            channel=self._channel,
+            thread_key=card_key(incident_id),
+            action=action,
+            note=note,
+            actor=actor,
+        )
+        await owe_one(session, news, at=now)
+        await _owe_card_update(session, incident_id, now)
         return True
 
     # ---- machinery ---------------------------------------------------------------------

@@ -59,4 +59,25 @@ class OncallProblem(Post):
     text: str
 
 
-ONCALL_POSTS = (Handoff, HandoffUpdate, HandoffReminder, HandoffConfirmed, OncallProblem)
+@dataclass(frozen=True, kw_only=True)
+class OverrideNotice(Post):
+    """``user`` covers ``pool`` until ``until``, set by ``by``: the on-call channel hears
+    whom it replaces (``replaces``), and whether that was an earlier override of the pool."""
+
+    kind = PostKind.ONCALL_OVERRIDE
+    pool: str
+    user: str
+    until: datetime
+    by: str
+    replaces: str | None = None
+    replaces_override: bool = False
+
+
+ONCALL_POSTS = (
+    Handoff,
+    HandoffUpdate,
+    HandoffReminder,
+    HandoffConfirmed,
+    OncallProblem,
+    OverrideNotice,
+)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,8 +12,10 @@ from bot.incidents.model import Incident
 from bot.incidents.service import IncidentService
 from bot.oncall.fatigue import Fatigue, fatigue
 from bot.oncall.hours import Pool
-from bot.oncall.overrides import Override, new_override, parse_until
+from bot.oncall.overrides import Override, active_override, new_override, parse_until
+from bot.oncall.posts import OverrideNotice
 from bot.oncall.rotation import Rotation, WeekPlan
+from bot.outbox.owing import owe_one
 from bot.people import UserDirectory
 from bot.settings import SreConfig
 from storage import oncall as rows
@@ -54,8 +56,11 @@ class OncallService:
         clock: Clock,
         incidents: IncidentService,
         rotation: Rotation | None = None,
+        owed: Callable[[], None] = lambda: None,
     ) -> None:
-        """``incidents`` answers the fatigue report's question: who was paged, when."""
+        """``incidents`` answers the fatigue report's question: who was paged, when;
+        ``owed`` is told after an override owed its announcement (the outbox's kick)."""
+        self._owed = owed
         self._db = db
         self._incidents = incidents
         self._config = config
@@ -139,6 +144,10 @@ class OncallService:
         override = new_override(
             pool=chosen, user=user, start=now, end=end, created_by=actor, reason="", now=now
         )
+        # Whom it replaces: the override of the pool in force now, else the rotation's person.
+        earlier = active_override(override.pool, now, await self.overrides(at=now))
+        replaces = earlier.user if earlier else self.rotation.who_is_on_call(override.pool, now)
+        channel = self._config.channels.oncall
         async with self._db.transaction() as session:
             rows.add_override(
                 session,
@@ -160,6 +169,21 @@ class OncallService:
                 subject=f"oncall:{override.pool.value}",
                 detail={"user": user, "until": end.isoformat()},
             )
+            if channel:
+                notice = OverrideNotice(
+                    key=f"override:{override.pool.value}:{now.isoformat()}:{user}",
+                    subject=f"oncall:{override.pool.value}",
+                    channel=channel,
+                    pool=override.pool.value,
+                    user=user,
+                    until=end,
+                    by=actor,
+                    replaces=replaces,
+                    replaces_override=earlier is not None,
+                )
+                await owe_one(session, notice, at=now)
+        if channel:
+            self._owed()
         return override
 
     async def group_members(self, *, at: datetime | None = None) -> list[str]:

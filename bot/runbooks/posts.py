@@ -61,11 +61,13 @@ class RunNotice(Post):
 
 @dataclass(frozen=True, kw_only=True)
 class Recovery(Post):
-    """``model`` is healthy again: ``runbook`` restores what the downshift changed."""
+    """``model`` is healthy again: ``runbook`` restores what the downshift changed, linked
+    to the downshift's incident (``incident_id``) when it opened one."""
 
     kind = PostKind.RUNBOOK_RECOVERY
     model: str
     runbook: str
+    incident_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

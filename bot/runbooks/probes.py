@@ -18,6 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.clock import owed_since
 from bot.errors import SreError
+from bot.incidents.service import IncidentService
 from bot.outbox.owing import owe_one
 from bot.runbooks.model import Run, RunState
 from bot.runbooks.posts import Drill, Recovery
@@ -70,12 +71,15 @@ class QwenWatch:
         serving: ServingClient,
         runbooks: RunbookService,
         owed: Callable[[], None],
+        incidents: IncidentService | None = None,
     ) -> None:
+        """``incidents`` hears of a recovery, on the downshift's incident."""
         self._db = db
         self._config = config
         self._serving = serving
         self._runbooks = runbooks
         self._owed = owed
+        self._incidents = incidents
         self.failures = 0
         self._last_start: datetime | None = None
 
@@ -117,15 +121,29 @@ class QwenWatch:
             for r in await self._runbooks.list_runs(active_only=False, limit=50)
             if r.runbook == DOWNSHIFT and r.state is RunState.SUCCEEDED and not r.dry_run
         ]
+        downshift = runs[0] if runs else None
+        incident_id = downshift.incident_id if downshift else None
         recovery = Recovery(
-            key=f"recovery:{runs[0].id if runs else 'manual'}",
+            key=f"recovery:{downshift.id if downshift else 'manual'}",
             subject=MODEL,
             channel=self._config.channels.oncall,
             model=MODEL,
             runbook=RESTORE,
+            incident_id=incident_id,
         )
         async with self._db.transaction() as session:
             owed = await owe_one(session, recovery, at=now)
+            # The downshift's incident hears it too, in the same decision.
+            if owed and incident_id is not None and self._incidents is not None:
+                await self._incidents.tell(
+                    session,
+                    incident_id=incident_id,
+                    key=recovery.key,
+                    actor=PROBE_ACTOR,
+                    action="recovered",
+                    note=f"{MODEL} answers healthy again; creative stays on its fallback "
+                    f"until {RESTORE} runs",
+                )
         if owed:
             self._owed()
 

@@ -85,7 +85,7 @@ class RunbookService:
         self._definitions = dict(definitions if definitions is not None else load_definitions())
         self._approvers = list(approvers)
         self._incidents = incidents
-        self._store = RunStore(db=db, clock=clock)
+        self._store = RunStore(db=db, clock=clock, incidents=incidents)
         notifier = notifier or SilentRunNotifier()
         executor = RunExecutor(
             serving=serving,

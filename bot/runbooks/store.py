@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.ids import next_free_id
+from bot.incidents.service import IncidentService
 from bot.runbooks.definitions import RunbookDefinition
 from bot.runbooks.engine import Decision, StepFinished, StepResult
 from bot.runbooks.errors import RunAlreadyActive, UnknownRun
@@ -29,9 +30,13 @@ _ATTEMPTS = 50
 class RunStore:
     """Reads and writes runs; every write of a state change is conditional on its version."""
 
-    def __init__(self, *, db: Database, clock: Clock) -> None:
+    def __init__(
+        self, *, db: Database, clock: Clock, incidents: IncidentService | None = None
+    ) -> None:
+        """``incidents`` hears of a real run linked to an incident starting and ending."""
         self._db = db
         self._clock = clock
+        self._incidents = incidents
 
     async def get(self, run_id: str) -> Run:
         candidate = run_id.strip().upper()
@@ -123,10 +128,12 @@ class RunStore:
         """Commit ``decision.run`` if the run is still at ``before.version``, else None.
 
         Also: one audit entry per changed step (state, timing, exact call, outcome), the
-        lock released when the run ends, and the approval decision under its unique key.
+        lock released when the run ends, the approval decision under its unique key, and
+        the run's start and end on the timeline of the incident it is linked to.
         """
         after = decision.run
         now = after.updated_at
+        told = False
         try:
             async with self._db.transaction() as session:
                 if not await repo.update_run_if_version(
@@ -153,10 +160,42 @@ class RunStore:
                         subject=after.id,
                         detail={"from": before.state, "to": after.state, "note": after.note},
                     )
+                told = await self._tell_incident(session, before, after, actor=actor)
         except IntegrityError:  # the decision's unique key: someone decided this step first
             return None
+        if told and self._incidents is not None:
+            self._incidents.owed()
         after.version = before.version + 1
         return after
+
+    async def _tell_incident(self, session: Any, before: Run, after: Run, *, actor: str) -> bool:
+        """The incident the run is linked to hears that it started (when linked: at its
+        start, or by the step that opened or joined the incident) and how it ended, once
+        each (keyed by the run)."""
+        incidents, incident_id = self._incidents, after.incident_id
+        if incidents is None or incident_id is None or after.dry_run:
+            return False
+        told = False
+        if before.incident_id is None or before.state is RunState.REQUESTED:
+            told = await incidents.tell(
+                session,
+                incident_id=incident_id,
+                key=f"run:{after.id}:started",
+                actor=after.requester,
+                action="runbook started",
+                note=f"{after.id} {after.runbook}, requested by {after.requester}",
+            )
+        if after.is_finished and not before.is_finished:
+            note = f"{after.id} {after.runbook}" + (f": {after.note}" if after.note else "")
+            told |= await incidents.tell(
+                session,
+                incident_id=incident_id,
+                key=f"run:{after.id}:{after.state.value}",
+                actor=actor,
+                action=f"runbook {after.state.label}",
+                note=note,
+            )
+        return told
 
     async def record_late_outcome(self, run: Run, event: StepFinished) -> None:
         """A step's outcome that came after the run ended (cancelled mid-call): keep it."""

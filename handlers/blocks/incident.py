@@ -19,6 +19,7 @@ from handlers.blocks.text import (
     escape,
     fallback,
     header,
+    is_user_id,
     mention,
     mention_users,
     mrkdwn,
@@ -108,6 +109,9 @@ def incident_card(
         blocks.append(section(text))
     if alerts:
         blocks.append(firing_alerts_section(alerts))
+    latest = _latest_line(incident, zone)
+    if latest:
+        blocks.append(context(latest))
     if incident.status is not IncidentStatus.CLOSED:
         blocks.append(
             {
@@ -134,6 +138,27 @@ def incident_card(
         )
     blocks.append(context(f"`/incident show {incident.id}` · timeline, notes and history"))
     return blocks
+
+
+def _latest_line(incident: Incident, zone: tzinfo) -> str:
+    """The newest timeline entry (a note, a status change, a run), when there is one besides
+    the declaration: what a reader of the card wants to know first."""
+    if not incident.timeline or incident.timeline[-1].action == "created":
+        return ""
+    entry = incident.timeline[-1]
+    note = f" — {escape(clip(entry.note, 500))}" if entry.note else ""
+    return (
+        f"*Latest:* {escape(entry.action)}{note} · {mention(entry.actor)}, {when(entry.at, zone)}"
+    )
+
+
+def incident_news_reply(*, action: str, note: str, actor: str) -> dict[str, Any]:
+    """A thread reply telling what the incident's timeline just gained."""
+    text = f"🧾 *{escape(action)}*" + (f" — {mention_users(clip(note, 2000))}" if note else "")
+    if is_user_id(actor):
+        text += f" ({mention(actor)})"
+    summary = f"{action}: {note}" if note else action
+    return {"text": fallback(escape(summary)), "blocks": [section(text)]}
 
 
 def _severity_options() -> list[dict[str, Any]]:

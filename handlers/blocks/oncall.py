@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
@@ -21,6 +21,7 @@ from handlers.blocks.text import (
     fallback,
     header,
     mention,
+    message,
     section,
     when,
 )
@@ -169,3 +170,24 @@ def handoff_unconfirmed_reply(*, outgoing: str, incoming: str, waited: timedelta
         f"press *I've got it* above. {mention(outgoing)}, please stay reachable until then."
     )
     return {"text": fallback(text), "blocks": [section(text)]}
+
+
+def override_notice(
+    *,
+    pool: str,
+    user: str,
+    until: datetime,
+    by: str,
+    replaces: str | None,
+    replaces_override: bool,
+    zone: tzinfo = UTC,
+) -> dict[str, Any]:
+    """The on-call channel hears of an override: who covers which pool until when, and
+    whom it replaces (an earlier override of the pool, said so)."""
+    text = f"↪️ {mention(user)} covers the {escape(pool)} pool until {when(until, zone)}"
+    if replaces and replaces_override:
+        text += f", replacing the earlier override by which {mention(replaces)} covered it"
+    elif replaces and replaces != user:
+        text += f", in place of {mention(replaces)}"
+    text += f" (set by {mention(by)})."
+    return message(text)

@@ -236,7 +236,9 @@ def _amount(value: float | None, unit: str) -> str:
     return "not reported" if value is None else f"{value:,.0f} {unit}"
 
 
-def recovery_notice(model: str, runbook: str) -> dict[str, Any]:
+def recovery_notice(model: str, runbook: str, incident_id: str | None = None) -> dict[str, Any]:
+    """The model recovered: a button starts ``runbook``, linked to the downshift's incident
+    when there is one (``runbook|INC-…``)."""
     text = (
         f"✅ *{escape(model)}* is healthy again. Creative is still served elsewhere: restore it "
         f"when you are ready (an approver confirms the step)."
@@ -251,7 +253,7 @@ def recovery_notice(model: str, runbook: str) -> dict[str, Any]:
                     button(
                         "Restore creative mode",
                         action_id=RunbookAction.START,
-                        value=runbook,
+                        value=f"{runbook}|{incident_id}" if incident_id else runbook,
                         style="primary",
                     )
                 ],

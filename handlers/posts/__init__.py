@@ -15,6 +15,7 @@ from bot.incidents.posts import (
     IncidentCardLate,
     IncidentCardUpdate,
     IncidentCreatedReply,
+    IncidentNews,
     PostmortemDraft,
     PostmortemNudge,
     Reminder,
@@ -25,6 +26,7 @@ from bot.oncall.posts import (
     HandoffReminder,
     HandoffUpdate,
     OncallProblem,
+    OverrideNotice,
 )
 from bot.outbox import MessageRef, NothingToSend, OwedPost
 from bot.posts import AnyPost
@@ -73,6 +75,8 @@ class Renderers:
                 return await self._incidents.escalation(owed, post)
             case PostmortemNudge():
                 return await self._incidents.postmortem_nudge(owed, post)
+            case IncidentNews():
+                return await self._incidents.news(owed, post)
             case Handoff():
                 return await self._oncall.handoff(owed, post)
             case HandoffUpdate():
@@ -83,6 +87,8 @@ class Renderers:
                 raise NothingToSend("a confirmation is a decision, never posted")
             case OncallProblem():
                 return await self._oncall.problem(owed, post)
+            case OverrideNotice():
+                return await self._oncall.override(owed, post)
             case SloDigest():
                 return await self._slo.digest(owed, post)
             case SloStatusNotice():

@@ -17,6 +17,7 @@ from bot.incidents.posts import (
     IncidentCardLate,
     IncidentCardUpdate,
     IncidentCreatedReply,
+    IncidentNews,
     PostmortemDraft,
     PostmortemNudge,
     Reminder,
@@ -32,6 +33,7 @@ from handlers.blocks.incident import (
     incident_card_late,
     incident_created_reply,
     incident_fallback,
+    incident_news_reply,
     postmortem_draft_messages,
 )
 from handlers.blocks.text import Reply
@@ -118,6 +120,10 @@ class IncidentPosts:
 
     async def alerts_reply(self, owed: OwedPost, post: AlertsReply) -> MessageRef:
         return await self._slack.post(owed, alerts_reply(post), reply=True)
+
+    async def news(self, owed: OwedPost, post: IncidentNews) -> MessageRef:
+        body = incident_news_reply(action=post.action, note=post.note, actor=post.actor)
+        return await self._slack.post(owed, body, reply=True)
 
     async def postmortem_draft(self, owed: OwedPost, post: PostmortemDraft) -> MessageRef:
         incident = post.incident

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from bot.oncall.handoffs import HandoffService
-from bot.oncall.posts import Handoff, HandoffReminder, HandoffUpdate, OncallProblem
+from bot.oncall.posts import (
+    Handoff,
+    HandoffReminder,
+    HandoffUpdate,
+    OncallProblem,
+    OverrideNotice,
+)
 from bot.outbox import MessageRef, OwedPost
 from bot.settings import SreConfig
-from handlers.blocks.oncall import handoff_blocks, handoff_unconfirmed_reply
+from handlers.blocks.oncall import handoff_blocks, handoff_unconfirmed_reply, override_notice
 from handlers.blocks.text import escape, message
 from handlers.posts.slack import SlackPoster
 
@@ -37,3 +43,15 @@ class OncallPosts:
 
     async def problem(self, owed: OwedPost, post: OncallProblem) -> MessageRef:
         return await self._slack.post(owed, message("⚠️ " + escape(post.text)))
+
+    async def override(self, owed: OwedPost, post: OverrideNotice) -> MessageRef:
+        body = override_notice(
+            pool=post.pool,
+            user=post.user,
+            until=post.until,
+            by=post.by,
+            replaces=post.replaces,
+            replaces_override=post.replaces_override,
+            zone=self._config.zone,
+        )
+        return await self._slack.post(owed, body)

@@ -76,7 +76,9 @@ class RunbookPosts:
         return await self._slack.post(owed, message(prefix + escape(post.text)), reply=True)
 
     async def recovery(self, owed: OwedPost, post: Recovery) -> MessageRef:
-        return await self._slack.post(owed, recovery_notice(post.model, post.runbook))
+        return await self._slack.post(
+            owed, recovery_notice(post.model, post.runbook, post.incident_id)
+        )
 
     async def drill(self, owed: OwedPost, post: Drill) -> MessageRef:
         body = drill_summary(reachable=post.reachable, lines=list(post.lines))

@@ -265,6 +265,17 @@ def _calls() -> Iterator[tuple[str, Callable[[], Any]]]:
     yield "status_modal", lambda: incident.status_modal(opened)
     yield "resolve_modal", lambda: incident.resolve_modal(opened)
     yield "incident_created_reply", lambda: incident.incident_created_reply(opened)
+    yield (
+        "incident_card_late",
+        lambda: incident.incident_card_late(opened, reason="not_in_channel", moved_to="U0AAA"),
+    )
+    yield "yes_no", lambda: text.message(f"loaded {text.yes_no(True)}")
+    yield (
+        "incident_news_reply",
+        lambda: incident.incident_news_reply(
+            action="runbook succeeded", note="RUN-20261014-010100 <done> & U0AAA", actor="U0BBB"
+        ),
+    )
     yield "incident_list", lambda: incident.incident_list(every)
     yield "incident_list", lambda: incident.incident_list([])
     yield (
@@ -297,6 +308,20 @@ def _calls() -> Iterator[tuple[str, Callable[[], Any]]]:
     )
     yield "postmortem_nudge_reply", lambda: chase.postmortem_nudge_reply(resolved, days=2)
     yield "now_reply", lambda: oncall.now_reply(now, CONFIG.zone)
+    for replaces_override in (False, True):
+        yield (
+            "override_notice",
+            partial(
+                oncall.override_notice,
+                pool="weekday",
+                user="U0CCC",
+                until=NOW + timedelta(hours=4),
+                by="U0AAA",
+                replaces="U0BBB",
+                replaces_override=replaces_override,
+                zone=CONFIG.zone,
+            ),
+        )
     yield "schedule_reply", lambda: oncall.schedule_reply(weeks, CONFIG.zone)
     yield "fatigue_reply", lambda: oncall.fatigue_reply(report)
     for message in handoffs:
@@ -315,6 +340,10 @@ def _calls() -> Iterator[tuple[str, Callable[[], Any]]]:
     yield "runbook_list", lambda: runbook.runbook_list(default_definitions())
     yield "health_reply", lambda: runbook.health_reply(health, [qwen])
     yield "recovery_notice", lambda: runbook.recovery_notice("qwen", "qwen_restore_creative")
+    yield (
+        "recovery_notice",
+        lambda: runbook.recovery_notice("qwen", "qwen_restore_creative", "INC-20261014-010000"),
+    )
     for reachable in (None, "connection refused"):
         yield (
             "drill_summary",

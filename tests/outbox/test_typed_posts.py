@@ -17,6 +17,7 @@ from bot.incidents.posts import (
     IncidentCardLate,
     IncidentCardUpdate,
     IncidentCreatedReply,
+    IncidentNews,
     PostmortemDraft,
     PostmortemNudge,
     Reminder,
@@ -27,6 +28,7 @@ from bot.oncall.posts import (
     HandoffReminder,
     HandoffUpdate,
     OncallProblem,
+    OverrideNotice,
 )
 from bot.outbox import OwedPost, Post, PostKind
 from bot.outbox.owing import facts
@@ -74,6 +76,7 @@ EXAMPLES: dict[PostKind, Post] = {
         IncidentCreatedReply(**ENVELOPE, incident=INCIDENT, user="U0AAA", response_url="http://x"),
         AlertsReply(**ENVELOPE, fired=(LINE,), resolved=(LINE,), more=3, clipped=("summary",)),
         PostmortemDraft(**ENVELOPE, incident=INCIDENT),
+        IncidentNews(**ENVELOPE, action="runbook succeeded", note="RUN-1", actor="U0AAA"),
         Reminder(**ENVELOPE, incident=INCIDENT, number=2),
         Escalation(
             **ENVELOPE,
@@ -90,6 +93,15 @@ EXAMPLES: dict[PostKind, Post] = {
         HandoffReminder(**ENVELOPE, outgoing="U0AAA", incoming="U0BBB"),
         HandoffConfirmed(**ENVELOPE, by="U0BBB"),
         OncallProblem(**ENVELOPE, text="Nobody is on call"),
+        OverrideNotice(
+            **ENVELOPE,
+            pool="weekday",
+            user="U0CCC",
+            until=AT,
+            by="U0AAA",
+            replaces="U0BBB",
+            replaces_override=True,
+        ),
         SloDigest(**ENVELOPE, at=AT),
         SloStatusNotice(**ENVELOPE, result=RESULT, previous=SloStatus.HEALTHY),
         RunMessage(**ENVELOPE),

@@ -105,10 +105,17 @@ async def _sent(bot: Container) -> None:
 
 
 async def _sev1_with_its_card_out(scene: Scene) -> None:
+    await _opened_with_its_card_out(scene, Severity.SEV1)
+
+
+async def _sev2_with_its_card_out(scene: Scene) -> None:
+    """A Sev2's 15-minute reminder is not said by an escalation (due at 30 minutes)."""
+    await _opened_with_its_card_out(scene, Severity.SEV2)
+
+
+async def _opened_with_its_card_out(scene: Scene, severity: Severity) -> None:
     async with scene.bot_at(OPENED) as bot:
-        await bot.incidents.create(
-            title="Checkout answers 502", severity=Severity.SEV1, actor="U0AAA"
-        )
+        await bot.incidents.create(title="Checkout answers 502", severity=severity, actor="U0AAA")
         await _sent(bot)
     assert len(scene.emulator.messages("C0INCIDENTS")) == 1
 
@@ -189,7 +196,7 @@ CASES = [
         "reminder:",
         OPENED + timedelta(minutes=16),
         "still unacknowledged after 16m",
-        _sev1_with_its_card_out,
+        _sev2_with_its_card_out,
         restart_at_once=True,
     ),
     Case(

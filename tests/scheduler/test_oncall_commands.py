@@ -49,6 +49,24 @@ async def test_an_override_takes_the_pager_and_the_user_group(world: World) -> N
     assert "Paged now:* <@U0AAA>" in await _reply(world, "now")
 
 
+@pytest.mark.engine
+async def test_overrides_are_announced_in_the_oncall_channel_naming_whom_they_replace(
+    world: World,
+) -> None:
+    await _reply(world, "override <@U0CCC|carol> +4h", user="U0AAA")
+    await _reply(world, "override <@U0BBB> +2h", user="U0AAA")
+    await world.deliver()
+    first, second = [
+        m.text for m in world.emulator.messages("C0ONCALL") if "covers the weekday pool" in m.text
+    ]
+    # The rotation's person first, then the earlier override, each said as what it is.
+    assert first.startswith("↪️ <@U0CCC> covers the weekday pool until")
+    assert "in place of <@U0AAA> (set by <@U0AAA>)" in first
+    assert second.startswith("↪️ <@U0BBB> covers the weekday pool until")
+    assert "replacing the earlier override by which <@U0CCC> covered it" in second
+    assert "Paged now:* <@U0BBB>" in await _reply(world, "now")
+
+
 @pytest.mark.parametrize(
     ("text", "user", "expected"),
     [

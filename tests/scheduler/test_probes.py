@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from bot.app import build_container
 from bot.outbox import PostKind
+from bot.runbooks.model import Run
 from bot.serving.models import Mode
 from scheduler.duties import every
 from storage.db import Database
@@ -154,3 +155,78 @@ async def test_three_failed_probes_30s_apart_downshift_on_the_third(world: World
     assert str(outcomes[2]).startswith("started RUN-")
     routing = await world.container.serving.routing()
     assert routing.serving(Mode.CREATIVE) == Mode.BALANCED
+
+
+@pytest.mark.engine
+async def test_the_downshift_incident_tells_its_run_the_recovery_and_the_restore(
+    world: World,
+) -> None:
+    faults = f"{world.container.serving.base_url}/_standin/faults"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(faults, json={"model_down": "qwen"}) as answer:
+            assert answer.status == 200
+        for n in range(3):  # the third failed probe starts the downshift
+            await world.at(timedelta(seconds=30 * n))
+        async with http.delete(faults) as answer:
+            assert answer.status == 200
+    [downshift] = await world.container.runbooks.list_runs(active_only=False)
+    assert downshift.incident_id is not None
+    incident = await world.container.incidents.get(incident_id=downshift.incident_id)
+    assert incident.message_ts is not None
+    told = [(e.action, e.note) for e in incident.timeline if e.action != "created"]
+    assert told[0] == (
+        "runbook started",
+        f"{downshift.id} qwen_failure_downshift, requested by health-probe",
+    )
+    assert told[-1][0] == "runbook succeeded" and downshift.id in told[-1][1]
+    thread = world.thread(incident.message_ts)
+    assert any("runbook started" in t and downshift.id in t for t in thread)
+    assert any("runbook succeeded" in t and downshift.id in t for t in thread)
+
+    await world.at(timedelta(seconds=90))  # healthy again, still downshifted
+    await world.at(timedelta(seconds=120))  # announced once, told once
+    incident = await world.container.incidents.get(incident_id=incident.id)
+    assert [e.action for e in incident.timeline].count("recovered") == 1
+    assert "recovered" in world.thread(incident.message_ts)[-1]
+
+    [notice] = [m for m in world.emulator.messages("C0ONCALL") if "qwen recovered" in m.text]
+    await world.slack.click(
+        channel=notice.channel, ts=notice.ts, action_id="runbook_start", user="U0CCC"
+    )
+    restore_run = await _wait_for_run(world, "qwen_restore_creative")
+    assert restore_run.incident_id == incident.id
+    await world.deliver()
+    asks = [
+        (m, b)
+        for m in world.emulator.replies(
+            world.container.config.channels.incidents, incident.message_ts
+        )
+        for b in world.emulator.buttons(m.channel, m.ts)
+        if b.action_id == "runbook_approve"
+    ]
+    message, approve = asks[0]
+    await world.slack.click(
+        channel=message.channel,
+        ts=message.ts,
+        action_id="runbook_approve",
+        user="U0AAA",
+        value=approve.value,
+    )
+    await world.at(timedelta(seconds=150))
+    incident = await world.container.incidents.get(incident_id=incident.id)
+    restored = [(e.action, e.note) for e in incident.timeline if restore_run.id in e.note]
+    assert [action for action, _ in restored] == ["runbook started", "runbook succeeded"]
+    thread = world.thread(incident.message_ts)
+    assert any("runbook succeeded" in t and restore_run.id in t for t in thread)
+    routing = await world.container.serving.routing()
+    assert routing.serving(Mode.CREATIVE) == Mode.CREATIVE
+
+
+async def _wait_for_run(world: World, runbook: str) -> Run:
+    for _ in range(200):
+        runs = await world.container.runbooks.list_runs(active_only=False)
+        found = [r for r in runs if r.runbook == runbook]
+        if found:
+            return found[0]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no run of {runbook}")

@@ -128,5 +128,5 @@ async def test_verdict_blocks_on_the_exhausted_slo(evaluator: SloEvaluator) -> N
     assert "   Total Requests:      4,320,000" in report
     assert "   Failed Requests:     2,519" in report
     assert "🚨 LLM Balanced Mode Latency (p95)" in report
-    assert "   Error Budget Left:   -30.00%" in report
+    assert "   Error Budget Left:   none (1.30× spent)" in report
     assert "⚠️ LLM Creative Mode Latency (p95)" in report
