@@ -13,6 +13,7 @@ from bot.app import build_container
 from bot.outbox import PostKind
 from bot.runbooks.model import Run
 from bot.serving.models import Mode
+from sandbox.slack.records import Button, Message
 from scheduler.duties import every
 from storage.db import Database
 from storage.tables import PostRow
@@ -195,15 +196,21 @@ async def test_the_downshift_incident_tells_its_run_the_recovery_and_the_restore
     )
     restore_run = await _wait_for_run(world, "qwen_restore_creative")
     assert restore_run.incident_id == incident.id
-    await world.deliver()
-    asks = [
-        (m, b)
-        for m in world.emulator.replies(
-            world.container.config.channels.incidents, incident.message_ts
-        )
-        for b in world.emulator.buttons(m.channel, m.ts)
-        if b.action_id == "runbook_approve"
-    ]
+    # The run reaches its approval step on the runs job and its ask is owed after that
+    # commit: deliver until it is out (each pass waits on the runs and on the outbox).
+    asks: list[tuple[Message, Button]] = []
+    for _ in range(20):
+        await world.deliver()
+        asks = [
+            (m, b)
+            for m in world.emulator.replies(
+                world.container.config.channels.incidents, incident.message_ts
+            )
+            for b in world.emulator.buttons(m.channel, m.ts)
+            if b.action_id == "runbook_approve"
+        ]
+        if asks:
+            break
     message, approve = asks[0]
     await world.slack.click(
         channel=message.channel,
