@@ -29,7 +29,7 @@ from bot.oncall.posts import (
     OverrideNotice,
 )
 from bot.outbox.model import OwedPost, Post, PostKind
-from bot.outbox.owing import read_as
+from bot.outbox.owing import read_owed
 from bot.runbooks.posts import (
     RUNBOOK_POSTS,
     Drill,
@@ -79,19 +79,20 @@ class UnreadablePost(ValueError):
     version): it cannot be rendered, so it is given up on, not retried."""
 
 
+def kind_of(owed: OwedPost) -> type[Post]:
+    """The dataclass ``owed`` was decided as, by its stored kind."""
+    try:
+        return KINDS[PostKind(owed.kind)]
+    except ValueError as exc:
+        raise UnreadablePost(f"{owed.key} has a kind no post has: {owed.kind}") from exc
+
+
 def read(owed: OwedPost) -> AnyPost:
     """``owed`` as the post it was decided as."""
+    kind = kind_of(owed)
     try:
-        kind = KINDS[PostKind(owed.kind)]
-        post = read_as(
-            kind,
-            key=owed.key,
-            subject=owed.subject,
-            channel=owed.channel,
-            thread_key=owed.thread_key,
-            facts=owed.facts,
-        )
-    except (KeyError, ValueError) as exc:
+        post = read_owed(kind, owed)
+    except ValueError as exc:
         raise UnreadablePost(f"{owed.key} ({owed.kind}) cannot be read: {exc}") from exc
     assert isinstance(post, AnyPost)  # every class in KINDS is one of AnyPost
     return post

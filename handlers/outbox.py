@@ -19,9 +19,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.outbox import ChannelClosed, MessageRef, OwedPost, Refusal, Undeliverable
-from bot.posts import UnreadablePost, read
+from bot.posts import UnreadablePost, kind_of, read
 from handlers.posts import Renderers
-from handlers.posts.slack import CHANNEL_CLOSED
+from handlers.posts.slack import closed_reason
 
 log = logging.getLogger(__name__)
 
@@ -59,17 +59,18 @@ class SlackSender:
             raise Undeliverable(str(exc)) from exc
         except SlackApiError as exc:
             error = str(exc.response.get("error", ""))
+            closed = closed_reason(exc)
             channel = post.thread.channel_id if post.thread else post.channel
-            if error in CHANNEL_CLOSED and channel is not None:
-                raise ChannelClosed(Refusal(channel=channel, reason=error)) from exc
-            if error in PERMANENT or error in CHANNEL_CLOSED:
+            if closed is not None and channel is not None:
+                raise ChannelClosed(Refusal(channel=channel, reason=closed)) from exc
+            if error in PERMANENT or closed is not None:
                 raise Undeliverable(error) from exc
             raise
 
     async def find(self, post: OwedPost) -> MessageRef | None:
         """The message an unrecorded attempt posted, by the key in its metadata."""
         try:
-            if not read(post).new_message:
+            if not kind_of(post).new_message:  # a class's mark: no facts to read for it
                 return None
         except UnreadablePost:
             return None

@@ -155,6 +155,17 @@ async def timeline(session: AsyncSession, incident_id: str) -> Sequence[Timeline
     return (await session.execute(statement)).scalars().all()
 
 
+async def latest_entry(session: AsyncSession, incident_id: str) -> TimelineRow | None:
+    """The incident's newest timeline entry (the card shows it)."""
+    statement = (
+        select(TimelineRow)
+        .where(TimelineRow.incident_id == incident_id)
+        .order_by(col(TimelineRow.id).desc())
+        .limit(1)
+    )
+    return (await session.execute(statement)).scalars().first()
+
+
 async def list_rows(
     session: AsyncSession,
     *,

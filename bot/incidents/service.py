@@ -58,7 +58,7 @@ from bot.incidents.posts import (
 )
 from bot.incidents.report import IncidentReport, build_report
 from bot.outbox import MessageRef, OwedPost, Post, PostKind
-from bot.outbox.owing import owe, owe_again, owe_one, read_as, record
+from bot.outbox.owing import owe, owe_again, owe_one, read_owed, record
 from storage import audit, outbox
 from storage import incidents as repo
 from storage.db import Database, Executor
@@ -107,12 +107,12 @@ async def _owe_card_update(session: AsyncSession, incident_id: str, now: datetim
     if row is None:
         return
     # With its newest timeline entry only: the card shows the latest note or change.
-    latest = list(await repo.timeline(session, incident_id))[-1:]
+    latest = await repo.latest_entry(session, incident_id)
     update = IncidentCardUpdate(
         key=f"card-update:{incident_id}",
         subject=incident_id,
         thread_key=card_key(incident_id),
-        incident=incident_from_row(row, latest),
+        incident=incident_from_row(row, [latest] if latest else []),
     )
     await owe_again(session, update, at=now)
 
@@ -779,14 +779,7 @@ class IncidentService:
         if ref.refused is not None:
             # It went to a fallback: the channel that refused it is owed a pointer to it,
             # retried slowly until someone invites the bot or unarchives the channel.
-            card = read_as(
-                IncidentCard,
-                key=post.key,
-                subject=post.subject,
-                channel=post.channel,
-                thread_key=post.thread_key,
-                facts=post.facts,
-            )
+            card = read_owed(IncidentCard, post)
             late = IncidentCardLate(
                 key=card_late_key(post.subject),
                 subject=post.subject,

@@ -230,11 +230,12 @@ class Deliverer:
                 return await self._refused(post, closed.refusal)
             except Undeliverable as refusal:
                 log.error("gave up on %s: Slack refused it (%s)", post.key, refusal)
-                await self._finish(post, failure=str(refusal), retry=False)
+                await self._finish(post, failure=str(refusal))
                 return None
             except Exception as exc:
                 self._slack_failures.failed(f"could not post {post.key}: {exc}")
-                await self._finish(post, failure=f"{type(exc).__name__}: {exc}", retry=True)
+                retry_at = self._clock.now() + backoff(post.attempts)
+                await self._finish(post, failure=f"{type(exc).__name__}: {exc}", retry_at=retry_at)
                 return None
             self._slack_failures.recovered()
             if ref is not None and ref.refused is not None:
@@ -266,10 +267,7 @@ class Deliverer:
                 refusal.reason,
                 REFUSED_EVERY,
             )
-        async with self._db.autocommit() as session:  # one statement
-            await outbox.record_failure(
-                session, key=post.key, error=f"ChannelClosed: {refusal.reason}", retry_at=retry_at
-            )
+        await self._finish(post, failure=f"ChannelClosed: {refusal.reason}", retry_at=retry_at)
         return refusal
 
     def _moved(self, post: OwedPost, ref: MessageRef) -> None:
@@ -324,13 +322,18 @@ class Deliverer:
             log.info("posted %s", post.key)
 
     async def _finish(
-        self, post: OwedPost, *, drop: str | None = None, failure: str = "", retry: bool = True
+        self,
+        post: OwedPost,
+        *,
+        drop: str | None = None,
+        failure: str = "",
+        retry_at: datetime | None = None,
     ) -> None:
+        """Drop ``post``, or record its failure: tried again at ``retry_at``, or never."""
         async with self._db.autocommit() as session:  # one statement
             if drop is not None:
                 await outbox.drop(session, key=post.key, reason=drop)
                 return
-            retry_at = self._clock.now() + backoff(post.attempts) if retry else None
             await outbox.record_failure(session, key=post.key, error=failure, retry_at=retry_at)
 
 

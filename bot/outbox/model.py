@@ -40,7 +40,7 @@ class PostKind(StrEnum):
     RUN_NOTICE = "run.notice"
     INCIDENT_CARD_LATE = "incident.card-late"
     ONCALL_HANDOFF_CONFIRMED = "oncall.handoff-confirmed"
-    """A decision only (``bot.outbox.record``): who confirmed a handoff, never posted."""
+    """A decision only (``bot.outbox.owing.record``): who confirmed a handoff, never posted."""
 
 
 @dataclass(frozen=True, kw_only=True)

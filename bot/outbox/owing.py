@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 
-from bot.outbox.model import ENVELOPE, Post
+from bot.outbox.model import ENVELOPE, OwedPost, Post
 from storage import outbox
 from storage.db import Executor
 
@@ -88,6 +88,18 @@ def read_as(
     envelope = {"key": key, "subject": subject, "channel": channel, "thread_key": thread_key}
     post: P = _adapter(kind).validate_python(facts | envelope)
     return post
+
+
+def read_owed(kind: type[P], owed: OwedPost) -> P:
+    """A leased post read back as the post of ``kind`` it was owed as."""
+    return read_as(
+        kind,
+        key=owed.key,
+        subject=owed.subject,
+        channel=owed.channel,
+        thread_key=owed.thread_key,
+        facts=owed.facts,
+    )
 
 
 def read_row(kind: type[P], row: outbox.PostRow) -> P:

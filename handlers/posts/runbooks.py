@@ -13,7 +13,7 @@ from bot.settings import SreConfig
 from handlers.blocks.runbook import drill_summary, recovery_notice, run_message, run_moved_text
 from handlers.blocks.text import Reply, escape, mention, message
 from handlers.errors import tell
-from handlers.posts.slack import CHANNEL_CLOSED, SlackPoster
+from handlers.posts.slack import SlackPoster, closed_reason
 
 
 class RunbookPosts:
@@ -40,7 +40,7 @@ class RunbookPosts:
         try:
             return await self._slack.post(owed, body, reply=True)
         except SlackApiError as exc:
-            closed = exc.response.get("error") in CHANNEL_CLOSED
+            closed = closed_reason(exc) is not None
             if not closed or owed.thread is not None or owed.channel == fallback:
                 raise
         # Started where the bot cannot post (a channel it is not in, a DM with someone else):
