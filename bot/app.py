@@ -41,6 +41,7 @@ from bot.runbooks import load_definitions
 from bot.runbooks.job import LANES as RUN_LANES
 from bot.runbooks.posts import RunPosts
 from bot.runbooks.probes import Drills, QwenWatch
+from bot.runbooks.recovery import Recoveries
 from bot.runbooks.service import RunbookService
 from bot.serving.client import ServingClient
 from bot.settings import Environment, SreConfig
@@ -373,6 +374,7 @@ def build_container(
             handoffs=handoffs,
             slo=slo,
             runbooks=runbooks,
+            recoveries=Recoveries(db=db, clock=clock, runbooks=runbooks, owed=kick),
             serving=serving,
             zone=config.zone,
         )

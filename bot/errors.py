@@ -84,6 +84,19 @@ class AlreadyAcknowledged(SreError):
         self.at = at
 
 
+class AlreadyRestored(SreError):
+    """A recovery notice's restore was started already; a second press changed nothing."""
+
+    def __init__(self, *, model: str, run_id: str, by: str) -> None:
+        super().__init__(
+            f"{model}'s restore was already started by {by} as {run_id}; its message shows "
+            "where it stands. Nothing changed."
+        )
+        self.model = model
+        self.run_id = run_id
+        self.by = by
+
+
 class NotAuthorized(SreError):
     """The person may not do this (not an approver, not in a rotation, ...)."""
 

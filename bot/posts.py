@@ -9,6 +9,7 @@ from __future__ import annotations
 from bot.incidents.posts import (
     INCIDENT_POSTS,
     AlertsReply,
+    ChaseOutcome,
     Escalation,
     IncidentCard,
     IncidentCardLate,
@@ -34,6 +35,7 @@ from bot.runbooks.posts import (
     RUNBOOK_POSTS,
     Drill,
     Recovery,
+    RecoveryRestore,
     RunApproval,
     RunMessage,
     RunNotice,
@@ -52,6 +54,7 @@ AnyPost = (
     | Escalation
     | PostmortemNudge
     | IncidentNews
+    | ChaseOutcome
     | Handoff
     | HandoffUpdate
     | HandoffReminder
@@ -65,6 +68,7 @@ AnyPost = (
     | RunApproval
     | RunNotice
     | Recovery
+    | RecoveryRestore
     | Drill
 )
 """Every post; a renderer matches on it, and mypy tells when a kind is left out."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.errors import InvalidInput
+from bot.runbooks.recovery import Recoveries
 from bot.runbooks.service import RunbookService
 from bot.serving.client import ServingClient, ServingError
 from bot.serving.models import MODELS
@@ -99,7 +100,11 @@ def _run_and_step(value: str | None) -> tuple[str, str | None]:
 
 
 def register_runbook_handlers(
-    listeners: Listeners, *, runbooks: RunbookService, serving: ServingClient
+    listeners: Listeners,
+    *,
+    runbooks: RunbookService,
+    recoveries: Recoveries,
+    serving: ServingClient,
 ) -> None:
     listeners.command(
         "/runbook",
@@ -130,6 +135,13 @@ def register_runbook_handlers(
     async def resend(action: BlockAction) -> None:
         await runbooks.resume(run_id=action.action.value or "", actor=action.user.id, applied=False)
 
+    async def restore(action: BlockAction) -> None:
+        await recoveries.restore(
+            notice_key=action.action.value or "",
+            actor=action.user.id,
+            channel=action.channel_id,
+        )
+
     async def start(action: BlockAction) -> None:
         name, _, incident_id = (action.action.value or "").partition("|")
         await runbooks.start(
@@ -146,5 +158,6 @@ def register_runbook_handlers(
         (RunbookAction.RESUME_APPLIED, applied),
         (RunbookAction.RESUME_RESEND, resend),
         (RunbookAction.START, start),
+        (RunbookAction.RESTORE, restore),
     ):
         listeners.action(action_id.value, run, outcome=_CLICK_OUTCOME)

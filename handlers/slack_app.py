@@ -22,6 +22,7 @@ from bot.incidents.service import IncidentService
 from bot.metrics import BotMetrics
 from bot.oncall.handoffs import HandoffService
 from bot.oncall.service import OncallService
+from bot.runbooks.recovery import Recoveries
 from bot.runbooks.service import RunbookService
 from bot.serving.client import ServingClient
 from bot.slo.service import SloService
@@ -68,6 +69,7 @@ def create_slack_app(
     handoffs: HandoffService,
     slo: SloService,
     runbooks: RunbookService,
+    recoveries: Recoveries,
     serving: ServingClient,
     zone: tzinfo = UTC,
 ) -> SlackApp:
@@ -100,7 +102,7 @@ def create_slack_app(
     register_incident_modals(listeners, incidents=incidents)
     register_oncall_handlers(listeners, oncall=oncall, handoffs=handoffs)
     register_slo_handlers(listeners, slo=slo)
-    register_runbook_handlers(listeners, runbooks=runbooks, serving=serving)
+    register_runbook_handlers(listeners, runbooks=runbooks, recoveries=recoveries, serving=serving)
     return SlackApp(bolt=app, forms=listeners.forms)
 
 

@@ -359,6 +359,20 @@ async def in_flight(
     return (await session.execute(statement)).first() is not None
 
 
+async def sent(session: AsyncSession, *, subject: str, kinds: Sequence[str]) -> list[PostRow]:
+    """The posts about ``subject`` of ``kinds`` that are out, oldest first."""
+    statement = (
+        select(PostRow)
+        .where(
+            PostRow.subject == subject,
+            col(PostRow.kind).in_(list(kinds)),
+            PostRow.state == SENT,
+        )
+        .order_by(col(PostRow.claimed_at))
+    )
+    return list((await session.execute(statement)).scalars().all())
+
+
 async def get(session: AsyncSession, key: str) -> PostRow | None:
     return await session.get(PostRow, key)
 

@@ -133,6 +133,22 @@ class IncidentNews(Post):
     actor: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class ChaseOutcome(Post):
+    """A reminder or an escalation already out (``thread_key``) turns its Acknowledge
+    into who took the incident: ``incident`` as it left ``open``. ``level`` is the
+    escalation's, None for a reminder."""
+
+    kind = PostKind.INCIDENT_CHASE_OUTCOME
+    new_message = False
+    incident: Incident
+    level: int | None = None
+
+
+def chase_outcome_key(chase_key: str) -> str:
+    return f"chase-outcome:{chase_key}"
+
+
 INCIDENT_POSTS = (
     IncidentCard,
     IncidentCardLate,
@@ -144,4 +160,5 @@ INCIDENT_POSTS = (
     Escalation,
     PostmortemNudge,
     IncidentNews,
+    ChaseOutcome,
 )

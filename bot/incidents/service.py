@@ -46,6 +46,8 @@ from bot.incidents.model import (
 from bot.incidents.postmortem import postmortem_draft
 from bot.incidents.posts import (
     AlertsReply,
+    ChaseOutcome,
+    Escalation,
     IncidentCard,
     IncidentCardLate,
     IncidentCardUpdate,
@@ -55,10 +57,11 @@ from bot.incidents.posts import (
     bare,
     card_key,
     card_late_key,
+    chase_outcome_key,
 )
 from bot.incidents.report import IncidentReport, build_report
 from bot.outbox import MessageRef, OwedPost, Post, PostKind
-from bot.outbox.owing import owe, owe_again, owe_one, read_owed, record
+from bot.outbox.owing import owe, owe_again, owe_one, read_owed, read_row, record
 from storage import audit, outbox
 from storage import incidents as repo
 from storage.db import Database, Executor
@@ -698,10 +701,14 @@ class IncidentService:
                     now = self._clock.now()
                     change = decide(incident_from_row(row), now)
                     values = change.values | {"updated_at": now}
+                    was_open = row.status == IncidentStatus.OPEN.value
                     if not await repo.update_if_version(session, incident_id, row.version, values):
                         raise _StaleRead
-                    if row.status == IncidentStatus.OPEN.value and "status" in change.values:
-                        await self._stop_chasing(session, incident_id, now, loop.time() < patience)
+                    if was_open and "status" in change.values:
+                        # The update wrote through to ``row``: it is the incident as it left open.
+                        await self._stop_chasing(
+                            session, incident_from_row(row), now, loop.time() < patience
+                        )
                     for n, (what, note) in enumerate(change.entries):
                         await repo.add_timeline(
                             session,
@@ -733,17 +740,33 @@ class IncidentService:
         raise RuntimeError(f"{incident_id} kept changing under us; try again")
 
     async def _stop_chasing(
-        self, session: AsyncSession, incident_id: str, now: datetime, patient: bool
+        self, session: AsyncSession, incident: Incident, now: datetime, patient: bool
     ) -> None:
         """The incident leaves ``open``: owed reminders are dropped, one being sent is waited
-        for. Checked after our update holds the row, so a deliverer leasing a reminder
-        (under the same row) either committed before us, and we see it, or sees our change.
+        for, and those already out trade their Acknowledge for who took it. Checked after
+        our update holds the row, so a deliverer leasing a reminder (under the same row)
+        either committed before us, and we see it, or sees our change.
         """
         if patient and await outbox.in_flight(
-            session, subject=incident_id, kinds=CHASE_KINDS, now=now
+            session, subject=incident.id, kinds=CHASE_KINDS, now=now
         ):
             raise _ReminderInFlight
-        await outbox.drop_pending(session, subject=incident_id, kinds=CHASE_KINDS, now=now)
+        await outbox.drop_pending(session, subject=incident.id, kinds=CHASE_KINDS, now=now)
+        outcomes: list[Post] = []
+        for row in await outbox.sent(session, subject=incident.id, kinds=CHASE_KINDS):
+            level = None
+            if row.kind == PostKind.INCIDENT_ESCALATION.value:
+                level = read_row(Escalation, row).level
+            outcomes.append(
+                ChaseOutcome(
+                    key=chase_outcome_key(row.key),
+                    subject=incident.id,
+                    thread_key=row.key,
+                    incident=bare(incident),
+                    level=level,
+                )
+            )
+        await owe(session, *outcomes, at=now)
 
     async def _owe_card(
         self, connection: Executor, incident: Incident, reply_to: ReplyTo | None

@@ -39,6 +39,8 @@ class PostKind(StrEnum):
     RUN_APPROVAL = "run.approval"
     RUN_NOTICE = "run.notice"
     INCIDENT_CARD_LATE = "incident.card-late"
+    INCIDENT_CHASE_OUTCOME = "incident.chase-outcome"
+    RUNBOOK_RECOVERY_RESTORE = "runbook.recovery-restore"
     ONCALL_HANDOFF_CONFIRMED = "oncall.handoff-confirmed"
     """A decision only (``bot.outbox.owing.record``): who confirmed a handoff, never posted."""
 

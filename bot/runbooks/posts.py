@@ -70,6 +70,28 @@ class Recovery(Post):
     incident_id: str | None = None
 
 
+def recovery_key(downshift_run_id: str | None) -> str:
+    """The recovery notice's key: one per downshift (``manual`` without one)."""
+    return f"recovery:{downshift_run_id or 'manual'}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecoveryRestore(Post):
+    """Someone pressed the recovery notice's restore (``thread_key``): the notice trades its
+    button for the run that restores and who started it. Also the record that the restore
+    was started, so a second press answers with this run instead of starting another."""
+
+    kind = PostKind.RUNBOOK_RECOVERY_RESTORE
+    new_message = False
+    model: str
+    run_id: str
+    by: str
+
+
+def recovery_restore_key(notice_key: str) -> str:
+    return f"recovery-restore:{notice_key}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Drill(Post):
     """The monthly drill's summary: one line per runbook's dry run."""
@@ -79,7 +101,7 @@ class Drill(Post):
     lines: tuple[str, ...] = ()
 
 
-RUNBOOK_POSTS = (RunMessage, RunUpdate, RunApproval, RunNotice, Recovery, Drill)
+RUNBOOK_POSTS = (RunMessage, RunUpdate, RunApproval, RunNotice, Recovery, RecoveryRestore, Drill)
 
 
 def message_key(run_id: str) -> str:

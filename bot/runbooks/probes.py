@@ -21,7 +21,7 @@ from bot.errors import SreError
 from bot.incidents.service import IncidentService
 from bot.outbox.owing import owe_one
 from bot.runbooks.model import Run, RunState
-from bot.runbooks.posts import Drill, Recovery
+from bot.runbooks.posts import Drill, Recovery, recovery_key
 from bot.runbooks.service import RunbookService
 from bot.runbooks.store import DRIVEN
 from bot.serving.client import ServingClient, ServingError
@@ -124,7 +124,7 @@ class QwenWatch:
         downshift = runs[0] if runs else None
         incident_id = downshift.incident_id if downshift else None
         recovery = Recovery(
-            key=f"recovery:{downshift.id if downshift else 'manual'}",
+            key=recovery_key(downshift.id if downshift else None),
             subject=MODEL,
             channel=self._config.channels.oncall,
             model=MODEL,

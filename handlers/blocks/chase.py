@@ -58,6 +58,21 @@ def escalation_reply(
     return {"text": fallback(text), "blocks": [section(text), _ack_button(incident)]}
 
 
+def chase_outcome_reply(incident: Incident, *, level: int | None) -> dict[str, Any]:
+    """A reminder or an escalation once its incident left ``open``: who took it, after how
+    long, in place of the Acknowledge button (nobody is chased any more)."""
+    what = "⏰ Reminder" if level is None else f"🚨 Escalation {level}"
+    taken = f"*{incident.id}* ({incident.severity.label}) is {incident.status.label.lower()}"
+    if incident.acknowledged_by and incident.acknowledged_at:
+        delay = humanize(incident.acknowledged_at - incident.created_at)
+        taken = (
+            f"*{incident.id}* ({incident.severity.label}) was acknowledged by "
+            f"{mention(incident.acknowledged_by)} after {delay}"
+        )
+    text = f"{what}: ✅ {taken}: {escape(incident.title)}"
+    return {"text": fallback(text), "blocks": [section(text)]}
+
+
 def postmortem_nudge_reply(incident: Incident, *, days: int) -> dict[str, Any]:
     owner = mention(incident.acknowledged_by) + ", " if incident.acknowledged_by else ""
     text = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.errors import AlreadyAcknowledged, SreError
+from bot.errors import AlreadyAcknowledged, AlreadyRestored, SreError
 from handlers.blocks.text import escape, mention, mention_users, plain, section
 
 # What a failure may have left behind, when the listener cannot say more precisely.
@@ -18,6 +18,11 @@ def refusal_text(error: SreError) -> str:
         return (
             f"👀 *{error.incident_id}* was already acknowledged by {mention(error.by)} "
             f"at {error.at:%H:%M} UTC; nothing changed."
+        )
+    if isinstance(error, AlreadyRestored):
+        return (
+            f"♻️ {escape(error.model)}'s restore was already started by {mention(error.by)} "
+            f"as *{escape(error.run_id)}*: its message shows where it stands. Nothing changed."
         )
     return "⚠️ " + mention_users(error.message)
 

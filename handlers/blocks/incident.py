@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.durations import format_duration, humanize
-from bot.incidents.model import TITLE_MAX, AlertLine, Incident, IncidentStatus, Severity
+from bot.incidents.model import ACTIVE, TITLE_MAX, AlertLine, Incident, IncidentStatus, Severity
 from bot.incidents.report import DurationStats, IncidentReport
 from handlers.blocks.alerts import firing_alerts_section
 from handlers.blocks.text import (
@@ -112,32 +112,44 @@ def incident_card(
     latest = _latest_line(incident, zone)
     if latest:
         blocks.append(context(latest))
-    if incident.status is not IncidentStatus.CLOSED:
+    buttons = _card_buttons(incident)
+    if buttons:
         blocks.append(
-            {
-                "type": "actions",
-                "block_id": f"incident_actions:{incident.id}",
-                "elements": [
-                    button(
-                        "Acknowledge",
-                        action_id=IncidentAction.ACKNOWLEDGE,
-                        value=incident.id,
-                        style="danger",
-                    ),
-                    button(
-                        "Update status", action_id=IncidentAction.UPDATE_STATUS, value=incident.id
-                    ),
-                    button(
-                        "Resolve",
-                        action_id=IncidentAction.RESOLVE,
-                        value=incident.id,
-                        style="primary",
-                    ),
-                ],
-            }
+            {"type": "actions", "block_id": f"incident_actions:{incident.id}", "elements": buttons}
+        )
+    elif incident.status is IncidentStatus.RESOLVED:
+        blocks.append(
+            context(
+                f"`/incident close {incident.id}` closes it · "
+                f"`/incident status {incident.id} investigating` reopens it"
+            )
         )
     blocks.append(context(f"`/incident show {incident.id}` · timeline, notes and history"))
     return blocks
+
+
+def _card_buttons(incident: Incident) -> list[dict[str, Any]]:
+    """What the card still offers: Acknowledge while open, status and Resolve while
+    active; a resolved or closed incident's card has no buttons left to press."""
+    if incident.status not in ACTIVE:
+        return []
+    buttons = []
+    if incident.status is IncidentStatus.OPEN:
+        buttons.append(
+            button(
+                "Acknowledge",
+                action_id=IncidentAction.ACKNOWLEDGE,
+                value=incident.id,
+                style="danger",
+            )
+        )
+    buttons.append(
+        button("Update status", action_id=IncidentAction.UPDATE_STATUS, value=incident.id)
+    )
+    buttons.append(
+        button("Resolve", action_id=IncidentAction.RESOLVE, value=incident.id, style="primary")
+    )
+    return buttons
 
 
 def _latest_line(incident: Incident, zone: tzinfo) -> str:

@@ -35,6 +35,8 @@ class RunbookAction(StrEnum):
     RESUME_APPLIED = "runbook_resume_applied"
     RESUME_RESEND = "runbook_resume_resend"
     START = "runbook_start"
+    """A recovery notice's restore as versions before ``RESTORE`` posted it (``runbook|INC-…``)."""
+    RESTORE = "runbook_restore"
 
 
 STEP_ICON = {
@@ -236,9 +238,9 @@ def _amount(value: float | None, unit: str) -> str:
     return "not reported" if value is None else f"{value:,.0f} {unit}"
 
 
-def recovery_notice(model: str, runbook: str, incident_id: str | None = None) -> dict[str, Any]:
-    """The model recovered: a button starts ``runbook``, linked to the downshift's incident
-    when there is one (``runbook|INC-…``)."""
+def recovery_notice(model: str, *, notice_key: str) -> dict[str, Any]:
+    """The model recovered: a button (``RESTORE``, carrying the notice's key) starts the
+    restore, once."""
     text = (
         f"✅ *{escape(model)}* is healthy again. Creative is still served elsewhere: restore it "
         f"when you are ready (an approver confirms the step)."
@@ -252,14 +254,24 @@ def recovery_notice(model: str, runbook: str, incident_id: str | None = None) ->
                 "elements": [
                     button(
                         "Restore creative mode",
-                        action_id=RunbookAction.START,
-                        value=f"{runbook}|{incident_id}" if incident_id else runbook,
+                        action_id=RunbookAction.RESTORE,
+                        value=notice_key,
                         style="primary",
                     )
                 ],
             },
         ],
     }
+
+
+def recovery_restored(model: str, *, run_id: str, by: str) -> dict[str, Any]:
+    """The recovery notice once its restore started: the run and who started it, in place
+    of the button."""
+    text = (
+        f"✅ *{escape(model)}* is healthy again. ♻️ {mention(by)} started the restore as "
+        f"*{escape(run_id)}*: its message asks an approver and shows how it goes."
+    )
+    return {"text": fallback(text), "blocks": [section(text)]}
 
 
 def drill_summary(*, reachable: str | None, lines: list[str]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import assert_never
 
 from bot.incidents.posts import (
     AlertsReply,
+    ChaseOutcome,
     Escalation,
     IncidentCard,
     IncidentCardLate,
@@ -30,7 +31,15 @@ from bot.oncall.posts import (
 )
 from bot.outbox import MessageRef, NothingToSend, OwedPost
 from bot.posts import AnyPost
-from bot.runbooks.posts import Drill, Recovery, RunApproval, RunMessage, RunNotice, RunUpdate
+from bot.runbooks.posts import (
+    Drill,
+    Recovery,
+    RecoveryRestore,
+    RunApproval,
+    RunMessage,
+    RunNotice,
+    RunUpdate,
+)
 from bot.slo.posts import SloDigest, SloStatusNotice
 from handlers.posts.incidents import IncidentPosts
 from handlers.posts.oncall import OncallPosts
@@ -73,6 +82,8 @@ class Renderers:
                 return await self._incidents.reminder(owed, post)
             case Escalation():
                 return await self._incidents.escalation(owed, post)
+            case ChaseOutcome():
+                return await self._incidents.chase_outcome(owed, post)
             case PostmortemNudge():
                 return await self._incidents.postmortem_nudge(owed, post)
             case IncidentNews():
@@ -103,6 +114,8 @@ class Renderers:
                 return await self._runbooks.notice(owed, post)
             case Recovery():
                 return await self._runbooks.recovery(owed, post)
+            case RecoveryRestore():
+                return await self._runbooks.recovery_restore(owed, post)
             case Drill():
                 return await self._runbooks.drill(owed, post)
             case _:

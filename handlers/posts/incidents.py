@@ -12,6 +12,7 @@ from bot.incidents.model import Incident, IncidentStatus
 from bot.incidents.postmortem import postmortem_draft
 from bot.incidents.posts import (
     AlertsReply,
+    ChaseOutcome,
     Escalation,
     IncidentCard,
     IncidentCardLate,
@@ -27,7 +28,12 @@ from bot.oncall.service import OncallService
 from bot.outbox import ChannelClosed, MessageRef, NothingToSend, OwedPost, Refusal
 from bot.settings import SreConfig
 from handlers.blocks.alerts import alerts_reply
-from handlers.blocks.chase import escalation_reply, postmortem_nudge_reply, reminder_reply
+from handlers.blocks.chase import (
+    chase_outcome_reply,
+    escalation_reply,
+    postmortem_nudge_reply,
+    reminder_reply,
+)
 from handlers.blocks.incident import (
     incident_card,
     incident_card_late,
@@ -169,6 +175,9 @@ class IncidentPosts:
             broadcast=post.broadcast,
         )
         return await self._slack.post(owed, body, reply=True)
+
+    async def chase_outcome(self, owed: OwedPost, post: ChaseOutcome) -> MessageRef:
+        return await self._slack.update(owed, chase_outcome_reply(post.incident, level=post.level))
 
     async def postmortem_nudge(self, owed: OwedPost, post: PostmortemNudge) -> MessageRef:
         incident = await self._incidents.get(incident_id=post.subject, timeline=False)

@@ -7,10 +7,24 @@ from slack_sdk.errors import SlackApiError
 from bot.oncall.service import OncallService
 from bot.outbox import MessageRef, OwedPost
 from bot.runbooks import Audience
-from bot.runbooks.posts import Drill, Recovery, RunApproval, RunMessage, RunNotice, RunUpdate
+from bot.runbooks.posts import (
+    Drill,
+    Recovery,
+    RecoveryRestore,
+    RunApproval,
+    RunMessage,
+    RunNotice,
+    RunUpdate,
+)
 from bot.runbooks.service import RunbookService
 from bot.settings import SreConfig
-from handlers.blocks.runbook import drill_summary, recovery_notice, run_message, run_moved_text
+from handlers.blocks.runbook import (
+    drill_summary,
+    recovery_notice,
+    recovery_restored,
+    run_message,
+    run_moved_text,
+)
 from handlers.blocks.text import Reply, escape, mention, message
 from handlers.errors import tell
 from handlers.posts.slack import SlackPoster, closed_reason
@@ -76,9 +90,11 @@ class RunbookPosts:
         return await self._slack.post(owed, message(prefix + escape(post.text)), reply=True)
 
     async def recovery(self, owed: OwedPost, post: Recovery) -> MessageRef:
-        return await self._slack.post(
-            owed, recovery_notice(post.model, post.runbook, post.incident_id)
-        )
+        return await self._slack.post(owed, recovery_notice(post.model, notice_key=owed.key))
+
+    async def recovery_restore(self, owed: OwedPost, post: RecoveryRestore) -> MessageRef:
+        body = recovery_restored(post.model, run_id=post.run_id, by=post.by)
+        return await self._slack.update(owed, body)
 
     async def drill(self, owed: OwedPost, post: Drill) -> MessageRef:
         body = drill_summary(reachable=post.reachable, lines=list(post.lines))

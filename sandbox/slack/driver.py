@@ -122,11 +122,19 @@ class SlackDriver:
         )
 
     async def click(
-        self, *, channel: str, ts: str, action_id: str, user: str, value: str | None = None
+        self,
+        *,
+        channel: str,
+        ts: str,
+        action_id: str,
+        user: str,
+        value: str | None = None,
+        seen: int | None = None,
     ) -> DriverResponse:
-        """``user`` clicks the button ``action_id`` (and ``value``, if given) of a message."""
+        """``user`` clicks the button ``action_id`` (and ``value``, if given) of a message;
+        of its version ``seen`` (an index into its edits) when their client lags behind."""
         payload = self.payloads.block_actions(
-            channel=channel, ts=ts, action_id=action_id, user=user, value=value
+            channel=channel, ts=ts, action_id=action_id, user=user, value=value, seen=seen
         )
         return await self._interaction(payload)
 

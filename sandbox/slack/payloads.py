@@ -81,15 +81,27 @@ class Payloads:
         return fields
 
     def block_actions(
-        self, *, channel: str, ts: str, action_id: str, user: str, value: str | None = None
+        self,
+        *,
+        channel: str,
+        ts: str,
+        action_id: str,
+        user: str,
+        value: str | None = None,
+        seen: int | None = None,
     ) -> JsonDict:
-        """A click on a button of a message the emulator holds, with that message attached."""
+        """A click on a button of a message the emulator holds, with that message attached.
+
+        ``seen``: the click comes from a client still showing an earlier version (an index
+        into the message's edits, ``0`` the original): a button an edit since removed.
+        """
         message = self.emulator.message(channel, ts)
         if message.deleted:
             raise LookupError(f"message {channel}/{ts} was deleted; it cannot be clicked")
+        shown = message.blocks if seen is None else message.history[seen].blocks
         matches = [
             (block_id, element)
-            for block_id, element in iter_buttons(message.blocks)
+            for block_id, element in iter_buttons(shown)
             if element.get("action_id") == action_id
             and (value is None or element.get("value") == value)
         ]

@@ -306,6 +306,8 @@ def _calls() -> Iterator[tuple[str, Callable[[], Any]]]:
             broadcast=True,
         ),
     )
+    for level in (None, 2):
+        yield "chase_outcome_reply", partial(chase.chase_outcome_reply, resolved, level=level)
     yield "postmortem_nudge_reply", lambda: chase.postmortem_nudge_reply(resolved, days=2)
     yield "now_reply", lambda: oncall.now_reply(now, CONFIG.zone)
     for replaces_override in (False, True):
@@ -339,10 +341,10 @@ def _calls() -> Iterator[tuple[str, Callable[[], Any]]]:
         )
     yield "runbook_list", lambda: runbook.runbook_list(default_definitions())
     yield "health_reply", lambda: runbook.health_reply(health, [qwen])
-    yield "recovery_notice", lambda: runbook.recovery_notice("qwen", "qwen_restore_creative")
+    yield "recovery_notice", lambda: runbook.recovery_notice("qwen", notice_key="recovery:RUN-1")
     yield (
-        "recovery_notice",
-        lambda: runbook.recovery_notice("qwen", "qwen_restore_creative", "INC-20261014-010000"),
+        "recovery_restored",
+        lambda: runbook.recovery_restored("qwen", run_id="RUN-20261014-010000", by="U0BBB"),
     )
     for reachable in (None, "connection refused"):
         yield (

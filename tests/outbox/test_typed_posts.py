@@ -12,6 +12,7 @@ import pytest
 from bot.incidents.model import AlertLine, Incident, IncidentStatus, Severity, TimelineEntry
 from bot.incidents.posts import (
     AlertsReply,
+    ChaseOutcome,
     Escalation,
     IncidentCard,
     IncidentCardLate,
@@ -33,7 +34,15 @@ from bot.oncall.posts import (
 from bot.outbox import OwedPost, Post, PostKind
 from bot.outbox.owing import facts
 from bot.posts import KINDS, AnyPost, UnreadablePost, read
-from bot.runbooks.posts import Drill, Recovery, RunApproval, RunMessage, RunNotice, RunUpdate
+from bot.runbooks.posts import (
+    Drill,
+    Recovery,
+    RecoveryRestore,
+    RunApproval,
+    RunMessage,
+    RunNotice,
+    RunUpdate,
+)
 from bot.runbooks.steps import Audience
 from bot.slo.budget import SloStatus
 from bot.slo.evaluation import SloResult
@@ -109,6 +118,8 @@ EXAMPLES: dict[PostKind, Post] = {
         RunApproval(**ENVELOPE, step="Roll back", approvers=("U0BBB", "U0CCC")),
         RunNotice(**ENVELOPE, audience=Audience.ONCALL, text="creative is on balanced", at=AT),
         Recovery(**ENVELOPE, model="qwen", runbook="qwen_recovery_restore"),
+        RecoveryRestore(**ENVELOPE, model="qwen", run_id="RUN-20261014-010000", by="U0BBB"),
+        ChaseOutcome(**ENVELOPE, incident=INCIDENT, level=2),
         Drill(**ENVELOPE, reachable=None, lines=("a: ok", "b: refused")),
     ]
 }

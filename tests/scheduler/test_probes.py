@@ -18,7 +18,7 @@ from scheduler.duties import every
 from storage.db import Database
 from storage.tables import PostRow
 from tests.scheduler.conftest import START, World
-from tests.support.progress import runs_driven
+from tests.support.progress import requests_run, runs_driven
 
 PROBE = "probe model health"
 
@@ -38,15 +38,20 @@ async def test_a_recovered_qwen_is_announced_once_with_a_restore_button(world: W
         if "healthy again" in m.text or "recovered" in m.text
     ]
     assert len(notices) == 1
-    buttons = world.emulator.buttons(notices[0].channel, notices[0].ts)
-    assert [(b.action_id, b.value) for b in buttons] == [("runbook_start", "qwen_restore_creative")]
+    notice = notices[0]
+    buttons = world.emulator.buttons(notice.channel, notice.ts)
+    assert [(b.action_id, b.value) for b in buttons] == [("runbook_restore", "recovery:manual")]
     await world.slack.click(
-        channel=notices[0].channel, ts=notices[0].ts, action_id="runbook_start", user="U0CCC"
+        channel=notice.channel,
+        ts=notice.ts,
+        action_id="runbook_restore",
+        user="U0CCC",
+        value="recovery:manual",
     )
     run_message = await world.emulator.wait_for(
         lambda e: [
             m
-            for m in e.messages(notices[0].channel)
+            for m in e.messages(notice.channel)
             if "qwen_restore_creative" in m.text and "waiting" in m.text
         ]
     )
@@ -55,6 +60,28 @@ async def test_a_recovered_qwen_is_announced_once_with_a_restore_button(world: W
     ]
     routing = await world.container.serving.routing()
     assert routing.serving(Mode.CREATIVE) == Mode.BALANCED  # nothing restored before approval
+
+    # The notice trades its button for the run and who started it ...
+    await requests_run(world.container.db)
+    [restore] = await world.container.runbooks.list_runs(active_only=True)
+    await world.deliver()
+    notice = world.emulator.message(notice.channel, notice.ts)
+    assert world.emulator.buttons(notice.channel, notice.ts) == []
+    # ... and a press from a client still showing the button starts nothing and says what
+    # happened.
+    await world.slack.click(
+        channel=notice.channel,
+        ts=notice.ts,
+        action_id="runbook_restore",
+        user="U0DDD",
+        value="recovery:manual",
+        seen=0,
+    )
+    await requests_run(world.container.db)
+    [answer] = world.emulator.ephemerals(user="U0DDD")
+    assert f"already started by <@U0CCC> as *{restore.id}*" in answer.text, answer.text
+    assert await world.container.runbooks.list_runs(active_only=False) == [restore]
+    assert f"<@U0CCC> started the restore as *{restore.id}*" in notice.text, notice.text
 
 
 @pytest.mark.engine
@@ -191,8 +218,13 @@ async def test_the_downshift_incident_tells_its_run_the_recovery_and_the_restore
     assert "recovered" in world.thread(incident.message_ts)[-1]
 
     [notice] = [m for m in world.emulator.messages("C0ONCALL") if "qwen recovered" in m.text]
+    [button] = world.emulator.buttons(notice.channel, notice.ts)
     await world.slack.click(
-        channel=notice.channel, ts=notice.ts, action_id="runbook_start", user="U0CCC"
+        channel=notice.channel,
+        ts=notice.ts,
+        action_id=button.action_id,
+        user="U0CCC",
+        value=button.value,
     )
     restore_run = await _wait_for_run(world, "qwen_restore_creative")
     assert restore_run.incident_id == incident.id

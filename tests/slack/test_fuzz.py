@@ -204,6 +204,7 @@ ACTION_IDS = [
     "runbook_resume_applied",
     "runbook_resume_resend",
     "runbook_start",
+    "runbook_restore",
     "handoff_confirm",
 ]
 

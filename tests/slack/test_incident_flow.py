@@ -55,8 +55,10 @@ async def test_create_ack_and_a_refused_second_ack(bot: Bot) -> None:
         ("acknowledged", "U0BBB"),
     ]
 
+    # The card lost its Acknowledge; a client still showing the first version presses it.
+    assert "incident_ack" not in [b.action_id for b in bot.emulator.buttons(card.channel, card.ts)]
     again = await bot.slack.click(
-        channel=card.channel, ts=card.ts, action_id="incident_ack", user="U0CCC"
+        channel=card.channel, ts=card.ts, action_id="incident_ack", user="U0CCC", seen=0
     )
     assert again.status == 200
     refusal = await bot.emulator.wait_for(
