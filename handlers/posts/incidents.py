@@ -174,7 +174,9 @@ class IncidentPosts:
             user_group=post.user_group,
             broadcast=post.broadcast,
         )
-        return await self._slack.post(owed, body, reply=True)
+        # An @channel in a thread reply notifies the channel, but it only sees the reply
+        # when it is also broadcast there.
+        return await self._slack.post(owed, body, reply=True, broadcast=post.broadcast)
 
     async def chase_outcome(self, owed: OwedPost, post: ChaseOutcome) -> MessageRef:
         return await self._slack.update(owed, chase_outcome_reply(post.incident, level=post.level))

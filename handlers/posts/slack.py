@@ -42,22 +42,35 @@ class SlackPoster:
         self.client = client
         self.clock = clock
 
-    async def post(self, owed: OwedPost, body: Reply, *, reply: bool = False) -> MessageRef:
+    async def post(
+        self, owed: OwedPost, body: Reply, *, reply: bool = False, broadcast: bool = False
+    ) -> MessageRef:
         """Post ``body`` where ``owed`` goes: as a reply under its thread when asked and that
-        message is out, else at the top of its channel."""
+        message is out (shown in the channel too when ``broadcast``), else at the top of its
+        channel."""
         channel = owed.thread.channel_id if owed.thread else owed.channel
         if channel is None:
             raise Undeliverable(f"{owed.key} has no channel")
         thread_ts = owed.thread.ts if reply and owed.thread else None
-        return await self.post_in(channel, body, key=owed.key, thread_ts=thread_ts)
+        return await self.post_in(
+            channel, body, key=owed.key, thread_ts=thread_ts, broadcast=broadcast
+        )
 
     async def post_in(
-        self, channel: str, body: Reply, *, key: str, thread_ts: str | None = None
+        self,
+        channel: str,
+        body: Reply,
+        *,
+        key: str,
+        thread_ts: str | None = None,
+        broadcast: bool = False,
     ) -> MessageRef:
-        """Post ``body`` in ``channel`` (under ``thread_ts``), carrying ``key``."""
+        """Post ``body`` in ``channel`` (under ``thread_ts``, and in the channel too when
+        ``broadcast``), carrying ``key``."""
         response = await self.client.chat_postMessage(
             channel=channel,
             thread_ts=thread_ts,
+            reply_broadcast=True if broadcast and thread_ts else None,
             metadata={"event_type": POST_EVENT, "event_payload": {"key": key}},
             **body,
         )

@@ -341,8 +341,13 @@ class SlackEmulator:
         return self.workspace.violations
 
     def messages(self, channel: str) -> list[Message]:
-        """Top-level messages of ``channel`` in post order (deleted ones flagged, not dropped)."""
-        return [m for m in self.workspace.channel_messages.get(channel, []) if not m.thread_ts]
+        """Top-level messages of ``channel`` in post order (deleted ones flagged, not dropped),
+        with the thread replies broadcast to it, as its history shows them."""
+        return [
+            m
+            for m in self.workspace.channel_messages.get(channel, [])
+            if not m.thread_ts or m.broadcast
+        ]
 
     def message(self, channel: str, ts: str) -> Message:
         found = self.workspace.find_message(channel, ts)

@@ -65,6 +65,7 @@ def chat_post_message(ws: Workspace, args: Args) -> JsonDict:
         thread_ts=ws.thread_parent(channel, args.string("thread_ts")),
         metadata=_metadata(args),
     )
+    message.broadcast = bool(message.thread_ts) and args.flag("reply_broadcast")
     ws.check_mentions(where, text=text, blocks=blocks, mrkdwn=not args.is_false("mrkdwn"))
     ws.messages_in(channel).append(message)
     return {"channel": channel, "ts": message.ts, "message": message.to_slack()}

@@ -57,6 +57,8 @@ class Message:
     bot_id: str | None = None
     app_id: str | None = None
     thread_ts: str | None = None
+    broadcast: bool = False
+    """A thread reply also shown in its channel (``reply_broadcast``)."""
     history: list[MessageVersion] = field(default_factory=list)
     deleted: bool = False
     reactions: dict[str, list[str]] = field(default_factory=dict)
@@ -84,6 +86,8 @@ class Message:
             out["blocks"] = self.blocks
         if self.thread_ts:
             out["thread_ts"] = self.thread_ts
+        if self.broadcast:
+            out["subtype"] = "thread_broadcast"
         if self.history:
             out["edited"] = {"user": self.user, "ts": self.ts}
         if self.reactions:

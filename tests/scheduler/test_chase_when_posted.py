@@ -65,3 +65,18 @@ async def test_an_escalation_due_with_a_reminder_replaces_it_in_the_thread(world
         (True, False),  # 60m: escalation 2 says it, before any reminder
         (False, True),  # 75m reminder
     ], world.thread(ts)
+
+
+async def test_a_channel_wide_escalation_is_seen_in_the_channel_not_only_in_the_thread(
+    world: World,
+) -> None:
+    ts = await _declare(world, Severity.SEV2)
+    for minute in (15, 30, 45, 60):
+        await world.at(minute * M)
+    channel = world.container.config.channels.incidents
+    in_channel = [m.text.split(":")[0] for m in world.emulator.messages(channel)]
+    # The card, and escalation 2 (the one that says @channel), also shown in the channel.
+    assert len(in_channel) == 2 and in_channel[1] == "🚨 *Escalation 2*", in_channel
+    (second,) = world.emulator.messages(channel)[1:]
+    assert second.thread_ts == ts and "<!channel>" in second.text
+    assert sum("Escalation" in t for t in world.thread(ts)) == 2

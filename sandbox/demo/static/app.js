@@ -139,6 +139,12 @@
     }
     for (const fileId of m.files || []) body.append(fileNode(fileId));
     main.append(body);
+    if (m.broadcast && options.inChannel) {
+      const link = el("button", "thread-link link", "replied to a thread");
+      link.type = "button";
+      link.addEventListener("click", () => openThread(m.thread_ts));
+      main.append(link);
+    }
     if (options.replies) {
       const link = el("button", "thread-link link", `${options.replies} repl${options.replies === 1 ? "y" : "ies"}`);
       link.type = "button";
@@ -188,10 +194,11 @@
     const channel = page.channel;
     $("channel-name").textContent = "# " + (page.ws.channels[channel] || channel);
     const messages = live(channel);
-    const top = messages.filter((m) => !m.thread_ts);
+    // A thread reply broadcast to the channel shows there too, as in Slack.
+    const top = messages.filter((m) => !m.thread_ts || m.broadcast);
     page.seen[channel] = top.length;
     const items = [
-      ...top.map((m) => ({ m, replies: messages.filter((r) => r.thread_ts === m.ts).length })),
+      ...top.map((m) => ({ m, inChannel: true, replies: messages.filter((r) => r.thread_ts === m.ts).length })),
       ...myEphemerals(channel, null).map((e) => ({ m: e, ephemeral: true })),
     ].sort((a, b) => byTs(a.m, b.m));
     const nodes = items.map((item) => messageNode(item.m, item));

@@ -12,7 +12,7 @@
       const button = el("button", "channel" + (c.id === page.channel ? " active" : ""), "# " + c.name);
       button.type = "button";
       button.dataset.channel = c.id;
-      const count = live(c.id).filter((m) => !m.thread_ts).length;
+      const count = live(c.id).filter((m) => !m.thread_ts || m.broadcast).length;
       const unread = count - (page.seen[c.id] || 0);
       if (c.id !== page.channel && unread > 0) button.append(el("span", "unread", String(unread)));
       button.addEventListener("click", () => {
