@@ -320,7 +320,9 @@ class RunExecutor:
 
     async def notify(self, run: Run, command: Notify) -> StepFinished:
         try:
-            await self._notifier.notify(run, audience=command.audience, text=command.text)
+            await self._notifier.notify(
+                run, step=command.index, audience=command.audience, text=command.text
+            )
         except Exception as exc:
             log.exception("%s: could not notify %s", run.id, command.audience.value)
             detail = f"could not tell {command.audience.value} ({type(exc).__name__})"

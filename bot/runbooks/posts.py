@@ -120,7 +120,7 @@ class RunPosts:
         self._channel = channel
         self._owed = owed
 
-    async def run_changed(self, run: Run) -> MessageRef | None:
+    async def run_changed(self, on: Executor, run: Run) -> None:
         now = self._clock.now()
         message = RunMessage(
             key=message_key(run.id),
@@ -128,34 +128,36 @@ class RunPosts:
             channel=run.origin_channel or self._channel,
             thread_key=card_key(run.incident_id) if run.incident_id else None,
         )
-        async with self._db.transaction() as session:
-            if not await owe(session, message, at=now):
-                update = RunUpdate(
-                    key=f"run-update:{run.id}", subject=run.id, thread_key=message_key(run.id)
-                )
-                await owe_again(session, update, at=now)
-        self._owed()
-        return None
+        if not await owe(on, message, at=now):
+            update = RunUpdate(
+                key=f"run-update:{run.id}", subject=run.id, thread_key=message_key(run.id)
+            )
+            await owe_again(on, update, at=now)
 
     async def approval_requested(
-        self, run: Run, step: StepRecord, approvers: Sequence[str]
+        self, on: Executor, run: Run, step: StepRecord, approvers: Sequence[str]
     ) -> None:
         ask = RunApproval(
             **self._reply(run, key=f"run-approval:{run.id}:{step.step_id}"),
             step=step.title,
             approvers=tuple(approvers),
         )
-        await self._owe(ask)
+        await owe(on, ask, at=self._clock.now())
 
-    async def notify(self, run: Run, *, audience: Audience, text: str) -> None:
+    def sent(self) -> None:
+        self._owed()
+
+    async def notify(self, run: Run, *, step: int, audience: Audience, text: str) -> None:
         now = self._clock.now()
         notice = RunNotice(
-            **self._reply(run, key=f"run-notice:{run.id}:{now.isoformat()}:{len(text)}"),
+            **self._reply(run, key=f"run-notice:{run.id}:{step}"),
             audience=audience,
             text=text,
             at=now,
         )
-        await self._owe(notice)
+        async with self._db.transaction() as session:
+            await owe(session, notice, at=now)
+        self._owed()
 
     def _reply(self, run: Run, *, key: str) -> _Reply:
         """Where a reply about ``run`` goes: under its message."""
@@ -165,11 +167,6 @@ class RunPosts:
             "channel": run.origin_channel or self._channel,
             "thread_key": message_key(run.id),
         }
-
-    async def _owe(self, post: Post) -> None:
-        async with self._db.transaction() as session:
-            await owe(session, post, at=self._clock.now())
-        self._owed()
 
     @staticmethod
     async def message_posted(on: Executor, post: OwedPost, ref: MessageRef) -> None:

@@ -6,7 +6,6 @@ decision or a start commits and ``hand_over``s the step work to it."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Sequence
 
@@ -18,7 +17,6 @@ from bot.runbooks.engine import (
     ExecuteStep,
     Notify,
     OpenIncident,
-    RequestApproval,
     StepFinished,
     StepResult,
     StepStarted,
@@ -26,7 +24,6 @@ from bot.runbooks.engine import (
 )
 from bot.runbooks.executor import RunExecutor
 from bot.runbooks.model import Run
-from bot.runbooks.notifier import RunNotifier
 from bot.runbooks.steps import ActionStep, CheckStep
 from bot.runbooks.store import BOT, RunStore
 
@@ -41,7 +38,6 @@ class RunDriver:
         *,
         store: RunStore,
         executor: RunExecutor,
-        notifier: RunNotifier,
         clock: Clock,
         approvers: Sequence[str],
         owed: Callable[[], None] | None = None,
@@ -50,10 +46,8 @@ class RunDriver:
         self._owed = owed
         self._store = store
         self._executor = executor
-        self._notifier = notifier
         self._clock = clock
         self._approvers = list(approvers)
-        self._message_locks: dict[str, asyncio.Lock] = {}
 
     def others(self, requester: str) -> list[str]:
         """Who may approve a run of ``requester``: every approver but them."""
@@ -68,13 +62,16 @@ class RunDriver:
         action: str,
         decided: tuple[int, str] | None = None,
     ) -> Run | None:
-        """Store the decision (None if the run moved meanwhile), then update its message."""
-        saved = await self._store.save(
-            before, decision, actor=actor, action=action, decided=decided
+        """Store the decision, with the message and the asks it owes (None if the run moved
+        meanwhile)."""
+        return await self._store.save(
+            before,
+            decision,
+            actor=actor,
+            action=action,
+            decided=decided,
+            approvers=self.others(before.requester),
         )
-        if saved is not None:
-            await self.publish(saved.id)
-        return saved
 
     async def advance_and_drive(self, run: Run, event: Event, *, actor: str, action: str) -> Run:
         decision = advance(run, event, now=self._clock.now())
@@ -84,13 +81,10 @@ class RunDriver:
         return await self.drive(saved, decision.commands)
 
     async def hand_over(self, run: Run, commands: Sequence[Command]) -> Run:
-        """After a committed decision: ask the approvers now (a post), and leave the step
-        work (checks, actions, messages) to the runs job, told at once."""
-        for command in commands:
-            if isinstance(command, RequestApproval):
-                await self._ask_approvers(run, command)
-            elif isinstance(command, ExecuteStep | Notify | OpenIncident) and self._owed:
-                self._owed()
+        """After a committed decision (which owed its asks): leave the step work (checks,
+        actions, notices) to the runs job, told at once."""
+        if self._owed and any(isinstance(c, ExecuteStep | Notify | OpenIncident) for c in commands):
+            self._owed()
         return run
 
     async def drive(self, run: Run, commands: Sequence[Command]) -> Run:
@@ -102,11 +96,10 @@ class RunDriver:
         pending = list(commands)
         while pending:
             command = pending.pop(0)
-            if isinstance(command, RequestApproval):
-                await self._ask_approvers(run, command)
-                continue
             if not isinstance(command, ExecuteStep | Notify | OpenIncident):
-                continue  # Finish: the commit that ended the run released its lock
+                # An approval was asked and the run's lock released by the commit that
+                # decided them.
+                continue
             current, event = await self._execute(run, command)
             if current is None or event is None:
                 return await self._store.get(run.id)
@@ -114,7 +107,6 @@ class RunDriver:
             saved = await self.commit(current, decision, actor=BOT, action="runbook.step")
             if saved is None:
                 await self._store.record_late_outcome(current, event)
-                await self.publish(run.id)
                 return await self._store.get(run.id)
             run, pending = saved, list(decision.commands)
         return run
@@ -145,26 +137,3 @@ class RunDriver:
         if saved is None:
             return None, None
         return saved, await self._executor.perform(saved, command.index, plan)
-
-    async def publish(self, run_id: str) -> None:
-        """Bring the run's message in line with the stored run; never fails the run."""
-        lock = self._message_locks.setdefault(run_id, asyncio.Lock())
-        async with lock:  # re-read inside, so racing updates both render the newest state
-            latest = await self._store.get(run_id)
-            try:
-                ref = await self._notifier.run_changed(latest)
-            except Exception:
-                log.exception("could not update the message of %s; the run is stored", run_id)
-                return
-            if ref is not None and latest.message_ts is None:
-                await self._store.remember_message(run_id, ref.channel_id, ref.ts)
-            if latest.is_finished:
-                self._message_locks.pop(run_id, None)
-
-    async def _ask_approvers(self, run: Run, command: RequestApproval) -> None:
-        latest = await self._store.get(run.id)
-        try:
-            step = latest.steps[command.index]
-            await self._notifier.approval_requested(latest, step, self.others(run.requester))
-        except Exception:
-            log.exception("could not ask for approval of %s; it waits in the database", run.id)

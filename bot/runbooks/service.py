@@ -85,8 +85,8 @@ class RunbookService:
         self._definitions = dict(definitions if definitions is not None else load_definitions())
         self._approvers = list(approvers)
         self._incidents = incidents
-        self._store = RunStore(db=db, clock=clock, incidents=incidents)
         notifier = notifier or SilentRunNotifier()
+        self._store = RunStore(db=db, clock=clock, notifier=notifier, incidents=incidents)
         executor = RunExecutor(
             serving=serving,
             notifier=notifier,
@@ -97,7 +97,6 @@ class RunbookService:
         self._driver = RunDriver(
             store=self._store,
             executor=executor,
-            notifier=notifier,
             clock=clock,
             approvers=self._approvers,
             owed=owed,
@@ -175,7 +174,6 @@ class RunbookService:
             origin_channel=origin_channel,
             values=values,
         )
-        await self._driver.publish(run.id)
         decision = advance(run, Start(), now=self._clock.now())
         saved = await self._driver.commit(run, decision, actor=requester, action="runbook.run")
         if saved is None:  # moved meanwhile (cancelled at once): theirs is the run now

@@ -3,19 +3,21 @@ by conditional commits of engine decisions, each with its audit entries."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
 from bot.ids import next_free_id
 from bot.incidents.service import IncidentService
 from bot.runbooks.definitions import RunbookDefinition
-from bot.runbooks.engine import Decision, StepFinished, StepResult
+from bot.runbooks.engine import Decision, RequestApproval, StepFinished, StepResult
 from bot.runbooks.errors import RunAlreadyActive, UnknownRun
 from bot.runbooks.model import ACTIVE, RUN_ID, Run, RunState, StepState, new_steps
+from bot.runbooks.notifier import RunNotifier
 from bot.runbooks.records import run_columns, run_from_rows, run_row, step_columns, step_row
 from storage import audit
 from storage import runbooks as repo
@@ -31,11 +33,18 @@ class RunStore:
     """Reads and writes runs; every write of a state change is conditional on its version."""
 
     def __init__(
-        self, *, db: Database, clock: Clock, incidents: IncidentService | None = None
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        notifier: RunNotifier,
+        incidents: IncidentService | None = None,
     ) -> None:
-        """``incidents`` hears of a real run linked to an incident starting and ending."""
+        """``notifier`` owes the run's message with every change, in its transaction;
+        ``incidents`` hears of a real run linked to an incident starting and ending."""
         self._db = db
         self._clock = clock
+        self._notifier = notifier
         self._incidents = incidents
 
     async def get(self, run_id: str) -> Run:
@@ -111,6 +120,8 @@ class RunStore:
                         subject=run.id,
                         detail={"runbook": run.runbook, "target": target, "inputs": values},
                     )
+                    await self._notifier.run_changed(session, run)
+                self._notifier.sent()
                 return run
             except IntegrityError:
                 continue
@@ -124,12 +135,15 @@ class RunStore:
         actor: str,
         action: str,
         decided: tuple[int, str] | None = None,
+        approvers: Sequence[str] = (),
     ) -> Run | None:
         """Commit ``decision.run`` if the run is still at ``before.version``, else None.
 
         Also: one audit entry per changed step (state, timing, exact call, outcome), the
-        lock released when the run ends, the approval decision under its unique key, and
-        the run's start and end on the timeline of the incident it is linked to.
+        lock released when the run ends, the approval decision under its unique key, the
+        run's start and end on the timeline of the incident it is linked to, and what the
+        change owes: the run's message brought up to date, and ``approvers`` asked for a
+        step the decision waits on.
         """
         after = decision.run
         now = after.updated_at
@@ -161,14 +175,22 @@ class RunStore:
                         detail={"from": before.state, "to": after.state, "note": after.note},
                     )
                 told = await self._tell_incident(session, before, after, actor=actor)
+                await self._notifier.run_changed(session, after)
+                for command in decision.commands:
+                    if isinstance(command, RequestApproval):
+                        step = after.steps[command.index]
+                        await self._notifier.approval_requested(session, after, step, approvers)
         except IntegrityError:  # the decision's unique key: someone decided this step first
             return None
+        self._notifier.sent()
         if told and self._incidents is not None:
             self._incidents.owed()
         after.version = before.version + 1
         return after
 
-    async def _tell_incident(self, session: Any, before: Run, after: Run, *, actor: str) -> bool:
+    async def _tell_incident(
+        self, session: AsyncSession, before: Run, after: Run, *, actor: str
+    ) -> bool:
         """The incident the run is linked to hears that it started (when linked: at its
         start, or by the step that opened or joined the incident) and how it ended, once
         each (keyed by the run)."""
@@ -213,6 +235,8 @@ class RunStore:
             }
             await repo.update_step(session, run.id, event.index, values)
             await _audit_step(session, run.id, rows[event.index].step_id, values, now)
+            await self._notifier.run_changed(session, run)
+        self._notifier.sent()
 
     async def hold(self, run_id: str, *, until: datetime | None) -> None:
         """Renew this process's lease on a run it drives (None: give it up)."""
@@ -227,13 +251,9 @@ class RunStore:
                 session, states=[s.value for s in DRIVEN], now=now, until=now + lease
             )
 
-    async def remember_message(self, run_id: str, channel_id: str, ts: str) -> None:
-        async with self._db.transaction() as session:
-            await repo.set_message(session, run_id, channel_id, ts)
-
 
 async def _audit_step(
-    session: Any, run_id: str, step_id: str, values: Mapping[str, Any], at: datetime
+    session: AsyncSession, run_id: str, step_id: str, values: Mapping[str, Any], at: datetime
 ) -> None:
     detail = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in values.items()}
     await audit.add_audit(

@@ -12,7 +12,6 @@ from sqlmodel import select
 import storage.runbooks  # noqa: F401  (registers the runbook tables until storage/tables does)
 from bot.clock import FixedClock
 from bot.incidents.service import IncidentService
-from bot.outbox import MessageRef
 from bot.runbooks.job import LANES
 from bot.runbooks.model import Run, StepRecord
 from bot.runbooks.service import RunbookService
@@ -20,7 +19,7 @@ from bot.runbooks.steps import Audience
 from bot.serving.client import ServingClient
 from bot.work.worker import Worker
 from sandbox.serving.standin import StandinState
-from storage.db import Database
+from storage.db import Database, Executor
 from storage.tables import AuditRow
 from tests.serving.conftest import Standin, running_standin
 
@@ -35,21 +34,25 @@ class RecordingNotifier:
     shown: dict[str, list[Run]] = field(default_factory=dict)  # run id -> every rendering
     approvals: list[tuple[str, str, list[str]]] = field(default_factory=list)
     notices: list[tuple[str, Audience, str]] = field(default_factory=list)
+    told_steps: set[tuple[str, int]] = field(default_factory=set)
 
-    async def run_changed(self, run: Run) -> MessageRef | None:
+    async def run_changed(self, on: Executor, run: Run) -> None:
+        if run.id not in self.shown:
+            self.posts += 1  # the run's one message; every later change edits it
         self.shown.setdefault(run.id, []).append(run)
-        if run.message_ts is not None:
-            return None
-        self.posts += 1
-        return MessageRef(channel_id=run.origin_channel or "C0RUNBOOKS", ts=f"{self.posts}.000100")
 
     async def approval_requested(
-        self, run: Run, step: StepRecord, approvers: Sequence[str]
+        self, on: Executor, run: Run, step: StepRecord, approvers: Sequence[str]
     ) -> None:
         self.approvals.append((run.id, step.step_id, list(approvers)))
 
-    async def notify(self, run: Run, *, audience: Audience, text: str) -> None:
-        self.notices.append((run.id, audience, text))
+    def sent(self) -> None:
+        return None
+
+    async def notify(self, run: Run, *, step: int, audience: Audience, text: str) -> None:
+        if (run.id, step) not in self.told_steps:  # owed once per step, as the outbox does
+            self.told_steps.add((run.id, step))
+            self.notices.append((run.id, audience, text))
 
     def last(self, run_id: str) -> Run:
         return self.shown[run_id][-1]

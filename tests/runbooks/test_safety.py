@@ -222,19 +222,25 @@ async def test_cancel_during_an_admin_call_records_its_outcome_and_sends_nothing
 
 
 class BrokenNotifier:
-    """Slack is down: every message fails."""
+    """A notice cannot be owed (the run's message and asks are owed with the run's own
+    changes: they cannot fail apart from them)."""
 
-    async def run_changed(self, run: object) -> None:
-        raise ConnectionError("slack unreachable")
+    async def run_changed(self, on: object, run: object) -> None:
+        return None
 
-    async def approval_requested(self, run: object, step: object, approvers: object) -> None:
-        raise ConnectionError("slack unreachable")
+    async def approval_requested(
+        self, on: object, run: object, step: object, approvers: object
+    ) -> None:
+        return None
 
-    async def notify(self, run: object, *, audience: object, text: str) -> None:
-        raise ConnectionError("slack unreachable")
+    def sent(self) -> None:
+        return None
+
+    async def notify(self, run: object, *, step: int, audience: object, text: str) -> None:
+        raise ConnectionError("the outbox is unreachable")
 
 
-async def test_a_broken_slack_never_stops_a_downshift(
+async def test_a_notice_that_cannot_be_owed_never_stops_a_downshift(
     make_service: ServiceFactory, standin: Standin, serving: ServingClient
 ) -> None:
     service = make_service(notifier=BrokenNotifier())
