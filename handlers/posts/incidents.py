@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from slack_sdk.errors import SlackApiError
-
 from bot.alerts.intake import ACTOR as ALERTS_ACTOR
 from bot.alerts.work import AlertWork
 from bot.incidents.model import Incident, IncidentStatus
@@ -25,7 +23,7 @@ from bot.incidents.posts import (
 )
 from bot.incidents.service import IncidentService
 from bot.oncall.service import OncallService
-from bot.outbox import ChannelClosed, MessageRef, NothingToSend, OwedPost, Refusal
+from bot.outbox import MessageRef, NothingToSend, OwedPost
 from bot.settings import SreConfig
 from handlers.blocks.alerts import alerts_reply
 from handlers.blocks.chase import (
@@ -43,7 +41,7 @@ from handlers.blocks.incident import (
     postmortem_draft_messages,
 )
 from handlers.blocks.text import Reply
-from handlers.posts.slack import SlackPoster, closed_reason
+from handlers.posts.slack import SlackPoster
 
 
 class IncidentPosts:
@@ -79,30 +77,19 @@ class IncidentPosts:
     async def card(self, owed: OwedPost, post: IncidentCard) -> MessageRef:
         # As declared; a change after the create owes an edit, sent after the card.
         body = await self._card_body(post.incident)
-        try:
-            return await self._slack.post(owed, body)
-        except SlackApiError as exc:
-            reason = closed_reason(exc)
-            if reason is None or owed.channel is None:
-                raise
-        # Its channel refused it: the card (buttons, thread and all) goes to the incidents
-        # channel, or when that is the one refusing, to whoever is paged now; so nobody waits
-        # on a card nobody sees. The refusal rides on the ref: the answer, the log, the
-        # metric and the late pointer in the refusing channel (``card_posted``) read it.
-        refusal = Refusal(channel=owed.channel, reason=reason)
-        fallback = self._config.channels.incidents
-        if owed.channel == fallback:
-            paged = await self._oncall.who_is_paged(self._slack.clock.now())
-            if paged is None:
-                raise ChannelClosed(refusal)
-            fallback = paged
-        try:
-            where = await self._slack.post_in(fallback, body, key=owed.key)
-        except SlackApiError as exc:
-            if closed_reason(exc) is None:
-                raise
-            raise ChannelClosed(refusal) from exc
-        return replace(where, refused=refusal)
+
+        async def elsewhere() -> str | None:
+            # Its channel refused it: the card (buttons, thread and all) goes to the
+            # incidents channel, or when that is the one refusing, to whoever is paged now;
+            # so nobody waits on a card nobody sees. The refusal rides on the ref: the
+            # answer, the log, the metric and the late pointer in the refusing channel
+            # (``card_posted``) read it.
+            incidents = self._config.channels.incidents
+            if owed.channel != incidents:
+                return incidents
+            return await self._oncall.who_is_paged(self._slack.clock.now())
+
+        return await self._slack.post_or_move(owed, body, elsewhere=elsewhere)
 
     async def card_late(self, owed: OwedPost, post: IncidentCardLate) -> MessageRef:
         body = incident_card_late(post.incident, reason=post.reason, moved_to=post.moved_to)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from slack_sdk.errors import SlackApiError
-
 from bot.oncall.service import OncallService
 from bot.outbox import MessageRef, OwedPost
 from bot.runbooks import Audience
@@ -27,7 +25,7 @@ from handlers.blocks.runbook import (
 )
 from handlers.blocks.text import Reply, escape, mention, message
 from handlers.errors import tell
-from handlers.posts.slack import SlackPoster, closed_reason
+from handlers.posts.slack import SlackPoster
 
 
 class RunbookPosts:
@@ -50,24 +48,23 @@ class RunbookPosts:
 
     async def run_message(self, owed: OwedPost, post: RunMessage) -> MessageRef:
         body = await self._run_body(post.subject)
-        fallback = self._config.channels.incidents
-        try:
-            return await self._slack.post(owed, body, reply=True)
-        except SlackApiError as exc:
-            closed = closed_reason(exc) is not None
-            if not closed or owed.thread is not None or owed.channel == fallback:
-                raise
-        # Started where the bot cannot post (a channel it is not in, a DM with someone else):
-        # the run's message, and with it the Approve/Deny buttons and every reply, goes to the
-        # incidents channel, and the requester is told where, so no run waits unseen.
-        run = await self._runbooks.get(run_id=post.subject)
-        where = await self._slack.post_in(fallback, body, key=owed.key)
-        await tell(
-            self._slack.client,
-            user=run.requester,
-            channel=None,
-            reply=message(run_moved_text(run_id=run.id, channel=where.channel_id)),
-        )
+
+        async def elsewhere() -> str | None:
+            # Started where the bot cannot post (a channel it is not in, a DM with someone
+            # else): the run's message, and with it the Approve/Deny buttons and every reply,
+            # goes to the incidents channel, and the requester is told where, so no run
+            # waits unseen.
+            return self._config.channels.incidents
+
+        where = await self._slack.post_or_move(owed, body, elsewhere=elsewhere, reply=True)
+        if where.refused is not None:
+            run = await self._runbooks.get(run_id=post.subject)
+            await tell(
+                self._slack.client,
+                user=run.requester,
+                channel=None,
+                reply=message(run_moved_text(run_id=run.id, channel=where.channel_id)),
+            )
         return where
 
     async def run_update(self, owed: OwedPost, post: RunUpdate) -> MessageRef:

@@ -8,6 +8,8 @@ being posted twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from slack_sdk.errors import SlackApiError
@@ -15,7 +17,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.clock import Clock
-from bot.outbox import MessageRef, NothingToSend, OwedPost, Undeliverable
+from bot.outbox import (
+    ChannelClosed,
+    MessageRef,
+    NothingToSend,
+    OwedPost,
+    Refusal,
+    Undeliverable,
+)
 from handlers.blocks.text import Reply
 from handlers.errors import post_privately
 from handlers.slack_client import session_of
@@ -75,6 +84,36 @@ class SlackPoster:
             **body,
         )
         return MessageRef(channel_id=str(response["channel"]), ts=str(response["ts"]))
+
+    async def post_or_move(
+        self,
+        owed: OwedPost,
+        body: Reply,
+        *,
+        elsewhere: Callable[[], Awaitable[str | None]],
+        reply: bool = False,
+    ) -> MessageRef:
+        """``post``, and when Slack refuses the channel itself (``CHANNEL_CLOSED``), the same
+        message, buttons and all, in the channel ``elsewhere`` names: the ref says what was
+        refused. ``ChannelClosed`` when there is nowhere else, or that refuses too."""
+        try:
+            return await self.post(owed, body, reply=reply)
+        except SlackApiError as exc:
+            reason = closed_reason(exc)
+            meant = owed.thread.channel_id if reply and owed.thread else owed.channel
+            if reason is None or meant is None:
+                raise
+            refusal, refused = Refusal(channel=meant, reason=reason), exc
+        fallback = await elsewhere()
+        if fallback is None or fallback == refusal.channel:
+            raise ChannelClosed(refusal) from refused
+        try:
+            where = await self.post_in(fallback, body, key=owed.key)
+        except SlackApiError as exc:
+            if closed_reason(exc) is None:
+                raise
+            raise ChannelClosed(refusal) from exc
+        return replace(where, refused=refusal)
 
     async def update(self, owed: OwedPost, body: Reply) -> MessageRef:
         """Edit the message ``owed`` updates (its thread)."""
