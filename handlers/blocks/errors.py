@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.errors import AlreadyAcknowledged, AlreadyRestored, SreError
-from handlers.blocks.text import escape, mention, mention_users, plain, section
+from handlers.blocks.text import escape, mention, mention_users, plain, section, when
 
 # What a failure may have left behind, when the listener cannot say more precisely.
 MAYBE_DONE = "It may or may not have taken effect: check before you try again."
@@ -17,7 +17,7 @@ def refusal_text(error: SreError) -> str:
     if isinstance(error, AlreadyAcknowledged):
         return (
             f"👀 *{error.incident_id}* was already acknowledged by {mention(error.by)} "
-            f"at {error.at:%H:%M} UTC; nothing changed."
+            f"{when(error.at)}; nothing changed."
         )
     if isinstance(error, AlreadyRestored):
         return (

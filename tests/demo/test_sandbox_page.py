@@ -79,8 +79,13 @@ def test_declare_then_acknowledge_as_someone_else(
     expect(card(page, "Checkout errors")).to_have_count(1)
     shoot(page, screenshots, "02-acknowledged")
 
-    be(page, CAROL)  # too late: told privately who was first
-    declared.get_by_role("button", name="Acknowledge").click()
+    # The card keeps only what is left to do; Carol, too late, types the command instead
+    # and is told privately who was first.
+    expect(declared.get_by_role("button", name="Acknowledge")).to_have_count(0)
+    expect(declared.get_by_role("button", name="Resolve")).to_be_visible()
+    incident_id = re.findall(r"INC-[0-9-]+", declared.locator(".bk-header").inner_text())[0]
+    be(page, CAROL)
+    say(page, f"/incident ack {incident_id}")
     too_late = page.locator(".message.ephemeral", has_text="already acknowledged")
     expect(too_late).to_be_visible(timeout=WAIT)
     shoot(page, screenshots, "03-someone-else-was-first")
@@ -144,6 +149,14 @@ def test_skipping_15_minutes_brings_the_reminder_into_the_thread(
     readme = os.environ.get("SANDBOX_README_SCREENSHOT")
     if readme:
         page.screenshot(path=readme)
+    # Acknowledged from the reminder: it says who took it, and nothing asks any more.
+    be(page, CAROL)
+    reminder.get_by_role("button", name="Acknowledge").click()
+    answered = thread.locator(".message", has_text="⏰ Reminder: ✅")
+    expect(answered).to_contain_text("acknowledged by @Carol after 15m", timeout=WAIT)
+    expect(thread.get_by_role("button", name="Acknowledge")).to_have_count(0)
+    shoot(page, screenshots, "05b-reminder-answered")
+    be(page, ALICE)
 
 
 def test_the_rollback_waits_for_a_second_approver(
