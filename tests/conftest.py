@@ -99,14 +99,17 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture(scope="session")
-def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Prometheus over ``tests/slo/history.py``'s generated history, once per run
-    (backfilling takes seconds), shared by the SLO domain, CLI and Slack tests."""
+def prometheus_url(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[str]:
+    """A real Prometheus over ``tests/slo/history.py``'s generated history, one per test
+    process, shared by the SLO domain, CLI and Slack tests; its blocks are converted once
+    and kept in pytest's cache for every process and run after."""
     from tests.slo.history import build_history
     from tests.support.prometheus import PrometheusServer
 
     server = PrometheusServer(tmp_path_factory.mktemp("prometheus"))
-    server.backfill(build_history())
+    server.backfill(build_history(), cache=pytestconfig.cache.mkdir("prometheus-blocks"))
     with server:
         yield server.start()
 
