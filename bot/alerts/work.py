@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 POLL = 5.0
 """Seconds between passes of the alerts worker when nothing kicks it."""
+FOLLOWS = "Follows"
+"""How a new incident for an alert group names the closed one before it."""
 # A thread reply lists this many alerts of each kind; the rest are counted.
 REPLY_LINES = 20
 
@@ -127,6 +129,10 @@ class AlertWork:
             await self._incidents.record_alert_news(
                 incident_id=incident_id, key=key, note=_note(news, opened=True), actor=ACTOR
             )
+        elif "opening" in news and await self._incidents.is_closed(incident_id):
+            # A person closed the episode's incident while its alerts still fired, and one
+            # fires anew: that is trouble again, not news for a closed incident.
+            incident_id = await self._open_after(gid, episode, news, key, closed=incident_id)
         else:
             reply = AlertsReply(
                 key=key,
@@ -149,6 +155,28 @@ class AlertWork:
             if not recorded:
                 log.info("alert news %s for %s: already noted or closed", key, incident_id)
         await self._start_runbooks(gid, episode, incident_id)
+
+    async def _open_after(
+        self, gid: str, episode: int, news: dict[str, Any], key: str, *, closed: str
+    ) -> str:
+        """A new incident for the group's episode, saying which closed one it follows; the
+        group's later alerts go to it."""
+        opening = news["opening"]
+        incident = await self._incidents.create(
+            title=opening["title"],
+            severity=Severity(news["severity"]),
+            actor=ACTOR,
+            description=f"{FOLLOWS} {closed}, closed while this alert group still fired.\n"
+            + opening["description"],
+            components=opening["components"],
+            request_key=f"alertgroup:{gid}:{episode}:after:{closed}",
+        )
+        async with self._db.transaction() as session:
+            await repo.set_incident(session, group_id=gid, episode=episode, incident_id=incident.id)
+        await self._incidents.record_alert_news(
+            incident_id=incident.id, key=key, note=_note(news, opened=True), actor=ACTOR
+        )
+        return incident.id
 
     async def _start_runbooks(self, gid: str, episode: int, incident_id: str) -> None:
         """One run per incident and runbook: the claim row was taken by one delivery; a run

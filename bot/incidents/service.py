@@ -560,6 +560,10 @@ class IncidentService:
         self._owed()
         return draft
 
+    async def is_closed(self, incident_id: str) -> bool:
+        """Whether ``incident_id`` is closed: it can no longer change."""
+        return (await self.get(incident_id=incident_id, timeline=False)).status not in EDITABLE
+
     async def record_alert_news(
         self,
         *,

@@ -145,6 +145,38 @@ async def test_a_resolved_alert_for_a_closed_incident_is_answered_and_ignored(
     assert not any("Resolved in Alertmanager" in e.note for e in stored.timeline)
 
 
+@pytest.mark.engine
+async def test_a_new_alert_in_a_group_whose_incident_was_closed_opens_one_that_follows_it(
+    bot: Bot,
+) -> None:
+    await post(bot.url, notification("Reclosed", [alert("r1")]))
+    await settled(bot)
+    [closed] = await incidents(bot)
+    service = bot.container.incidents
+    await service.resolve(incident_id=closed.id, resolution="looked fine", actor="U0AAA")
+    await service.close_incident(closed.id, "U0AAA")
+    # r1 still fires; r2 fires anew (sent twice, as two Alertmanagers of a pair would).
+    again = notification("Reclosed", [alert("r1"), alert("r2", severity="critical")])
+    for _ in range(2):
+        status, _answer = await post(bot.url, again)
+        assert status == 200
+    await settled(bot)
+    rows = await incidents(bot)
+    assert len(rows) == 2, [(r.id, r.status) for r in rows]
+    [follower] = [r for r in rows if r.id != closed.id]
+    assert follower.description.startswith(f"Follows {closed.id}, closed while"), follower
+    assert follower.status == "open"
+    assert (await service.get(incident_id=closed.id)).status is IncidentStatus.CLOSED
+    cards = bot.emulator.messages(bot.incidents_channel)
+    assert [follower.id in str(c.blocks) for c in cards] == [False, True]
+    # Its group's later alerts go to it.
+    await post(bot.url, notification("Reclosed", [alert("r1"), alert("r2"), alert("r3")]))
+    await settled(bot)
+    assert len(await incidents(bot)) == 2
+    stored = await service.get(incident_id=follower.id)
+    assert any("r3" in e.note or "Fired" in e.note for e in stored.timeline[1:]), stored.timeline
+
+
 async def test_a_thousand_alerts_are_answered_after_storing_and_worked_after(bot: Bot) -> None:
     many = [alert(f"m{n}", summary="x" * (5000 if n == 0 else 50)) for n in range(1000)]
     status, answer = await post(bot.url, notification("Thousand", many))
