@@ -333,6 +333,7 @@ def build_container(
             config.alertmanager.severities, otherwise=config.alertmanager.otherwise
         ),
         runbook_names=frozenset(d.name for d in runbooks.list_definitions()),
+        slo_components={s.name: s.components or (s.title,) for s in config.slos},
         owed=alert_work.kick,
     )
     outbox: Worker | None = None

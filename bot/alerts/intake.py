@@ -111,8 +111,11 @@ def _line(alert: Alert, severity: Severity, clips: _Clips) -> dict[str, str]:
     }
 
 
-def _opening(alert: Alert, clips: _Clips) -> dict[str, Any]:
-    """Title, description and components of an incident opened for ``alert``."""
+def _opening(
+    alert: Alert, clips: _Clips, slo_components: Mapping[str, tuple[str, ...]]
+) -> dict[str, Any]:
+    """Title, description and components of an incident opened for ``alert``: its labels'
+    (``COMPONENT_LABELS``), and for an SLO's alert (label ``slo``) what the SLO measures."""
     summary = " ".join((alert.annotations.get("summary") or "").split())
     title = clips.cut(summary or alert.labels.get("alertname", "Alert"), TITLE_MAX, "summary")
     parts = [clips.cut(alert.annotations.get("description", ""), DESCRIPTION_MAX, "description")]
@@ -122,7 +125,8 @@ def _opening(alert: Alert, clips: _Clips) -> dict[str, Any]:
         f"Alert {clipped(alert.labels.get('alertname', '?'), NAME_MAX)} "
         f"started {alert.startsAt.isoformat()}."
     )
-    components = [
+    components = list(slo_components.get(alert.labels.get("slo", ""), ()))
+    components += [
         clips.cut(v, COMPONENT_MAX, f"label {k}")
         for k, v in sorted(alert.labels.items())
         if k in COMPONENT_LABELS and v.strip()
@@ -144,12 +148,15 @@ class AlertIntake:
         clock: Clock,
         severities: SeverityMap,
         runbook_names: frozenset[str],
+        slo_components: Mapping[str, tuple[str, ...]] | None = None,
         owed: Callable[[], None] = lambda: None,
     ) -> None:
+        """``slo_components``: per SLO name, what an incident its alerts open is about."""
         self._db = db
         self._clock = clock
         self._severities = severities
         self._runbook_names = runbook_names
+        self._slo_components = dict(slo_components or {})
         self._owed = owed
 
     async def receive(self, notification: AlertNotification) -> IntakeAnswer:
@@ -253,7 +260,7 @@ class AlertIntake:
         if fired:
             first, severity = min(fired, key=lambda pair: pair[1].value)
             news["severity"] = severity.value
-            news["opening"] = _opening(first, clips)
+            news["opening"] = _opening(first, clips, self._slo_components)
         news["clipped"] = clips.said
         return news
 

@@ -150,6 +150,7 @@ class AlertWork:
                 note=_note(news, opened=False),
                 actor=ACTOR,
                 severity=Severity(news["severity"]) if news.get("severity") else None,
+                title=news["opening"]["title"] if "opening" in news else None,
                 reply=reply,
             )
             if not recorded:
@@ -253,5 +254,8 @@ def _note(news: dict[str, Any], *, opened: bool) -> str:
 
 
 def _short(line: dict[str, Any]) -> str:
+    """An alert in a timeline note: its name, where, and what it says (an SLO's alerts all
+    share one name; their summaries tell them apart)."""
     where = f" on {line['where']}" if line.get("where") else ""
-    return f"{line['name']}{where}"[:120]
+    said = f" ({line['summary']})" if line.get("summary") else ""
+    return f"{line['name']}{where}{said}"[:200]

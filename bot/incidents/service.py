@@ -572,12 +572,15 @@ class IncidentService:
         note: str,
         actor: str,
         severity: Severity | None = None,
+        title: str | None = None,
         reply: AlertsReply | None = None,
     ) -> bool:
         """Note what one alert notification changed, once per ``key``: a timeline entry, the
-        severity raised when an alert asks for a higher one, and ``reply`` (one batched
-        message in the card's thread) owed in the same transaction. False when ``key`` was
-        recorded already, or the incident can no longer change (closed): then nothing is."""
+        severity raised when an alert asks for a higher one (with ``title``, the raising
+        alert's, when the incident still has the one its alerts gave it), and ``reply`` (one
+        batched message in the card's thread) owed in the same transaction. False when
+        ``key`` was recorded already, or the incident can no longer change (closed): then
+        nothing is."""
         note = validate_text(note, what="note")
         async with self._db.transaction() as session:
             row = await repo.get_for_update(session, incident_id)
@@ -605,19 +608,21 @@ class IncidentService:
             )
             current = Severity(row.severity)
             if severity is not None and severity.value < current.value:
-                await repo.update_if_version(
-                    session,
-                    incident_id,
-                    row.version,
-                    {"severity": severity.value, "updated_at": now},
-                )
+                values: dict[str, Any] = {"severity": severity.value, "updated_at": now}
+                note = f"{current.label} → {severity.label}"
+                # Opened by alerts, the title is theirs: the more severe alert's says it now
+                # ("… burning fast (page)", not the ticket's "… burning slowly (ticket)").
+                if title and row.created_by == actor and title != row.title:
+                    values["title"] = validate_title(title)
+                    note += f"; title: {values['title']}"
+                await repo.update_if_version(session, incident_id, row.version, values)
                 await repo.add_timeline(
                     session,
                     incident_id=incident_id,
                     at=now,
                     actor=actor,
                     action="severity changed",
-                    note=f"{current.label} → {severity.label}",
+                    note=note,
                 )
             await _owe_card_update(session, incident_id, now)
         self._owed()

@@ -64,6 +64,11 @@ class _SloBase(BaseModel):
     objective: float = Field(description="percent of good events or samples, e.g. 99.9")
     window: str = Field(description="rolling window, e.g. 30d or 7d")
     runbook: str | None = Field(default=None, description="runbook name or URL for alerts")
+    components: tuple[str, ...] = Field(
+        default=(),
+        description="what an incident its alerts open is about: [LLM, fast mode]; "
+        "its title when none are given",
+    )
     min_events: int = Field(
         default=100,
         ge=1,
@@ -286,6 +291,7 @@ EXAMPLE_YAML = """\
 slos:                              # docs/guide.md#slos; kinds: events | latency | threshold
   - name: api_availability
     title: API Availability
+    components: [API]
     kind: events                   # good/total counters, increase() over the window
     objective: 99.9                # percent
     window: 30d
@@ -293,6 +299,7 @@ slos:                              # docs/guide.md#slos; kinds: events | latency
     total: api_requests_total
   - name: llm_fast_latency
     title: LLM Fast Mode Latency (p95)
+    components: [LLM, fast mode]
     kind: latency                  # share of requests at or under the threshold
     objective: 95
     window: 7d
@@ -302,6 +309,7 @@ slos:                              # docs/guide.md#slos; kinds: events | latency
     runbook: api_high_latency_scaleup
   - name: llm_balanced_latency
     title: LLM Balanced Mode Latency (p95)
+    components: [LLM, balanced mode]
     kind: latency
     objective: 95
     window: 7d
@@ -311,6 +319,7 @@ slos:                              # docs/guide.md#slos; kinds: events | latency
     runbook: api_high_latency_scaleup
   - name: llm_creative_latency
     title: LLM Creative Mode Latency (p95)
+    components: [LLM, creative mode]
     kind: latency
     objective: 95
     window: 7d
@@ -320,6 +329,7 @@ slos:                              # docs/guide.md#slos; kinds: events | latency
     runbook: qwen_failure_downshift
   - name: rl_reward_stability
     title: RL Reward Stability
+    components: [RL]
     kind: threshold                # share of 1-minute samples with reward > 10.0
     objective: 99
     window: 7d

@@ -177,6 +177,35 @@ async def test_a_new_alert_in_a_group_whose_incident_was_closed_opens_one_that_f
     assert any("r3" in e.note or "Fired" in e.note for e in stored.timeline[1:]), stored.timeline
 
 
+async def test_an_slo_incident_is_about_what_the_slo_measures_and_the_page_retitles_it(
+    bot: Bot,
+) -> None:
+    def burn(severity: str, speed: str) -> dict[str, Any]:
+        return alert(
+            f"slo-{severity}",
+            name="SLOErrorBudgetBurn",
+            severity=severity,
+            summary=f"LLM Fast Mode Latency (p95): error budget burning {speed} ({severity})",
+            labels={"slo": "llm_fast_latency"},
+        )
+
+    await post(bot.url, notification("SLOErrorBudgetBurn", [burn("ticket", "slowly")]))
+    await settled(bot)
+    [ticket] = await incidents(bot)
+    assert ticket.severity == "sev3" and ticket.title.endswith("burning slowly (ticket)")
+    assert ticket.components == ["LLM", "fast mode"]  # sre.yaml's, not []
+    page = notification("SLOErrorBudgetBurn", [burn("ticket", "slowly"), burn("page", "fast")])
+    await post(bot.url, page)
+    await settled(bot)
+    [raised] = await incidents(bot)
+    assert raised.severity == "sev2"
+    assert raised.title == "LLM Fast Mode Latency (p95): error budget burning fast (page)"
+    stored = await bot.container.incidents.get(incident_id=raised.id)
+    notes = [e.note for e in stored.timeline]
+    assert any("burning fast (page)" in n and n.startswith("Also firing") for n in notes), notes
+    assert any(n.startswith("Sev3 → Sev2; title: ") for n in notes), notes
+
+
 async def test_a_thousand_alerts_are_answered_after_storing_and_worked_after(bot: Bot) -> None:
     many = [alert(f"m{n}", summary="x" * (5000 if n == 0 else 50)) for n in range(1000)]
     status, answer = await post(bot.url, notification("Thousand", many))
