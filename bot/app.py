@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.alerts.intake import AlertIntake, SeverityMap
+from bot.alerts.intake import AlertIntake, SeverityMap, SloFacts
 from bot.alerts.work import POLL as ALERTS_POLL
 from bot.alerts.work import AlertWork
 from bot.clock import Clock, RunningClock, SystemClock
@@ -45,6 +45,7 @@ from bot.runbooks.recovery import Recoveries
 from bot.runbooks.service import RunbookService
 from bot.serving.client import ServingClient
 from bot.settings import Environment, SreConfig
+from bot.slo.definitions import runbook_inputs
 from bot.slo.duties import SloDuties
 from bot.slo.evaluation import SloEvaluator
 from bot.slo.history import SloHistory
@@ -333,7 +334,12 @@ def build_container(
             config.alertmanager.severities, otherwise=config.alertmanager.otherwise
         ),
         runbook_names=frozenset(d.name for d in runbooks.list_definitions()),
-        slo_components={s.name: s.components or (s.title,) for s in config.slos},
+        slos={
+            s.name: SloFacts(
+                components=s.components or (s.title,), runbook_inputs=runbook_inputs(s)
+            )
+            for s in config.slos
+        },
         owed=alert_work.kick,
     )
     outbox: Worker | None = None

@@ -111,9 +111,15 @@ def _line(alert: Alert, severity: Severity, clips: _Clips) -> dict[str, str]:
     }
 
 
-def _opening(
-    alert: Alert, clips: _Clips, slo_components: Mapping[str, tuple[str, ...]]
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SloFacts:
+    """What the intake knows of an SLO from sre.yaml, for the incidents its alerts open."""
+
+    components: tuple[str, ...] = ()
+    runbook_inputs: Mapping[str, str | float] = field(default_factory=dict)
+
+
+def _opening(alert: Alert, clips: _Clips, slos: Mapping[str, SloFacts]) -> dict[str, Any]:
     """Title, description and components of an incident opened for ``alert``: its labels'
     (``COMPONENT_LABELS``), and for an SLO's alert (label ``slo``) what the SLO measures."""
     summary = " ".join((alert.annotations.get("summary") or "").split())
@@ -125,7 +131,8 @@ def _opening(
         f"Alert {clipped(alert.labels.get('alertname', '?'), NAME_MAX)} "
         f"started {alert.startsAt.isoformat()}."
     )
-    components = list(slo_components.get(alert.labels.get("slo", ""), ()))
+    slo = slos.get(alert.labels.get("slo", ""), SloFacts())
+    components = list(slo.components)
     components += [
         clips.cut(v, COMPONENT_MAX, f"label {k}")
         for k, v in sorted(alert.labels.items())
@@ -135,6 +142,7 @@ def _opening(
         "title": title,
         "description": "\n".join(p for p in parts if p),
         "components": components,
+        "inputs": dict(slo.runbook_inputs),
     }
 
 
@@ -148,15 +156,16 @@ class AlertIntake:
         clock: Clock,
         severities: SeverityMap,
         runbook_names: frozenset[str],
-        slo_components: Mapping[str, tuple[str, ...]] | None = None,
+        slos: Mapping[str, SloFacts] | None = None,
         owed: Callable[[], None] = lambda: None,
     ) -> None:
-        """``slo_components``: per SLO name, what an incident its alerts open is about."""
+        """``slos``: per SLO name (an alert's ``slo`` label), what an incident its alerts
+        open is about and what its runbook is given."""
         self._db = db
         self._clock = clock
         self._severities = severities
         self._runbook_names = runbook_names
-        self._slo_components = dict(slo_components or {})
+        self._slos = dict(slos or {})
         self._owed = owed
 
     async def receive(self, notification: AlertNotification) -> IntakeAnswer:
@@ -260,7 +269,7 @@ class AlertIntake:
         if fired:
             first, severity = min(fired, key=lambda pair: pair[1].value)
             news["severity"] = severity.value
-            news["opening"] = _opening(first, clips, self._slo_components)
+            news["opening"] = _opening(first, clips, self._slos)
         news["clipped"] = clips.said
         return news
 

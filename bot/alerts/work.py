@@ -155,7 +155,8 @@ class AlertWork:
             )
             if not recorded:
                 log.info("alert news %s for %s: already noted or closed", key, incident_id)
-        await self._start_runbooks(gid, episode, incident_id)
+        inputs = news["opening"].get("inputs", {}) if "opening" in news else {}
+        await self._start_runbooks(gid, episode, incident_id, inputs)
 
     async def _open_after(
         self, gid: str, episode: int, news: dict[str, Any], key: str, *, closed: str
@@ -179,9 +180,12 @@ class AlertWork:
         )
         return incident.id
 
-    async def _start_runbooks(self, gid: str, episode: int, incident_id: str) -> None:
+    async def _start_runbooks(
+        self, gid: str, episode: int, incident_id: str, inputs: dict[str, Any]
+    ) -> None:
         """One run per incident and runbook: the claim row was taken by one delivery; a run
-        already linked to the incident (a crash after the start) is recorded, not redone."""
+        already linked to the incident (a crash after the start) is recorded, not redone.
+        Each is given what it takes of ``inputs`` (an SLO's mode and threshold)."""
         async with self._db.transaction() as session:
             claims = await repo.runbooks_to_start(session, group_id=gid, episode=episode)
             names = [c.runbook for c in claims]
@@ -190,8 +194,12 @@ class AlertWork:
             run_id, outcome = existing[name], "started"
             if run_id is None:
                 try:
+                    takes = self._runbooks.definition(name=name).inputs
                     run = await self._runbooks.start(
-                        name=name, requester=ACTOR, incident_id=incident_id
+                        name=name,
+                        requester=ACTOR,
+                        incident_id=incident_id,
+                        inputs={k: v for k, v in inputs.items() if k in takes},
                     )
                     run_id, outcome = run.id, run.state.value
                 except SreError as exc:

@@ -45,7 +45,7 @@ from bot.runbooks.steps import (
     StableCheckpoint,
 )
 from bot.serving.client import PlannedCall, ServingClient, ServingError, ServingUnavailable
-from bot.serving.models import Breakers, Checkpoints, Replicas, Routing
+from bot.serving.models import Breakers, Checkpoints, Mode, Replicas, Routing
 
 log = logging.getLogger(__name__)
 
@@ -171,22 +171,26 @@ class RunExecutor:
     async def _latency_above(
         self, check: LatencyAbove, run: Run
     ) -> tuple[bool, str, dict[str, Any]]:
-        label = f"p{check.quantile * 100:g}" + (f" of {check.mode}" if check.mode else "")
+        mode = str(run.values.get(check.mode_input) or (check.mode or ""))
+        if mode and mode not in set(Mode):
+            raise _CannotTell(f"no such mode {mode!r}")
+        threshold = float(run.values.get(check.threshold_input) or check.threshold_seconds)
+        label = f"p{check.quantile * 100:g}" + (f" of {mode} mode" if mode else "")
         given = run.values.get(check.input)
         if given is not None:
             seconds, source = float(given), "as the run was given"
         elif self._latency is not None:
             measured = await self._latency.quantile_seconds(
-                quantile=check.quantile, mode=check.mode.value if check.mode else None
+                quantile=check.quantile, mode=mode or None
             )
             if measured is None:
                 raise _CannotTell(f"no latency samples for {label}")
             seconds, source = measured, "from serving metrics"
         else:
             raise _CannotTell("no latency given and no latency source configured")
-        over = seconds > check.threshold_seconds
+        over = seconds > threshold
         relation = "over" if over else "within"
-        detail = f"{label} {seconds:.2f}s {source}, {relation} {check.threshold_seconds:g}s"
+        detail = f"{label} {seconds:.2f}s {source}, {relation} {threshold:g}s"
         return over, detail, {"latency_seconds": round(seconds, 3)}
 
     # -- actions -------------------------------------------------------------------------------

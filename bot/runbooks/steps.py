@@ -127,13 +127,19 @@ class CurrentCheckpoint(_Check):
 
 
 class LatencyAbove(_Check):
-    """Passes when latency is over the threshold: the run's input, else serving metrics."""
+    """Passes when latency is over the threshold: the run's input, else serving metrics.
+
+    A run started for an SLO (an alert with an ``slo`` label) is given that SLO's mode and
+    threshold as inputs (``mode_input``, ``threshold_input``): they win over ``mode`` and
+    ``threshold_seconds``, so the check reads the signal the SLO measures."""
 
     kind: Literal["latency_above"]
     threshold_seconds: float = Field(gt=0)
     quantile: float = Field(default=0.95, gt=0, lt=1)
     mode: Mode | None = None
     input: Name = "p95_seconds"
+    mode_input: Name = "mode"
+    threshold_input: Name = "threshold_seconds"
     OUTPUTS: ClassVar[tuple[str, ...]] = ("latency_seconds",)
 
 

@@ -242,6 +242,18 @@ SloDefinition = Annotated[EventsSlo | LatencySlo | ThresholdSlo, Field(discrimin
 
 KINDS = ("events", "latency", "threshold")
 
+
+def runbook_inputs(slo: SloDefinition) -> dict[str, str | float]:
+    """What a runbook started by ``slo``'s alert is given, so its checks read the signal the
+    SLO measures: a latency SLO's mode and threshold (``api_high_latency_scaleup``)."""
+    if not isinstance(slo, LatencySlo):
+        return {}
+    inputs: dict[str, str | float] = {"threshold_seconds": slo.threshold_seconds}
+    if "mode" in slo.labels:
+        inputs["mode"] = slo.labels["mode"]
+    return inputs
+
+
 _SLO_LIST: TypeAdapter[list[SloDefinition]] = TypeAdapter(list[SloDefinition])
 
 

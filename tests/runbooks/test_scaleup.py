@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from bot.runbooks import load_definitions
 from bot.runbooks.model import RunState, StepState
 from bot.runbooks.service import RunbookService
+from bot.runbooks.steps import LatencyAbove
 from bot.serving.client import ServingClient
+from bot.slo.definitions import LatencySlo, default_slos, runbook_inputs
 from tests.runbooks.conftest import admin_posts
 from tests.serving.conftest import Standin
 
@@ -68,3 +71,36 @@ async def test_no_latency_data_fails_the_run_without_scaling(
     assert "cannot tell: no latency samples" in run.steps[0].detail
     assert "cannot be read never passes" in run.note
     assert await admin_posts(standin) == []
+
+
+async def test_the_fast_latency_slos_run_reads_fast_modes_p95_not_the_overall_one(
+    service: RunbookService, standin: Standin, serving: ServingClient
+) -> None:
+    # Fast mode answers 3 s late; most traffic is balanced and creative, on time.
+    await standin.faults(added_latency_seconds=3.0, mode="fast")
+    await standin.traffic(200, mode="fast")
+    await standin.traffic(2000, mode="balanced")
+    overall = await service.start(name=SCALEUP, requester="U0AAA")
+    assert "within 4.5s" in overall.steps[0].detail  # what the shipped check alone read
+
+    [fast] = [slo for slo in default_slos() if slo.name == "llm_fast_latency"]
+    run = await service.start(name=SCALEUP, requester="alertmanager", inputs=runbook_inputs(fast))
+
+    assert run.state is RunState.SUCCEEDED, run.note
+    assert "p95 of fast mode" in run.steps[0].detail, run.steps[0].detail
+    assert "over 2.5s" in run.steps[0].detail
+    assert (await serving.replicas()).replicas == 4
+
+
+def test_every_shipped_slo_gives_its_runbook_what_the_slo_measures() -> None:
+    definitions = {d.name: d for d in load_definitions().values()}
+    for slo in default_slos():
+        if slo.runbook != SCALEUP:
+            continue
+        assert isinstance(slo, LatencySlo)
+        given = runbook_inputs(slo)
+        assert given == {"threshold_seconds": slo.threshold_seconds, "mode": slo.labels["mode"]}
+        takes = definitions[SCALEUP].inputs
+        [check] = [s.check for s in definitions[SCALEUP].steps if s.id == "confirm_latency"]
+        assert isinstance(check, LatencyAbove)
+        assert {check.mode_input, check.threshold_input} <= set(takes) and set(given) <= set(takes)
