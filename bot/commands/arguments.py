@@ -161,6 +161,8 @@ def _incident(commands: Any) -> None:
     show = _parser(verbs, "show", "one incident with its timeline")
     _incident_id(show)
     show.add_argument("--json", action="store_true", help="print JSON instead of text")
+    explain = _parser(verbs, "explain", "why an incident was opened, and what joined it")
+    _incident_id(explain)
     listing = _parser(verbs, "list", "the open incidents")
     listing.add_argument("--json", action="store_true", help="print JSON instead of text")
     listing.add_argument("--all", action="store_true", help="include resolved and closed ones")

@@ -20,11 +20,13 @@ from bot.incidents.cli_text import (
     acknowledged_lines,
     created_lines,
     detail_text,
+    explain_text,
     incident_json,
     list_text,
     people_in,
     report_text,
 )
+from bot.incidents.explain import explain
 from bot.incidents.model import Incident, IncidentStatus, Severity, severity_and_title
 from bot.incidents.postmortem import postmortem_draft
 from bot.incidents.service import IncidentService
@@ -89,6 +91,9 @@ async def run(args: argparse.Namespace, service: IncidentService, people: People
             print(json.dumps(incident_json(incident), indent=2, ensure_ascii=False))
         else:
             print(detail_text(incident, await names([incident])))
+    elif args.action == "explain":
+        incident = await service.get(incident_id=args.incident_id)
+        print(explain_text(explain(incident), await names([incident])))
     elif args.action == "list":
         if args.json:
             if args.all:

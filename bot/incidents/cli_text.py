@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.durations import humanize
+from bot.incidents.explain import PERSON, Explanation
 from bot.incidents.model import Incident
 from bot.incidents.report import DurationStats, IncidentReport
 from bot.people import Names, ids_in
@@ -133,4 +134,28 @@ def report_text(report: IncidentReport) -> str:
         "Postmortems due: " + (", ".join(i.id for i in report.open_postmortems) or "none"),
         rule,
     ]
+    return "\n".join(lines)
+
+
+def explain_text(explanation: Explanation, names: Names | None = None) -> str:
+    """Why the incident was opened and what joined it, for the shell."""
+    names = names or Names()
+    incident = explanation.incident
+    who = explanation.opened_by
+    if who == PERSON:
+        who = f"{names(incident.created_by)} (by hand)"
+    lines = [
+        f"{incident.id} [{incident.severity.label}] {incident.title}",
+        f"   Opened {incident.created_at:%Y-%m-%d %H:%M:%S} UTC by {who}",
+    ]
+    lines += [f"     {names.in_text(s.entry.note)}" for s in explanation.opening if s.entry.note]
+    if not explanation.joined:
+        lines.append("   Nothing joined it since.")
+    else:
+        lines.append("   Then:")
+    for signal in explanation.joined:
+        note = f" — {names.in_text(signal.entry.note)}" if signal.entry.note else ""
+        lines.append(
+            f"     {signal.entry.at:%Y-%m-%d %H:%M:%S} {signal.source}: {signal.entry.action}{note}"
+        )
     return "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from bot.alerts.model import AlertNotification
 from bot.incidents.model import IncidentStatus, Severity
 from tests.alerts.conftest import alert, incidents, notification, notifications, post, settled
 from tests.slack.conftest import Bot
+from tests.support.cli import invoke
 
 
 def _thread(bot: Bot) -> tuple[Any, list[Any]]:
@@ -178,7 +180,7 @@ async def test_a_new_alert_in_a_group_whose_incident_was_closed_opens_one_that_f
 
 
 async def test_an_slo_incident_is_about_what_the_slo_measures_and_the_page_retitles_it(
-    bot: Bot,
+    bot: Bot, tmp_path: Path
 ) -> None:
     def burn(severity: str, speed: str) -> dict[str, Any]:
         return alert(
@@ -204,6 +206,18 @@ async def test_an_slo_incident_is_about_what_the_slo_measures_and_the_page_retit
     notes = [e.note for e in stored.timeline]
     assert any("burning fast (page)" in n and n.startswith("Also firing") for n in notes), notes
     assert any(n.startswith("Sev3 → Sev2; title: ") for n in notes), notes
+
+    # The shell says where it came from and what joined it.
+    env = {"DATABASE_URL": bot.container.db.url, "SRE_CONFIG": str(tmp_path / "absent.yaml")}
+    env |= {"SLACK_BOT_TOKEN": "", "REDIS_URL": ""}
+    code, out, err = await invoke("incident", "explain", raised.id, env=env)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[1].startswith("   Opened ") and lines[1].endswith("UTC by Alertmanager"), out
+    assert "Firing (1): SLOErrorBudgetBurn" in lines[2] and "slowly (ticket)" in lines[2], out
+    assert lines[3] == "   Then:", out
+    assert "Alertmanager: alerts — Also firing (1)" in out and "fast (page)" in out, out
+    assert "Alertmanager: severity changed — Sev3 → Sev2" in out, out
 
 
 async def test_a_thousand_alerts_are_answered_after_storing_and_worked_after(bot: Bot) -> None:

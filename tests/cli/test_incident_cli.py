@@ -161,3 +161,19 @@ async def test_the_handoff_is_previewed_from_a_shell_without_slack(
     code, out, err = await invoke("oncall", "handoff", env=env)
     assert (code, out) == (1, "")
     assert "nothing was posted" in err and "`python -m bot oncall handoff --preview`" in err
+
+
+async def test_explain_says_who_opened_it_and_that_nothing_joined(
+    cli_env: dict[str, str],
+) -> None:
+    code, out, err = await invoke("incident", "create", "sev3", "Search is slow", env=cli_env)
+    assert code == 0, err
+    incident_id = out.split()[3]
+    code, out, err = await invoke("incident", "explain", incident_id, env=cli_env)
+    assert code == 0, err
+    assert out.splitlines()[1:] == [
+        out.splitlines()[1].split(" UTC")[0] + " UTC by cli (by hand)",
+        "   Nothing joined it since.",
+    ]
+    code, _, err = await invoke("incident", "explain", "INC-19990101-000000", env=cli_env)
+    assert code != 0 and "No incident INC-19990101-000000" in err
