@@ -153,7 +153,7 @@ async def test_help_is_written_for_a_person() -> None:
     code, out, _ = await run_cli("--help", env={})
     assert code == 0 and "``" not in out and "Exit codes:" in out
     code, out, _ = await run_cli("incident", "--help", env={})
-    verbs = "create ack status sev note rootcause resolve close postmortem show list report"
+    verbs = "create ack status sev note rootcause resolve close postmortem show explain list report"
     listed = [
         line.split()[0] for line in out.splitlines() if line[:4] == "    " and line[4:5].isalpha()
     ]
