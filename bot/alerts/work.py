@@ -111,28 +111,7 @@ class AlertWork:
             if "opening" not in news:
                 # Only resolutions for an episode whose incident never opened: nothing to say.
                 return
-            opening = news["opening"]
-            incident = await self._incidents.create(
-                title=opening["title"],
-                severity=Severity(news["severity"]),
-                actor=ACTOR,
-                description=opening["description"],
-                components=opening["components"],
-                request_key=f"alertgroup:{gid}:{episode}",
-            )
-            incident_id = incident.id
-            async with self._db.transaction() as session:
-                await repo.set_incident(
-                    session, group_id=gid, episode=episode, incident_id=incident_id
-                )
-            # The card lists the firing alerts; the timeline keeps what was said about them.
-            await self._incidents.record_alert_news(
-                incident_id=incident_id, key=key, note=_note(news, opened=True), actor=ACTOR
-            )
-        elif "opening" in news and await self._incidents.is_closed(incident_id):
-            # A person closed the episode's incident while its alerts still fired, and one
-            # fires anew: that is trouble again, not news for a closed incident.
-            incident_id = await self._open_after(gid, episode, news, key, closed=incident_id)
+            incident_id = await self._open(gid, episode, news, key)
         else:
             reply = AlertsReply(
                 key=key,
@@ -153,28 +132,37 @@ class AlertWork:
                 title=news["opening"]["title"] if "opening" in news else None,
                 reply=reply,
             )
-            if not recorded:
+            if not recorded and "opening" in news and await self._incidents.is_closed(incident_id):
+                # A person closed the episode's incident while its alerts still fired, and
+                # one fires anew: that is trouble again, not news for a closed incident.
+                incident_id = await self._open(gid, episode, news, key, follows=incident_id)
+            elif not recorded:
                 log.info("alert news %s for %s: already noted or closed", key, incident_id)
         inputs = news["opening"].get("inputs", {}) if "opening" in news else {}
         await self._start_runbooks(gid, episode, incident_id, inputs)
 
-    async def _open_after(
-        self, gid: str, episode: int, news: dict[str, Any], key: str, *, closed: str
+    async def _open(
+        self, gid: str, episode: int, news: dict[str, Any], key: str, *, follows: str | None = None
     ) -> str:
-        """A new incident for the group's episode, saying which closed one it follows; the
-        group's later alerts go to it."""
+        """The incident for the group's episode, from its opening alert; after one a person
+        closed (``follows``), a new one that names it. The group's later alerts go to it."""
         opening = news["opening"]
+        description, request_key = opening["description"], f"alertgroup:{gid}:{episode}"
+        if follows is not None:
+            description = f"{FOLLOWS} {follows}, closed while this alert group still fired.\n"
+            description += opening["description"]
+            request_key += f":after:{follows}"
         incident = await self._incidents.create(
             title=opening["title"],
             severity=Severity(news["severity"]),
             actor=ACTOR,
-            description=f"{FOLLOWS} {closed}, closed while this alert group still fired.\n"
-            + opening["description"],
+            description=description,
             components=opening["components"],
-            request_key=f"alertgroup:{gid}:{episode}:after:{closed}",
+            request_key=request_key,
         )
         async with self._db.transaction() as session:
             await repo.set_incident(session, group_id=gid, episode=episode, incident_id=incident.id)
+        # The card lists the firing alerts; the timeline keeps what was said about them.
         await self._incidents.record_alert_news(
             incident_id=incident.id, key=key, note=_note(news, opened=True), actor=ACTOR
         )
