@@ -6,7 +6,6 @@ decision or a start commits and ``hand_over``s the step work to it."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 
 from bot.clock import Clock
@@ -26,8 +25,6 @@ from bot.runbooks.executor import RunExecutor
 from bot.runbooks.model import Run
 from bot.runbooks.steps import ActionStep, CheckStep
 from bot.runbooks.store import BOT, RunStore
-
-log = logging.getLogger(__name__)
 
 
 class RunDriver:

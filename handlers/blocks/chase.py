@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.durations import format_duration, humanize
 from bot.incidents.model import Incident
-from handlers.blocks.incident import IncidentAction
+from handlers.blocks.incident import IncidentAction, acknowledged
 from handlers.blocks.text import button, escape, fallback, mention, placeholder, section
 
 
@@ -62,13 +62,10 @@ def chase_outcome_reply(incident: Incident, *, level: int | None) -> dict[str, A
     """A reminder or an escalation once its incident left ``open``: who took it, after how
     long, in place of the Acknowledge button (nobody is chased any more)."""
     what = "⏰ Reminder" if level is None else f"🚨 Escalation {level}"
-    taken = f"*{incident.id}* ({incident.severity.label}) is {incident.status.label.lower()}"
-    if incident.acknowledged_by and incident.acknowledged_at:
-        delay = humanize(incident.acknowledged_at - incident.created_at)
-        taken = (
-            f"*{incident.id}* ({incident.severity.label}) was acknowledged by "
-            f"{mention(incident.acknowledged_by)} after {delay}"
-        )
+    by = acknowledged(incident)
+    taken = f"*{incident.id}* ({incident.severity.label}) " + (
+        f"was acknowledged by {by}" if by else f"is {incident.status.label.lower()}"
+    )
     text = f"{what}: ✅ {taken}: {escape(incident.title)}"
     return {"text": fallback(text), "blocks": [section(text)]}
 

@@ -80,10 +80,7 @@ def incident_card(
     if incident.description:
         summary += "\n" + escape(incident.description)
     blocks.append(section(summary))
-    ack = "_not yet_"
-    if incident.acknowledged_by and incident.acknowledged_at:
-        delay = humanize(incident.acknowledged_at - incident.created_at)
-        ack = f"{mention(incident.acknowledged_by)} after {delay}"
+    ack = acknowledged(incident) or "_not yet_"
     severity_text = f"{SEVERITY_ICON[sev]} {sev.label}"
     if respond_within is not None:
         severity_text += f" (respond within {format_duration(respond_within)})"
@@ -126,6 +123,14 @@ def incident_card(
         )
     blocks.append(context(f"`/incident show {incident.id}` · timeline, notes and history"))
     return blocks
+
+
+def acknowledged(incident: Incident) -> str | None:
+    """Who acknowledged ``incident`` and how long after it was opened, once someone did."""
+    if not (incident.acknowledged_by and incident.acknowledged_at):
+        return None
+    delay = humanize(incident.acknowledged_at - incident.created_at)
+    return f"{mention(incident.acknowledged_by)} after {delay}"
 
 
 def _card_buttons(incident: Incident) -> list[dict[str, Any]]:

@@ -47,6 +47,7 @@ NOT_BUILDERS = {
     "plain",
     "fallback",
     "incident_fallback",
+    "acknowledged",
     "fatigue_lines",
     "is_user_id",
     "user_in",
