@@ -343,11 +343,7 @@ class SlackEmulator:
     def messages(self, channel: str) -> list[Message]:
         """Top-level messages of ``channel`` in post order (deleted ones flagged, not dropped),
         with the thread replies broadcast to it, as its history shows them."""
-        return [
-            m
-            for m in self.workspace.channel_messages.get(channel, [])
-            if not m.thread_ts or m.broadcast
-        ]
+        return [m for m in self.workspace.channel_messages.get(channel, []) if m.in_channel]
 
     def message(self, channel: str, ts: str) -> Message:
         found = self.workspace.find_message(channel, ts)

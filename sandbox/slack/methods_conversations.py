@@ -56,7 +56,7 @@ def conversations_history(ws: Workspace, args: Args) -> JsonDict:
     everything = ws.channel_messages.get(channel, [])
     found = []
     for message in everything:
-        if (message.thread_ts and not message.broadcast) or message.deleted:
+        if not message.in_channel or message.deleted:
             continue
         ts = Decimal(message.ts)
         if oldest is not None and (ts < oldest or (ts == oldest and not inclusive)):

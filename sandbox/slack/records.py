@@ -75,6 +75,11 @@ class Message:
     def edited(self) -> bool:
         return bool(self.history)
 
+    @property
+    def in_channel(self) -> bool:
+        """Shown in its channel's history: top level, or a thread reply broadcast there."""
+        return not self.thread_ts or self.broadcast
+
     def to_slack(self) -> JsonDict:
         """The message object as Slack returns it in API answers and interaction payloads."""
         out: JsonDict = {"type": "message", "text": self.text, "user": self.user, "ts": self.ts}
