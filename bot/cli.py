@@ -97,6 +97,11 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
 
             _loaded()
             return run_demo(port=env.PORT, host=args.host, verbose=args.verbose)
+        from bot.commands.quick import quick_answer
+
+        answered = quick_answer(args, env)
+        if answered is not None:
+            return answered
         from bot.commands.execute import execute
 
         _loaded()

@@ -13,10 +13,7 @@ import logging
 import re
 import sys
 
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
-
 from bot.urls import masked_url
-from storage.db import UnsupportedDatabase
 
 EXIT_FAILED = 1
 EXIT_CONFIGURATION = 2
@@ -39,6 +36,8 @@ def failure_exit_code(args: argparse.Namespace | None, code: int) -> int:
 
 def _driver_message(exc: BaseException, url: str) -> str:
     """The database driver's own words, on one line, without SQLAlchemy's decorations."""
+    from sqlalchemy.exc import DBAPIError
+
     cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
     text = " ".join(str(cause).split())
     text = re.sub(r"\s*\(Background on this error at: \S+\)", "", text)
@@ -53,7 +52,12 @@ def _password(url: str) -> str | None:
 
 def describe_database_failure(exc: BaseException, database_url: str) -> str | None:
     """One paragraph for a database that cannot be used as configured; None if ``exc`` is
-    not such a failure."""
+    not such a failure. SQLAlchemy is loaded here, when a command failed, not by every
+    command that imports this module before it starts."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    from storage.db import UnsupportedDatabase
+
     shown = masked_url(database_url)
     if isinstance(exc, UnsupportedDatabase | NoSuchModuleError | ArgumentError):
         why = str(exc) if isinstance(exc, UnsupportedDatabase) else "not a database URL"

@@ -371,6 +371,16 @@ def policy_file_required(command: str, *, slack_configured: bool) -> bool:
     return command in POLICY_COMMANDS or slack_configured
 
 
+def shell_config(env: Environment, command: str) -> SreConfig:
+    """The sre.yaml a shell command works with: a CLI that posts to Slack needs the whole
+    file, a command that reads policy needs its file; any other works with the defaults."""
+    return load_config(
+        env.SRE_CONFIG,
+        required=env.slack_configured,
+        must_exist=policy_file_required(command, slack_configured=env.slack_configured),
+    )
+
+
 def load_config(path: str | Path, *, required: bool = False, must_exist: bool = False) -> SreConfig:
     """Read and validate ``sre.yaml``. A missing file means the defaults, unless
     ``must_exist`` (a command that reads policy) or ``required`` (``serve``, ``scheduler``,

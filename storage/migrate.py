@@ -2,7 +2,9 @@
 
 Every command checks the schema before it works, so the check is one query against
 ``alembic_version`` compared with ``HEAD_REVISION``; Alembic itself (a tenth of a second to
-import and read its scripts) is loaded only to upgrade or to explain a mismatch.
+import and read its scripts) is loaded only to upgrade or to explain a mismatch, and
+SQLAlchemy only when a function here runs: the shell's quick read
+(``storage/incident_listing.py``) needs nothing but ``HEAD_REVISION``.
 """
 
 from __future__ import annotations
@@ -10,11 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from sqlalchemy import create_engine, inspect, pool, text
-from sqlalchemy.exc import DBAPIError
-
-from storage.db import sync_url
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -39,6 +36,8 @@ class SchemaMismatch:
 
 def _config(url: str) -> Config:
     from alembic.config import Config
+
+    from storage.db import sync_url
 
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
@@ -74,6 +73,11 @@ def _known(revision: str) -> bool:
 
 def current_revision(url: str) -> str | None:
     """Where the database's schema is (None: no migration ran yet), in one query."""
+    from sqlalchemy import create_engine, inspect, pool, text
+    from sqlalchemy.exc import DBAPIError
+
+    from storage.db import sync_url
+
     engine = create_engine(sync_url(url), poolclass=pool.NullPool)
     try:
         with engine.connect() as connection:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bot.core import build_core, prepare_database
-from bot.settings import Environment, SreConfig, load_config, policy_file_required
+from bot.settings import Environment, SreConfig, load_config, shell_config
 from storage import migrate
 
 if TYPE_CHECKING:
@@ -166,13 +166,7 @@ def execute(args: argparse.Namespace, env: Environment, environ: Mapping[str, st
         return _serve(args, env, environ)
     if args.command in ("worker", "scheduler"):
         return _worker(args, env)
-    # With Slack configured the CLI posts too, so it needs to know the channels; a command
-    # that reads policy needs its file.
-    config = load_config(
-        env.SRE_CONFIG,
-        required=env.slack_configured,
-        must_exist=policy_file_required(args.command, slack_configured=env.slack_configured),
-    )
+    config = shell_config(env, args.command)
     if args.command == "db":
         if args.action == "upgrade":
             migrate.upgrade(env.DATABASE_URL)

@@ -60,12 +60,13 @@ from bot.incidents.posts import (
     chase_outcome_key,
 )
 from bot.incidents.report import IncidentReport, build_report
+from bot.incidents.rows import incident_from_row
 from bot.outbox import MessageRef, OwedPost, Post, PostKind
 from bot.outbox.owing import owe, owe_again, owe_one, read_owed, read_row, record
 from storage import audit, outbox
 from storage import incidents as repo
 from storage.db import Database, Executor
-from storage.incidents import IncidentRow, TimelineRow
+from storage.incidents import IncidentRow
 
 log = logging.getLogger(__name__)
 
@@ -127,33 +128,6 @@ class ReplyTo:
     user: str
     channel: str | None = None
     response_url: str | None = None
-
-
-def incident_from_row(row: IncidentRow, timeline: Sequence[TimelineRow] = ()) -> Incident:
-    return Incident(
-        id=row.id,
-        title=row.title,
-        description=row.description,
-        severity=Severity(row.severity),
-        status=IncidentStatus(row.status),
-        components=list(row.components or []),
-        created_at=row.created_at,
-        created_by=row.created_by,
-        acknowledged_by=row.acknowledged_by,
-        acknowledged_at=row.acknowledged_at,
-        mitigated_at=row.mitigated_at,
-        resolved_at=row.resolved_at,
-        closed_at=row.closed_at,
-        root_cause=row.root_cause,
-        resolution=row.resolution,
-        postmortem_url=row.postmortem_url,
-        channel_id=row.channel_id,
-        message_ts=row.message_ts,
-        version=row.version,
-        timeline=[
-            TimelineEntry(at=t.at, actor=t.actor, action=t.action, note=t.note) for t in timeline
-        ],
-    )
 
 
 class IncidentService:

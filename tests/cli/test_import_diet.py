@@ -85,6 +85,18 @@ def test_incident_commands_load_only_what_they_use(tmp_path: Path) -> None:
     assert _among(loaded, NOT_FOR_INCIDENTS) == []
 
 
+def test_incident_list_on_sqlite_loads_no_database_layer(tmp_path: Path) -> None:
+    """The everyday ``incident list`` reads the file with the standard library's driver:
+    SQLAlchemy alone takes longer to import than the whole answer should."""
+    environ = {"DATABASE_URL": f"sqlite:///{tmp_path}/sre.db", "SRE_CONFIG": str(REPO / "sre.yaml")}
+    assert _run(environ, ["incident", "create", "sev2", "Qwen", "down"])[0] == [0]
+
+    codes, loaded = _run(environ, ["incident", "list"], ["incident", "list", "--all"])
+
+    assert codes == [0, 0]
+    assert _among(loaded, ("sqlalchemy", "sqlmodel", "aiosqlite", "storage.db", "alembic")) == []
+
+
 def test_help_loads_no_database_and_no_pydantic() -> None:
     codes, loaded = _run({}, ["--help"])
     assert codes == [0]
