@@ -48,7 +48,12 @@ def build_core(
     clock = clock or SystemClock()
     db = db or Database(env.DATABASE_URL)
     incidents = IncidentService(
-        db=db, clock=clock, channel=config.channels.incidents, observers=observers, owed=owed
+        db=db,
+        clock=clock,
+        channel=config.channels.incidents,
+        observers=observers,
+        owed=owed,
+        joins=config.incidents.join.rules,
     )
     return Core(
         env=env,

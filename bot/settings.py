@@ -25,6 +25,7 @@ from pydantic import (
 
 from bot.durations import parse_duration
 from bot.errors import ConfigurationError
+from bot.incidents.joining import DEFAULT_RELATED, DEFAULT_WITHIN, JoinRules
 from bot.incidents.model import Severity
 from bot.slack_ids import CHANNEL_ID, USER_ID, USERGROUP_ID
 from bot.slo.definitions import SloDefinition, default_slos
@@ -130,10 +131,48 @@ def _default_severities() -> dict[Severity, SeverityPolicy]:
     return {sev: SeverityPolicy(respond_within=timedelta(minutes=m)) for sev, m in minutes.items()}
 
 
+def _off(value: Any) -> Any:
+    """``off`` (which YAML reads as false when unquoted) means the duty is not done: None."""
+    if value is False or (isinstance(value, str) and value.strip().lower() == "off"):
+        return None
+    return value
+
+
+def _duration_or_off(value: Any) -> timedelta | None:
+    value = _off(value)
+    return None if value is None else _duration(value)
+
+
+DurationOrOff = Annotated[timedelta | None, BeforeValidator(_duration_or_off)]
+
+
+class JoinConfig(_Strict):
+    """``incidents.join``: when a new signal joins an open incident instead of opening one
+    (``bot/incidents/joining.py``; docs/guide.md#one-failure-one-incident)."""
+
+    within: DurationOrOff = DEFAULT_WITHIN
+    related: list[list[str]] = Field(
+        default_factory=lambda: [list(group) for group in DEFAULT_RELATED]
+    )
+
+    @field_validator("related")
+    @classmethod
+    def _groups(cls, value: list[list[str]]) -> list[list[str]]:
+        for group in value:
+            if len([c for c in group if c.strip()]) < 2:
+                raise ValueError(f"{group}: a group relates two or more components")
+        return value
+
+    @property
+    def rules(self) -> JoinRules:
+        return JoinRules.of(within=self.within, related=self.related)
+
+
 class IncidentsConfig(_Strict):
     ack_reminder_every: Duration = timedelta(minutes=15)
     severities: dict[Severity, SeverityPolicy] = Field(default_factory=_default_severities)
     escalation_repeats: int = Field(default=5, ge=1, le=20)
+    join: JoinConfig = Field(default_factory=JoinConfig)
 
     @field_validator("severities", mode="before")
     @classmethod
@@ -231,21 +270,6 @@ def _cron(value: str) -> str:
             f"{value!r} is not a cron expression (minute hour day month weekday): {exc}"
         ) from None
     return value
-
-
-def _off(value: Any) -> Any:
-    """``off`` (which YAML reads as false when unquoted) means the duty is not done: None."""
-    if value is False or (isinstance(value, str) and value.strip().lower() == "off"):
-        return None
-    return value
-
-
-def _duration_or_off(value: Any) -> timedelta | None:
-    value = _off(value)
-    return None if value is None else _duration(value)
-
-
-DurationOrOff = Annotated[timedelta | None, BeforeValidator(_duration_or_off)]
 
 
 class ScheduleConfig(_Strict):

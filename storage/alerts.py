@@ -20,6 +20,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Text,
+    and_,
     insert,
     or_,
     update,
@@ -224,23 +225,18 @@ async def set_incident(
 
 
 async def firing_of_incident(session: AsyncSession, incident_id: str) -> list[AlertStateRow]:
-    """The alerts firing in the group episode that ``incident_id`` was opened for."""
-    group = (
-        (
-            await session.execute(
-                select(AlertGroupRow).where(col(AlertGroupRow.incident_id) == incident_id)
-            )
-        )
-        .scalars()
-        .first()
-    )
-    if group is None:
-        return []
+    """The alerts firing in every group episode that opened or joined ``incident_id``."""
     statement = (
         select(AlertStateRow)
+        .join(
+            AlertGroupRow,
+            and_(
+                col(AlertGroupRow.id) == col(AlertStateRow.group_id),
+                col(AlertGroupRow.episode) == col(AlertStateRow.episode),
+            ),
+        )
         .where(
-            col(AlertStateRow.group_id) == group.id,
-            col(AlertStateRow.episode) == group.episode,
+            col(AlertGroupRow.incident_id) == incident_id,
             col(AlertStateRow.status) == "firing",
         )
         .order_by(col(AlertStateRow.severity), col(AlertStateRow.name))

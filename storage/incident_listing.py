@@ -1,7 +1,7 @@
 """The incidents table read with the standard library's ``sqlite3``, for the shell's everyday
 ``python -m bot incident list`` on SQLite.
 
-A measured hot path (``bench.shell_latency``, docs/decisions.md#the-shells-incident-list):
+A measured hot path (``bench.shell_latency``, docs/decisions.md#the-shell-is-a-first-class-door):
 importing SQLAlchemy alone costs about as long as a person should wait for the whole answer,
 so this read goes to the driver. It only reads, opens the file read-only, and answers only
 when the file is there and its schema is at ``HEAD_REVISION`` (the same one query as

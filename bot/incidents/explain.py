@@ -19,7 +19,7 @@ SOURCES = {
     "artisan-sre": "a runbook run",
 }
 """Who the bot's own actors are, as a reader names them; anyone else is a person."""
-SIGNAL_ACTIONS = ("alerts", "runbook ", "recovered", "severity changed")
+SIGNAL_ACTIONS = ("alerts", "joined", "runbook ", "recovered", "severity changed")
 """Timeline entries that record a signal (a prefix of the action)."""
 
 

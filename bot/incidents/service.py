@@ -27,6 +27,7 @@ from bot.errors import (
     UnknownIncident,
 )
 from bot.ids import next_free_id
+from bot.incidents.joining import JoinRules, incident_to_join
 from bot.incidents.model import (
     ACTIVE,
     EDITABLE,
@@ -130,6 +131,24 @@ class ReplyTo:
     response_url: str | None = None
 
 
+def _raised(
+    row: IncidentRow, severity: Severity | None, *, title: str | None, actor: str
+) -> tuple[dict[str, Any], str] | None:
+    """The columns a more severe signal changes, and the timeline's words for it; None when
+    ``severity`` is not higher than the incident's."""
+    current = Severity(row.severity)
+    if severity is None or severity.value >= current.value:
+        return None
+    values: dict[str, Any] = {"severity": severity.value}
+    note = f"{current.label} → {severity.label}"
+    # Opened by alerts, the title is theirs: the more severe alert's says it now
+    # ("… burning fast (page)", not the ticket's "… burning slowly (ticket)").
+    if title and row.created_by == actor and title != row.title:
+        values["title"] = validate_title(title)
+        note += f"; title: {values['title']}"
+    return values, note
+
+
 class IncidentService:
     """The incident manager (async); ``manager.py`` wraps it for scripts."""
 
@@ -141,14 +160,17 @@ class IncidentService:
         channel: str | None = None,
         observers: Sequence[IncidentObserver] = (),
         owed: Callable[[], None] = lambda: None,
+        joins: JoinRules | None = None,
     ) -> None:
         """``channel`` is where cards go (``channels.incidents``); ``owed`` is told after a
-        change that owes Slack a post has committed (the outbox's ``kick``)."""
+        change that owes Slack a post has committed (the outbox's ``kick``); ``joins`` says
+        when a new signal joins an open incident (sre.yaml ``incidents.join``)."""
         self._db = db
         self._clock = clock
         self._channel = channel
         self._observers = list(observers)
         self._owed = owed
+        self._joins = joins or JoinRules()
 
     @property
     def channel(self) -> str | None:
@@ -197,6 +219,15 @@ class IncidentService:
                 session, statuses=statuses, channel_id=channel_id, since=since, limit=limit
             )
             return [incident_from_row(row) for row in rows]
+
+    async def joinable(self, *, components: Sequence[str]) -> Incident | None:
+        """The open incident a new signal about ``components`` joins instead of opening
+        another (``bot/incidents/joining.py``), or None."""
+        if self._joins.within is None:
+            return None
+        now = self._clock.now()
+        recent = await self.list_incidents(since=now - self._joins.within, limit=None)
+        return incident_to_join(recent, components=components, rules=self._joins, now=now)
 
     async def postmortems_due(self) -> list[Incident]:
         """Resolved Sev1/Sev2 incidents still waiting for their postmortem."""
@@ -538,6 +569,61 @@ class IncidentService:
         """Whether ``incident_id`` is closed: it can no longer change."""
         return (await self.get(incident_id=incident_id, timeline=False)).status not in EDITABLE
 
+    async def join(
+        self,
+        *,
+        incident_id: str,
+        key: str,
+        actor: str,
+        source: str,
+        severity: Severity,
+        components: Sequence[str],
+    ) -> Incident | None:
+        """A new signal about the same trouble joins the incident, once per ``key``: a
+        timeline entry and a reply in its thread naming ``source``, its severity raised when
+        the signal's is higher, the signal's components added; no reminder is owed. The
+        incident as it is then; None when it can no longer change (closed), so the caller
+        opens one instead."""
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            row = await repo.get_for_update(session, incident_id)
+            if row is None:
+                raise UnknownIncident(incident_id)
+            if IncidentStatus(row.status) not in EDITABLE:
+                return None
+            note = f"{source} ({severity.label})"
+            told = await self.tell(
+                session, incident_id=incident_id, key=key, actor=actor, action="joined", note=note
+            )
+            if told:
+                values: dict[str, Any] = {}
+                raised = _raised(row, severity, title=None, actor=actor)
+                if raised is not None:
+                    values, change = raised
+                    await repo.add_timeline(
+                        session,
+                        incident_id=incident_id,
+                        at=now,
+                        actor=actor,
+                        action="severity changed",
+                        note=change,
+                    )
+                known = {c.casefold() for c in row.components}
+                added = [
+                    c for c in validate_components(list(components)) if c.casefold() not in known
+                ]
+                if added:
+                    values["components"] = [*row.components, *added]
+                if values:
+                    await repo.update_if_version(
+                        session, incident_id, row.version, values | {"updated_at": now}
+                    )
+            row = await repo.get(session, incident_id)
+            assert row is not None
+            joined = incident_from_row(row)
+        self._owed()
+        return joined
+
     async def record_alert_news(
         self,
         *,
@@ -580,23 +666,19 @@ class IncidentService:
             await repo.add_timeline(
                 session, incident_id=incident_id, at=now, actor=actor, action="alerts", note=note
             )
-            current = Severity(row.severity)
-            if severity is not None and severity.value < current.value:
-                values: dict[str, Any] = {"severity": severity.value, "updated_at": now}
-                note = f"{current.label} → {severity.label}"
-                # Opened by alerts, the title is theirs: the more severe alert's says it now
-                # ("… burning fast (page)", not the ticket's "… burning slowly (ticket)").
-                if title and row.created_by == actor and title != row.title:
-                    values["title"] = validate_title(title)
-                    note += f"; title: {values['title']}"
-                await repo.update_if_version(session, incident_id, row.version, values)
+            raised = _raised(row, severity, title=title, actor=actor)
+            if raised is not None:
+                values, change = raised
+                await repo.update_if_version(
+                    session, incident_id, row.version, values | {"updated_at": now}
+                )
                 await repo.add_timeline(
                     session,
                     incident_id=incident_id,
                     at=now,
                     actor=actor,
                     action="severity changed",
-                    note=note,
+                    note=change,
                 )
             await _owe_card_update(session, incident_id, now)
         self._owed()

@@ -336,11 +336,12 @@ class RunExecutor:
         )
 
     async def open_incident(self, run: Run, command: OpenIncident) -> StepFinished:
-        """Open the incident, or join the open one an earlier run opened for the same outage.
+        """Open the incident, or join the open one about the same trouble.
 
         The request key makes a repeat of this step (after a restart) find its own incident.
-        An open incident with the very title this step would give is the same outage (a
-        second downshift while Qwen is still down): the run joins it, with a timeline note.
+        An open incident about the same components (sre.yaml ``incidents.join``: an SLO's
+        page about the API, a second downshift while Qwen is still down) is the same
+        outage: the run joins it, with a timeline entry and a reply in its thread.
         """
         incidents = self._incidents
         if incidents is None:
@@ -349,7 +350,7 @@ class RunExecutor:
         request_key = f"runbook:{run.id}:{step_id}"
         try:
             if await incidents.get_by_request_key(request_key=request_key) is None:
-                joined = await self._join_open(run, command)
+                joined = await self._join_open(run, command, request_key)
                 if joined is not None:
                     return joined
             incident = await incidents.create(
@@ -365,19 +366,25 @@ class RunExecutor:
         detail = f"opened {incident.id} ({incident.severity.label}): {incident.title}"
         return StepFinished(command.index, StepResult.OK, detail, {"incident_id": incident.id})
 
-    async def _join_open(self, run: Run, command: OpenIncident) -> StepFinished | None:
+    async def _join_open(
+        self, run: Run, command: OpenIncident, request_key: str
+    ) -> StepFinished | None:
         assert self._incidents is not None
-        ongoing = [i for i in await self._incidents.list_incidents() if i.title == command.title]
-        if not ongoing:
+        ongoing = await self._incidents.joinable(components=command.components)
+        if ongoing is None:
             return None
-        incident = min(ongoing, key=lambda i: i.created_at)
-        await self._incidents.add_note(
-            incident_id=incident.id,
-            text=f"{run.runbook} ran again for this outage ({run.id}).",
+        joined = await self._incidents.join(
+            incident_id=ongoing.id,
+            key=f"join:{request_key}",
             actor=run.requester,
+            source=f"Runbook {run.runbook} ({run.id}): {command.title}",
+            severity=command.severity,
+            components=command.components,
         )
-        detail = f"joined {incident.id} ({incident.severity.label}), still open: {incident.title}"
-        return StepFinished(command.index, StepResult.OK, detail, {"incident_id": incident.id})
+        if joined is None:  # closed since it was found
+            return None
+        detail = f"joined {joined.id} ({joined.severity.label}), still open: {joined.title}"
+        return StepFinished(command.index, StepResult.OK, detail, {"incident_id": joined.id})
 
 
 ServingState = Routing | Breakers | Checkpoints | Replicas

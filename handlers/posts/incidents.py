@@ -62,7 +62,11 @@ class IncidentPosts:
 
     async def _card_body(self, incident: Incident) -> Reply:
         firing = []
-        if self._alerts is not None and incident.created_by == ALERTS_ACTOR:
+        # Alerts open incidents and join those about the same components: an incident with
+        # neither (most that people declare) has no alerts to ask about.
+        if self._alerts is not None and (
+            incident.created_by == ALERTS_ACTOR or incident.components
+        ):
             firing = await self._alerts.firing(incident_id=incident.id)
         return {
             "text": incident_fallback(incident),

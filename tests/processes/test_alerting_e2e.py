@@ -222,11 +222,13 @@ async def test_qwen_down_alert_to_downshift_to_resolved_note(
 BURNING = {"api_availability": "API Availability", "llm_creative_latency": "LLM Creative Mode"}
 
 
-async def test_an_outage_through_the_slo_rules_opens_one_incident_per_slo(
+async def test_one_outage_burning_two_slos_is_one_incident_the_second_page_joins(
     stack: Stack, emulator: SlackEmulator
 ) -> None:
     """Half the briefs fail and creative is 5 s slow: two SLOs burn, four burn-rate alerts
-    fire (a page and a ticket each), two incidents open (each page inhibits its ticket)."""
+    fire (a page and a ticket each; each page inhibits its ticket). One fault, one incident:
+    the first page opens it, the other SLO's page is about the same trouble (the API and
+    the LLM's creative mode, sre.yaml ``incidents.join``) and joins it."""
     standin = stack.standin
     await standin.call(
         "POST",
@@ -280,9 +282,13 @@ async def test_an_outage_through_the_slo_rules_opens_one_incident_per_slo(
     # …and what Alertmanager sent the bot has had its effect.
     await alerts_worked(stack.env["DATABASE_URL"])
     await posts_settled(stack.env["DATABASE_URL"], kinds=(PostKind.INCIDENT_CARD,))
-    slo_cards = [m.text + str(m.blocks) for m in _cards(emulator)]
-    slo_cards = [card for card in slo_cards if "error budget burning" in card]
-    assert len(slo_cards) == 2, slo_cards
-    for title in BURNING.values():
-        (card,) = [c for c in slo_cards if title in c]
-        assert "burning fast (page)" in card and "(ticket)" not in card
+    cards = [m for m in _cards(emulator) if "error budget burning" in m.text + str(m.blocks)]
+    assert len(cards) == 1, [m.text for m in cards]
+    card = cards[0].text + str(cards[0].blocks)
+    assert "burning fast (page)" in card and "(ticket)" not in card
+    # Both pages are on the card's firing alerts; the one that joined says so in the thread.
+    assert all(title in card for title in BURNING.values()), card
+    thread = [m.text for m in emulator.replies("C0INCIDENTS", cards[0].ts)]
+    joined = [text for text in thread if text.startswith("joined: ")]
+    assert any("error budget burning fast (page)" in text for text in joined), thread
+    assert len(joined) == len(set(joined)), thread  # each source joins once
