@@ -348,9 +348,15 @@ def build_container(
     inbox: Worker | None = None
     if slack is not None:
         poster = SlackPoster(client=slack, clock=clock)
+        recoveries = Recoveries(db=db, clock=clock, runbooks=runbooks, owed=kick)
         renderers = Renderers(
             incidents=IncidentPosts(
-                slack=poster, config=config, incidents=incidents, oncall=oncall, alerts=alert_job
+                slack=poster,
+                config=config,
+                incidents=incidents,
+                oncall=oncall,
+                alerts=alert_job,
+                recoveries=recoveries,
             ),
             oncall=OncallPosts(slack=poster, config=config, handoffs=handoffs),
             slo=SloPosts(slack=poster, slo=slo_duties, zone=config.zone),
@@ -381,7 +387,7 @@ def build_container(
             handoffs=handoffs,
             slo=slo,
             runbooks=runbooks,
-            recoveries=Recoveries(db=db, clock=clock, runbooks=runbooks, owed=kick),
+            recoveries=recoveries,
             serving=serving,
             zone=config.zone,
         )

@@ -166,6 +166,19 @@ async def latest_entry(session: AsyncSession, incident_id: str) -> TimelineRow |
     return (await session.execute(statement)).scalars().first()
 
 
+async def latest_entry_of(
+    session: AsyncSession, incident_id: str, *, action: str
+) -> TimelineRow | None:
+    """The incident's newest timeline entry of kind ``action`` (``recovered``), if any."""
+    statement = (
+        select(TimelineRow)
+        .where(TimelineRow.incident_id == incident_id, TimelineRow.action == action)
+        .order_by(col(TimelineRow.id).desc())
+        .limit(1)
+    )
+    return (await session.execute(statement)).scalars().first()
+
+
 async def list_rows(
     session: AsyncSession,
     *,

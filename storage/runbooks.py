@@ -147,6 +147,25 @@ async def list_runs(
     return (await session.execute(statement)).scalars().all()
 
 
+async def latest_run_for(
+    session: AsyncSession, *, runbook: str, incident_id: str, since: datetime
+) -> RunbookRunRow | None:
+    """The newest real run of ``runbook`` linked to ``incident_id``, created at or after
+    ``since``. Runs are few (a handful a day), so no index on the incident."""
+    statement = (
+        select(RunbookRunRow)
+        .where(
+            col(RunbookRunRow.runbook) == runbook,
+            col(RunbookRunRow.incident_id) == incident_id,
+            col(RunbookRunRow.dry_run).is_(False),
+            col(RunbookRunRow.created_at) >= since,
+        )
+        .order_by(col(RunbookRunRow.created_at).desc(), col(RunbookRunRow.id).desc())
+        .limit(1)
+    )
+    return (await session.execute(statement)).scalars().first()
+
+
 async def update_run_if_version(
     session: AsyncSession, run_id: str, version: int, values: dict[str, Any]
 ) -> bool:

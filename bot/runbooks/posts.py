@@ -62,12 +62,19 @@ class RunNotice(Post):
 @dataclass(frozen=True, kw_only=True)
 class Recovery(Post):
     """``model`` is healthy again: ``runbook`` restores what the downshift changed, linked
-    to the downshift's incident (``incident_id``) when it opened one."""
+    to the downshift's incident (``incident_id``) when it opened one. ``fallback`` is the
+    mode that served creative when the recovery was seen (None from older versions)."""
 
     kind = PostKind.RUNBOOK_RECOVERY
     model: str
     runbook: str
     incident_id: str | None = None
+    fallback: str | None = None
+
+
+RECOVERED = "recovered"
+"""The timeline action of a recovery told to the downshift's incident; its key is the
+notice's (``recovery_key``), so the incident's card finds the notice and its button."""
 
 
 def recovery_key(downshift_run_id: str | None) -> str:

@@ -21,7 +21,7 @@ from bot.errors import SreError
 from bot.incidents.service import IncidentService
 from bot.outbox.owing import owe_one
 from bot.runbooks.model import Run, RunState
-from bot.runbooks.posts import Drill, Recovery, recovery_key
+from bot.runbooks.posts import RECOVERED, Drill, Recovery, recovery_key
 from bot.runbooks.service import RunbookService
 from bot.runbooks.store import DRIVEN
 from bot.serving.client import ServingClient, ServingError
@@ -94,16 +94,23 @@ class QwenWatch:
                 return await self._start_downshift()
             return f"failed {self.failures}"
         self.failures = 0
-        if await self._downshifted():
-            await self._announce_recovery(now)
+        fallback = await self._creative_fallback()
+        if fallback is not None:
+            await self._announce_recovery(now, fallback=fallback)
         return "healthy"
 
     async def _downshifted(self) -> bool:
+        return await self._creative_fallback() is not None
+
+    async def _creative_fallback(self) -> str | None:
+        """The mode serving creative briefs while they are routed elsewhere; None when
+        creative serves itself, or the routing cannot be read."""
         try:
             routing = await self._serving.routing()
         except ServingError:
-            return False
-        return routing.serving(Mode.CREATIVE) != Mode.CREATIVE
+            return None
+        served_by = routing.serving(Mode.CREATIVE)
+        return None if served_by == Mode.CREATIVE else served_by
 
     async def _start_downshift(self) -> str:
         try:
@@ -115,7 +122,7 @@ class QwenWatch:
         self.failures = 0
         return f"started {run.id}"
 
-    async def _announce_recovery(self, now: datetime) -> None:
+    async def _announce_recovery(self, now: datetime, *, fallback: str) -> None:
         runs = [
             r
             for r in await self._runbooks.list_runs(active_only=False, limit=50)
@@ -130,6 +137,7 @@ class QwenWatch:
             model=MODEL,
             runbook=RESTORE,
             incident_id=incident_id,
+            fallback=fallback,
         )
         async with self._db.transaction() as session:
             owed = await owe_one(session, recovery, at=now)
@@ -140,8 +148,8 @@ class QwenWatch:
                     incident_id=incident_id,
                     key=recovery.key,
                     actor=PROBE_ACTOR,
-                    action="recovered",
-                    note=f"{MODEL} answers healthy again; creative stays on its fallback "
+                    action=RECOVERED,
+                    note=f"{MODEL} answers healthy again; creative stays on {fallback} "
                     f"until {RESTORE} runs",
                 )
         if owed:

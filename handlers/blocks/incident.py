@@ -10,7 +10,9 @@ from typing import Any
 from bot.durations import format_duration, humanize
 from bot.incidents.model import ACTIVE, TITLE_MAX, AlertLine, Incident, IncidentStatus, Severity
 from bot.incidents.report import DurationStats, IncidentReport
+from bot.runbooks.recovery import IncidentRecovery, RestoreStage
 from handlers.blocks.alerts import firing_alerts_section
+from handlers.blocks.runbook import RunbookAction
 from handlers.blocks.text import (
     SECTION_TEXT_MAX,
     button,
@@ -68,10 +70,12 @@ def incident_card(
     *,
     respond_within: Any = None,
     alerts: Sequence[AlertLine] = (),
+    recovery: IncidentRecovery | None = None,
     zone: tzinfo = UTC,
 ) -> list[dict[str, Any]]:
     """The one message per incident, updated in place as it changes (with the alerts
-    firing for it, when Alertmanager opened it); its times fall back to ``zone``'s."""
+    firing for it, when Alertmanager opened it, and its model's recovery and restore, when
+    a downshift's recovery was told to it); its times fall back to ``zone``'s."""
     sev = incident.severity
     blocks: list[dict[str, Any]] = [
         header(f"{STATUS_ICON[incident.status]} {incident.id} · {SEVERITY_ICON[sev]} {sev.label}"),
@@ -106,6 +110,8 @@ def incident_card(
         blocks.append(section(text))
     if alerts:
         blocks.append(firing_alerts_section(alerts))
+    if recovery is not None:
+        blocks.append(_recovery_section(incident, recovery))
     latest = _latest_line(incident, zone)
     if latest:
         blocks.append(context(latest))
@@ -155,6 +161,47 @@ def _card_buttons(incident: Incident) -> list[dict[str, Any]]:
         button("Resolve", action_id=IncidentAction.RESOLVE, value=incident.id, style="primary")
     )
     return buttons
+
+
+def _recovery_section(incident: Incident, recovery: IncidentRecovery) -> dict[str, Any]:
+    """Where creative stands since the incident's model recovered: while no restore has
+    started and the incident is active, the recovery notice's own restore button (its
+    key), so a press here or there starts one run; after a restore, what came of it."""
+    model = f"*{escape(recovery.model.capitalize())}*"
+    fallback = f"*{escape(recovery.fallback)}*" if recovery.fallback else "its fallback"
+    run = f"*{escape(recovery.run_id or '')}*"
+    match recovery.stage:
+        case RestoreStage.OFFERED:
+            text = f"✅ {model} recovered; creative still served by {fallback}"
+            if not incident.is_active:
+                return section(text + ".")
+            block = section(text + ": restore?")
+            block["accessory"] = button(
+                "Restore creative mode",
+                action_id=RunbookAction.RESTORE,
+                value=recovery.notice_key,
+                style="primary",
+            )
+            return block
+        case RestoreStage.UNDER_WAY:
+            return section(
+                f"♻️ {model} recovered; {mention(recovery.started_by or 'someone')} started "
+                f"the restore as {run}: creative is still served by {fallback} until it "
+                "succeeds (its message is in this thread)."
+            )
+        case RestoreStage.RESTORED:
+            ready = ": resolve when you are ready" if incident.is_active else ""
+            return section(
+                f"✅ {model} recovered and creative is back on its own model ({run} "
+                f"restored it){ready}."
+            )
+        case RestoreStage.NOT_RESTORED:
+            label = recovery.run_state.label if recovery.run_state else "unfinished"
+            return section(
+                f"⚠️ {model} recovered, but the restore {run} ended {escape(label)}: creative "
+                f"may still be served by {fallback}. "
+                f"`/runbook run {escape(recovery.runbook)} --incident {incident.id}` tries again."
+            )
 
 
 def _latest_line(incident: Incident, zone: tzinfo) -> str:

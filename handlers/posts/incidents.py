@@ -24,6 +24,7 @@ from bot.incidents.posts import (
 from bot.incidents.service import IncidentService
 from bot.oncall.service import OncallService
 from bot.outbox import MessageRef, NothingToSend, OwedPost
+from bot.runbooks.recovery import IncidentRecovery, Recoveries
 from bot.settings import SreConfig
 from handlers.blocks.alerts import alerts_reply
 from handlers.blocks.chase import (
@@ -53,14 +54,19 @@ class IncidentPosts:
         incidents: IncidentService,
         oncall: OncallService,
         alerts: AlertWork | None,
+        recoveries: Recoveries | None = None,
     ) -> None:
+        """``recoveries`` tells a card edit where its model's recovery and restore stand."""
         self._slack = slack
         self._config = config
         self._incidents = incidents
         self._oncall = oncall
         self._alerts = alerts
+        self._recoveries = recoveries
 
-    async def _card_body(self, incident: Incident) -> Reply:
+    async def _card_body(
+        self, incident: Incident, *, recovery: IncidentRecovery | None = None
+    ) -> Reply:
         firing = []
         # Alerts open incidents and join those about the same components: an incident with
         # neither (most that people declare) has no alerts to ask about.
@@ -74,6 +80,7 @@ class IncidentPosts:
                 incident,
                 respond_within=self._config.respond_within(incident.severity),
                 alerts=firing,
+                recovery=recovery,
                 zone=self._config.zone,
             ),
         }
@@ -100,7 +107,15 @@ class IncidentPosts:
         return await self._slack.post(owed, body)
 
     async def card_update(self, owed: OwedPost, post: IncidentCardUpdate) -> MessageRef:
-        return await self._slack.update(owed, await self._card_body(post.incident))
+        # The recovery is read as the edit goes out, like the alerts it lists: the
+        # recovery, the restore's start and its end each owe this edit in their own
+        # transaction, so what is read here is at least as new as what owed it. A new card
+        # has none yet (a recovery told before it was out owes an edit after it).
+        recovery = None
+        if self._recoveries is not None:
+            recovery = await self._recoveries.get(incident_id=post.incident.id)
+        body = await self._card_body(post.incident, recovery=recovery)
+        return await self._slack.update(owed, body)
 
     async def created_reply(self, owed: OwedPost, post: IncidentCreatedReply) -> None:
         # In the channel of its card, which went out first (``thread``).

@@ -27,6 +27,7 @@ from bot.oncall.service import FatigueReport, OnCallNow
 from bot.runbooks import RunState, StepState
 from bot.runbooks.definitions import default_definitions
 from bot.runbooks.model import Run, StepRecord
+from bot.runbooks.recovery import IncidentRecovery, RestoreStage
 from bot.serving.models import AllModelsHealth, ModelHealth
 from bot.settings import SreConfig
 from bot.slo.budget import SloStatus
@@ -132,6 +133,24 @@ def _incidents() -> list[Incident]:
         postmortem_url="https://wiki.example/pm/1",
     )
     return [opened, acknowledged, resolved, closed]
+
+
+def _recoveries() -> list[IncidentRecovery]:
+    """Qwen's recovery as a card shows it at each stage of its restore."""
+    offered = IncidentRecovery(
+        model="qwen",
+        fallback="balanced <&>",
+        notice_key="recovery:RUN-20261014-100000",
+        runbook="qwen_restore_creative",
+        stage=RestoreStage.OFFERED,
+    )
+    run = {"run_id": "RUN-20261014-103000", "started_by": "U0CCC"}
+    return [
+        offered,
+        replace(offered, stage=RestoreStage.UNDER_WAY, run_state=RunState.WAITING_APPROVAL, **run),
+        replace(offered, stage=RestoreStage.RESTORED, run_state=RunState.SUCCEEDED, **run),
+        replace(offered, stage=RestoreStage.NOT_RESTORED, run_state=RunState.REJECTED, **run),
+    ]
 
 
 def _slo_snapshot(*, known: bool) -> SloSnapshot:
@@ -262,6 +281,12 @@ def _calls() -> Iterator[tuple[str, Callable[[], Any]]]:
             partial(incident.incident_card, shown, respond_within=timedelta(minutes=30)),
         )
         yield "incident_detail", partial(incident.incident_detail, shown)
+    for recovery in _recoveries():
+        yield (
+            "incident_card",
+            partial(incident.incident_card, acknowledged, recovery=recovery),
+        )
+    yield "incident_card", partial(incident.incident_card, resolved, recovery=_recoveries()[0])
     yield "create_modal", lambda: incident.create_modal(origin_channel="C0INCIDENTS")
     yield "status_modal", lambda: incident.status_modal(opened)
     yield "resolve_modal", lambda: incident.resolve_modal(opened)
