@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import zlib
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -345,6 +346,28 @@ class Database:
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._statements = async_sessionmaker(self._autocommit_engine, expire_on_commit=False)
         self._writers = _Writers() if self.dialect == "sqlite" else None
+        self._turns: dict[str, asyncio.Lock] = {}
+
+    @asynccontextmanager
+    async def one_at_a_time(self, name: str) -> AsyncIterator[None]:
+        """Run the block while no other block under ``name`` runs, in this process or any
+        other: a lock of this process's, and on PostgreSQL a session advisory lock held on a
+        connection of its own for the block (released at its end, or when the process dies
+        and its connection closes). SQLite is written by one process (docs/decisions.md),
+        so there the process's lock is the whole of it. For a decision read and acted on in
+        several transactions, such as "is there an incident to join, else open one"."""
+        turn = self._turns.setdefault(name, asyncio.Lock())
+        async with turn:
+            if self.dialect != "postgresql":
+                yield
+                return
+            key = {"key": zlib.crc32(name.encode())}
+            async with self._autocommit_engine.connect() as connection:
+                await connection.execute(text("SELECT pg_advisory_lock(:key)"), key)
+                try:
+                    yield
+                finally:
+                    await connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
 
     def transaction(
         self, *, within: float | None = None, urgent: bool = False

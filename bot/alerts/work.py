@@ -144,26 +144,35 @@ class AlertWork:
     async def _open(
         self, gid: str, episode: int, news: dict[str, Any], key: str, *, follows: str | None = None
     ) -> str:
-        """The incident for the group's episode, from its opening alert; after one a person
-        closed (``follows``), a new one that names it. The group's later alerts go to it."""
+        """The incident for the group's episode: the open one about the same trouble, which
+        it joins, or one opened from its opening alert; after one a person closed
+        (``follows``), a new one that names it. The group's later alerts go to it."""
         opening = news["opening"]
         description, request_key = opening["description"], f"alertgroup:{gid}:{episode}"
-        if follows is not None:
+        severity, components = Severity(news["severity"]), opening["components"]
+        if follows is None:
+            fired = news["fired"]
+            incident = (
+                await self._incidents.open_or_join(
+                    title=opening["title"],
+                    severity=severity,
+                    actor=ACTOR,
+                    source=f"Alert {_short(fired[0]) if fired else opening['title']}",
+                    request_key=request_key,
+                    description=description,
+                    components=components,
+                )
+            ).incident
+        else:
             description = f"{FOLLOWS} {follows}, closed while this alert group still fired.\n"
-            description += opening["description"]
-            request_key += f":after:{follows}"
-        elif await self._incidents.get_by_request_key(request_key=request_key) is None:
-            joined = await self._join(gid, episode, news, key)
-            if joined is not None:
-                return joined
-        incident = await self._incidents.create(
-            title=opening["title"],
-            severity=Severity(news["severity"]),
-            actor=ACTOR,
-            description=description,
-            components=opening["components"],
-            request_key=request_key,
-        )
+            incident = await self._incidents.create(
+                title=opening["title"],
+                severity=severity,
+                actor=ACTOR,
+                description=description + opening["description"],
+                components=components,
+                request_key=f"{request_key}:after:{follows}",
+            )
         async with self._db.transaction() as session:
             await repo.set_incident(session, group_id=gid, episode=episode, incident_id=incident.id)
         # The card lists the firing alerts; the timeline keeps what was said about them.
@@ -171,32 +180,6 @@ class AlertWork:
             incident_id=incident.id, key=key, note=_note(news, opened=True), actor=ACTOR
         )
         return incident.id
-
-    async def _join(self, gid: str, episode: int, news: dict[str, Any], key: str) -> str | None:
-        """The open incident about the same trouble the group's episode joins instead of
-        opening its own (sre.yaml ``incidents.join``), or None. The group's later alerts go
-        to it, as to an incident the group opened."""
-        opening = news["opening"]
-        ongoing = await self._incidents.joinable(components=opening["components"])
-        if ongoing is None:
-            return None
-        fired = news["fired"]
-        joined = await self._incidents.join(
-            incident_id=ongoing.id,
-            key=f"join:{key}",
-            actor=ACTOR,
-            source=f"Alert {_short(fired[0]) if fired else opening['title']}",
-            severity=Severity(news["severity"]),
-            components=opening["components"],
-        )
-        if joined is None:  # closed since it was found
-            return None
-        async with self._db.transaction() as session:
-            await repo.set_incident(session, group_id=gid, episode=episode, incident_id=joined.id)
-        await self._incidents.record_alert_news(
-            incident_id=joined.id, key=key, note=_note(news, opened=True), actor=ACTOR
-        )
-        return joined.id
 
     async def _start_runbooks(
         self, gid: str, episode: int, incident_id: str, inputs: dict[str, Any]

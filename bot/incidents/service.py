@@ -123,6 +123,19 @@ async def _owe_card_update(session: AsyncSession, incident_id: str, now: datetim
 
 
 @dataclass(frozen=True)
+class Opening:
+    """What a signal's ``open_or_join`` came to: the incident, and whether it was joined
+    (an open one about the same trouble) rather than opened."""
+
+    incident: Incident
+    joined: bool
+
+
+OPENINGS = "incident-openings"
+"""Signals decide "join or open" one at a time (``Database.one_at_a_time``)."""
+
+
+@dataclass(frozen=True)
 class ReplyTo:
     """Who asked for a change and where to answer them (``response_url`` while valid)."""
 
@@ -568,6 +581,50 @@ class IncidentService:
     async def is_closed(self, incident_id: str) -> bool:
         """Whether ``incident_id`` is closed: it can no longer change."""
         return (await self.get(incident_id=incident_id, timeline=False)).status not in EDITABLE
+
+    async def open_or_join(
+        self,
+        *,
+        title: str,
+        severity: Severity,
+        actor: str,
+        source: str,
+        request_key: str,
+        description: str = "",
+        components: Sequence[str] = (),
+    ) -> Opening:
+        """A signal's incident (an alert group's episode, a runbook's incident step): the
+        one filed before under ``request_key`` (a retry), else the open incident about the
+        same trouble, joined (``join``, its reply naming ``source``), else a new one.
+
+        Signals decide one at a time across processes, so two about the same trouble that
+        arrive together open one incident, not two.
+        """
+        async with self._db.one_at_a_time(OPENINGS):
+            filed = await self.get_by_request_key(request_key=request_key)
+            if filed is not None:
+                return Opening(filed, joined=False)
+            ongoing = await self.joinable(components=components)
+            if ongoing is not None:
+                joined = await self.join(
+                    incident_id=ongoing.id,
+                    key=f"join:{request_key}",
+                    actor=actor,
+                    source=source,
+                    severity=severity,
+                    components=components,
+                )
+                if joined is not None:
+                    return Opening(joined, joined=True)
+            incident = await self.create(
+                title=title,
+                severity=severity,
+                actor=actor,
+                description=description,
+                components=components,
+                request_key=request_key,
+            )
+            return Opening(incident, joined=False)
 
     async def join(
         self,

@@ -349,42 +349,24 @@ class RunExecutor:
         step_id = run.steps[command.index].step_id
         request_key = f"runbook:{run.id}:{step_id}"
         try:
-            if await incidents.get_by_request_key(request_key=request_key) is None:
-                joined = await self._join_open(run, command, request_key)
-                if joined is not None:
-                    return joined
-            incident = await incidents.create(
+            opening = await incidents.open_or_join(
                 title=command.title,
                 severity=command.severity,
                 actor=run.requester,
-                description=command.description,
-                components=list(command.components),
+                source=f"Runbook {run.runbook} ({run.id}): {command.title}",
                 request_key=request_key,
+                description=command.description,
+                components=command.components,
             )
         except SreError as exc:
             return StepFinished(command.index, StepResult.FAILED, str(exc))
-        detail = f"opened {incident.id} ({incident.severity.label}): {incident.title}"
+        incident = opening.incident
+        if opening.joined:
+            detail = f"joined {incident.id} ({incident.severity.label}), still open: "
+        else:
+            detail = f"opened {incident.id} ({incident.severity.label}): "
+        detail += incident.title
         return StepFinished(command.index, StepResult.OK, detail, {"incident_id": incident.id})
-
-    async def _join_open(
-        self, run: Run, command: OpenIncident, request_key: str
-    ) -> StepFinished | None:
-        assert self._incidents is not None
-        ongoing = await self._incidents.joinable(components=command.components)
-        if ongoing is None:
-            return None
-        joined = await self._incidents.join(
-            incident_id=ongoing.id,
-            key=f"join:{request_key}",
-            actor=run.requester,
-            source=f"Runbook {run.runbook} ({run.id}): {command.title}",
-            severity=command.severity,
-            components=command.components,
-        )
-        if joined is None:  # closed since it was found
-            return None
-        detail = f"joined {joined.id} ({joined.severity.label}), still open: {joined.title}"
-        return StepFinished(command.index, StepResult.OK, detail, {"incident_id": joined.id})
 
 
 ServingState = Routing | Breakers | Checkpoints | Replicas

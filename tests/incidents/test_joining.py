@@ -3,15 +3,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.clock import FixedClock
 from bot.errors import ConfigurationError
 from bot.incidents.joining import JoinRules, incident_to_join
 from bot.incidents.model import Incident, IncidentStatus, Severity
+from bot.incidents.service import IncidentService
 from bot.settings import load_config
+from storage.db import Database
+from tests.conftest import BACKEND
 
 NOW = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
 RULES = JoinRules()
@@ -91,3 +96,39 @@ def test_a_group_of_one_is_refused_with_the_key(tmp_path: Path) -> None:
         load_config(path)
     assert "incidents.join.related" in refused.value.message
     assert "a group relates two or more components" in refused.value.message
+
+
+@pytest.mark.engine
+async def test_signals_arriving_together_about_one_trouble_open_one_incident(
+    database_url: str,
+) -> None:
+    """Four signals at once (an SLO page, the probes' runbook, two alerts), from two
+    processes where the engine has several: one opens the incident, three join it."""
+    clock = FixedClock(NOW)
+    # PostgreSQL: each "process" has its own pool, as two workers would; SQLite has one writer.
+    databases = [Database(database_url) for _ in range(2 if BACKEND == "postgres" else 1)]
+    services = [IncidentService(db=db, clock=clock) for db in databases]
+    try:
+        openings = await asyncio.gather(
+            *(
+                services[n % len(services)].open_or_join(
+                    title=f"signal {n}",
+                    severity=Severity.SEV2,
+                    actor="alertmanager",
+                    source=f"signal {n}",
+                    request_key=f"signal:{n}",
+                    components=components,
+                )
+                for n, components in enumerate([["API"], ["LLM", "Qwen"], ["qwen"], ["LLM"]])
+            )
+        )
+        assert len({o.incident.id for o in openings}) == 1
+        assert sorted(o.joined for o in openings) == [False, True, True, True]
+        stored = await services[0].list_incidents(active_only=False)
+        assert len(stored) == 1
+        assert [e.action for e in (await services[0].get(incident_id=stored[0].id)).timeline].count(
+            "joined"
+        ) == 3
+    finally:
+        for db in databases:
+            await db.dispose()
