@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.incidents.joining import by_a_person
 from bot.incidents.model import Incident, TimelineEntry
-from bot.slack_ids import USER_ID
 
 PERSON = "a person"
 SOURCES = {
@@ -43,7 +43,7 @@ class Explanation:
 def source_of(actor: str) -> str:
     if actor in SOURCES:
         return SOURCES[actor]
-    return PERSON if USER_ID.match(actor) or actor == "cli" else actor
+    return PERSON if by_a_person(actor) else actor
 
 
 def explain(incident: Incident) -> Explanation:

@@ -6,6 +6,9 @@ something an open incident is already about joins it (docs/guide.md#one-failure-
 Two sets of components are about the same trouble when they share a component, or when one
 of the team's ``related`` groups (sre.yaml ``incidents.join.related``) holds a component of
 each. Names compare without case or surrounding space ("Qwen" is the alert label "qwen").
+An incident a person declared is joined only by a shared component: its components are what
+that person chose ("payments, api" is not a Qwen failure), while the groups say how the
+signals the bot hears relate to one another.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.incidents.model import Incident
+from bot.slack_ids import USER_ID
 
 DEFAULT_WITHIN = timedelta(hours=6)
 DEFAULT_RELATED: tuple[tuple[str, ...], ...] = (
@@ -44,11 +48,20 @@ class JoinRules:
     def of(cls, *, within: timedelta | None, related: Iterable[Iterable[str]]) -> JoinRules:
         return cls(within=within, related=tuple(_names(group) for group in related))
 
-    def about_the_same(self, ours: Iterable[str], theirs: Iterable[str]) -> bool:
+    def about_the_same(
+        self, ours: Iterable[str], theirs: Iterable[str], *, related: bool = True
+    ) -> bool:
+        """Whether two sets of components are one trouble; ``related=False``: only by a
+        component both name."""
         mine, others = _names(ours), _names(theirs)
         if mine & others:
             return True
-        return any(mine & group and others & group for group in self.related)
+        return related and any(mine & group and others & group for group in self.related)
+
+
+def by_a_person(actor: str) -> bool:
+    """Whether ``actor`` is a person (a Slack user, the shell), not one of the bot's sources."""
+    return bool(USER_ID.match(actor)) or actor == "cli"
 
 
 def incident_to_join(
@@ -65,6 +78,8 @@ def incident_to_join(
         for incident in incidents
         if incident.is_active
         and incident.created_at >= since
-        and rules.about_the_same(components, incident.components)
+        and rules.about_the_same(
+            components, incident.components, related=not by_a_person(incident.created_by)
+        )
     ]
     return min(joinable, key=lambda i: (i.created_at, i.id), default=None)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -59,6 +60,13 @@ def test_a_related_group_joins_the_api_slo_to_the_llm_trouble_but_not_rl_to_llm(
     assert _joins(["RL"], qwen) is None
     assert _joins(["LLM", "creative mode"], rl) is None
     assert _joins(["model-serving"], qwen, rl) is None  # in no group, shares nothing
+
+
+def test_a_persons_incident_is_joined_only_through_a_component_it_names() -> None:
+    declared = replace(_incident(1, ["payments", "API"]), created_by="U0AAA")
+    assert _joins(["LLM", "Qwen"], declared) is None  # related to the API, not named
+    assert _joins(["api"], declared) == declared.id
+    assert _joins(["LLM"], replace(declared, created_by="cli")) is None
 
 
 def test_the_earliest_open_recent_incident_is_joined() -> None:

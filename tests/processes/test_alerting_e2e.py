@@ -115,8 +115,20 @@ async def stack(
     start: Callable[..., Any],
     tmp_path: Path,
 ) -> Stack:
+    return await start_stack(CONFIG, process_env, standin, monitoring, start, tmp_path)
+
+
+async def start_stack(
+    policy: str,
+    process_env: dict[str, str],
+    standin: Standin,
+    monitoring: tuple[Prometheus, Alertmanager],
+    start: Callable[..., Any],
+    tmp_path: Path,
+) -> Stack:
+    """The bot serving with sre.yaml ``policy``, then Alertmanager and Prometheus on it."""
     config = tmp_path / "alerting.yaml"
-    config.write_text(CONFIG)
+    config.write_text(policy)
     port = free_port()
     env = {
         **process_env,
