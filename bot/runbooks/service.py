@@ -235,7 +235,7 @@ class RunbookService:
         for _ in range(_ATTEMPTS):
             run = await self.get(run_id=run_id)
             if run.is_finished:
-                raise RunFinished(run_id=run.id, state=run.state.label, at=run.finished_at)
+                raise RunFinished(run_id=run.id, state=run.state.ended, at=run.finished_at)
             if actor != run.requester and actor not in self._approvers:
                 raise NotAnApprover(actor=actor, what=f"cancel {run.id}", approvers=self._approvers)
             decision = advance(run, Cancelled(actor, reason), now=self._clock.now())
@@ -251,7 +251,7 @@ class RunbookService:
         for _ in range(_ATTEMPTS):
             run = await self.get(run_id=run_id)
             if run.is_finished:
-                raise RunFinished(run_id=run.id, state=run.state.label, at=run.finished_at)
+                raise RunFinished(run_id=run.id, state=run.state.ended, at=run.finished_at)
             if run.state is not RunState.NEEDS_ATTENTION:
                 raise TransitionForbidden(
                     f"{run.id} is {run.state.label}: there is nothing to resume."
@@ -311,7 +311,7 @@ def _waiting_index(run: Run, step_id: str | None) -> int:
             run_id=run.id, step=found.title, decision=_DECIDED[found.state], by=found.decided_by
         )
     if run.is_finished:
-        raise RunFinished(run_id=run.id, state=run.state.label, at=run.finished_at)
+        raise RunFinished(run_id=run.id, state=run.state.ended, at=run.finished_at)
     raise NotWaitingForApproval(f"{run.id} is {run.state.label}: no step waits for approval.")
 
 

@@ -208,7 +208,10 @@ class RunStore:
                 note=f"{after.id} {after.runbook}, requested by {after.requester}",
             )
         if after.is_finished and not before.is_finished:
-            note = f"{after.id} {after.runbook}" + (f": {after.note}" if after.note else "")
+            # "runbook not needed: RUN-… qwen_failure_downshift: already in place (…)": the
+            # action says the outcome, so the note does not say it again.
+            said = after.note.removeprefix(f"{after.state.label}: ")
+            note = f"{after.id} {after.runbook}" + (f": {said}" if said else "")
             told |= await incidents.tell(
                 session,
                 incident_id=incident_id,
