@@ -38,7 +38,7 @@ class Automation(StrEnum):
     MANUAL = "manual"
 
 
-BUILTIN_VALUES = ("run_id", "runbook", "target", "requester", "incident_id")
+BUILTIN_VALUES = ("run_id", "runbook", "target", "requester", "started_by", "incident_id")
 
 
 class RunbookDefinition(StrictModel):

@@ -440,6 +440,8 @@ def _ttl(spec: ApprovalStep) -> str:
     return format_duration(spec.ttl)
 
 
+STARTED_BY = "started_by"
+"""The run value that says what started the run, in a person's words (``StartedBy.words``)."""
 DRY_RUN_VALUE = "⟨{}⟩"  # in a dry run: a value an earlier step finds when the run is real
 
 
@@ -460,6 +462,7 @@ def run_values(run: Run) -> dict[str, Any]:
         "runbook": run.runbook,
         "target": run.target,
         "requester": run.requester,
+        "started_by": run.values.get(STARTED_BY) or run.requester,
         "incident_id": run.incident_id or run.values.get("incident_id") or "(none)",
     }
 

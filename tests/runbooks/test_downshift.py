@@ -9,6 +9,7 @@ from bot.incidents.service import IncidentService
 from bot.runbooks.cli_text import run_lines
 from bot.runbooks.model import RunState, StepState
 from bot.runbooks.service import RunbookService
+from bot.runbooks.starters import StartedBy
 from bot.runbooks.steps import Audience
 from bot.serving.client import ServingClient
 from bot.serving.models import BreakerState, Mode
@@ -167,7 +168,7 @@ async def test_a_dry_run_marks_the_values_only_a_real_run_finds(
     run = await service.start(name="qwen_failure_downshift", requester="U0AAA", dry_run=True)
 
     text = "\n".join(run_lines(run))
-    assert "Qwen failed ⟨failed_probes⟩ health checks" in text
+    assert "U0AAA reported it and the run's ⟨failed_probes⟩ health checks" in text
     assert "not known" not in text and "{failed_probes" not in text
     assert "⟨name⟩ is a value an earlier step finds when the run is real" in run.note
 
@@ -251,6 +252,28 @@ async def test_half_a_downshift_in_place_still_runs_the_whole_downshift(
         {"mode": "creative", "serve_with": "balanced"},
     ]
     assert len(notifier.notices) == 1 and run.incident_id is not None
+
+
+async def test_the_page_says_what_started_the_run(
+    service: RunbookService, standin: Standin, serving: ServingClient, notifier: RecordingNotifier
+) -> None:
+    await standin.faults(model_down="qwen")
+    probed = await service.start(name="qwen_failure_downshift", requester="health-probe")
+    await serving.set_breaker("qwen", BreakerState.CLOSED)  # needed again
+    alerted = await service.start(
+        name="qwen_failure_downshift",
+        requester="alertmanager",
+        started_by=StartedBy.of("alertmanager", alerts=["QwenModelUnhealthy"]),
+    )
+
+    pages = {run_id: text for run_id, _, text in notifier.notices}
+    assert pages[probed.id].startswith(
+        "Qwen is failing: the bot's health probes reported it and the run's 3 health checks"
+    )
+    assert pages[alerted.id].startswith(
+        "Qwen is failing: the alert QwenModelUnhealthy reported it and the run's 3 health checks"
+    )
+    assert "probe" not in pages[alerted.id]
 
 
 async def test_a_dry_run_says_it_would_end_not_needed_and_still_shows_its_steps(

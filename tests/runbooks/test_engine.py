@@ -269,7 +269,7 @@ def test_notify_renders_the_run_values() -> None:
     (notify,) = advance(run, StepFinished(3, OK, "healthy"), now=NOW).commands
 
     assert isinstance(notify, Notify) and notify.audience is Audience.ONCALL
-    assert "Qwen failed 3 health checks in a row" in notify.text
+    assert "U0AAA reported it and the run's 3 health checks in a row failed" in notify.text
     assert "RUN-20261014-103000" in notify.text
 
 
