@@ -84,7 +84,8 @@ async def run(args: argparse.Namespace, container: Container) -> int:
             f"{started.id} waits for an approver: Approve/Deny in Slack; "
             f"`{status}` shows where it is."
         )
-    return 0 if started.state in (RunState.SUCCEEDED, RunState.WAITING_APPROVAL) else 1
+    fine = (RunState.SUCCEEDED, RunState.NOT_NEEDED, RunState.WAITING_APPROVAL)
+    return 0 if started.state in fine else 1
 
 
 async def health(args: argparse.Namespace, container: Container) -> int:

@@ -21,6 +21,7 @@ from bot.errors import ConfigurationError
 from bot.runbooks.steps import (
     ActionStep,
     ApprovalStep,
+    Check,
     CheckStep,
     Duration,
     Name,
@@ -37,7 +38,7 @@ class Automation(StrEnum):
     MANUAL = "manual"
 
 
-BUILTIN_VALUES = ("run_id", "runbook", "target", "requester", "incident_id")
+BUILTIN_VALUES = ("run_id", "runbook", "target", "requester", "started_by", "incident_id")
 
 
 class RunbookDefinition(StrictModel):
@@ -50,6 +51,9 @@ class RunbookDefinition(StrictModel):
     expected_recovery: Duration | None = None
     inputs: dict[Name, str] = Field(default_factory=dict)  # name -> what it means
     manual_steps: list[str] = Field(default_factory=list)
+    not_needed_when: list[Check] = Field(default_factory=list, max_length=10)
+    """Read before the first step: when every one holds, the runbook's effect is already in
+    place and the run ends "not needed", having changed nothing and told nobody."""
     steps: list[StepSpec] = Field(min_length=1, max_length=50)
 
     @property
@@ -64,6 +68,13 @@ class RunbookDefinition(StrictModel):
     def _steps_fit_together(self) -> RunbookDefinition:
         seen: set[str] = set()
         known = set(BUILTIN_VALUES) | set(self.inputs)
+        for index, check in enumerate(self.not_needed_when):
+            for name in sorted(references(check)):
+                if name not in known:
+                    raise ValueError(
+                        f"not_needed_when.{index} ({check.kind}): {{{name}}} is not known "
+                        f"before the first step (known: {', '.join(sorted(known))})"
+                    )
         for index, step in enumerate(self.steps):
             if step.id in seen:
                 raise ValueError(f"steps.{index}.id: {step.id!r} is used by an earlier step")
@@ -127,7 +138,8 @@ def _key(loc: Sequence[int | str]) -> str:
         before = loc[i - 1] if i else None
         is_step_tag = isinstance(before, int) and part in _STEP_TYPES and loc[0] == "steps"
         is_kind_tag = before in ("check", "action") and i >= 2 and loc[i - 2] == before
-        if not (is_step_tag or is_kind_tag):
+        is_need_tag = loc[0] == "not_needed_when" and i == 2 and isinstance(before, int)
+        if not (is_step_tag or is_kind_tag or is_need_tag):
             parts.append(str(part))
     return ".".join(parts)
 

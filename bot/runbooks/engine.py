@@ -17,6 +17,7 @@ from bot.errors import TransitionForbidden
 from bot.runbooks.events import (
     Approved,
     Cancelled,
+    CheckNeed,
     Command,
     Decision,
     Denied,
@@ -24,6 +25,8 @@ from bot.runbooks.events import (
     ExecuteStep,
     Expired,
     Finish,
+    Need,
+    NeedChecked,
     Notify,
     OpenIncident,
     RequestApproval,
@@ -33,6 +36,7 @@ from bot.runbooks.events import (
     StepFinished,
     StepResult,
     StepStarted,
+    StepWork,
 )
 from bot.runbooks.model import Run, RunEvent, RunState, StepRecord, StepState, next_state
 from bot.runbooks.steps import (
@@ -48,6 +52,7 @@ from bot.runbooks.steps import (
 __all__ = [
     "Approved",
     "Cancelled",
+    "CheckNeed",
     "Command",
     "Decision",
     "Denied",
@@ -55,6 +60,8 @@ __all__ = [
     "ExecuteStep",
     "Expired",
     "Finish",
+    "Need",
+    "NeedChecked",
     "Notify",
     "OpenIncident",
     "RequestApproval",
@@ -64,6 +71,7 @@ __all__ = [
     "StepFinished",
     "StepResult",
     "StepStarted",
+    "StepWork",
     "advance",
     "owed",
     "render",
@@ -72,6 +80,8 @@ __all__ = [
 
 
 UNREADABLE = "a check that cannot be read never passes, so the run ends failed"
+WOULD_END = "it would end: "
+"""A dry run's note, from its not_needed_when checks until it ends: what a real run would do."""
 
 # -- the engine ---------------------------------------------------------------------------------
 
@@ -96,6 +106,8 @@ def owed(run: Run, *, now: datetime) -> tuple[Command, ...] | None:
     run never started, or an action whose call may have gone out (a person decides)."""
     if run.state is not RunState.RUNNING:
         return None
+    if _deciding_need(run):  # a read: done again, whoever was stopped inside it
+        return (CheckNeed(),)
     step = run.current_step
     if step.state is not StepState.RUNNING or step.call is not None:
         return None
@@ -108,7 +120,9 @@ def _apply(run: Run, event: Event, now: datetime) -> list[Command]:
     match event:
         case Start():
             _move(run, RunEvent.START)
-            return _continue(run, 0, now)
+            return _first(run, now)
+        case NeedChecked():
+            return _need_checked(run, event, now)
         case StepStarted(index=index, call=call):
             step = _running(run, index)
             step.call = call
@@ -217,6 +231,42 @@ def _step_finished(run: Run, event: StepFinished, now: datetime) -> list[Command
     return _continue(run, event.index + 1, now)
 
 
+def _first(run: Run, now: datetime) -> list[Command]:
+    """A started run's first work: its not_needed_when checks, else its first step."""
+    if run.definition.not_needed_when:
+        return [CheckNeed()]
+    return _continue(run, 0, now)
+
+
+def _deciding_need(run: Run) -> bool:
+    """The run reads its not_needed_when checks: running, and no step begun yet."""
+    return (
+        run.state is RunState.RUNNING
+        and bool(run.definition.not_needed_when)
+        and all(step.state is StepState.PENDING for step in run.steps)
+    )
+
+
+def _need_checked(run: Run, event: NeedChecked, now: datetime) -> list[Command]:
+    if not _deciding_need(run):
+        raise TransitionForbidden(f"{run.id} has begun its steps; it is needed.")
+    if event.need is not Need.NOT_NEEDED:
+        if event.need is Need.UNKNOWN:
+            run.note = f"cannot tell whether it is needed ({event.detail}), so it runs"
+        _move(run, RunEvent.STEP)
+        return _continue(run, 0, now)
+    verdict = f"{RunState.NOT_NEEDED.label}: already in place ({event.detail})"
+    if run.dry_run:  # the steps are still shown, with what a real run would do instead
+        run.note = WOULD_END + verdict
+        _move(run, RunEvent.STEP)
+        return _continue(run, 0, now)
+    _move(run, RunEvent.FIND_IN_PLACE)
+    for step in run.steps:
+        _close(step, StepState.SKIPPED, now, "")
+    run.note = verdict
+    return [Finish(run.state, verdict)]
+
+
 def _dry_run_verdict(spec: StepSpec, event: StepFinished) -> str:
     if isinstance(spec, ActionStep):
         return event.detail
@@ -285,7 +335,7 @@ def _continue(run: Run, start: int, now: datetime) -> list[Command]:
     failed = [s for s in run.steps if s.state is StepState.FAILED and _counts_as_failure(run, s)]
     if failed and run.dry_run:
         note = f"dry run: nothing was changed; {failed[0].title}: {failed[0].detail}"
-        return _end(run, now, note, failed=True)
+        return _end(run, now, note + _would_end(run), failed=True)
     if failed:
         return _end(
             run, now, f"finished, but {failed[0].title} failed: {failed[0].detail}", failed=True
@@ -298,7 +348,10 @@ def _continue(run: Run, start: int, now: datetime) -> list[Command]:
 def _restarted(run: Run, now: datetime) -> list[Command]:
     if run.state is RunState.REQUESTED:
         _move(run, RunEvent.START)
-        return _continue(run, 0, now)
+        return _first(run, now)
+    if _deciding_need(run):
+        _move(run, RunEvent.STEP)
+        return [CheckNeed()]
     step = run.current_step
     if step.state is StepState.RUNNING and run.spec(step.index).type == "action" and step.call:
         return _step_finished(
@@ -332,9 +385,16 @@ def _dry_run_note(run: Run) -> str:
     if DRY_RUN_VALUE[0] in shown:
         return (
             "dry run: nothing was changed; ⟨name⟩ is a value an earlier step finds when the "
-            "run is real"
+            "run is real" + _would_end(run)
         )
-    return "dry run: nothing was changed"
+    return "dry run: nothing was changed" + _would_end(run)
+
+
+def _would_end(run: Run) -> str:
+    """A dry run's word on its not_needed_when checks, kept in its note while it went on."""
+    if not run.note.startswith(WOULD_END):
+        return ""
+    return f"; {run.note}, before its first step (the steps above are what it does when needed)"
 
 
 def _counts_as_failure(run: Run, step: StepRecord) -> bool:
@@ -380,6 +440,8 @@ def _ttl(spec: ApprovalStep) -> str:
     return format_duration(spec.ttl)
 
 
+STARTED_BY = "started_by"
+"""The run value that says what started the run, in a person's words (``StartedBy.words``)."""
 DRY_RUN_VALUE = "⟨{}⟩"  # in a dry run: a value an earlier step finds when the run is real
 
 
@@ -400,6 +462,7 @@ def run_values(run: Run) -> dict[str, Any]:
         "runbook": run.runbook,
         "target": run.target,
         "requester": run.requester,
+        "started_by": run.values.get(STARTED_BY) or run.requester,
         "incident_id": run.incident_id or run.values.get("incident_id") or "(none)",
     }
 

@@ -26,6 +26,14 @@ class StepResult(StrEnum):
     UNREADABLE = "unreadable"  # a check that could not be evaluated: never a pass
 
 
+class Need(StrEnum):
+    """Whether a run is needed, by its runbook's ``not_needed_when`` checks."""
+
+    NEEDED = "needed"  # one check does not hold: the steps run
+    NOT_NEEDED = "not_needed"  # every check holds: the effect is already in place
+    UNKNOWN = "unknown"  # a check could not be read: the steps run and check for themselves
+
+
 @dataclass(frozen=True)
 class Start:
     """A requested run begins."""
@@ -47,6 +55,15 @@ class StepFinished:
     outputs: Mapping[str, Any] = field(default_factory=dict)
     call: dict[str, Any] | None = None  # a dry run's planned call
     answer: Any = None  # the serving process's whole answer to a change, kept on the step
+
+
+@dataclass(frozen=True)
+class NeedChecked:
+    """What the ``not_needed_when`` checks found, before the first step; ``detail`` says it
+    in a person's words ("qwen's breaker is open and creative is served by balanced")."""
+
+    need: Need
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -92,6 +109,7 @@ Event = (
     Start
     | StepStarted
     | StepFinished
+    | NeedChecked
     | Approved
     | Denied
     | Expired
@@ -101,6 +119,11 @@ Event = (
 )
 
 # -- commands: what the executor must do next ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckNeed:
+    """Read the runbook's ``not_needed_when`` checks: is its effect already in place?"""
 
 
 @dataclass(frozen=True)
@@ -139,7 +162,9 @@ class Finish:
     note: str
 
 
-Command = ExecuteStep | RequestApproval | Notify | OpenIncident | Finish
+Command = CheckNeed | ExecuteStep | RequestApproval | Notify | OpenIncident | Finish
+StepWork = CheckNeed | ExecuteStep | Notify | OpenIncident
+"""The commands the runs job carries out (the others are done by the commit that decided them)."""
 
 
 @dataclass(frozen=True)

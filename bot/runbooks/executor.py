@@ -22,7 +22,15 @@ from bot.durations import format_duration, parse_duration
 from bot.errors import SreError
 from bot.incidents.service import IncidentService
 from bot.runbooks.checks import Unresolved, newest_stable, ran_away, resolve
-from bot.runbooks.engine import Notify, OpenIncident, StepFinished, StepResult, run_values
+from bot.runbooks.engine import (
+    Need,
+    NeedChecked,
+    Notify,
+    OpenIncident,
+    StepFinished,
+    StepResult,
+    run_values,
+)
 from bot.runbooks.latency import LatencySource, LatencyUnavailable
 from bot.runbooks.model import Run
 from bot.runbooks.notifier import RunNotifier
@@ -38,6 +46,7 @@ from bot.runbooks.steps import (
     ReplicasAre,
     RewardRunaway,
     Rollback,
+    RoutedElsewhere,
     RoutingIs,
     RunCommand,
     SetBreaker,
@@ -93,6 +102,26 @@ class RunExecutor:
 
     # -- checks ------------------------------------------------------------------------------
 
+    async def need(self, run: Run) -> NeedChecked:
+        """Whether the runbook's effect is already in place: every ``not_needed_when`` check
+        holds (not needed), one does not (needed), or one cannot be read (unknown: the steps
+        run, and their own checks decide)."""
+        found: list[str] = []
+        for spec in run.definition.not_needed_when:
+            try:
+                check = resolve(spec, run_values(run))
+                holds, detail, _ = await self._evaluate(check, run)
+            except Unresolved as exc:
+                return NeedChecked(Need.UNKNOWN, f"{exc} is not known")
+            except (ServingError, LatencyUnavailable) as exc:
+                return NeedChecked(Need.UNKNOWN, f"could not read: {exc}")
+            except _CannotTell as exc:
+                return NeedChecked(Need.UNKNOWN, f"cannot tell: {exc}")
+            if not holds:
+                return NeedChecked(Need.NEEDED, detail)
+            found.append(detail)
+        return NeedChecked(Need.NOT_NEEDED, " and ".join(found))
+
     async def check(self, run: Run, index: int) -> StepFinished:
         spec = run.spec(index)
         assert isinstance(spec, CheckStep)
@@ -128,6 +157,9 @@ class RunExecutor:
             case RoutingIs(mode=mode, serve_with=serve_with):
                 serving_now = (await serving.routing()).serving(mode)
                 return serving_now == serve_with, f"{mode} is served by {serving_now}", {}
+            case RoutedElsewhere(mode=mode):
+                serving_now = (await serving.routing()).serving(mode)
+                return serving_now != mode, f"{mode} is served by {serving_now}", {}
             case BreakerIs(model=model, state=state):
                 now = (await serving.breakers()).breakers.get(model, "unknown")
                 return now == state, f"{model}'s breaker is {now}", {}

@@ -28,10 +28,16 @@ class RunState(StrEnum):
     REJECTED = "rejected"
     EXPIRED = "expired"
     CANCELLED = "cancelled"
+    NOT_NEEDED = "not_needed"  # the runbook's effect was already in place: nothing was done
 
     @property
     def label(self) -> str:
         return self.value.replace("_", " ")
+
+    @property
+    def ended(self) -> str:
+        """How a finished run reads after "already": "succeeded", "ended (not needed)"."""
+        return f"ended ({self.label})" if self is RunState.NOT_NEEDED else self.label
 
 
 class RunEvent(StrEnum):
@@ -46,6 +52,7 @@ class RunEvent(StrEnum):
     LOSE_OUTCOME = "lose_outcome"  # an admin call's effect is unknown (timeout, crash)
     RESUME = "resume"  # a person decided what happens after an unknown outcome
     CANCEL = "cancel"
+    FIND_IN_PLACE = "find_in_place"  # every not_needed_when check holds before the first step
 
 
 R = RunState
@@ -61,6 +68,7 @@ TRANSITIONS: dict[tuple[RunState, RunEvent], RunState] = {
     (R.RUNNING, E.FAIL): R.FAILED,
     (R.RUNNING, E.LOSE_OUTCOME): R.NEEDS_ATTENTION,
     (R.RUNNING, E.CANCEL): R.CANCELLED,
+    (R.RUNNING, E.FIND_IN_PLACE): R.NOT_NEEDED,
     (R.WAITING_APPROVAL, E.APPROVE): R.RUNNING,
     (R.WAITING_APPROVAL, E.DENY): R.REJECTED,
     (R.WAITING_APPROVAL, E.EXPIRE): R.EXPIRED,
@@ -72,7 +80,7 @@ TRANSITIONS: dict[tuple[RunState, RunEvent], RunState] = {
 # ACTIVE runs hold their (runbook, target) lock: needs_attention too, because the
 # target's state is unknown until a person looks.
 ACTIVE = frozenset({R.REQUESTED, R.RUNNING, R.WAITING_APPROVAL, R.NEEDS_ATTENTION})
-TERMINAL = frozenset({R.SUCCEEDED, R.FAILED, R.REJECTED, R.EXPIRED, R.CANCELLED})
+TERMINAL = frozenset({R.SUCCEEDED, R.FAILED, R.REJECTED, R.EXPIRED, R.CANCELLED, R.NOT_NEEDED})
 
 
 def next_state(current: RunState, event: RunEvent, *, run_id: str) -> RunState:
@@ -81,7 +89,7 @@ def next_state(current: RunState, event: RunEvent, *, run_id: str) -> RunState:
     if target is not None:
         return target
     if current in TERMINAL:
-        raise TransitionForbidden(f"{run_id} has already {current.label}; nothing can change it.")
+        raise TransitionForbidden(f"{run_id} has already {current.ended}; nothing can change it.")
     allowed = sorted(e.value for (state, e) in TRANSITIONS if state == current)
     raise TransitionForbidden(
         f"{run_id} is {current.label}: cannot {event.value} it (possible: {', '.join(allowed)})."

@@ -23,6 +23,7 @@ from bot.outbox.owing import owe_one
 from bot.runbooks.model import Run, RunState
 from bot.runbooks.posts import RECOVERED, Drill, Recovery, recovery_key
 from bot.runbooks.service import RunbookService
+from bot.runbooks.starters import HEALTH_PROBE, StartedBy
 from bot.runbooks.store import DRIVEN
 from bot.serving.client import ServingClient, ServingError
 from bot.serving.models import Mode
@@ -56,7 +57,7 @@ DOWNSHIFT = "qwen_failure_downshift"
 RESTORE = "qwen_restore_creative"
 MODEL = "qwen"
 FAILURES_TO_ACT = 3
-PROBE_ACTOR = "health-probe"
+PROBE_ACTOR = HEALTH_PROBE
 # After starting a downshift (whatever came of it), wait this long before another: a
 # serving process that is down altogether must not get a run every three probes.
 COOL_DOWN = timedelta(minutes=15)
@@ -263,6 +264,7 @@ class Drills:
                     requester=PROBE_ACTOR,
                     dry_run=True,
                     origin_channel=self._config.channels.oncall,
+                    started_by=StartedBy.drill(),
                 )
                 runs[definition.name] = run.id
             except SreError as exc:

@@ -10,15 +10,17 @@ from collections.abc import Callable, Sequence
 
 from bot.clock import Clock
 from bot.runbooks.engine import (
+    CheckNeed,
     Command,
     Decision,
     Event,
-    ExecuteStep,
+    NeedChecked,
     Notify,
     OpenIncident,
     StepFinished,
     StepResult,
     StepStarted,
+    StepWork,
     advance,
 )
 from bot.runbooks.executor import RunExecutor
@@ -80,7 +82,7 @@ class RunDriver:
     async def hand_over(self, run: Run, commands: Sequence[Command]) -> Run:
         """After a committed decision (which owed its asks): leave the step work (checks,
         actions, notices) to the runs job, told at once."""
-        if self._owed and any(isinstance(c, ExecuteStep | Notify | OpenIncident) for c in commands):
+        if self._owed and any(isinstance(c, StepWork) for c in commands):
             self._owed()
         return run
 
@@ -93,7 +95,7 @@ class RunDriver:
         pending = list(commands)
         while pending:
             command = pending.pop(0)
-            if not isinstance(command, ExecuteStep | Notify | OpenIncident):
+            if not isinstance(command, StepWork):
                 # An approval was asked and the run's lock released by the commit that
                 # decided them.
                 continue
@@ -103,16 +105,19 @@ class RunDriver:
             decision = advance(current, event, now=self._clock.now())
             saved = await self.commit(current, decision, actor=BOT, action="runbook.step")
             if saved is None:
-                await self._store.record_late_outcome(current, event)
+                if isinstance(event, StepFinished):
+                    await self._store.record_late_outcome(current, event)
                 return await self._store.get(run.id)
             run, pending = saved, list(decision.commands)
         return run
 
     async def _execute(
-        self, run: Run, command: ExecuteStep | Notify | OpenIncident
-    ) -> tuple[Run | None, StepFinished | None]:
+        self, run: Run, command: StepWork
+    ) -> tuple[Run | None, StepFinished | NeedChecked | None]:
         """One step's I/O: the run as it stands afterwards and what happened; (None, None)
         when the run changed before an action was sent (then nothing was sent)."""
+        if isinstance(command, CheckNeed):
+            return run, await self._executor.need(run)
         if isinstance(command, Notify):
             return run, await self._executor.notify(run, command)
         if isinstance(command, OpenIncident):

@@ -45,6 +45,7 @@ from bot.runbooks.latency import LatencySource, ServingMetricsLatency
 from bot.runbooks.model import Run, RunState, StepState
 from bot.runbooks.notifier import RunNotifier, SilentRunNotifier
 from bot.runbooks.runner import RunDriver
+from bot.runbooks.starters import StartedBy, Starter
 from bot.runbooks.store import BOT, DRIVEN, RunStore
 from bot.serving.client import ServingClient
 from storage.db import Database
@@ -146,12 +147,15 @@ class RunbookService:
         incident_id: str | None = None,
         origin_channel: str | None = None,
         inputs: Mapping[str, str | int | float] | None = None,
+        started_by: StartedBy | None = None,
     ) -> Run:
         """Store a run and its first step (for the runs job, told at once), ask the
         approvers if it starts with an approval; returns the run as stored.
 
         A dry run reads (checks, replica count) but sends no change, takes no lock, asks
-        no approver and tells nobody but the run's own message.
+        no approver and tells nobody but the run's own message. ``started_by`` is what its
+        texts say started it (``{started_by}``); by default, told by the requester, with an
+        alert's run naming the alerts firing for ``incident_id``.
         """
         definition = self.definition(name=name)
         chosen = (target or definition.target).strip()
@@ -165,6 +169,11 @@ class RunbookService:
             )
         if incident_id is not None and self._incidents is not None:
             incident_id = (await self._incidents.get(incident_id=incident_id)).id
+        if started_by is None:
+            started_by = StartedBy.of(requester)
+        if started_by.kind is Starter.ALERT and not started_by.alerts and incident_id:
+            alerts = await self._store.alerts_of(incident_id=incident_id)
+            started_by = StartedBy.of(requester, alerts=alerts)
         run = await self._store.create(
             definition=definition,
             target=chosen,
@@ -173,6 +182,7 @@ class RunbookService:
             incident_id=incident_id,
             origin_channel=origin_channel,
             values=values,
+            started_by=started_by,
         )
         decision = advance(run, Start(), now=self._clock.now())
         saved = await self._driver.commit(run, decision, actor=requester, action="runbook.run")
@@ -235,7 +245,7 @@ class RunbookService:
         for _ in range(_ATTEMPTS):
             run = await self.get(run_id=run_id)
             if run.is_finished:
-                raise RunFinished(run_id=run.id, state=run.state.label, at=run.finished_at)
+                raise RunFinished(run_id=run.id, state=run.state.ended, at=run.finished_at)
             if actor != run.requester and actor not in self._approvers:
                 raise NotAnApprover(actor=actor, what=f"cancel {run.id}", approvers=self._approvers)
             decision = advance(run, Cancelled(actor, reason), now=self._clock.now())
@@ -251,7 +261,7 @@ class RunbookService:
         for _ in range(_ATTEMPTS):
             run = await self.get(run_id=run_id)
             if run.is_finished:
-                raise RunFinished(run_id=run.id, state=run.state.label, at=run.finished_at)
+                raise RunFinished(run_id=run.id, state=run.state.ended, at=run.finished_at)
             if run.state is not RunState.NEEDS_ATTENTION:
                 raise TransitionForbidden(
                     f"{run.id} is {run.state.label}: there is nothing to resume."
@@ -311,7 +321,7 @@ def _waiting_index(run: Run, step_id: str | None) -> int:
             run_id=run.id, step=found.title, decision=_DECIDED[found.state], by=found.decided_by
         )
     if run.is_finished:
-        raise RunFinished(run_id=run.id, state=run.state.label, at=run.finished_at)
+        raise RunFinished(run_id=run.id, state=run.state.ended, at=run.finished_at)
     raise NotWaitingForApproval(f"{run.id} is {run.state.label}: no step waits for approval.")
 
 

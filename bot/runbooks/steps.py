@@ -86,6 +86,13 @@ class RoutingIs(_Check):
     serve_with: Mode
 
 
+class RoutedElsewhere(_Check):
+    """Passes when ``mode`` is served by another mode (a downshift is in place)."""
+
+    kind: Literal["routed_elsewhere"]
+    mode: Mode
+
+
 class BreakerIs(_Check):
     kind: Literal["breaker"]
     model: str
@@ -152,6 +159,7 @@ Check = Annotated[
     ModelUnhealthy
     | ModelHealthy
     | RoutingIs
+    | RoutedElsewhere
     | BreakerIs
     | RewardRunaway
     | StableCheckpoint

@@ -14,11 +14,13 @@ from bot.clock import Clock
 from bot.ids import next_free_id
 from bot.incidents.service import IncidentService
 from bot.runbooks.definitions import RunbookDefinition
-from bot.runbooks.engine import Decision, RequestApproval, StepFinished, StepResult
+from bot.runbooks.engine import STARTED_BY, Decision, RequestApproval, StepFinished, StepResult
 from bot.runbooks.errors import RunAlreadyActive, UnknownRun
 from bot.runbooks.model import ACTIVE, RUN_ID, Run, RunState, StepState, new_steps
 from bot.runbooks.notifier import RunNotifier
 from bot.runbooks.records import run_columns, run_from_rows, run_row, step_columns, step_row
+from bot.runbooks.starters import StartedBy
+from storage import alerts as alert_repo
 from storage import audit
 from storage import runbooks as repo
 from storage.db import Database
@@ -73,8 +75,10 @@ class RunStore:
         incident_id: str | None,
         origin_channel: str | None,
         values: dict[str, Any],
+        started_by: StartedBy,
     ) -> Run:
-        """Insert a requested run with its steps; a real run also takes its target's lock."""
+        """Insert a requested run with its steps; a real run also takes its target's lock.
+        ``values`` are its inputs; what started it is kept beside them (``{started_by}``)."""
         # IDs are RUN-YYYYMMDD-HHMMSS (UTC), "-n" for the n-th of a second. A clash on the
         # ID or on the (runbook, target) lock aborts the insert; the next attempt tells
         # which, so of two simultaneous starts one runs and one names the other.
@@ -102,7 +106,7 @@ class RunStore:
                         dry_run=dry_run,
                         incident_id=incident_id,
                         origin_channel=origin_channel,
-                        values=values,
+                        values={**values, STARTED_BY: started_by.words},
                     )
                     session.add(run_row(run))
                     await session.flush()
@@ -118,7 +122,12 @@ class RunStore:
                         actor=requester,
                         action="runbook.dry_run" if dry_run else "runbook.start",
                         subject=run.id,
-                        detail={"runbook": run.runbook, "target": target, "inputs": values},
+                        detail={
+                            "runbook": run.runbook,
+                            "target": target,
+                            "inputs": values,
+                            "started_by": started_by.words,
+                        },
                     )
                     await self._notifier.run_changed(session, run)
                 self._notifier.sent()
@@ -126,6 +135,13 @@ class RunStore:
             except IntegrityError:
                 continue
         raise RuntimeError("could not allocate a run ID after many attempts")
+
+    async def alerts_of(self, *, incident_id: str) -> tuple[str, ...]:
+        """The names of the alerts firing for the incident an alert group opened (or was
+        linked to), each once: what an alert's run says started it."""
+        async with self._db.transaction() as session:
+            rows = await alert_repo.firing_of_incident(session, incident_id)
+        return tuple(sorted({row.name for row in rows}))
 
     async def save(
         self,
@@ -208,7 +224,10 @@ class RunStore:
                 note=f"{after.id} {after.runbook}, requested by {after.requester}",
             )
         if after.is_finished and not before.is_finished:
-            note = f"{after.id} {after.runbook}" + (f": {after.note}" if after.note else "")
+            # "runbook not needed: RUN-… qwen_failure_downshift: already in place (…)": the
+            # action says the outcome, so the note does not say it again.
+            said = after.note.removeprefix(f"{after.state.label}: ")
+            note = f"{after.id} {after.runbook}" + (f": {said}" if said else "")
             told |= await incidents.tell(
                 session,
                 incident_id=incident_id,

@@ -63,6 +63,7 @@ RUN_ICON = {
     RunState.REJECTED: "🚫",
     RunState.EXPIRED: "⌛",
     RunState.CANCELLED: "⏹️",
+    RunState.NOT_NEEDED: "☑️",
 }
 HEALTH_ICON = {"healthy": "✅", "degraded": "⚠️", "unhealthy": "🚨"}
 

@@ -23,7 +23,7 @@ from handlers.blocks.runbook import (
     run_message,
     run_moved_text,
 )
-from handlers.blocks.text import Reply, escape, mention, message
+from handlers.blocks.text import Reply, escape, mention, mention_users, message
 from handlers.errors import tell
 from handlers.posts.slack import SlackPoster
 
@@ -84,7 +84,9 @@ class RunbookPosts:
         if post.audience is Audience.ONCALL:
             paged = await self._oncall.who_is_paged(post.at)
             prefix = f"📟 {mention(paged)} " if paged else "📟 "
-        return await self._slack.post(owed, message(prefix + escape(post.text)), reply=True)
+        # "{started_by}" of a run a person started is their user ID: shown as a mention.
+        text = prefix + mention_users(post.text)
+        return await self._slack.post(owed, message(text), reply=True)
 
     async def recovery(self, owed: OwedPost, post: Recovery) -> MessageRef:
         return await self._slack.post(owed, recovery_notice(post.model, notice_key=owed.key))

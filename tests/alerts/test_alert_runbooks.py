@@ -110,3 +110,26 @@ async def test_a_slow_run_never_holds_up_the_next_alerts_incident(
     assert len(await incidents(bot)) == 2
     async with aiohttp.ClientSession() as http:  # wake the hung probe: a quick teardown
         await http.delete(f"{serving_url}/_standin/faults")
+
+
+def _pages(bot: Bot) -> list[str]:
+    """The on-call pages of runs as Slack received them."""
+    posted = [str(call.args.get("text", "")) for call in bot.emulator.calls_to("chat.postMessage")]
+    return [text for text in posted if text.startswith("📟")]
+
+
+@pytest.mark.engine
+async def test_the_page_of_a_run_an_alert_started_names_the_alert(
+    bot: Bot, firing: dict[str, Any], serving_url: str
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        await http.post(f"{serving_url}/_standin/faults", json={"model_down": "qwen"})
+    status, answer = await post(bot.url, firing)
+    assert status == 200 and answer["runbooks"] == ["qwen_failure_downshift"]
+    await settled(bot)
+
+    [run] = await _runs(bot)
+    assert run.state == "succeeded"
+    [page] = _pages(bot)
+    assert "Qwen is failing: the alert QwenHealthCheckFailing reported it" in page, page
+    assert "probe" not in page

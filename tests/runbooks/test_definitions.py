@@ -109,6 +109,30 @@ def test_a_reference_to_a_value_no_earlier_step_produces_is_named() -> None:
     assert "steps.0 (roll): {stable_checkpoint} is not known at this step" in message
 
 
+def test_not_needed_when_is_checked_like_a_steps_check() -> None:
+    bad = minimal(
+        not_needed_when=[
+            {"kind": "breaker", "model": "qwen", "state": "ajar"},
+            {"kind": "routed_elsewhere", "mode": "creative", "serve_with": "fast"},
+            {"kind": "reboot"},
+            {"kind": "current_checkpoint", "checkpoint": "{stable_checkpoint}"},
+        ]
+    )
+
+    message = problems(bad)
+
+    assert "(restart_qwen).not_needed_when.0.state: Input should be 'open'" in message
+    assert "not_needed_when.1.serve_with: unknown key" in message
+    assert "not_needed_when.2: Input tag 'reboot'" in message
+    references = problems(minimal(not_needed_when=[bad["not_needed_when"][3]]))
+    assert (
+        "not_needed_when.0 (current_checkpoint): {stable_checkpoint} is not known before "
+        "the first step" in references
+    )
+    shipped = load_definitions()["qwen_failure_downshift"].not_needed_when
+    assert [check.kind for check in shipped] == ["routed_elsewhere", "breaker"]
+
+
 def test_duplicates_and_non_mappings_are_refused() -> None:
     twice = minimal(steps=[minimal()["steps"][0], minimal()["steps"][0]])
 

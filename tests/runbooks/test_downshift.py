@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.incidents.model import Severity
 from bot.incidents.service import IncidentService
 from bot.runbooks.cli_text import run_lines
 from bot.runbooks.model import RunState, StepState
 from bot.runbooks.service import RunbookService
+from bot.runbooks.starters import StartedBy
 from bot.runbooks.steps import Audience
 from bot.serving.client import ServingClient
-from bot.serving.models import Mode
+from bot.serving.models import BreakerState, Mode
 from storage.db import Database
 from tests.runbooks.conftest import RecordingNotifier, admin_posts, audit_actions
 from tests.serving.conftest import Standin
@@ -125,7 +128,8 @@ async def test_dry_run_shows_every_exact_call_and_sends_none(
         f'POST {standin.url}/admin/routing {{"mode": "creative", "serve_with": "balanced"}}' in text
     )
     assert "would tell oncall" in text and "would open a Sev2 incident" in text
-    assert await standin.logged(prefix="/admin") == []  # not even a read of an admin route
+    # No change sent; the one admin read is whether the downshift is in place already.
+    assert [e["path"] for e in await standin.logged(prefix="/admin")] == ["/admin/routing"]
     assert notifier.notices == [] and run.incident_id is None
     # A dry run holds no lock: a real run can start at once.
     real = await service.start(name="qwen_failure_downshift", requester="U0AAA")
@@ -133,10 +137,15 @@ async def test_dry_run_shows_every_exact_call_and_sends_none(
 
 
 async def test_a_second_downshift_for_the_same_outage_joins_the_open_incident(
-    service: RunbookService, standin: Standin, incidents: IncidentService
+    service: RunbookService,
+    standin: Standin,
+    serving: ServingClient,
+    incidents: IncidentService,
 ) -> None:
     await standin.faults(model_down="qwen")
     first = await service.start(name="qwen_failure_downshift", requester="alertmanager")
+    # Someone closed the breaker while Qwen is still down: the downshift is needed again.
+    await serving.set_breaker("qwen", BreakerState.CLOSED)
     second = await service.start(name="qwen_failure_downshift", requester="U0BBB")
 
     assert first.state is second.state is RunState.SUCCEEDED
@@ -148,6 +157,7 @@ async def test_a_second_downshift_for_the_same_outage_joins_the_open_incident(
 
     # Once that outage is resolved, the next failure is a new incident.
     await incidents.resolve(incident_id=only.id, resolution="Qwen restarted", actor="U0AAA")
+    await serving.set_breaker("qwen", BreakerState.CLOSED)
     third = await service.start(name="qwen_failure_downshift", requester="alertmanager")
     assert third.incident_id not in (None, first.incident_id)
 
@@ -158,6 +168,123 @@ async def test_a_dry_run_marks_the_values_only_a_real_run_finds(
     run = await service.start(name="qwen_failure_downshift", requester="U0AAA", dry_run=True)
 
     text = "\n".join(run_lines(run))
-    assert "Qwen failed ⟨failed_probes⟩ health checks" in text
+    assert "U0AAA reported it and the run's ⟨failed_probes⟩ health checks" in text
     assert "not known" not in text and "{failed_probes" not in text
     assert "⟨name⟩ is a value an earlier step finds when the run is real" in run.note
+
+
+IN_PLACE = "already in place (creative is served by balanced and qwen's breaker is open)"
+
+
+async def downshifted_by_hand(standin: Standin, serving: ServingClient) -> None:
+    """Qwen down, its breaker open and creative on balanced (an earlier run or a person),
+    and the stand-in's request log emptied, so what a run sends next is all it shows."""
+    await standin.faults(model_down="qwen")
+    await serving.set_breaker("qwen", BreakerState.OPEN)
+    await serving.set_routing(Mode.CREATIVE, Mode.BALANCED)
+    async with standin.http.delete(f"{standin.url}/_standin/requests") as response:
+        assert response.status == 200
+
+
+@pytest.mark.engine
+async def test_a_downshift_already_in_place_ends_not_needed_and_changes_nothing(
+    service: RunbookService,
+    standin: Standin,
+    serving: ServingClient,
+    incidents: IncidentService,
+    notifier: RecordingNotifier,
+    db: Database,
+) -> None:
+    await downshifted_by_hand(standin, serving)
+
+    run = await service.start(name="qwen_failure_downshift", requester="alertmanager")
+
+    assert run.state is RunState.NOT_NEEDED
+    assert run.note == f"not needed: {IN_PLACE}"
+    assert {s.state for s in run.steps} == {StepState.SKIPPED}
+    # Nothing sent to the serving process, not even a probe of Qwen: two reads, in order.
+    assert [(e["method"], e["path"]) for e in await standin.logged()] == [
+        ("GET", "/admin/routing"),
+        ("GET", "/admin/circuit-breaker"),
+    ]
+    assert (await serving.breakers()).breakers["qwen"] == "open"
+    assert (await serving.routing()).serving(Mode.CREATIVE) == "balanced"
+    # Nobody paged, no incident; the run's message and the shell say why.
+    assert notifier.notices == [] and run.incident_id is None
+    assert await incidents.list_incidents() == []
+    assert notifier.last(run.id).state is RunState.NOT_NEEDED
+    lines = run_lines(run)
+    assert lines[0].endswith(": not needed") and lines[1] == f"  not needed: {IN_PLACE}"
+    assert ("artisan-sre", "runbook.not_needed") in await audit_actions(db, run.id)
+    # Its lock is released: the next start is not refused as "already running".
+    again = await service.start(name="qwen_failure_downshift", requester="U0BBB")
+    assert again.id != run.id and again.state is RunState.NOT_NEEDED
+
+
+@pytest.mark.parametrize(
+    "by_hand",
+    [
+        pytest.param(("breaker",), id="only-the-breaker-open"),
+        pytest.param(("routing",), id="only-creative-on-balanced"),
+    ],
+)
+async def test_half_a_downshift_in_place_still_runs_the_whole_downshift(
+    by_hand: tuple[str, ...],
+    service: RunbookService,
+    standin: Standin,
+    serving: ServingClient,
+    notifier: RecordingNotifier,
+) -> None:
+    await standin.faults(model_down="qwen")
+    if "breaker" in by_hand:
+        await serving.set_breaker("qwen", BreakerState.OPEN)
+    if "routing" in by_hand:
+        await serving.set_routing(Mode.CREATIVE, Mode.BALANCED)
+    async with standin.http.delete(f"{standin.url}/_standin/requests") as response:
+        assert response.status == 200
+
+    run = await service.start(name="qwen_failure_downshift", requester="health-probe")
+
+    assert run.state is RunState.SUCCEEDED, run.note
+    assert [s.state for s in run.steps] == [StepState.SUCCEEDED] * 6
+    assert [e["json"] for e in await admin_posts(standin)] == [
+        {"model": "qwen", "state": "open"},
+        {"mode": "creative", "serve_with": "balanced"},
+    ]
+    assert len(notifier.notices) == 1 and run.incident_id is not None
+
+
+async def test_the_page_says_what_started_the_run(
+    service: RunbookService, standin: Standin, serving: ServingClient, notifier: RecordingNotifier
+) -> None:
+    await standin.faults(model_down="qwen")
+    probed = await service.start(name="qwen_failure_downshift", requester="health-probe")
+    await serving.set_breaker("qwen", BreakerState.CLOSED)  # needed again
+    alerted = await service.start(
+        name="qwen_failure_downshift",
+        requester="alertmanager",
+        started_by=StartedBy.of("alertmanager", alerts=["QwenModelUnhealthy"]),
+    )
+
+    pages = {run_id: text for run_id, _, text in notifier.notices}
+    assert pages[probed.id].startswith(
+        "Qwen is failing: the bot's health probes reported it and the run's 3 health checks"
+    )
+    assert pages[alerted.id].startswith(
+        "Qwen is failing: the alert QwenModelUnhealthy reported it and the run's 3 health checks"
+    )
+    assert "probe" not in pages[alerted.id]
+
+
+async def test_a_dry_run_says_it_would_end_not_needed_and_still_shows_its_steps(
+    service: RunbookService, standin: Standin, serving: ServingClient, notifier: RecordingNotifier
+) -> None:
+    await downshifted_by_hand(standin, serving)
+
+    run = await service.start(name="qwen_failure_downshift", requester="U0AAA", dry_run=True)
+
+    assert run.state is RunState.SUCCEEDED
+    assert {s.state for s in run.steps} == {StepState.PLANNED}
+    assert f"it would end: not needed: {IN_PLACE}, before its first step" in run.note
+    assert "would end: not needed" in "\n".join(run_lines(run))
+    assert await admin_posts(standin) == [] and notifier.notices == []

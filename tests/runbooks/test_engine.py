@@ -14,10 +14,13 @@ from bot.runbooks.definitions import RunbookDefinition, load_definitions
 from bot.runbooks.engine import (
     Approved,
     Cancelled,
+    CheckNeed,
     Denied,
     ExecuteStep,
     Expired,
     Finish,
+    Need,
+    NeedChecked,
     Notify,
     RequestApproval,
     Restarted,
@@ -27,6 +30,7 @@ from bot.runbooks.engine import (
     StepResult,
     StepStarted,
     advance,
+    owed,
 )
 from bot.runbooks.model import (
     ACTIVE,
@@ -61,6 +65,15 @@ def fresh(definition: RunbookDefinition | str, *, dry_run: bool = False) -> Run:
         updated_at=NOW,
         dry_run=dry_run,
     )
+
+
+def started(name: str, *, dry_run: bool = False) -> Run:
+    """A run started and past its not_needed_when checks (needed): at its first step."""
+    run = advance(fresh(name, dry_run=dry_run), Start(), now=NOW).run
+    if run.definition.not_needed_when:
+        needed = NeedChecked(Need.NEEDED, "creative is served by creative")
+        run = advance(run, needed, now=NOW).run
+    return run
 
 
 def custom(*steps: dict[str, Any]) -> RunbookDefinition:
@@ -101,7 +114,7 @@ def test_terminal_states_have_no_way_out_and_every_active_state_can_be_cancelled
 
 
 def test_start_runs_the_first_step_and_leaves_the_given_run_untouched() -> None:
-    run = fresh("qwen_failure_downshift")
+    run = fresh("rl_reward_runaway_rollback")
 
     decision = advance(run, Start(), now=NOW)
 
@@ -109,6 +122,64 @@ def test_start_runs_the_first_step_and_leaves_the_given_run_untouched() -> None:
     assert decision.run.state is RunState.RUNNING
     assert decision.run.steps[0].state is StepState.RUNNING
     assert run.state is RunState.REQUESTED and run.steps[0].state is StepState.PENDING
+
+
+def test_a_runbook_with_not_needed_when_reads_it_before_its_first_step() -> None:
+    decision = advance(fresh("qwen_failure_downshift"), Start(), now=NOW)
+
+    assert decision.commands == (CheckNeed(),)
+    assert decision.run.state is RunState.RUNNING
+    assert {s.state for s in decision.run.steps} == {StepState.PENDING}
+    needed = NeedChecked(Need.NEEDED, "creative is served by creative")
+    assert advance(decision.run, needed, now=NOW).commands == (ExecuteStep(0),)
+    # A worker stopped inside that read reads again; nothing else is owed yet.
+    assert owed(decision.run, now=NOW) == (CheckNeed(),)
+    assert advance(decision.run, Restarted(), now=NOW).commands == (CheckNeed(),)
+
+
+IN_PLACE = NeedChecked(Need.NOT_NEEDED, "creative is served by balanced and qwen's breaker is open")
+
+
+def test_a_run_whose_effect_is_in_place_ends_not_needed_having_done_nothing() -> None:
+    run = advance(fresh("qwen_failure_downshift"), Start(), now=NOW).run
+
+    decision = advance(run, IN_PLACE, now=NOW)
+
+    note = (
+        "not needed: already in place (creative is served by balanced and qwen's breaker is open)"
+    )
+    assert decision.commands == (Finish(RunState.NOT_NEEDED, note),)
+    assert decision.run.state is RunState.NOT_NEEDED and decision.run.note == note
+    assert decision.run.is_finished and not decision.run.is_active
+    assert decision.run.finished_at == NOW
+    assert {s.state for s in decision.run.steps} == {StepState.SKIPPED}
+    with pytest.raises(TransitionForbidden, match=r"already ended \(not needed\)"):
+        advance(decision.run, Cancelled("U0AAA"), now=NOW)
+    # Once a step has begun, the checks are over: a late answer changes nothing.
+    with pytest.raises(TransitionForbidden):
+        advance(started("qwen_failure_downshift"), IN_PLACE, now=NOW)
+
+
+def test_a_dry_run_whose_effect_is_in_place_shows_its_steps_and_says_it_would_end() -> None:
+    run = advance(fresh("qwen_failure_downshift", dry_run=True), Start(), now=NOW).run
+    run = advance(run, IN_PLACE, now=NOW).run
+    run = advance(run, StepFinished(0, OK, "3 of 3 failed", {"failed_probes": 3}), now=NOW).run
+    for index in (1, 2, 3):
+        run = advance(run, StepFinished(index, OK, "dry run: not sent"), now=NOW).run
+
+    assert run.state is RunState.SUCCEEDED
+    assert {s.state for s in run.steps} == {StepState.PLANNED}
+    assert run.note.startswith("dry run: nothing was changed; it would end: not needed: ")
+    assert "(creative is served by balanced and qwen's breaker is open)" in run.note
+
+
+def test_a_need_nobody_could_read_runs_the_steps_which_check_for_themselves() -> None:
+    run = advance(fresh("qwen_failure_downshift"), Start(), now=NOW).run
+
+    decision = advance(run, NeedChecked(Need.UNKNOWN, "could not read: 503"), now=NOW)
+
+    assert decision.commands == (ExecuteStep(0),)
+    assert "cannot tell whether it is needed (could not read: 503)" in decision.run.note
 
 
 def test_an_approval_step_waits_with_its_prompt_and_deadline() -> None:
@@ -136,7 +207,7 @@ def test_an_approval_step_waits_with_its_prompt_and_deadline() -> None:
 
 
 def test_an_unknown_outcome_needs_attention_and_a_restart_never_resends() -> None:
-    run = advance(fresh("qwen_failure_downshift"), Start(), now=NOW).run
+    run = started("qwen_failure_downshift")
     run = advance(run, StepFinished(0, OK, "3 of 3 failed", {"failed_probes": 3}), now=NOW).run
     call = {"method": "POST", "url": "http://s/admin/circuit-breaker", "json": {}}
     sending = advance(run, StepStarted(1, call), now=NOW).run
@@ -176,7 +247,7 @@ def test_what_a_failed_check_does_is_the_definitions_choice() -> None:
 
 
 def test_a_dry_run_plans_every_step_and_waits_for_nobody() -> None:
-    run = advance(fresh("qwen_failure_downshift", dry_run=True), Start(), now=NOW).run
+    run = started("qwen_failure_downshift", dry_run=True)
     run = advance(run, StepFinished(0, FAILED, "qwen answered healthy"), now=NOW).run
     assert run.steps[0].state is StepState.PLANNED
     assert "the run would stop here" in run.steps[0].detail
@@ -189,7 +260,7 @@ def test_a_dry_run_plans_every_step_and_waits_for_nobody() -> None:
 
 
 def test_notify_renders_the_run_values() -> None:
-    run = advance(fresh("qwen_failure_downshift"), Start(), now=NOW).run
+    run = started("qwen_failure_downshift")
     run = advance(run, StepFinished(0, OK, "down", {"failed_probes": 3}), now=NOW).run
     for index in (1, 2):
         run = advance(run, StepStarted(index, {"method": "POST"}), now=NOW).run
@@ -198,7 +269,7 @@ def test_notify_renders_the_run_values() -> None:
     (notify,) = advance(run, StepFinished(3, OK, "healthy"), now=NOW).commands
 
     assert isinstance(notify, Notify) and notify.audience is Audience.ONCALL
-    assert "Qwen failed 3 health checks in a row" in notify.text
+    assert "U0AAA reported it and the run's 3 health checks in a row failed" in notify.text
     assert "RUN-20261014-103000" in notify.text
 
 

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import aiohttp
 import pytest
 
 from bot.app import Container, build_container
@@ -19,6 +20,7 @@ from tests.support.config import sandbox_config
 from tests.support.progress import runs_driven
 from tests.support.servers import serving
 
+ALERTMANAGER_TOKEN = "alertmanager-test-token"
 # A Wednesday, 10:00 in Seoul: working hours, the weekday pool is paged.
 START = datetime(2026, 10, 14, 1, 0, tzinfo=UTC)
 
@@ -64,6 +66,18 @@ class World:
         await runs_driven(self.container.db, within=60)
         return await self.container.outbox.drain(within=10)
 
+    async def alert(self, notification: dict[str, object]) -> None:
+        """Alertmanager posts ``notification``; the bot works it off and drives what it
+        started, as a running bot soon does."""
+        headers = {"Authorization": f"Bearer {ALERTMANAGER_TOKEN}"}
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"{self.url}/alertmanager", json=notification, headers=headers) as answer,
+        ):
+            assert answer.status == 200, await answer.text()
+        await self.container.alert_work.drain(within=60)
+        await self.deliver()
+
     def thread(self, incident_ts: str) -> list[str]:
         return [
             m.text
@@ -88,6 +102,7 @@ async def world(database_url: str, sre_config: SreConfig) -> AsyncIterator[World
             SLACK_API_URL=emulator.api_url,
             DATABASE_URL=database_url,
             SERVING_URL=serving_url,
+            ALERTMANAGER_TOKEN=ALERTMANAGER_TOKEN,
         )
         container = build_container(env, sre_config, clock=clock, db=Database(database_url))
         container.start_inbox()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -11,7 +13,7 @@ from sqlmodel import select
 
 from bot.app import build_container
 from bot.outbox import PostKind
-from bot.runbooks.model import Run
+from bot.runbooks.model import Run, RunState, StepState
 from bot.serving.models import Mode
 from sandbox.slack.records import Button, Message
 from scheduler.duties import every
@@ -269,3 +271,63 @@ async def _wait_for_run(world: World, runbook: str) -> Run:
             return found[0]
         await asyncio.sleep(0.05)
     raise AssertionError(f"no run of {runbook}")
+
+
+@pytest.mark.engine
+async def test_the_alert_after_the_probes_downshift_finds_it_in_place_and_pages_nobody(
+    world: World, fixtures_dir: Path
+) -> None:
+    """The issue as seen: the probes downshift Qwen and page on-call, naming the probes;
+    minutes later QwenModelUnhealthy's run finds the downshift in place and ends not needed,
+    with no second page, no change and no second incident of its own."""
+    standin = world.container.serving.base_url
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{standin}/_standin/faults", json={"model_down": "qwen"}) as answer:
+            assert answer.status == 200
+        for n in range(3):  # the third failed probe starts the downshift
+            await world.at(timedelta(seconds=30 * n))
+        [downshift] = await world.container.runbooks.list_runs(active_only=False)
+        assert downshift.state is RunState.SUCCEEDED, downshift.note
+        [page] = _pages(world)
+        assert "Qwen is failing: the bot's health probes reported it" in page, page
+        async with http.delete(f"{standin}/_standin/requests") as answer:
+            assert answer.status == 200
+
+        world.clock.set(START + timedelta(minutes=6))
+        firing = json.loads((fixtures_dir / "alertmanager" / "webhook_v4_firing.json").read_text())
+        await world.alert(firing)
+
+        async with http.get(f"{standin}/_standin/requests", params={"method": "POST"}) as answer:
+            posts = (await answer.json())["requests"]
+    assert posts == []  # nothing changed on the serving process
+    assert len(_pages(world)) == 1  # on-call was paged once, by the probes' run
+    runs = await world.container.runbooks.list_runs(active_only=False)
+    again = [run for run in runs if run.id != downshift.id]
+    # Where the alert opens its own incident, its run ends not needed; where it joins the
+    # probes' incident, alert work finds the probes' run linked there and starts none.
+    assert len(again) <= 1 and len(await world.container.incidents.list_incidents()) <= 2
+    for alerted in again:
+        assert alerted.state is RunState.NOT_NEEDED
+        assert {s.state for s in alerted.steps} == {StepState.SKIPPED}
+        assert alerted.note == f"not needed: {IN_PLACE}"
+        assert alerted.incident_id is not None
+        incident = await world.container.incidents.get(incident_id=alerted.incident_id)
+        told = [(e.action, e.note) for e in incident.timeline if alerted.id in e.note]
+        assert told[-1] == (
+            "runbook not needed",
+            f"{alerted.id} qwen_failure_downshift: {IN_PLACE}",
+        )
+        assert incident.message_ts is not None
+        thread = world.thread(incident.message_ts)
+        assert any("runbook not needed" in t for t in thread)
+        # Its run message in the incident's thread shows it ended not needed.
+        assert any(t.startswith(alerted.id) and t.endswith("not needed") for t in thread)
+
+
+IN_PLACE = "already in place (creative is served by balanced and qwen's breaker is open)"
+
+
+def _pages(world: World) -> list[str]:
+    """The on-call pages of runs as Slack received them."""
+    calls = world.emulator.calls_to("chat.postMessage")
+    return [str(c.args.get("text", "")) for c in calls if str(c.args.get("text")).startswith("📟")]

@@ -139,3 +139,35 @@ async def test_a_runs_steps_read_as_outcomes_and_full_shows_the_answers(
     assert '"breakers": {' in full and '"qwen": "open"' in full
     assert "Usage" in await _reply(bot, "/runbook", f"status {run_id} {run_id}")
     assert bot.emulator.violations == []
+
+
+async def test_a_run_not_needed_says_so_and_why_in_its_message_and_its_status(
+    bot: Bot, serving_url: str
+) -> None:
+    async with aiohttp.ClientSession() as http:  # downshifted already, by an earlier run
+        await http.post(f"{serving_url}/_standin/faults", json={"model_down": "qwen"})
+        breaker = {"model": "qwen", "state": "open"}
+        await http.post(f"{serving_url}/admin/circuit-breaker", json=breaker)
+        routing = {"mode": "creative", "serve_with": "balanced"}
+        await http.post(f"{serving_url}/admin/routing", json=routing)
+    await bot.slack.slash(
+        "/runbook", "run qwen_failure_downshift", user="U0BBB", channel="C0ONCALL"
+    )
+    done = await bot.emulator.wait_for(
+        lambda e: [
+            m
+            for m in e.messages("C0ONCALL")
+            if m.text.startswith("RUN-") and m.text.endswith("not needed")
+        ],
+        timeout=30,
+    )
+    why = "not needed: already in place (creative is served by balanced and qwen's breaker is open)"
+    shown = "\n".join(_texts(done[0].blocks))
+    assert "☑️ RUN-" in shown and "*State* not needed" in shown and why in shown
+    assert bot.emulator.buttons(done[0].channel, done[0].ts) == []  # nothing left to cancel
+    run_id = done[0].text.split()[0]
+    status = await _reply(bot, "/runbook", f"status {run_id}")
+    assert "*State* not needed" in status and why in status
+    await bot.delivered()
+    posted = [str(c.args.get("text")) for c in bot.emulator.calls_to("chat.postMessage")]
+    assert len(posted) == 1 and posted[0].startswith(run_id)  # its message; no page
