@@ -144,14 +144,20 @@ class ReplyTo:
     response_url: str | None = None
 
 
-def _raised(
-    row: IncidentRow, severity: Severity | None, *, title: str | None, actor: str
-) -> tuple[dict[str, Any], str] | None:
-    """The columns a more severe signal changes, and the timeline's words for it; None when
+async def _severity_raised(
+    session: AsyncSession,
+    row: IncidentRow,
+    severity: Severity | None,
+    *,
+    title: str | None,
+    actor: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """The columns a more severe signal changes, its timeline entry written; none when
     ``severity`` is not higher than the incident's."""
     current = Severity(row.severity)
     if severity is None or severity.value >= current.value:
-        return None
+        return {}
     values: dict[str, Any] = {"severity": severity.value}
     note = f"{current.label} → {severity.label}"
     # Opened by alerts, the title is theirs: the more severe alert's says it now
@@ -159,7 +165,10 @@ def _raised(
     if title and row.created_by == actor and title != row.title:
         values["title"] = validate_title(title)
         note += f"; title: {values['title']}"
-    return values, note
+    await repo.add_timeline(
+        session, incident_id=row.id, at=now, actor=actor, action="severity changed", note=note
+    )
+    return values
 
 
 class IncidentService:
@@ -653,18 +662,9 @@ class IncidentService:
                 session, incident_id=incident_id, key=key, actor=actor, action="joined", note=note
             )
             if told:
-                values: dict[str, Any] = {}
-                raised = _raised(row, severity, title=None, actor=actor)
-                if raised is not None:
-                    values, change = raised
-                    await repo.add_timeline(
-                        session,
-                        incident_id=incident_id,
-                        at=now,
-                        actor=actor,
-                        action="severity changed",
-                        note=change,
-                    )
+                values = await _severity_raised(
+                    session, row, severity, title=None, actor=actor, now=now
+                )
                 known = {c.casefold() for c in row.components}
                 added = [
                     c for c in validate_components(list(components)) if c.casefold() not in known
@@ -723,19 +723,12 @@ class IncidentService:
             await repo.add_timeline(
                 session, incident_id=incident_id, at=now, actor=actor, action="alerts", note=note
             )
-            raised = _raised(row, severity, title=title, actor=actor)
-            if raised is not None:
-                values, change = raised
+            values = await _severity_raised(
+                session, row, severity, title=title, actor=actor, now=now
+            )
+            if values:
                 await repo.update_if_version(
                     session, incident_id, row.version, values | {"updated_at": now}
-                )
-                await repo.add_timeline(
-                    session,
-                    incident_id=incident_id,
-                    at=now,
-                    actor=actor,
-                    action="severity changed",
-                    note=change,
                 )
             await _owe_card_update(session, incident_id, now)
         self._owed()
