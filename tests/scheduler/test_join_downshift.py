@@ -53,19 +53,3 @@ async def test_the_downshift_joins_the_slo_page_incident_instead_of_opening_one(
     why = explain(incident)
     assert why.opened_by == "Alertmanager"
     assert ("the health probes", "joined") in [(s.source, s.entry.action) for s in why.joined]
-
-
-@pytest.mark.engine
-async def test_the_downshift_opens_its_own_when_the_open_incident_is_about_rl(
-    world: World,
-) -> None:
-    rl = await world.container.incidents.create(
-        title="RL reward ran away", severity=Severity.SEV2, actor="alertmanager", components=["RL"]
-    )
-    await world.deliver()
-
-    await _break_qwen_for_three_probes(world)
-
-    [downshift] = await world.container.runbooks.list_runs(active_only=False)
-    assert downshift.incident_id not in (None, rl.id)
-    assert len(await world.container.incidents.list_incidents()) == 2
