@@ -15,8 +15,10 @@ import sys
 from collections.abc import Mapping
 
 from bot.commands.arguments import parser
+from bot.commands.parsers import language_asked
 from bot.commands.shell import shell_command
 from bot.errors import ConfigurationError, InvalidInput, NoVerdict, SreError
+from bot.i18n import Language, language_from, words_for
 from bot.logs import configure_logging as configure_process_logging
 
 EXIT_REFUSED = 1
@@ -37,6 +39,15 @@ def exit_code(error: SreError) -> int:
     ):
         return EXIT_USAGE
     return EXIT_REFUSED
+
+
+def _language(argv: list[str], environ: Mapping[str, str]) -> Language:
+    """``--lang`` when it names a language, else the locale's (``LC_ALL``, ``LC_MESSAGES``,
+    ``LANG``). An unknown ``--lang`` is then refused by the parser, in the locale's language."""
+    asked = language_asked(argv)
+    if asked is not None and asked.lower() in {language.value for language in Language}:
+        return Language(asked.lower())
+    return language_from(environ)
 
 
 def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
@@ -69,7 +80,8 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
     """Run one command and return its exit code. ``environ`` is the only environment it
     reads (default: this process's), so a caller in the same process can give it its own."""
     environ = os.environ if environ is None else environ
-    top = parser()
+    words = words_for(_language(sys.argv[1:] if argv is None else argv, environ))
+    top = parser(words)
     if "_ARGCOMPLETE" in environ:
         # The shell asks for completions (docs/shell.md#tab-completion); only then is it imported.
         # It reads the completion request from this process's environment, where the shell
@@ -99,18 +111,18 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
             return run_demo(port=env.PORT, host=args.host, verbose=args.verbose)
         from bot.commands.quick import quick_answer
 
-        answered = quick_answer(args, env)
+        answered = quick_answer(args, env, words=words)
         if answered is not None:
             return answered
         from bot.commands.execute import execute
 
         _loaded()
-        return execute(args, env, environ)
+        return execute(args, env, environ, words=words)
     except ConfigurationError as exc:
         print(f"configuration error:\n{exc.message}", file=sys.stderr)
         return EXIT_USAGE
     except SreError as exc:
-        print(exc.render(shell_command), file=sys.stderr)
+        print(exc.render(shell_command, words=words), file=sys.stderr)
         return failure_exit_code(args, exit_code(exc))
     except Exception as exc:  # a clear paragraph, or the traceback logged: bot/failures.py
         return report_failure(exc, args=args, database_url=env.DATABASE_URL if env else None)

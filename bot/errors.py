@@ -6,9 +6,11 @@ gets a reference id instead (see ``handlers/errors.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+
+from bot.i18n import ENGLISH, N_, Words
 
 HINT = "{hint}"
 """Where a message shows its hint; only this marker is replaced, so braces elsewhere are safe."""
@@ -38,20 +40,34 @@ class SreError(Exception):
     """Base of user-safe errors; ``message`` is the text shown to a person in Slack.
 
     A ``hint`` names the command to try next; the message marks its place with ``{hint}``
-    and ``render`` spells it for the door the person used.
+    and ``render`` spells it for the door the person used. A message from the catalogue
+    (marked ``N_``) keeps its ``values`` apart, ``{name}`` in the text, so ``render`` can
+    say it in the reader's language; ``message`` is the English.
     """
 
-    def __init__(self, message: str, *, hint: Hint | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: Hint | None = None,
+        values: Mapping[str, str] | None = None,
+    ) -> None:
         self.template = message
         self.hint = hint
+        self.values = dict(values or {})
         self.message = self.render(slash_command)
         super().__init__(self.message)
 
-    def render(self, spelling: Spelling) -> str:
-        """The message with its hint spelled for one door."""
+    def render(self, spelling: Spelling, *, words: Words = ENGLISH) -> str:
+        """The message in ``words``' language, with its hint spelled for one door. Only the
+        ``{name}`` places of its values are filled, so braces elsewhere are safe."""
+        # gettext("") is the catalogue's header, never a message.
+        text = words.gettext(self.template) if self.template else ""
+        for name, value in self.values.items():
+            text = text.replace("{" + name + "}", value)
         if self.hint is None:
-            return self.template
-        return self.template.replace(HINT, spelling(self.hint))
+            return text
+        return text.replace(HINT, spelling(self.hint))
 
 
 class InvalidInput(SreError):
@@ -61,8 +77,9 @@ class InvalidInput(SreError):
 class UnknownIncident(SreError):
     def __init__(self, incident_id: str) -> None:
         super().__init__(
-            f"No incident {incident_id} exists. `{HINT}` shows the open ones.",
+            N_("No incident {incident_id} exists. `{hint}` shows the open ones."),
             hint=Hint("incident", "list"),
+            values={"incident_id": incident_id},
         )
         self.incident_id = incident_id
 

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-DESCRIPTION = """\
+from bot.commands.parsers import ShellParser
+from bot.i18n import ENGLISH, N_, Language, Words
+
+DESCRIPTION = N_("""\
 Serve the Artisan SRE bot, and run the SRE practice from a shell: declare, acknowledge
 and resolve incidents, check SLOs and error budgets, see who is on call, run runbooks.
 
 Exit codes: 0 done; 1 refused (the request was understood but the state does not allow
 it, or a check failed); 2 bad input (a usage mistake, a malformed ID, a missing text,
 an invalid configuration) or no verdict (Prometheus or the serving process did not
-answer `slo check` or `health`)."""
+answer `slo check` or `health`).""")
 
-EPILOG = "Each command has its own help: python -m bot incident --help"
+EPILOG = N_("Each command has its own help: {example}")
 
 INCIDENT_VERBS = (
     "create, ack, status, sev, note, rootcause, resolve, close, postmortem, show, list, report"
@@ -31,6 +35,7 @@ SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
 # keeps the two equal).
 HEALTH_MODELS = ("qwen", "mistral", "llama")
 MAX_WORKERS = 64
+EXAMPLE_ID = "INC-20261014-103000"
 
 
 def _instant(text: str) -> datetime:
@@ -60,6 +65,18 @@ def _severity_first(prefix: str, parsed_args: argparse.Namespace, **_: Any) -> l
     return [severity for severity in SEVERITIES if severity.startswith(prefix.lower())]
 
 
+def _language(text: str, *, words: Words) -> Language:
+    try:
+        return Language(text.lower())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            words.gettext(
+                "{text} is not a language the shell speaks: ko (Korean) or en (English)",
+                text=repr(text),
+            )
+        ) from None
+
+
 def _parser(commands: Any, name: str, text: str, **kwargs: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
         name,
@@ -70,110 +87,129 @@ def _parser(commands: Any, name: str, text: str, **kwargs: Any) -> argparse.Argu
     return parser
 
 
-def _actor(parser: argparse.ArgumentParser) -> None:
+def _actor(parser: argparse.ArgumentParser, words: Words) -> None:
     parser.add_argument(
         "--actor",
         "--responder",
         dest="actor",
         default="cli",
         metavar="NAME",
-        help="who does this, as the timeline records it (default: cli)",
+        help=words.gettext("who does this, as the timeline records it (default: cli)"),
     )
 
 
-def _incident_id(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("incident_id", metavar="INC-ID", help="e.g. INC-20261014-103000")
+def _incident_id(parser: argparse.ArgumentParser, words: Words) -> None:
+    parser.add_argument(
+        "incident_id", metavar="INC-ID", help=words.gettext("e.g. {example}", example=EXAMPLE_ID)
+    )
 
 
-def _text(parser: argparse.ArgumentParser, metavar: str, text: str) -> None:
-    parser.add_argument("text", nargs="+", metavar=metavar, help=text + " (quotes optional)")
+def _text(parser: argparse.ArgumentParser, metavar: str, text: str, words: Words) -> None:
+    parser.add_argument(
+        "text",
+        nargs="+",
+        metavar=metavar,
+        help=words.gettext("{what} (quotes optional)", what=text),
+    )
 
 
-def _incident(commands: Any) -> None:
+def _incident(commands: Any, words: Words) -> None:
+    _ = words.gettext
     incident = _parser(
         commands,
         "incident",
-        "declare and run incidents",
-        description=f"Declare and run incidents; the same words as /incident in Slack: "
-        f"{INCIDENT_VERBS}.",
+        _("declare and run incidents"),
+        description=_(
+            "Declare and run incidents; the same words as /incident in Slack: {verbs}.",
+            verbs=INCIDENT_VERBS,
+        ),
     )
     verbs = incident.add_subparsers(dest="action", required=True, metavar="VERB")
     create = _parser(
         verbs,
         "create",
-        "declare an incident: sev2 <title>, as in Slack, or the guide's JSON",
+        _("declare an incident: sev2 <title>, as in Slack, or the guide's JSON"),
         usage="python -m bot incident create [sev1|sev2|sev3|sev4] TITLE...\n"
         "       python -m bot incident create JSON",
-        description="Declare an incident, in Slack's words (a severity, Sev3 if none is given,\n"
-        "then the title; quotes optional) or as the guide's JSON (title, description,\n"
-        "severity, components).",
-        epilog="examples:\n"
+        description=_(
+            "Declare an incident, in Slack's words (a severity, Sev3 if none is given,\n"
+            "then the title; quotes optional) or as the guide's JSON (title, description,\n"
+            "severity, components)."
+        ),
+        epilog=_("examples:") + "\n"
         "  python -m bot incident create sev2 Qwen LLM failure\n"
         '  python -m bot incident create \'{"title": "Qwen down", "severity": "Sev2", '
         '"components": ["LLM"]}\'',
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        raw_description=True,
     )
-    words = create.add_argument(
-        "words", nargs="+", metavar="TITLE", help="[sev1..sev4] and the title, or the JSON"
+    title = create.add_argument(
+        "words", nargs="+", metavar="TITLE", help=_("[sev1..sev4] and the title, or the JSON")
     )
-    words.completer = _severity_first  # type: ignore[attr-defined]
-    ack = _parser(verbs, "ack", "acknowledge an incident: you are on it")
-    _incident_id(ack)
+    title.completer = _severity_first  # type: ignore[attr-defined]
+    ack = _parser(verbs, "ack", _("acknowledge an incident: you are on it"))
+    _incident_id(ack, words)
     ack.add_argument(
         "--responder",
         "--actor",
         dest="actor",
         required=True,
         metavar="NAME",
-        help="who acknowledges it",
+        help=_("who acknowledges it"),
     )
-    status = _parser(verbs, "status", "move an incident along its lifecycle")
-    _incident_id(status)
-    status.add_argument("status", choices=STATUSES, help="the new status")
+    status = _parser(verbs, "status", _("move an incident along its lifecycle"))
+    _incident_id(status, words)
+    status.add_argument("status", choices=STATUSES, help=_("the new status"))
     status.add_argument(
-        "note", nargs="*", metavar="NOTE", help="for the timeline (resolved: what fixed it)"
+        "note", nargs="*", metavar="NOTE", help=_("for the timeline (resolved: what fixed it)")
     )
-    _actor(status)
-    sev = _parser(verbs, "sev", "change an incident's severity")
-    _incident_id(sev)
-    sev.add_argument("severity", type=str.lower, choices=SEVERITIES, help="the new severity")
-    _actor(sev)
+    _actor(status, words)
+    sev = _parser(verbs, "sev", _("change an incident's severity"))
+    _incident_id(sev, words)
+    sev.add_argument("severity", type=str.lower, choices=SEVERITIES, help=_("the new severity"))
+    _actor(sev, words)
     for verb, text, metavar, what in (
-        ("note", "add a note to an incident's timeline", "TEXT", "the note"),
-        ("rootcause", "record an incident's root cause", "TEXT", "the root cause"),
-        ("resolve", "resolve an incident, saying what fixed it", "RESOLUTION", "what fixed it"),
+        ("note", _("add a note to an incident's timeline"), "TEXT", _("the note")),
+        ("rootcause", _("record an incident's root cause"), "TEXT", _("the root cause")),
+        (
+            "resolve",
+            _("resolve an incident, saying what fixed it"),
+            "RESOLUTION",
+            _("what fixed it"),
+        ),
     ):
         parser = _parser(verbs, verb, text)
-        _incident_id(parser)
-        _text(parser, metavar, what)
-        _actor(parser)
-    close = _parser(verbs, "close", "close a resolved incident (Sev1/Sev2: postmortem first)")
-    _incident_id(close)
-    _actor(close)
+        _incident_id(parser, words)
+        _text(parser, metavar, what, words)
+        _actor(parser, words)
+    close = _parser(verbs, "close", _("close a resolved incident (Sev1/Sev2: postmortem first)"))
+    _incident_id(close, words)
+    _actor(close, words)
     postmortem = _parser(
-        verbs, "postmortem", "record an incident's postmortem, or print a draft to start from"
+        verbs, "postmortem", _("record an incident's postmortem, or print a draft to start from")
     )
-    _incident_id(postmortem)
+    _incident_id(postmortem, words)
     postmortem.add_argument(
-        "url", nargs="?", help="the postmortem's link; without it, print a draft from the timeline"
+        "url",
+        nargs="?",
+        help=_("the postmortem's link; without it, print a draft from the timeline"),
     )
-    _actor(postmortem)
-    show = _parser(verbs, "show", "one incident with its timeline")
-    _incident_id(show)
-    show.add_argument("--json", action="store_true", help="print JSON instead of text")
-    explain = _parser(verbs, "explain", "why an incident was opened, and what joined it")
-    _incident_id(explain)
-    listing = _parser(verbs, "list", "the open incidents")
-    listing.add_argument("--json", action="store_true", help="print JSON instead of text")
-    listing.add_argument("--all", action="store_true", help="include resolved and closed ones")
-    report = _parser(verbs, "report", "counts, MTTA and MTTR over recent incidents")
+    _actor(postmortem, words)
+    show = _parser(verbs, "show", _("one incident with its timeline"))
+    _incident_id(show, words)
+    show.add_argument("--json", action="store_true", help=_("print JSON instead of text"))
+    explain = _parser(verbs, "explain", _("why an incident was opened, and what joined it"))
+    _incident_id(explain, words)
+    listing = _parser(verbs, "list", _("the open incidents"))
+    listing.add_argument("--json", action="store_true", help=_("print JSON instead of text"))
+    listing.add_argument("--all", action="store_true", help=_("include resolved and closed ones"))
+    report = _parser(verbs, "report", _("counts, MTTA and MTTR over recent incidents"))
     report.add_argument(
-        "--days", type=int, default=30, help="look back this many days (0: all; default 30)"
+        "--days", type=int, default=30, help=_("look back this many days (0: all; default 30)")
     )
 
 
-def _slo(commands: Any) -> None:
-    slo = _parser(commands, "slo", "SLOs and error budgets")
+def _slo(commands: Any, words: Words) -> None:
+    slo = _parser(commands, "slo", words.gettext("SLOs and error budgets"))
     actions = slo.add_subparsers(dest="action", required=True, metavar="ACTION")
     for name, text in (
         ("report", "the SLO & Error Budget Report"),
@@ -193,8 +229,8 @@ def _slo(commands: Any) -> None:
     )
 
 
-def _oncall(commands: Any) -> None:
-    oncall = _parser(commands, "oncall", "the on-call rotation")
+def _oncall(commands: Any, words: Words) -> None:
+    oncall = _parser(commands, "oncall", words.gettext("the on-call rotation"))
     oncall.add_argument(
         "action",
         choices=["now", "schedule", "handoff", "report"],
@@ -210,8 +246,10 @@ def _oncall(commands: Any) -> None:
     )
 
 
-def _runbook(commands: Any) -> None:
-    runbook = _parser(commands, "runbook", "runbooks that act on the serving process")
+def _runbook(commands: Any, words: Words) -> None:
+    runbook = _parser(
+        commands, "runbook", words.gettext("runbooks that act on the serving process")
+    )
     actions = runbook.add_subparsers(dest="action", required=True, metavar="ACTION")
     _parser(actions, "list", "the runbooks: how automatic they are, their steps")
     execute = _parser(
@@ -233,12 +271,14 @@ def _runbook(commands: Any) -> None:
     cancel = _parser(actions, "cancel", "stop a run that has not finished")
     cancel.add_argument("run_id", metavar="RUN-ID", help="e.g. RUN-20261014-103000")
     cancel.add_argument("--reason", default="", help="why, for the run's record")
-    _actor(cancel)
+    _actor(cancel, words)
     health = _parser(
         commands,
         "health",
-        "model health from the serving process: exit 0 when every model asked about can "
-        "serve, 1 when one cannot, 2 when the serving process does not answer",
+        words.gettext(
+            "model health from the serving process: exit 0 when every model asked about can "
+            "serve, 1 when one cannot, 2 when the serving process does not answer"
+        ),
     )
     health.add_argument(
         "model", nargs="?", choices=HEALTH_MODELS, help="one model (default: all of them)"
@@ -258,21 +298,33 @@ def _clock(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clock-anchor", type=_instant, help=argparse.SUPPRESS)
 
 
-def parser() -> argparse.ArgumentParser:
-    """``python -m bot``'s arguments: every command, option and help text."""
-    top = argparse.ArgumentParser(
+def parser(words: Words = ENGLISH) -> argparse.ArgumentParser:
+    """``python -m bot``'s arguments: every command, option and help text, in ``words``'
+    language (the top level and ``incident``; the other commands' options are English)."""
+    _ = words.gettext
+    top = ShellParser(
         prog="python -m bot",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_(DESCRIPTION),
+        epilog=_(EPILOG, example="python -m bot incident --help"),
+        raw_description=True,
+        words=words,
     )
     top.add_argument(
         "--config",
         metavar="PATH",
-        help="the team's sre.yaml (default: $SRE_CONFIG, else ./sre.yaml)",
+        help=_("the team's sre.yaml (default: $SRE_CONFIG, else ./sre.yaml)"),
+    )
+    top.add_argument(
+        "--lang",
+        type=partial(_language, words=words),
+        metavar="ko|en",
+        help=_(
+            "the language the shell speaks: ko (Korean) or en (English); default: from "
+            "LC_ALL, LC_MESSAGES or LANG (ko_KR.UTF-8: Korean), else English"
+        ),
     )
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    serve = _parser(commands, "serve", "run the Slack bot (HTTP, or Socket Mode)")
+    serve = _parser(commands, "serve", _("run the Slack bot (HTTP, or Socket Mode)"))
     serve.add_argument(
         "--with-scheduler",
         action="store_true",
@@ -299,25 +351,29 @@ def parser() -> argparse.ArgumentParser:
         _parser(
             commands,
             "worker",
-            "do the work the web processes stored: answers, posts, alerts, runbook runs and "
-            "the scheduled duties (needs PostgreSQL; several may run)",
+            _(
+                "do the work the web processes stored: answers, posts, alerts, runbook runs "
+                "and the scheduled duties (needs PostgreSQL; several may run)"
+            ),
         )
     )
     # The worker's name before it did more than the duties; kept so deployments still start.
-    _clock(_parser(commands, "scheduler", "the former name of `worker`"))
+    _clock(_parser(commands, "scheduler", _("the former name of `worker`")))
     demo = _parser(
-        commands, "demo", "the whole bot on this machine, in a local Slack in the browser ($PORT)"
+        commands,
+        "demo",
+        _("the whole bot on this machine, in a local Slack in the browser ($PORT)"),
     )
     demo.add_argument("--host", default="127.0.0.1", help="where the page listens")
     demo.add_argument("--verbose", action="store_true", help="log what the bot does")
-    db = _parser(commands, "db", "the database schema")
+    db = _parser(commands, "db", _("the database schema"))
     db.add_argument(
         "action",
         choices=["upgrade", "current"],
         help="upgrade: to this version's schema; current: say where it is",
     )
-    _incident(commands)
-    _slo(commands)
-    _oncall(commands)
-    _runbook(commands)
+    _incident(commands, words)
+    _slo(commands, words)
+    _oncall(commands, words)
+    _runbook(commands, words)
     return top

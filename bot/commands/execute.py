@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bot.core import build_core, prepare_database
+from bot.i18n import ENGLISH, Words
 from bot.settings import Environment, SreConfig, load_config, shell_config
 from storage import migrate
 
@@ -33,18 +34,22 @@ def _fail(message: str, code: int = EXIT_USAGE) -> int:
     return code
 
 
-async def _run_on_core(args: argparse.Namespace, env: Environment, config: SreConfig) -> int:
+async def _run_on_core(
+    args: argparse.Namespace, env: Environment, config: SreConfig, words: Words
+) -> int:
     """An incident command with nothing to post: the database and the incident service."""
     from bot.commands import incident
 
     core = build_core(env, config)
     try:
-        return await incident.run(args, core.incidents, core.people)
+        return await incident.run(args, core.incidents, core.people, words=words)
     finally:
         await core.close()
 
 
-async def _run_area(args: argparse.Namespace, env: Environment, config: SreConfig) -> int:
+async def _run_area(
+    args: argparse.Namespace, env: Environment, config: SreConfig, words: Words
+) -> int:
     from bot.app import build_container
     from bot.commands import incident, oncall, runbook, slo
 
@@ -57,7 +62,7 @@ async def _run_area(args: argparse.Namespace, env: Environment, config: SreConfi
     container = build_container(env, config)
     try:
         if args.command == "incident":
-            return await incident.run(args, container.incidents, container.people)
+            return await incident.run(args, container.incidents, container.people, words=words)
         return await areas[args.command](args, container)
     finally:
         if container.outbox is not None:
@@ -159,9 +164,16 @@ def _worker(args: argparse.Namespace, env: Environment) -> int:
     return 0
 
 
-def execute(args: argparse.Namespace, env: Environment, environ: Mapping[str, str]) -> int:
+def execute(
+    args: argparse.Namespace,
+    env: Environment,
+    environ: Mapping[str, str],
+    *,
+    words: Words = ENGLISH,
+) -> int:
     """Run every command but ``demo``; SreError propagates for ``bot.cli`` to explain.
-    ``environ`` is what ``serve --workers`` starts its workers with."""
+    ``environ`` is what ``serve --workers`` starts its workers with; ``words`` is the
+    language the incident commands answer in."""
     if args.command == "serve":
         return _serve(args, env, environ)
     if args.command in ("worker", "scheduler"):
@@ -179,5 +191,5 @@ def execute(args: argparse.Namespace, env: Environment, environ: Mapping[str, st
         return slo.rules(args, config.slos)  # text from sre.yaml: no database, no Slack
     prepare_database(env)
     if args.command == "incident" and not env.slack_configured:
-        return asyncio.run(_run_on_core(args, env, config))
-    return asyncio.run(_run_area(args, env, config))
+        return asyncio.run(_run_on_core(args, env, config, words))
+    return asyncio.run(_run_area(args, env, config, words))

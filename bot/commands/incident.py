@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from bot.commands.shell import shell_command
 from bot.errors import Hint
+from bot.i18n import ENGLISH, Words
 from bot.incidents.cli_text import (
     acknowledged_lines,
     created_lines,
@@ -47,8 +48,16 @@ class IncidentFile(BaseModel):
     components: list[str] = Field(default_factory=list)
 
 
-async def run(args: argparse.Namespace, service: IncidentService, people: PeopleDirectory) -> int:
-    """One ``incident`` command; people in what it prints are named as ``people`` knows them."""
+async def run(
+    args: argparse.Namespace,
+    service: IncidentService,
+    people: PeopleDirectory,
+    *,
+    words: Words = ENGLISH,
+) -> int:
+    """One ``incident`` command; people in what it prints are named as ``people`` knows them.
+    ``list`` and ``show`` speak ``words``' language; the guide fixes ``create``'s and
+    ``ack``'s lines in English."""
 
     async def names(incidents: list[Incident]) -> Names:
         return await look_up(people, people_in(incidents))
@@ -90,7 +99,7 @@ async def run(args: argparse.Namespace, service: IncidentService, people: People
         if args.json:
             print(json.dumps(incident_json(incident), indent=2, ensure_ascii=False))
         else:
-            print(detail_text(incident, await names([incident])))
+            print(detail_text(incident, await names([incident]), words=words))
     elif args.action == "explain":
         incident = await service.get(incident_id=args.incident_id)
         print(explain_text(explain(incident), await names([incident])))
@@ -104,7 +113,7 @@ async def run(args: argparse.Namespace, service: IncidentService, people: People
             print(json.dumps([incident_json(i) for i in found], indent=2, ensure_ascii=False))
         else:
             listed = await service.list_incidents(active_only=not args.all, limit=None)
-            print(list_text(listed, await names(listed)))
+            print(list_text(listed, await names(listed), words=words, everything=args.all))
     elif args.action == "report":
         print(report_text(await service.report(days=args.days or None)))
     return 0

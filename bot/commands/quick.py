@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from bot.i18n import ENGLISH, Words
 from bot.incidents.cli_text import list_text, people_in
 from bot.incidents.model import ACTIVE
 from bot.incidents.rows import incident_from_row
@@ -19,7 +20,9 @@ from bot.settings import Environment, shell_config
 from storage.incident_listing import list_incidents, sqlite_file
 
 
-def quick_answer(args: argparse.Namespace, env: Environment) -> int | None:
+def quick_answer(
+    args: argparse.Namespace, env: Environment, *, words: Words = ENGLISH
+) -> int | None:
     """The exit code of a command answered here; None when the usual path must answer."""
     if (args.command, getattr(args, "action", None)) != ("incident", "list") or args.json:
         return None
@@ -34,5 +37,5 @@ def quick_answer(args: argparse.Namespace, env: Environment) -> int | None:
         return None
     incidents = [incident_from_row(record) for record in records]
     names = asyncio.run(look_up(PeopleMap(config.people), people_in(incidents)))
-    print(list_text(incidents, names))
+    print(list_text(incidents, names, words=words, everything=args.all))
     return 0

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.durations import humanize
+from bot.i18n import ENGLISH, Words, pad
 from bot.incidents.explain import PERSON, Explanation
-from bot.incidents.model import Incident
+from bot.incidents.model import Incident, IncidentStatus
 from bot.incidents.report import DurationStats, IncidentReport
 from bot.people import Names, ids_in
 
@@ -80,33 +81,63 @@ def acknowledged_lines(incident: Incident, names: Names | None = None) -> str:
     )
 
 
-def detail_text(incident: Incident, names: Names | None = None) -> str:
+def status_word(status: IncidentStatus, words: Words = ENGLISH) -> str:
+    """An incident's status as the reader's language says it (English: the value typed)."""
+    return {
+        IncidentStatus.OPEN: words.pgettext("incident status", "open"),
+        IncidentStatus.ACKNOWLEDGED: words.pgettext("incident status", "acknowledged"),
+        IncidentStatus.INVESTIGATING: words.pgettext("incident status", "investigating"),
+        IncidentStatus.MITIGATED: words.pgettext("incident status", "mitigated"),
+        IncidentStatus.RESOLVED: words.pgettext("incident status", "resolved"),
+        IncidentStatus.CLOSED: words.pgettext("incident status", "closed"),
+    }[status]
+
+
+def detail_text(incident: Incident, names: Names | None = None, *, words: Words = ENGLISH) -> str:
+    """``incident show``: the incident's fields, then its timeline as recorded."""
     names = names or Names()
+    _ = words.gettext
+
+    def field(label: str, value: str) -> str:
+        return f"   {pad(label + ':', 14)}{value}"
+
+    opened = f"{incident.created_at:%Y-%m-%d %H:%M:%S}"
     lines = [
         f"{incident.id} [{incident.severity.label}] {incident.title}",
-        f"   Status:       {incident.status.value}",
-        f"   Components:   {', '.join(incident.components) or '-'}",
-        f"   Opened:       {incident.created_at:%Y-%m-%d %H:%M:%S} UTC by {names(incident.created_by)}",
-        f"   Acknowledged: {names(incident.acknowledged_by or '-')}",
-        f"   Root cause:   {incident.root_cause or '-'}",
-        f"   Resolution:   {incident.resolution or '-'}",
-        f"   Postmortem:   {incident.postmortem_url or '-'}",
-        "   Timeline:",
+        field(_("Status"), status_word(incident.status, words)),
+        field(_("Components"), ", ".join(incident.components) or "-"),
+        field(_("Opened"), _("{at} UTC by {name}", at=opened, name=names(incident.created_by))),
+        field(_("Acknowledged"), names(incident.acknowledged_by or "-")),
+        field(_("Root cause"), incident.root_cause or "-"),
+        field(_("Resolution"), incident.resolution or "-"),
+        field(_("Postmortem"), incident.postmortem_url or "-"),
+        "   " + _("Timeline") + ":",
     ]
     for entry in incident.timeline:
         note = f" — {names.in_text(entry.note)}" if entry.note else ""
-        lines.append(
-            f"     {entry.at:%Y-%m-%d %H:%M:%S} {entry.action} by {names(entry.actor)}{note}"
-        )
+        # The entry's action is the word the timeline stores (and --json shows).
+        at = f"{entry.at:%Y-%m-%d %H:%M:%S}"
+        what = _("{at} {action} by {name}", at=at, action=entry.action, name=names(entry.actor))
+        lines.append(f"     {what}{note}")
     return "\n".join(lines)
 
 
-def list_text(incidents: list[Incident], names: Names | None = None) -> str:
+def list_text(
+    incidents: list[Incident],
+    names: Names | None = None,
+    *,
+    words: Words = ENGLISH,
+    everything: bool = False,
+) -> str:
+    """``incident list``: one line per incident; ``everything`` when resolved and closed
+    ones were asked for too (``--all``), which changes what "none" means."""
     names = names or Names()
     if not incidents:
-        return "No incidents."
+        if everything:
+            return words.pgettext("incident list --all", "No incidents.")
+        return words.pgettext("incident list", "No incidents.")
     return "\n".join(
-        f"{i.id}  {i.severity.label}  {i.status.value:<13} "
+        f"{i.id}  {i.severity.label}  {pad(status_word(i.status, words), 13)} "
         f"{names(i.acknowledged_by or '-'):<12} {i.title}"
         for i in incidents
     )

@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.errors import HINT, Hint, InvalidInput, TransitionForbidden
+from bot.i18n import N_
 
 TITLE_MAX = 3000
 TEXT_MAX = 3000
@@ -124,7 +125,10 @@ def next_status(
 def validate_incident_id(text: str) -> str:
     candidate = text.strip().upper()
     if not INCIDENT_ID.match(candidate):
-        raise InvalidInput(f"{text!r} is not an incident ID: they look like INC-20251014-103000.")
+        raise InvalidInput(
+            N_("{text} is not an incident ID: they look like INC-20251014-103000."),
+            values={"text": repr(text)},
+        )
     return candidate
 
 
