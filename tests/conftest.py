@@ -16,6 +16,7 @@ from sqlmodel import SQLModel
 
 import storage.tables  # noqa: F401  (registers every table)
 from bot.clock import FixedClock
+from bot.i18n import LOCALE_VARIABLES
 from storage import migrate
 from storage.db import Database
 
@@ -24,6 +25,13 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+# Every process a test starts inherits this one's environment, and the shell speaks the
+# language its locale asks for (bot/i18n.py): the suite reads English on any machine, and
+# a test that wants Korean says so (`--lang ko`, or LANG in the environment it passes).
+for _variable in LOCALE_VARIABLES:
+    os.environ.pop(_variable, None)
+os.environ["LANG"] = "C.UTF-8"
 
 
 def pytest_report_header() -> str:
