@@ -23,6 +23,8 @@ from bot.logs import configure_logging as configure_process_logging
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 141
+"""As a shell reports a command that SIGPIPE ended (128 + 13)."""
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +75,15 @@ def run() -> None:
     the command needs (``_loaded``); a caller of ``main`` in its own process keeps its own.
     """
     gc.disable()
-    raise SystemExit(main())
+    try:
+        code = main()
+        sys.stdout.flush()  # here, not at exit, where a closed pipe could only be shouted about
+    except BrokenPipeError:
+        # Whoever read the output stopped reading (`| head -1`): nothing more is owed to it,
+        # and the rest of what was printed goes nowhere instead of failing again at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_BROKEN_PIPE
+    raise SystemExit(code)
 
 
 def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
@@ -124,5 +134,7 @@ def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
     except SreError as exc:
         print(exc.render(shell_command, words=words), file=sys.stderr)
         return failure_exit_code(args, exit_code(exc))
+    except BrokenPipeError:
+        raise  # the reader left: `run` ends quietly
     except Exception as exc:  # a clear paragraph, or the traceback logged: bot/failures.py
         return report_failure(exc, args=args, database_url=env.DATABASE_URL if env else None)

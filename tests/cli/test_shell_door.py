@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -306,3 +307,30 @@ async def test_a_runs_status_reads_as_outcomes_and_json_keeps_the_answer(
         (step,) = json.loads(out)["steps"]
         assert code == 0 and step["detail"] == "creative now served by balanced"
         assert step["answer"]["routing"]["creative"] == "balanced"
+
+
+async def test_a_reader_that_stops_reading_ends_the_command_quietly(
+    cli_env: dict[str, str],
+) -> None:
+    """`python -m bot incident list | head -1`: the reader is gone before the list is
+    written; the command ends as a piped command does, with no traceback and no
+    "unexpected error"."""
+    for _ in range(3):
+        await _create(cli_env)
+
+    def piped_into_a_closed_reader() -> tuple[int, str]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "incident", "list"],
+            env={**os.environ, **cli_env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()  # the reader leaves before a line is written
+        err = process.stderr.read().decode()
+        return process.wait(), err
+
+    code, err = await asyncio.to_thread(piped_into_a_closed_reader)
+
+    assert code == 141, err
+    assert "Traceback" not in err and "unexpected error" not in err and "Exception" not in err
