@@ -12,10 +12,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
-from redis.asyncio import Redis
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -69,6 +69,9 @@ from scheduler.duties import Duties, Duty, every
 from scheduler.leader import DatabaseLeader
 from scheduler.runner import SchedulerRunner
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -257,6 +260,14 @@ def process_clock(start: datetime | None, *, anchor: datetime | None = None) -> 
     return clock
 
 
+def _redis(url: str) -> Redis:
+    """Redis, imported only by a process configured to use it (a tenth of a second to load,
+    paid by every other ``serve`` and test process otherwise)."""
+    from redis.asyncio import Redis
+
+    return Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+
 def build_container(
     env: Environment,
     config: SreConfig,
@@ -395,11 +406,7 @@ def build_container(
         inbox = Worker(
             inbox_job, poll=INBOX_POLL, lanes=INBOX_LANES, dependency="the inbox's database"
         )
-    redis = (
-        Redis.from_url(env.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
-        if env.REDIS_URL
-        else None
-    )
+    redis = _redis(env.REDIS_URL) if env.REDIS_URL else None
     return Container(
         env=env,
         config=config,
