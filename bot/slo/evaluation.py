@@ -14,14 +14,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-
-from prometheus_api_client import PrometheusConnect
+from typing import TYPE_CHECKING
 
 from bot.slo import budget
 from bot.slo.budget import SloStatus
 from bot.slo.definitions import LatencySlo, SloDefinition
 from bot.slo.prometheus import PrometheusSource, PrometheusUnanswered, sample_value
 from bot.slo.queries import bucket_selector, good_expr, total_expr
+
+if TYPE_CHECKING:
+    from prometheus_api_client import PrometheusConnect
 
 BURN_WINDOWS: tuple[str, ...] = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 """The windows of the burn-rate alerts (docs/guide.md#burn-rate-alerts), in every result."""

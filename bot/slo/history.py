@@ -13,14 +13,15 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-
-from prometheus_api_client import PrometheusConnect
+from typing import TYPE_CHECKING, Any
 
 from bot.slo import budget
 from bot.slo.definitions import EventsSlo, SloDefinition
 from bot.slo.prometheus import PrometheusSource, PrometheusUnanswered, sample_value
 from bot.slo.queries import good_expr, total_expr
+
+if TYPE_CHECKING:
+    from prometheus_api_client import PrometheusConnect
 
 DEFAULT_POINTS = 72
 """Steps per window: 10 h apart over 30 days, 140 min over 7 days; plenty for a small chart."""

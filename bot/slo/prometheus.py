@@ -2,7 +2,9 @@
 of not getting an answer turned into a reason fit to show a person.
 
 prometheus-api-client is synchronous (requests), so each query runs in a worker thread, at most
-``max_concurrency`` at once; build one source per event loop (it holds a semaphore).
+``max_concurrency`` at once; build one source per event loop (it holds a semaphore). The
+client and requests (a seventh of a second to import) are loaded at the first query, so a
+process that never asks Prometheus never pays for them.
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ import math
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-import requests
-from prometheus_api_client import PrometheusConnect
-from prometheus_api_client.exceptions import PrometheusApiClientException
-from urllib3.util.retry import Retry
+from typing import TYPE_CHECKING, Any
 
 from bot.urls import masked_url
+
+if TYPE_CHECKING:
+    import requests
+    from prometheus_api_client import PrometheusConnect
+    from prometheus_api_client.exceptions import PrometheusApiClientException
 
 _HTTP_ERROR = re.compile(r"HTTP Status Code (\d+) \((.*)\)$", re.S)
 
@@ -49,12 +51,23 @@ class PrometheusSource:
         self.url = url.rstrip("/")
         self.shown_url = masked_url(self.url)
         self.timeout = timeout
+        self._retries = retries
         self._limit = asyncio.Semaphore(max_concurrency)
-        retry = Retry(total=retries, backoff_factor=0.2, status_forcelist=(502, 504))
-        self._client = client or PrometheusConnect(url=self.url, retry=retry, timeout=timeout)
+        self._made: PrometheusConnect | None = client
+
+    @property
+    def _client(self) -> PrometheusConnect:
+        if self._made is None:
+            from prometheus_api_client import PrometheusConnect
+            from urllib3.util.retry import Retry
+
+            retry = Retry(total=self._retries, backoff_factor=0.2, status_forcelist=(502, 504))
+            self._made = PrometheusConnect(url=self.url, retry=retry, timeout=self.timeout)
+        return self._made
 
     def close(self) -> None:
-        self._client.close()
+        if self._made is not None:
+            self._made.close()
 
     async def query(self, promql: str, *, at: datetime) -> list[dict[str, Any]]:
         """The rows of an instant vector at ``at``."""
@@ -85,6 +98,9 @@ class PrometheusSource:
         return rows
 
     async def _call(self, query: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        import requests
+        from prometheus_api_client.exceptions import PrometheusApiClientException
+
         try:
             async with self._limit:
                 return await asyncio.to_thread(query, *args, **kwargs)
@@ -101,6 +117,8 @@ class PrometheusSource:
 
     def _why(self, exc: requests.RequestException) -> str:
         """A short cause; requests wraps read timeouts in ConnectionError once retries run out."""
+        import requests
+
         text = str(exc).lower()
         if isinstance(exc, requests.Timeout) or "timed out" in text:
             return f"no answer within {self.timeout:g}s"

@@ -97,6 +97,24 @@ def test_incident_list_on_sqlite_loads_no_database_layer(tmp_path: Path) -> None
     assert _among(loaded, ("sqlalchemy", "sqlmodel", "aiosqlite", "storage.db", "alembic")) == []
 
 
+def test_serve_loads_neither_redis_nor_the_prometheus_client_until_they_are_used() -> None:
+    """Every `serve` (and every bot process a test starts) would pay a quarter of a second
+    for Redis (optional) and the Prometheus client with requests (asked only for SLOs)."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, sys, bot.serve, bot.app; print(json.dumps([*sys.modules]))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
+    loaded = set(json.loads(done.stdout))
+    assert _among(loaded, ("redis", "prometheus_api_client", "requests")) == []
+
+
 def test_help_loads_no_database_and_no_pydantic() -> None:
     codes, loaded = _run({}, ["--help"])
     assert codes == [0]
