@@ -118,7 +118,6 @@ def _pages(bot: Bot) -> list[str]:
     return [text for text in posted if text.startswith("📟")]
 
 
-@pytest.mark.engine
 async def test_the_page_of_a_run_an_alert_started_names_the_alert(
     bot: Bot, firing: dict[str, Any], serving_url: str
 ) -> None:

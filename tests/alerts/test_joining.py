@@ -59,7 +59,6 @@ async def test_the_qwen_alert_joins_the_downshift_incident_and_raises_it(bot: Bo
     assert any("1 alert(s) firing" in t for t in _thread(bot)), _thread(bot)
 
 
-@pytest.mark.engine
 async def test_an_alert_about_something_else_or_after_the_resolve_opens_its_own(
     bot: Bot,
 ) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import aiohttp
-import pytest
 
 from bot.incidents.explain import explain
 from bot.incidents.model import Severity
@@ -23,7 +22,6 @@ async def _break_qwen_for_three_probes(world: World) -> None:
         await world.at(timedelta(seconds=30 * n))
 
 
-@pytest.mark.engine
 async def test_the_downshift_joins_the_slo_page_incident_instead_of_opening_one(
     world: World,
 ) -> None:

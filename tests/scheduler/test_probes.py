@@ -273,7 +273,6 @@ async def _wait_for_run(world: World, runbook: str) -> Run:
     raise AssertionError(f"no run of {runbook}")
 
 
-@pytest.mark.engine
 async def test_the_alert_after_the_probes_downshift_finds_it_in_place_and_pages_nobody(
     world: World, fixtures_dir: Path
 ) -> None:

@@ -192,7 +192,6 @@ async def test_the_card_restores_once_then_says_creative_is_back(world: World) -
     ]
 
 
-@pytest.mark.engine
 async def test_a_restore_started_from_the_notice_takes_the_cards_button_too(
     world: World,
 ) -> None:
