@@ -25,6 +25,7 @@ from bot.incidents.model import AlertLine, Severity
 from bot.incidents.posts import AlertsReply
 from bot.incidents.service import IncidentService
 from bot.runbooks.service import RunbookService
+from bot.runbooks.starters import StartedBy
 from storage import alerts as repo
 from storage.db import Database
 
@@ -139,7 +140,10 @@ class AlertWork:
             elif not recorded:
                 log.info("alert news %s for %s: already noted or closed", key, incident_id)
         inputs = news["opening"].get("inputs", {}) if "opening" in news else {}
-        await self._start_runbooks(gid, episode, incident_id, inputs)
+        # A run's page names the alerts that started it: this group's, not every group's
+        # that joined the incident.
+        fired = tuple(dict.fromkeys(str(line["name"]) for line in news["fired"]))
+        await self._start_runbooks(gid, episode, incident_id, inputs, fired=fired)
 
     async def _open(
         self, gid: str, episode: int, news: dict[str, Any], key: str, *, follows: str | None = None
@@ -182,7 +186,13 @@ class AlertWork:
         return incident.id
 
     async def _start_runbooks(
-        self, gid: str, episode: int, incident_id: str, inputs: dict[str, Any]
+        self,
+        gid: str,
+        episode: int,
+        incident_id: str,
+        inputs: dict[str, Any],
+        *,
+        fired: tuple[str, ...],
     ) -> None:
         """One run per incident and runbook: the claim row was taken by one delivery; a run
         already linked to the incident (a crash after the start) is recorded, not redone.
@@ -201,6 +211,7 @@ class AlertWork:
                         requester=ACTOR,
                         incident_id=incident_id,
                         inputs={k: v for k, v in inputs.items() if k in takes},
+                        started_by=StartedBy.of(ACTOR, alerts=fired),
                     )
                     run_id, outcome = run.id, run.state.value
                 except SreError as exc:
