@@ -25,6 +25,7 @@ from bot.alerts.work import AlertWork
 from bot.clock import Clock, RunningClock, SystemClock
 from bot.core import build_core
 from bot.errors import ConfigurationError
+from bot.i18n import words_for
 from bot.inbox.job import LANES as INBOX_LANES
 from bot.inbox.job import POLL as INBOX_POLL
 from bot.inbox.job import InboxJob
@@ -368,6 +369,7 @@ def build_container(
                 oncall=oncall,
                 alerts=alert_job,
                 recoveries=recoveries,
+                words=words_for(config.locale),
             ),
             oncall=OncallPosts(slack=poster, config=config, handoffs=handoffs),
             slo=SloPosts(slack=poster, slo=slo_duties, zone=config.zone),

@@ -4,7 +4,7 @@
     python -m bot.catalogue check    # .ci/run: fails on a string the catalogue lacks
 
 ``update`` extracts every marked string (``gettext``, ``ngettext``, ``pgettext`` and ``N_``
-calls) from ``bot/`` into ``bot/locale/artisan.pot`` and merges it into each language's
+calls) from ``bot/`` and ``handlers/`` (where Slack's messages are written) into ``bot/locale/artisan.pot`` and merges it into each language's
 ``.po``: a new string arrives there empty, a changed one fuzzy, for a person to translate.
 ``check`` fails when a marked string is missing from the template or a ``.po``, when a
 translation is empty or fuzzy, or when it drops or invents a ``{name}`` place.
@@ -26,24 +26,27 @@ from bot.i18n import DOMAIN, LOCALE_DIR, Language, po_file
 
 PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
+SOURCES = (PACKAGE, ROOT / "handlers")
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
 TRANSLATED = tuple(language for language in Language if language is not Language.EN)
 PLACE = re.compile(r"\{(\w+)\}")
 
 
 def extract() -> Catalog:
-    """Every marked string in ``bot/``, with the files it is in."""
+    """Every marked string in ``SOURCES``, with the files it is in."""
     catalog = Catalog(project="artisan-sre", domain=DOMAIN, charset="utf-8")
-    for filename, lineno, message, comments, context in extract_from_dir(
-        str(PACKAGE),
-        method_map=[("**.py", "python")],
-        keywords=DEFAULT_KEYWORDS,
-        comment_tags=("Translators:",),
-        strip_comment_tags=True,
-    ):
-        # The files it is in; write_po leaves the line numbers out, which move at every edit.
-        location = (f"bot/{filename}", lineno)
-        catalog.add(message, locations=[location], auto_comments=comments, context=context)
+    for source in SOURCES:
+        for filename, lineno, message, comments, context in extract_from_dir(
+            str(source),
+            method_map=[("**.py", "python")],
+            keywords=DEFAULT_KEYWORDS,
+            comment_tags=("Translators:",),
+            strip_comment_tags=True,
+        ):
+            # The files it is in; write_po leaves the line numbers out, which move at every
+            # edit.
+            location = (f"{source.name}/{filename}", lineno)
+            catalog.add(message, locations=[location], auto_comments=comments, context=context)
     return catalog
 
 

@@ -25,6 +25,7 @@ from pydantic import (
 
 from bot.durations import parse_duration
 from bot.errors import ConfigurationError
+from bot.i18n import Language, parse_language
 from bot.incidents.joining import DEFAULT_RELATED, DEFAULT_WITHIN, JoinRules
 from bot.incidents.model import Severity
 from bot.slack_ids import CHANNEL_ID, USER_ID, USERGROUP_ID
@@ -301,6 +302,8 @@ class SreConfig(_Strict):
     """``sre.yaml``: the team's policy."""
 
     timezone: str = "Asia/Seoul"
+    # The language of what the bot posts in channels (incident cards and their threads).
+    locale: Language = Language.EN
     channels: Channels = Field(default_factory=Channels)
     incidents: IncidentsConfig = Field(default_factory=IncidentsConfig)
     oncall: OncallConfig = Field(default_factory=OncallConfig)
@@ -333,6 +336,15 @@ class SreConfig(_Strict):
                 f"unknown time zone {value!r} (use an IANA name such as Asia/Seoul)"
             ) from None
         return value
+
+    @field_validator("locale", mode="before")
+    @classmethod
+    def _locale(cls, value: Any) -> Language:
+        language = parse_language(value) if isinstance(value, str) else None
+        if language is None:
+            spoken = " or ".join(language.value for language in Language)
+            raise ValueError(f"unknown locale {value!r} (the bot speaks {spoken})")
+        return language
 
     @field_validator("slos")
     @classmethod

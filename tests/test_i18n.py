@@ -7,11 +7,13 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.commands.parsers import language_asked
+from bot.durations import format_duration, humanize
 from bot.i18n import ENGLISH, Language, Words, load_catalogue, parse_language, po_file, words_for
 
 PLURAL_PO = """\
@@ -114,3 +116,34 @@ def test_korean_with_a_fresh_mo_loads_no_babel() -> None:
         cwd=Path(__file__).resolve().parents[1],
     )
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "english", "korean"),
+    [
+        (7, "7s", "7초"),
+        (35 * 60, "35m 00s", "35분 00초"),
+        (2 * 3600 + 5 * 60, "2h 05m", "2시간 05분"),
+        (3 * 86400 + 4 * 3600, "3d 4h", "3일 4시간"),
+    ],
+)
+def test_an_age_reads_in_the_channels_language(seconds: int, english: str, korean: str) -> None:
+    age = timedelta(seconds=seconds)
+    assert humanize(age) == english
+    assert humanize(age, words=words_for(Language.KO)) == korean
+
+
+@pytest.mark.parametrize(
+    ("value", "english", "korean"),
+    [
+        (timedelta(minutes=30), "30m", "30분"),
+        (timedelta(hours=4), "4h", "4시간"),
+        (timedelta(days=7), "1w", "1주"),
+        (timedelta(seconds=90), "90s", "90초"),
+    ],
+)
+def test_a_response_time_reads_as_the_configuration_writes_it(
+    value: timedelta, english: str, korean: str
+) -> None:
+    assert format_duration(value) == english
+    assert format_duration(value, words=words_for(Language.KO)) == korean

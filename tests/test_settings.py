@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigurationError
+from bot.i18n import Language
 from bot.incidents.model import Severity
 from bot.settings import Environment, load_config
 
@@ -17,6 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 def test_the_shipped_example_is_valid() -> None:
     config = load_config(REPO / "sre.yaml")
     assert config.timezone == "Asia/Seoul"
+    assert config.locale is Language.EN
     assert config.respond_within(Severity.SEV1) == timedelta(minutes=15)
     assert config.incidents.ack_reminder_every == timedelta(minutes=15)
     assert config.oncall.handoff == "FRI 17:00"
@@ -26,6 +28,14 @@ def test_the_shipped_example_is_valid() -> None:
 def test_a_missing_file_means_the_defaults(tmp_path: Path) -> None:
     config = load_config(tmp_path / "absent.yaml")
     assert config.respond_within(Severity.SEV4) == timedelta(hours=4)
+    assert config.locale is Language.EN
+
+
+@pytest.mark.parametrize("written", ["ko", "KO", "ko_KR.UTF-8"])
+def test_the_channels_language_is_korean_when_asked(tmp_path: Path, written: str) -> None:
+    path = tmp_path / "sre.yaml"
+    path.write_text(f"locale: {written}\n")
+    assert load_config(path).locale is Language.KO
 
 
 def test_one_severity_overridden_keeps_the_others(tmp_path: Path) -> None:
@@ -71,6 +81,8 @@ def test_one_severity_overridden_keeps_the_others(tmp_path: Path) -> None:
         ),
         ("people: {alice: Alice}\n", "people: 'alice' is not a Slack user ID"),
         ("people: {U0AAA: ' '}\n", "people: U0AAA: needs a name"),
+        ("locale: fr\n", "locale: unknown locale 'fr' (the bot speaks en or ko)"),
+        ("locale: 7\n", "locale: unknown locale 7 (the bot speaks en or ko)"),
     ],
 )
 def test_mistakes_name_the_key(tmp_path: Path, yaml_text: str, message: str) -> None:

@@ -7,8 +7,9 @@ from typing import Any
 from bot.durations import humanize
 from bot.i18n import ENGLISH, Words, pad
 from bot.incidents.explain import PERSON, Explanation
-from bot.incidents.model import Incident, IncidentStatus
+from bot.incidents.model import Incident
 from bot.incidents.report import DurationStats, IncidentReport
+from bot.incidents.vocabulary import status_word
 from bot.people import Names, ids_in
 
 # People are printed by the names the caller looked up (``bot.people.look_up``); the JSON
@@ -79,18 +80,6 @@ def acknowledged_lines(incident: Incident, names: Names | None = None) -> str:
         f"   Responder: {names(incident.acknowledged_by or '-')}\n"
         f"   Time to acknowledge: {delay}"
     )
-
-
-def status_word(status: IncidentStatus, words: Words = ENGLISH) -> str:
-    """An incident's status as the reader's language says it (English: the value typed)."""
-    return {
-        IncidentStatus.OPEN: words.pgettext("incident status", "open"),
-        IncidentStatus.ACKNOWLEDGED: words.pgettext("incident status", "acknowledged"),
-        IncidentStatus.INVESTIGATING: words.pgettext("incident status", "investigating"),
-        IncidentStatus.MITIGATED: words.pgettext("incident status", "mitigated"),
-        IncidentStatus.RESOLVED: words.pgettext("incident status", "resolved"),
-        IncidentStatus.CLOSED: words.pgettext("incident status", "closed"),
-    }[status]
 
 
 def detail_text(incident: Incident, names: Names | None = None, *, words: Words = ENGLISH) -> str:

@@ -6,32 +6,30 @@ from datetime import timedelta
 from typing import Any
 
 from bot.durations import format_duration, humanize
+from bot.i18n import ENGLISH, Words
 from bot.incidents.model import Incident
-from handlers.blocks.incident import IncidentAction, acknowledged
-from handlers.blocks.text import button, escape, fallback, mention, placeholder, section
+from bot.incidents.vocabulary import status_word
+from handlers.blocks.incident import acknowledge_button, acknowledged
+from handlers.blocks.text import escape, fallback, mention, placeholder, section
 
 
-def _ack_button(incident: Incident) -> dict[str, Any]:
-    return {
-        "type": "actions",
-        "elements": [
-            button(
-                "Acknowledge",
-                action_id=IncidentAction.ACKNOWLEDGE,
-                value=incident.id,
-                style="danger",
-            )
-        ],
-    }
+def _ack_button(incident: Incident, words: Words) -> dict[str, Any]:
+    return {"type": "actions", "elements": [acknowledge_button(incident, words=words)]}
 
 
-def reminder_reply(incident: Incident, *, elapsed: timedelta, oncall: str | None) -> dict[str, Any]:
+def reminder_reply(
+    incident: Incident, *, elapsed: timedelta, oncall: str | None, words: Words = ENGLISH
+) -> dict[str, Any]:
     who = f"{mention(oncall)}, " if oncall else ""
-    text = (
-        f"⏰ {who}*{incident.id}* ({incident.severity.label}) is still unacknowledged after "
-        f"{humanize(elapsed)}: {escape(incident.title)}"
+    text = words.gettext(
+        "⏰ {who}*{id}* ({severity}) is still unacknowledged after {elapsed}: {title}",
+        who=who,
+        id=incident.id,
+        severity=incident.severity.label,
+        elapsed=humanize(elapsed, words=words),
+        title=escape(incident.title),
     )
-    return {"text": fallback(text), "blocks": [section(text), _ack_button(incident)]}
+    return {"text": fallback(text), "blocks": [section(text), _ack_button(incident, words)]}
 
 
 def escalation_reply(
@@ -43,6 +41,7 @@ def escalation_reply(
     people: list[str],
     user_group: str | None,
     broadcast: bool,
+    words: Words = ENGLISH,
 ) -> dict[str, Any]:
     # These mentions are meant to notify: the response time has passed.
     audience = [mention(p) for p in people]
@@ -50,32 +49,55 @@ def escalation_reply(
         audience.append(f"<!subteam^{user_group}>")
     if broadcast:
         audience.append("<!channel>")
-    text = (
-        f"🚨 *Escalation {level}*: *{incident.id}* ({incident.severity.label}, respond within "
-        f"{format_duration(respond_within)}) has had no acknowledgement for {humanize(elapsed)}. "
-        f"{' '.join(audience)} please take it: {escape(incident.title)}"
+    text = words.gettext(
+        "🚨 *Escalation {level}*: *{id}* ({severity}, respond within {respond_within}) has had "
+        "no acknowledgement for {elapsed}. {audience} please take it: {title}",
+        level=level,
+        id=incident.id,
+        severity=incident.severity.label,
+        respond_within=format_duration(respond_within, words=words),
+        elapsed=humanize(elapsed, words=words),
+        audience=" ".join(audience),
+        title=escape(incident.title),
     )
-    return {"text": fallback(text), "blocks": [section(text), _ack_button(incident)]}
+    return {"text": fallback(text), "blocks": [section(text), _ack_button(incident, words)]}
 
 
-def chase_outcome_reply(incident: Incident, *, level: int | None) -> dict[str, Any]:
+def chase_outcome_reply(
+    incident: Incident, *, level: int | None, words: Words = ENGLISH
+) -> dict[str, Any]:
     """A reminder or an escalation once its incident left ``open``: who took it, after how
     long, in place of the Acknowledge button (nobody is chased any more)."""
-    what = "⏰ Reminder" if level is None else f"🚨 Escalation {level}"
-    by = acknowledged(incident)
-    taken = f"*{incident.id}* ({incident.severity.label}) " + (
-        f"was acknowledged by {by}" if by else f"is {incident.status.label.lower()}"
-    )
-    text = f"{what}: ✅ {taken}: {escape(incident.title)}"
+    _ = words.gettext
+    what = _("⏰ Reminder") if level is None else _("🚨 Escalation {level}", level=level)
+    by = acknowledged(incident, words=words)
+    values = {"id": incident.id, "severity": incident.severity.label}
+    if by:
+        taken = _("*{id}* ({severity}) was acknowledged by {by}", by=by, **values)
+    else:
+        taken = _(
+            "*{id}* ({severity}) is {status}", status=status_word(incident.status, words), **values
+        )
+    text = _("{what}: ✅ {taken}: {title}", what=what, taken=taken, title=escape(incident.title))
     return {"text": fallback(text), "blocks": [section(text)]}
 
 
-def postmortem_nudge_reply(incident: Incident, *, days: int) -> dict[str, Any]:
+def postmortem_nudge_reply(
+    incident: Incident, *, days: int, words: Words = ENGLISH
+) -> dict[str, Any]:
     owner = mention(incident.acknowledged_by) + ", " if incident.acknowledged_by else ""
-    text = (
-        f"📝 {owner}*{incident.id}* ({incident.severity.label}) was resolved {days} day"
-        f"{'s' if days != 1 else ''} ago and still has no postmortem. `/incident postmortem "
-        f"{incident.id}` posts a draft from the timeline; `/incident postmortem {incident.id} {placeholder('url')}` "
-        "records it."
+    draft = f"`/incident postmortem {incident.id}`"
+    record = f"`/incident postmortem {incident.id} {placeholder('url')}`"
+    text = words.ngettext(
+        "📝 {owner}*{id}* ({severity}) was resolved {n} day ago and still has no postmortem. "
+        "{draft} posts a draft from the timeline; {record} records it.",
+        "📝 {owner}*{id}* ({severity}) was resolved {n} days ago and still has no postmortem. "
+        "{draft} posts a draft from the timeline; {record} records it.",
+        days,
+        owner=owner,
+        id=incident.id,
+        severity=incident.severity.label,
+        draft=draft,
+        record=record,
     )
     return {"text": fallback(text), "blocks": [section(text)]}

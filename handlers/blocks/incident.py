@@ -8,14 +8,18 @@ from enum import StrEnum
 from typing import Any
 
 from bot.durations import format_duration, humanize
+from bot.i18n import ENGLISH, N_, Words
 from bot.incidents.model import ACTIVE, TITLE_MAX, AlertLine, Incident, IncidentStatus, Severity
 from bot.incidents.report import DurationStats, IncidentReport
+from bot.incidents.vocabulary import status_label, status_word, timeline_action
+from bot.runbooks import RunState
 from bot.runbooks.recovery import IncidentRecovery, RestoreStage
 from handlers.blocks.alerts import firing_alerts_section
 from handlers.blocks.runbook import RunbookAction
 from handlers.blocks.text import (
     SECTION_TEXT_MAX,
     button,
+    channel_link,
     clip,
     context,
     escape,
@@ -59,10 +63,9 @@ def _title_line(incident: Incident) -> str:
     return f"{incident.id} [{incident.severity.label}] {incident.title}"
 
 
-def incident_fallback(incident: Incident) -> str:
-    return fallback(
-        escape(f"{STATUS_ICON[incident.status]} {_title_line(incident)} — {incident.status.value}")
-    )
+def incident_fallback(incident: Incident, *, words: Words = ENGLISH) -> str:
+    status = status_word(incident.status, words)
+    return fallback(escape(f"{STATUS_ICON[incident.status]} {_title_line(incident)} — {status}"))
 
 
 def incident_card(
@@ -72,10 +75,13 @@ def incident_card(
     alerts: Sequence[AlertLine] = (),
     recovery: IncidentRecovery | None = None,
     zone: tzinfo = UTC,
+    words: Words = ENGLISH,
 ) -> list[dict[str, Any]]:
     """The one message per incident, updated in place as it changes (with the alerts
     firing for it, when Alertmanager opened it, and its model's recovery and restore, when
-    a downshift's recovery was told to it); its times fall back to ``zone``'s."""
+    a downshift's recovery was told to it); its times fall back to ``zone``'s, its words
+    are ``words``' (the workspace's ``locale``)."""
+    _ = words.gettext
     sev = incident.severity
     blocks: list[dict[str, Any]] = [
         header(f"{STATUS_ICON[incident.status]} {incident.id} · {SEVERITY_ICON[sev]} {sev.label}"),
@@ -84,38 +90,46 @@ def incident_card(
     if incident.description:
         summary += "\n" + escape(incident.description)
     blocks.append(section(summary))
-    ack = acknowledged(incident) or "_not yet_"
+    ack = acknowledged(incident, words=words) or _("_not yet_")
     severity_text = f"{SEVERITY_ICON[sev]} {sev.label}"
     if respond_within is not None:
-        severity_text += f" (respond within {format_duration(respond_within)})"
+        severity_text = _(
+            "{severity} (respond within {duration})",
+            severity=severity_text,
+            duration=format_duration(respond_within, words=words),
+        )
+    opened = _(
+        "{when} by {name}", when=when(incident.created_at, zone), name=mention(incident.created_by)
+    )
+    status = f"{STATUS_ICON[incident.status]} {status_label(incident.status, words)}"
     fields = [
-        f"*Status*\n{STATUS_ICON[incident.status]} {incident.status.label}",
-        f"*Severity*\n{severity_text}",
-        f"*Acknowledged*\n{ack}",
-        f"*Opened*\n{when(incident.created_at, zone)} by {mention(incident.created_by)}",
+        _field(_("Status"), status),
+        _field(_("Severity"), severity_text),
+        _field(_("Acknowledged"), ack),
+        _field(_("Opened"), opened),
     ]
     if incident.components:
-        fields.append("*Components*\n" + escape(", ".join(incident.components)))
+        fields.append(_field(_("Components"), escape(", ".join(incident.components))))
     blocks.append({"type": "section", "fields": [mrkdwn(f, 2000) for f in fields]})
     details = []
     if incident.root_cause:
-        details.append(f"*Root cause*\n{escape(incident.root_cause)}")
+        details.append(_field(_("Root cause"), escape(incident.root_cause)))
     if incident.resolution:
-        details.append(f"*Resolution*\n{escape(incident.resolution)}")
+        details.append(_field(_("Resolution"), escape(incident.resolution)))
     if incident.postmortem_url:
-        details.append(f"*Postmortem*\n{escape(incident.postmortem_url)}")
+        details.append(_field(_("Postmortem"), escape(incident.postmortem_url)))
     elif incident.postmortem_pending:
-        details.append("*Postmortem*\n_required before closing_")
+        details.append(_field(_("Postmortem"), _("_required before closing_")))
     for text in details:
         blocks.append(section(text))
     if alerts:
-        blocks.append(firing_alerts_section(alerts))
+        blocks.append(firing_alerts_section(alerts, words=words))
     if recovery is not None:
-        blocks.append(_recovery_section(incident, recovery))
-    latest = _latest_line(incident, zone)
+        blocks.append(_recovery_section(incident, recovery, words))
+    latest = _latest_line(incident, zone, words)
     if latest:
         blocks.append(context(latest))
-    buttons = _card_buttons(incident)
+    buttons = _card_buttons(incident, words)
     if buttons:
         blocks.append(
             {"type": "actions", "block_id": f"incident_actions:{incident.id}", "elements": buttons}
@@ -123,105 +137,185 @@ def incident_card(
     elif incident.status is IncidentStatus.RESOLVED:
         blocks.append(
             context(
-                f"`/incident close {incident.id}` closes it · "
-                f"`/incident status {incident.id} investigating` reopens it"
+                _(
+                    "`/incident close {id}` closes it · "
+                    "`/incident status {id} investigating` reopens it",
+                    id=incident.id,
+                )
             )
         )
-    blocks.append(context(f"`/incident show {incident.id}` · timeline, notes and history"))
+    blocks.append(context(_("`/incident show {id}` · timeline, notes and history", id=incident.id)))
     return blocks
 
 
-def acknowledged(incident: Incident) -> str | None:
+def _field(title: str, value: str) -> str:
+    """A card field: its title in bold over its value."""
+    return f"*{title}*\n{value}"
+
+
+def acknowledged(incident: Incident, *, words: Words = ENGLISH) -> str | None:
     """Who acknowledged ``incident`` and how long after it was opened, once someone did."""
     if not (incident.acknowledged_by and incident.acknowledged_at):
         return None
-    delay = humanize(incident.acknowledged_at - incident.created_at)
-    return f"{mention(incident.acknowledged_by)} after {delay}"
+    delay = humanize(incident.acknowledged_at - incident.created_at, words=words)
+    return words.gettext(
+        "{name} after {delay}", name=mention(incident.acknowledged_by), delay=delay
+    )
 
 
-def _card_buttons(incident: Incident) -> list[dict[str, Any]]:
+def acknowledge_button(incident: Incident, *, words: Words = ENGLISH) -> dict[str, Any]:
+    """The button that acknowledges ``incident``: on its card, its reminders and escalations."""
+    return button(
+        words.gettext("Acknowledge"),
+        action_id=IncidentAction.ACKNOWLEDGE,
+        value=incident.id,
+        style="danger",
+    )
+
+
+def _card_buttons(incident: Incident, words: Words) -> list[dict[str, Any]]:
     """What the card still offers: Acknowledge while open, status and Resolve while
     active; a resolved or closed incident's card has no buttons left to press."""
     if incident.status not in ACTIVE:
         return []
     buttons = []
     if incident.status is IncidentStatus.OPEN:
-        buttons.append(
-            button(
-                "Acknowledge",
-                action_id=IncidentAction.ACKNOWLEDGE,
-                value=incident.id,
-                style="danger",
-            )
-        )
+        buttons.append(acknowledge_button(incident, words=words))
     buttons.append(
-        button("Update status", action_id=IncidentAction.UPDATE_STATUS, value=incident.id)
+        button(
+            words.gettext("Update status"),
+            action_id=IncidentAction.UPDATE_STATUS,
+            value=incident.id,
+        )
     )
     buttons.append(
-        button("Resolve", action_id=IncidentAction.RESOLVE, value=incident.id, style="primary")
+        button(
+            words.gettext("Resolve"),
+            action_id=IncidentAction.RESOLVE,
+            value=incident.id,
+            style="primary",
+        )
     )
     return buttons
 
 
-def _recovery_section(incident: Incident, recovery: IncidentRecovery) -> dict[str, Any]:
+def _run_ended(state: RunState | None, words: Words) -> str:
+    """How a restore run ended, as the card says it."""
+    if state is None:
+        return words.pgettext("runbook run state", "unfinished")
+    return {
+        RunState.REQUESTED: words.pgettext("runbook run state", "requested"),
+        RunState.RUNNING: words.pgettext("runbook run state", "running"),
+        RunState.WAITING_APPROVAL: words.pgettext("runbook run state", "waiting approval"),
+        RunState.NEEDS_ATTENTION: words.pgettext("runbook run state", "needs attention"),
+        RunState.SUCCEEDED: words.pgettext("runbook run state", "succeeded"),
+        RunState.FAILED: words.pgettext("runbook run state", "failed"),
+        RunState.REJECTED: words.pgettext("runbook run state", "rejected"),
+        RunState.EXPIRED: words.pgettext("runbook run state", "expired"),
+        RunState.CANCELLED: words.pgettext("runbook run state", "cancelled"),
+        RunState.NOT_NEEDED: words.pgettext("runbook run state", "not needed"),
+    }[state]
+
+
+def _recovery_section(
+    incident: Incident, recovery: IncidentRecovery, words: Words
+) -> dict[str, Any]:
     """Where creative stands since the incident's model recovered: while no restore has
     started and the incident is active, the recovery notice's own restore button (its
     key), so a press here or there starts one run; after a restore, what came of it."""
+    _ = words.gettext
     model = f"*{escape(recovery.model.capitalize())}*"
-    fallback = f"*{escape(recovery.fallback)}*" if recovery.fallback else "its fallback"
+    fallback = f"*{escape(recovery.fallback)}*" if recovery.fallback else _("its fallback")
     run = f"*{escape(recovery.run_id or '')}*"
     match recovery.stage:
         case RestoreStage.OFFERED:
-            text = f"✅ {model} recovered; creative still served by {fallback}"
             if not incident.is_active:
-                return section(text + ".")
-            block = section(text + ": restore?")
+                return section(
+                    _(
+                        "✅ {model} recovered; creative still served by {fallback}.",
+                        model=model,
+                        fallback=fallback,
+                    )
+                )
+            block = section(
+                _(
+                    "✅ {model} recovered; creative still served by {fallback}: restore?",
+                    model=model,
+                    fallback=fallback,
+                )
+            )
             block["accessory"] = button(
-                "Restore creative mode",
+                _("Restore creative mode"),
                 action_id=RunbookAction.RESTORE,
                 value=recovery.notice_key,
                 style="primary",
             )
             return block
         case RestoreStage.UNDER_WAY:
+            someone = _("someone")
             return section(
-                f"♻️ {model} recovered; {mention(recovery.started_by or 'someone')} started "
-                f"the restore as {run}: creative is still served by {fallback} until it "
-                "succeeds (its message is in this thread)."
+                _(
+                    "♻️ {model} recovered; {name} started the restore as {run}: creative is "
+                    "still served by {fallback} until it succeeds (its message is in this "
+                    "thread).",
+                    model=model,
+                    name=mention(recovery.started_by or someone),
+                    run=run,
+                    fallback=fallback,
+                )
             )
         case RestoreStage.RESTORED:
-            ready = ": resolve when you are ready" if incident.is_active else ""
-            return section(
-                f"✅ {model} recovered and creative is back on its own model ({run} "
-                f"restored it){ready}."
-            )
+            if incident.is_active:
+                text = _(
+                    "✅ {model} recovered and creative is back on its own model ({run} "
+                    "restored it): resolve when you are ready.",
+                    model=model,
+                    run=run,
+                )
+            else:
+                text = _(
+                    "✅ {model} recovered and creative is back on its own model ({run} "
+                    "restored it).",
+                    model=model,
+                    run=run,
+                )
+            return section(text)
         case RestoreStage.NOT_RESTORED:
-            label = recovery.run_state.label if recovery.run_state else "unfinished"
+            command = f"`/runbook run {escape(recovery.runbook)} --incident {incident.id}`"
             return section(
-                f"⚠️ {model} recovered, but the restore {run} ended {escape(label)}: creative "
-                f"may still be served by {fallback}. "
-                f"`/runbook run {escape(recovery.runbook)} --incident {incident.id}` tries again."
+                _(
+                    "⚠️ {model} recovered, but the restore {run} ended {outcome}: creative may "
+                    "still be served by {fallback}. {command} tries again.",
+                    model=model,
+                    run=run,
+                    outcome=escape(_run_ended(recovery.run_state, words)),
+                    fallback=fallback,
+                    command=command,
+                )
             )
 
 
-def _latest_line(incident: Incident, zone: tzinfo) -> str:
+def _latest_line(incident: Incident, zone: tzinfo, words: Words) -> str:
     """The newest timeline entry (a note, a status change, a run), when there is one besides
     the declaration: what a reader of the card wants to know first."""
     if not incident.timeline or incident.timeline[-1].action == "created":
         return ""
     entry = incident.timeline[-1]
     note = f" — {escape(clip(entry.note, 500))}" if entry.note else ""
-    return (
-        f"*Latest:* {escape(entry.action)}{note} · {mention(entry.actor)}, {when(entry.at, zone)}"
-    )
+    action = escape(timeline_action(entry.action, words))
+    latest = words.gettext("*Latest:*")
+    return f"{latest} {action}{note} · {mention(entry.actor)}, {when(entry.at, zone)}"
 
 
-def incident_news_reply(*, action: str, note: str, actor: str) -> dict[str, Any]:
+def incident_news_reply(
+    *, action: str, note: str, actor: str, words: Words = ENGLISH
+) -> dict[str, Any]:
     """A thread reply telling what the incident's timeline just gained."""
-    text = f"🧾 *{escape(action)}*" + (f" — {mention_users(clip(note, 2000))}" if note else "")
+    said = timeline_action(action, words)
+    text = f"🧾 *{escape(said)}*" + (f" — {mention_users(clip(note, 2000))}" if note else "")
     if is_user_id(actor):
         text += f" ({mention(actor)})"
-    summary = f"{action}: {note}" if note else action
+    summary = f"{said}: {note}" if note else said
     return {"text": fallback(escape(summary)), "blocks": [section(text)]}
 
 
@@ -324,56 +418,79 @@ def resolve_modal(incident: Incident) -> dict[str, Any]:
 
 
 REFUSAL_WHY = {
-    "not_in_channel": "the bot is not in that channel",
-    "is_archived": "that channel is archived",
-    "channel_not_found": "the bot cannot see that channel (deleted, or private without it)",
+    "not_in_channel": N_("the bot is not in that channel"),
+    "is_archived": N_("that channel is archived"),
+    "channel_not_found": N_("the bot cannot see that channel (deleted, or private without it)"),
 }
 REFUSAL_FIX = {
-    "not_in_channel": "invite the bot there (`/invite @Artisan SRE`)",
-    "is_archived": "unarchive it",
-    "channel_not_found": "invite the bot there, or fix `channels.incidents` in sre.yaml",
+    "not_in_channel": N_("invite the bot there (`/invite @Artisan SRE`)"),
+    "is_archived": N_("unarchive it"),
+    "channel_not_found": N_("invite the bot there, or fix `channels.incidents` in sre.yaml"),
 }
+FIX_ANYWAY = N_("invite the bot there")
 
 
-def _where(channel: str) -> str:
+def _where(channel: str, words: Words) -> str:
     """A channel by its link; a direct message (``D…``, or a user ID) as such."""
     if channel.startswith(("D", "U", "W")):
-        return "in a direct message to whoever is paged"
-    return f"in <#{channel}>"
+        return words.gettext("in a direct message to whoever is paged")
+    return words.gettext("in {channel}", channel=channel_link(channel))
 
 
 def incident_created_reply(
-    incident: Incident, *, refused_in: str | None = None, reason: str | None = None
+    incident: Incident,
+    *,
+    refused_in: str | None = None,
+    reason: str | None = None,
+    words: Words = ENGLISH,
 ) -> dict[str, Any]:
     """The reporter's answer: where the card is (``incident.channel_id``), and when its own
     channel (``refused_in``) refused it, why, where it went instead and what to do."""
+    _ = words.gettext
     declared = f"*{incident.id}* [{incident.severity.label}] {escape(incident.title)}"
     if refused_in is None:
-        where = f" in <#{incident.channel_id}>" if incident.channel_id else ""
-        text = f"🚨 Declared {declared}{where}."
+        if incident.channel_id:
+            text = _(
+                "🚨 Declared {incident} in {channel}.",
+                incident=declared,
+                channel=channel_link(incident.channel_id),
+            )
+        else:
+            text = _("🚨 Declared {incident}.", incident=declared)
         return {"text": fallback(text), "blocks": [section(text)]}
-    why = f": {REFUSAL_WHY[reason]}" if reason in REFUSAL_WHY else ""
-    fix = REFUSAL_FIX.get(reason or "", "invite the bot there")
+    why = ": " + _(REFUSAL_WHY[reason]) if reason in REFUSAL_WHY else ""
+    fix = _(REFUSAL_FIX.get(reason or "", FIX_ANYWAY))
     if incident.channel_id:
-        went = f"it was posted {_where(incident.channel_id)} instead"
+        went = _("it was posted {where} instead", where=_where(incident.channel_id, words))
     else:
-        went = (
-            f"it could not be posted anywhere, but the incident is recorded as *{incident.id}* "
-            "(`/incident show` has it)"
+        went = _(
+            "it could not be posted anywhere, but the incident is recorded as *{id}* "
+            "(`/incident show` has it)",
+            id=incident.id,
         )
-    text = (
-        f"⚠️ Declared {declared}, but Slack refused the card in <#{refused_in}>{why}; {went}. "
-        f"To have it there, {fix}: the bot tries again every few minutes."
+    text = _(
+        "⚠️ Declared {incident}, but Slack refused the card in {channel}{why}; {went}. "
+        "To have it there, {fix}: the bot tries again every few minutes.",
+        incident=declared,
+        channel=channel_link(refused_in),
+        why=why,
+        went=went,
+        fix=fix,
     )
     return {"text": fallback(text), "blocks": [section(text)]}
 
 
-def incident_card_late(incident: Incident, *, reason: str, moved_to: str) -> dict[str, Any]:
+def incident_card_late(
+    incident: Incident, *, reason: str, moved_to: str, words: Words = ENGLISH
+) -> dict[str, Any]:
     """What lands in the channel that refused a card, once it takes posts again."""
-    why = REFUSAL_WHY.get(reason, reason)
-    text = (
-        f"🚨 *{incident.id}* [{incident.severity.label}] {escape(incident.title)} was declared "
-        f"while Slack refused the bot here ({why}): its card is {_where(moved_to)}."
+    why = words.gettext(REFUSAL_WHY[reason]) if reason in REFUSAL_WHY else reason
+    declared = f"*{incident.id}* [{incident.severity.label}] {escape(incident.title)}"
+    text = words.gettext(
+        "🚨 {incident} was declared while Slack refused the bot here ({why}): its card is {where}.",
+        incident=declared,
+        why=why,
+        where=_where(moved_to, words),
     )
     return {"text": fallback(text), "blocks": [section(text)]}
 

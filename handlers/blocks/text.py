@@ -66,6 +66,11 @@ def mention(actor: str) -> str:
     return f"<@{actor}>" if is_user_id(actor) else escape(actor)
 
 
+def channel_link(channel: str) -> str:
+    """A channel as Slack shows it: its name, linked (``<#C0INCIDENTS>``)."""
+    return f"<#{channel}>"
+
+
 def mention_users(text: str) -> str:
     """Escape ``text`` and turn the user IDs inside it (domain messages name people so) into
     mentions."""

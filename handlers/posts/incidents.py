@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from bot.alerts.intake import ACTOR as ALERTS_ACTOR
 from bot.alerts.work import AlertWork
+from bot.i18n import ENGLISH, Words
 from bot.incidents.model import Incident, IncidentStatus
 from bot.incidents.postmortem import postmortem_draft
 from bot.incidents.posts import (
@@ -55,14 +56,18 @@ class IncidentPosts:
         oncall: OncallService,
         alerts: AlertWork | None,
         recoveries: Recoveries | None = None,
+        words: Words = ENGLISH,
     ) -> None:
-        """``recoveries`` tells a card edit where its model's recovery and restore stand."""
+        """``recoveries`` tells a card edit where its model's recovery and restore stand;
+        ``words`` are the workspace's (``locale`` in sre.yaml): everything posted about an
+        incident in a channel is said in them."""
         self._slack = slack
         self._config = config
         self._incidents = incidents
         self._oncall = oncall
         self._alerts = alerts
         self._recoveries = recoveries
+        self._words = words
 
     async def _card_body(
         self, incident: Incident, *, recovery: IncidentRecovery | None = None
@@ -75,13 +80,14 @@ class IncidentPosts:
         ):
             firing = await self._alerts.firing(incident_id=incident.id)
         return {
-            "text": incident_fallback(incident),
+            "text": incident_fallback(incident, words=self._words),
             "blocks": incident_card(
                 incident,
                 respond_within=self._config.respond_within(incident.severity),
                 alerts=firing,
                 recovery=recovery,
                 zone=self._config.zone,
+                words=self._words,
             ),
         }
 
@@ -103,7 +109,9 @@ class IncidentPosts:
         return await self._slack.post_or_move(owed, body, elsewhere=elsewhere)
 
     async def card_late(self, owed: OwedPost, post: IncidentCardLate) -> MessageRef:
-        body = incident_card_late(post.incident, reason=post.reason, moved_to=post.moved_to)
+        body = incident_card_late(
+            post.incident, reason=post.reason, moved_to=post.moved_to, words=self._words
+        )
         return await self._slack.post(owed, body)
 
     async def card_update(self, owed: OwedPost, post: IncidentCardUpdate) -> MessageRef:
@@ -126,15 +134,20 @@ class IncidentPosts:
         if refused is None and where is not None and where != meant:
             refused_in = meant  # moved, told in an earlier pass than the card's: why unknown
         body = incident_created_reply(
-            replace(post.incident, channel_id=where), refused_in=refused_in, reason=reason
+            replace(post.incident, channel_id=where),
+            refused_in=refused_in,
+            reason=reason,
+            words=self._words,
         )
         await self._slack.answer(owed, body, user=post.user, response_url=post.response_url)
 
     async def alerts_reply(self, owed: OwedPost, post: AlertsReply) -> MessageRef:
-        return await self._slack.post(owed, alerts_reply(post), reply=True)
+        return await self._slack.post(owed, alerts_reply(post, words=self._words), reply=True)
 
     async def news(self, owed: OwedPost, post: IncidentNews) -> MessageRef:
-        body = incident_news_reply(action=post.action, note=post.note, actor=post.actor)
+        body = incident_news_reply(
+            action=post.action, note=post.note, actor=post.actor, words=self._words
+        )
         return await self._slack.post(owed, body, reply=True)
 
     async def postmortem_draft(self, owed: OwedPost, post: PostmortemDraft) -> MessageRef:
@@ -166,6 +179,7 @@ class IncidentPosts:
             post.incident,
             elapsed=now - post.incident.created_at,
             oncall=await self._oncall.who_is_paged(now),
+            words=self._words,
         )
         return await self._slack.post(owed, body, reply=True)
 
@@ -179,17 +193,19 @@ class IncidentPosts:
             people=list(post.people),
             user_group=post.user_group,
             broadcast=post.broadcast,
+            words=self._words,
         )
         # An @channel in a thread reply notifies the channel, but it only sees the reply
         # when it is also broadcast there.
         return await self._slack.post(owed, body, reply=True, broadcast=post.broadcast)
 
     async def chase_outcome(self, owed: OwedPost, post: ChaseOutcome) -> MessageRef:
-        return await self._slack.update(owed, chase_outcome_reply(post.incident, level=post.level))
+        body = chase_outcome_reply(post.incident, level=post.level, words=self._words)
+        return await self._slack.update(owed, body)
 
     async def postmortem_nudge(self, owed: OwedPost, post: PostmortemNudge) -> MessageRef:
         incident = await self._incidents.get(incident_id=post.subject, timeline=False)
         if not incident.postmortem_pending:
             raise NothingToSend(f"{incident.id} has its postmortem")
-        body = postmortem_nudge_reply(post.incident, days=post.days)
+        body = postmortem_nudge_reply(post.incident, days=post.days, words=self._words)
         return await self._slack.post(owed, body, reply=True)

@@ -3,7 +3,9 @@
 ``walk()`` maps each builder's name to the block lists it produced (several shapes per
 builder where its output branches: open and acknowledged cards, a run waiting for approval
 and one that needs a person, known and unknown SLOs…). ``NOT_BUILDERS`` are the helpers that
-return strings; any other public function of ``handlers.blocks`` must be walked.
+return strings; any other public function of ``handlers.blocks`` must be walked. What a
+channel reads about an incident is said in the workspace's language: ``walk(words)`` says
+it in ``words`` (``LANGUAGES``: each the bot speaks), the rest is English.
 """
 
 from __future__ import annotations
@@ -16,7 +18,19 @@ from functools import partial
 from types import ModuleType
 from typing import Any
 
-from bot.incidents.model import Incident, IncidentStatus, Severity, TimelineEntry
+from bot.i18n import ENGLISH, Language, Words, words_for
+from bot.incidents.model import (
+    COMPONENT_MAX,
+    COMPONENTS_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+    AlertLine,
+    Incident,
+    IncidentStatus,
+    Severity,
+    TimelineEntry,
+)
+from bot.incidents.posts import AlertsReply
 from bot.incidents.report import build_report
 from bot.oncall.fatigue import fatigue
 from bot.oncall.handoff_message import HandoffMessage, PoolHandoff
@@ -34,15 +48,17 @@ from bot.slo.budget import SloStatus
 from bot.slo.definitions import default_slos
 from bot.slo.evaluation import SloResult, deploy_verdict
 from bot.slo.service import SloSnapshot
-from handlers.blocks import chase, errors, incident, oncall, runbook, slo, text
+from handlers.blocks import alerts, chase, errors, incident, oncall, runbook, slo, text
 from sandbox.serving.standin import StandinState
 
-MODULES: tuple[ModuleType, ...] = (chase, errors, incident, oncall, runbook, slo, text)
+MODULES: tuple[ModuleType, ...] = (alerts, chase, errors, incident, oncall, runbook, slo, text)
+LANGUAGES: tuple[Words, ...] = tuple(words_for(language) for language in Language)
 NOT_BUILDERS = {
     "escape",
     "clip",
     "placeholder",
     "mention",
+    "channel_link",
     "when",
     "mrkdwn",
     "plain",
@@ -262,6 +278,148 @@ def _oncall() -> tuple[OnCallNow, list[Any], FatigueReport, list[HandoffMessage]
     return now, weeks, report, [handoff, confirmed]
 
 
+def _alert_lines() -> list[AlertLine]:
+    return [
+        AlertLine(
+            name=f"HighErrorRate{n}",
+            summary="5xx above 2% <for> 5m & rising",
+            severity="sev2" if n % 2 else "critical",
+            where="api-7f9c" if n % 3 else "",
+        )
+        for n in range(12)
+    ]
+
+
+def _longest() -> Incident:
+    """An incident with every field a person types at its longest, in Hangul (three bytes
+    a character): what a card must still fit in Slack's limits."""
+    return Incident(
+        id="INC-20261014-101501",
+        title="결" * TITLE_MAX,
+        severity=Severity.SEV1,
+        status=IncidentStatus.OPEN,
+        created_at=NOW - timedelta(days=3, minutes=7),
+        created_by="U0AAA",
+        description="설" * TEXT_MAX,
+        components=[f"{n:02d}" + "구" * (COMPONENT_MAX - 2) for n in range(COMPONENTS_MAX)],
+        channel_id="C0INCIDENTS",
+        root_cause="원" * TEXT_MAX,
+        resolution="해" * TEXT_MAX,
+        timeline=[TimelineEntry(NOW, "U0BBB", "note", "메" * TEXT_MAX)],
+    )
+
+
+def _incident_calls(words: Words) -> Iterator[tuple[str, Callable[[], Any]]]:
+    """What a channel reads about an incident, in ``words``."""
+    opened, acknowledged, resolved, closed = _incidents()
+    longest = _longest()
+    for shown in (opened, acknowledged, resolved, closed, longest):
+        yield (
+            "incident_card",
+            partial(
+                incident.incident_card, shown, respond_within=timedelta(minutes=30), words=words
+            ),
+        )
+    for recovery in _recoveries():
+        yield (
+            "incident_card",
+            partial(incident.incident_card, acknowledged, recovery=recovery, words=words),
+        )
+    yield (
+        "incident_card",
+        partial(incident.incident_card, resolved, recovery=_recoveries()[0], words=words),
+    )
+    yield (
+        "incident_card",
+        partial(incident.incident_card, longest, alerts=_alert_lines(), words=words),
+    )
+    yield "acknowledge_button", partial(incident.acknowledge_button, opened, words=words)
+    yield "incident_created_reply", partial(incident.incident_created_reply, opened, words=words)
+    for reason in ("not_in_channel", "is_archived", "channel_not_found", "ratelimited"):
+        for shown in (opened, replace(opened, channel_id=None), longest):
+            yield (
+                "incident_created_reply",
+                partial(
+                    incident.incident_created_reply,
+                    shown,
+                    refused_in="C0INCIDENTS",
+                    reason=reason,
+                    words=words,
+                ),
+            )
+    for moved_to in ("U0AAA", "C0ONCALL"):
+        yield (
+            "incident_card_late",
+            partial(
+                incident.incident_card_late,
+                longest,
+                reason="not_in_channel",
+                moved_to=moved_to,
+                words=words,
+            ),
+        )
+    for action, note in (
+        ("runbook succeeded", "RUN-20261014-010100 <done> & U0AAA"),
+        ("joined", "Alert HighErrorRate (Sev1)"),
+        ("status → mitigated", "메" * TEXT_MAX),
+    ):
+        yield (
+            "incident_news_reply",
+            partial(
+                incident.incident_news_reply, action=action, note=note, actor="U0BBB", words=words
+            ),
+        )
+    for shown in (opened, longest):
+        yield (
+            "reminder_reply",
+            partial(
+                chase.reminder_reply,
+                shown,
+                elapsed=timedelta(minutes=15),
+                oncall="U0AAA",
+                words=words,
+            ),
+        )
+        yield (
+            "escalation_reply",
+            partial(
+                chase.escalation_reply,
+                shown,
+                level=2,
+                elapsed=timedelta(hours=1),
+                respond_within=timedelta(minutes=30),
+                people=["U0DDD"],
+                user_group="S0ONCALL",
+                broadcast=True,
+                words=words,
+            ),
+        )
+    for shown in (resolved, acknowledged, longest):
+        for level in (None, 2):
+            yield (
+                "chase_outcome_reply",
+                partial(chase.chase_outcome_reply, shown, level=level, words=words),
+            )
+    for days in (1, 2):
+        yield (
+            "postmortem_nudge_reply",
+            partial(chase.postmortem_nudge_reply, resolved, days=days, words=words),
+        )
+    yield (
+        "firing_alerts_section",
+        partial(alerts.firing_alerts_section, _alert_lines(), words=words),
+    )
+    lines = tuple(_alert_lines())
+    for news in (
+        AlertsReply(key="alerts:1", subject=opened.id, fired=lines, more=3, truncated=2),
+        AlertsReply(
+            key="alerts:2", subject=opened.id, resolved=lines[:1], clipped=("summary <x>",)
+        ),
+        AlertsReply(key="alerts:3", subject=opened.id),
+    ):
+        yield "alerts_reply", partial(alerts.alerts_reply, news, words=words)
+
+
 def _calls() -> Iterator[tuple[str, Callable[[], Any]]]:
     opened, acknowledged, resolved, closed = _incidents()
     every = _incidents()
@@ -276,32 +434,11 @@ def _calls() -> Iterator[tuple[str, Callable[[], Any]]]:
     yield "button", lambda: text.button("Go", action_id="go", value="1", style="primary")
     yield "message", lambda: text.message("one section")
     for shown in (opened, acknowledged, resolved, closed):
-        yield (
-            "incident_card",
-            partial(incident.incident_card, shown, respond_within=timedelta(minutes=30)),
-        )
         yield "incident_detail", partial(incident.incident_detail, shown)
-    for recovery in _recoveries():
-        yield (
-            "incident_card",
-            partial(incident.incident_card, acknowledged, recovery=recovery),
-        )
-    yield "incident_card", partial(incident.incident_card, resolved, recovery=_recoveries()[0])
     yield "create_modal", lambda: incident.create_modal(origin_channel="C0INCIDENTS")
     yield "status_modal", lambda: incident.status_modal(opened)
     yield "resolve_modal", lambda: incident.resolve_modal(opened)
-    yield "incident_created_reply", lambda: incident.incident_created_reply(opened)
-    yield (
-        "incident_card_late",
-        lambda: incident.incident_card_late(opened, reason="not_in_channel", moved_to="U0AAA"),
-    )
     yield "yes_no", lambda: text.message(f"loaded {text.yes_no(True)}")
-    yield (
-        "incident_news_reply",
-        lambda: incident.incident_news_reply(
-            action="runbook succeeded", note="RUN-20261014-010100 <done> & U0AAA", actor="U0BBB"
-        ),
-    )
     yield "incident_list", lambda: incident.incident_list(every)
     yield "incident_list", lambda: incident.incident_list([])
     yield (
@@ -316,25 +453,6 @@ def _calls() -> Iterator[tuple[str, Callable[[], Any]]]:
             resolved, "# Summary\nQwen ran out of memory.\n# Timeline\n- 09:00 probes failed"
         )[0],
     )
-    yield (
-        "reminder_reply",
-        lambda: chase.reminder_reply(opened, elapsed=timedelta(minutes=15), oncall="U0AAA"),
-    )
-    yield (
-        "escalation_reply",
-        lambda: chase.escalation_reply(
-            opened,
-            level=2,
-            elapsed=timedelta(hours=1),
-            respond_within=timedelta(minutes=30),
-            people=["U0DDD"],
-            user_group="S0ONCALL",
-            broadcast=True,
-        ),
-    )
-    for level in (None, 2):
-        yield "chase_outcome_reply", partial(chase.chase_outcome_reply, resolved, level=level)
-    yield "postmortem_nudge_reply", lambda: chase.postmortem_nudge_reply(resolved, days=2)
     yield "now_reply", lambda: oncall.now_reply(now, CONFIG.zone)
     for replaces_override in (False, True):
         yield (
@@ -399,11 +517,21 @@ def _calls() -> Iterator[tuple[str, Callable[[], Any]]]:
     )
 
 
-def walk() -> dict[str, list[Blocks]]:
-    """Builder name → every block list it produced in this walk."""
+def walk(words: Words = ENGLISH) -> dict[str, list[Blocks]]:
+    """Builder name → every block list it produced in this walk, what a channel reads about
+    an incident said in ``words``."""
     produced: dict[str, list[Blocks]] = {}
-    for name, build in _calls():
+    for name, build in (*_incident_calls(words), *_calls()):
         produced.setdefault(name, []).append(blocks_of(build()))
+    return produced
+
+
+def messages(words: Words = ENGLISH) -> dict[str, list[Any]]:
+    """Builder name → what each call returned whole (a message with its ``text``, a modal,
+    blocks), for the limits Slack holds a whole message or view to."""
+    produced: dict[str, list[Any]] = {}
+    for name, build in (*_incident_calls(words), *_calls()):
+        produced.setdefault(name, []).append(build())
     return produced
 
 
