@@ -236,7 +236,9 @@ def test_the_handoff_and_the_digest_arrive_when_their_time_comes(
     handoff = page.locator("#messages .message").filter(
         has=page.locator(".bk-header", has_text="On-call handoff")
     )
-    expect(handoff).to_have_count(1, timeout=WAIT)
+    # Qwen is still broken from the downshift test: the skip's ticks probe it, each probe
+    # waiting out its timeout, before the handoff is due and posted.
+    expect(handoff).to_have_count(1, timeout=45_000)
     expect(handoff).to_contain_text("Search is slow")  # open incidents are handed over
     expect(handoff.get_by_role("button", name="I've got it")).to_be_visible()
     shoot(page, screenshots, "10-handoff")
@@ -246,7 +248,7 @@ def test_the_handoff_and_the_digest_arrive_when_their_time_comes(
     digest = page.locator("#messages .message").filter(
         has=page.locator(".bk-header", has_text="SLO digest")
     )
-    expect(digest).to_have_count(1, timeout=WAIT)
+    expect(digest).to_have_count(1, timeout=45_000)
     digest.locator(".thread-link").click(timeout=WAIT)
     chart = page.locator("#thread .file img")
     expect(chart).to_be_visible(timeout=WAIT)
